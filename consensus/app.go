@@ -1,0 +1,660 @@
+package consensus
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/holiman/uint256"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/mempool"
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups"
+)
+
+// AppVersion is the application protocol version reported to CometBFT.
+const AppVersion = 1
+
+var _ abci.Application = (*App)(nil)
+
+// Config configures an App.
+type Config struct {
+	Mempool mempool.Config
+	// MaxDropped bounds how many dropped-tx reasons are remembered for queries.
+	MaxDropped int
+}
+
+// DefaultConfig is what a node starts with.
+func DefaultConfig() Config {
+	return Config{Mempool: mempool.Config{MaxTxs: 200_000, MaxBytes: 512 << 20}, MaxDropped: 100_000}
+}
+
+// App is Weft's ABCI application.
+type App struct {
+	abci.BaseApplication
+
+	store *Store
+	log   *slog.Logger
+	mp    *mempool.Mempool
+	cfg   Config
+
+	// mu guards the committed-state summary read by the mempool connection
+	// and the APIs while consensus moves on.
+	mu      sync.RWMutex
+	chainID string
+	params  *Params
+	height  int64
+	appHash []byte
+	commitC chan struct{} // closed and replaced at every commit
+
+	// Consensus-connection state; CometBFT calls these methods one at a time.
+	processed *stagedBlock // last accepted proposal, reused by FinalizeBlock
+	staged    *stagedBlock // finalized, waiting for Commit
+
+	jmu       sync.Mutex
+	journaled map[[32]byte]struct{}
+	dropped   map[[32]byte]string
+	dropOrder [][32]byte
+}
+
+type stagedBlock struct {
+	hash    []byte
+	height  int64
+	ov      *Overlay
+	results []*abci.ExecTxResult
+	txs     [][32]byte // user txs included
+	appHash []byte
+}
+
+// NewApp builds the application on store. Transactions journaled by an
+// earlier run are put back into the mempool.
+func NewApp(store *Store, cfg Config, logger *slog.Logger) (*App, error) {
+	a := &App{
+		store:     store,
+		log:       logger,
+		mp:        mempool.New(cfg.Mempool),
+		cfg:       cfg,
+		commitC:   make(chan struct{}),
+		journaled: map[[32]byte]struct{}{},
+		dropped:   map[[32]byte]string{},
+	}
+	h, ah, err := store.Meta()
+	if err != nil {
+		return nil, err
+	}
+	a.height, a.appHash = h, ah
+	if b, ok, err := store.Get(keyChainID); err != nil {
+		return nil, err
+	} else if ok {
+		a.chainID = string(b)
+		a.params = view{NewOverlay(store)}.Params()
+		if err := a.loadJournal(); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// Mempool returns the application's mempool.
+func (a *App) Mempool() *mempool.Mempool { return a.mp }
+
+func (a *App) limits() (Limits, *Params) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.params == nil {
+		return Limits{}, nil
+	}
+	return Limits{ChainID: a.chainID, MaxTxBytes: a.params.MaxTxBytes, MaxActions: a.params.MaxActions}, a.params
+}
+
+// Committed returns the last committed height and app hash.
+func (a *App) Committed() (int64, []byte) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.height, a.appHash
+}
+
+// ChainID returns the chain id (empty before InitChain).
+func (a *App) ChainID() string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.chainID
+}
+
+// CommitNotify returns a channel closed at the next commit.
+func (a *App) CommitNotify() <-chan struct{} {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.commitC
+}
+
+// ---- Info/Query connection ----
+
+// Info reports the last committed height and app hash so CometBFT replays
+// exactly the blocks the store lacks.
+func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, error) {
+	h, ah := a.Committed()
+	return &abci.ResponseInfo{Data: "weft", Version: "1", AppVersion: AppVersion, LastBlockHeight: h, LastBlockAppHash: ah}, nil
+}
+
+// Query serves "/account/<0xaddr>", "/rollup/<name or 0xid>" and
+// "/tx/<0xhash>" from committed state, values as protobuf.
+func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQuery, error) {
+	h, _ := a.Committed()
+	resp := &abci.ResponseQuery{Height: h}
+	path, arg, _ := bytes.Cut([]byte(req.Path), []byte("/"))
+	if len(path) == 0 {
+		path, arg, _ = bytes.Cut(arg, []byte("/"))
+	}
+	var msg proto.Message
+	switch string(path) {
+	case "account":
+		addr, err := genesis.ParseAddress(string(arg))
+		if err != nil {
+			resp.Code, resp.Log = CodeMalformed, err.Error()
+			return resp, nil
+		}
+		msg = a.Account(addr)
+	case "rollup":
+		r, err := a.RollupByNameOrID(string(arg))
+		if err != nil {
+			resp.Code, resp.Log = CodeUnknownRollup, err.Error()
+			return resp, nil
+		}
+		msg = r
+	case "tx":
+		b, err := hex.DecodeString(string(bytes.TrimPrefix(arg, []byte("0x"))))
+		if err != nil || len(b) != 32 {
+			resp.Code, resp.Log = CodeMalformed, "tx hash must be 32 bytes of hex"
+			return resp, nil
+		}
+		r := a.TxResult([32]byte(b))
+		if r == nil {
+			resp.Code, resp.Log = CodeMalformed, "tx not found"
+			return resp, nil
+		}
+		msg = r
+	default:
+		resp.Code, resp.Log = CodeMalformed, fmt.Sprintf("unknown query path %q", req.Path)
+		return resp, nil
+	}
+	resp.Value = mustMarshal(msg)
+	return resp, nil
+}
+
+// Account returns the committed account at addr.
+func (a *App) Account(addr common.Address) *weftv1.Account {
+	return view{NewOverlay(a.store)}.Account(addr)
+}
+
+// Rollup returns the committed rollup with id, or nil.
+func (a *App) Rollup(id rollups.ID) *weftv1.Rollup {
+	return view{NewOverlay(a.store)}.Rollup(id)
+}
+
+// RollupByNameOrID resolves a rollup by name or 0x-prefixed hex id.
+func (a *App) RollupByNameOrID(s string) (*weftv1.Rollup, error) {
+	id := rollups.IDFromName(s)
+	if h, ok := bytes.CutPrefix([]byte(s), []byte("0x")); ok {
+		b, err := hex.DecodeString(string(h))
+		if err != nil {
+			return nil, fmt.Errorf("rollup id %q is not hex", s)
+		}
+		if id, err = rollups.IDFromBytes(b); err != nil {
+			return nil, err
+		}
+	}
+	r := a.Rollup(id)
+	if r == nil {
+		return nil, fmt.Errorf("rollup %q is not registered", s)
+	}
+	return r, nil
+}
+
+// Rollups lists the registered rollups, sorted by id.
+func (a *App) Rollups() ([]*weftv1.Rollup, error) {
+	var out []*weftv1.Rollup
+	err := a.store.Iterate(prefixRollup, func(_, v []byte) error {
+		r := &weftv1.Rollup{}
+		if err := proto.Unmarshal(v, r); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// TxResult returns a committed tx's result, or nil.
+func (a *App) TxResult(h [32]byte) *weftv1.TxResult {
+	b, ok, err := a.store.Get(txResultKey(h))
+	if err != nil || !ok {
+		return nil
+	}
+	r := &weftv1.TxResult{}
+	if proto.Unmarshal(b, r) != nil {
+		return nil
+	}
+	return r
+}
+
+// DroppedReason returns why a once-accepted tx left the mempool unincluded.
+func (a *App) DroppedReason(h [32]byte) (string, bool) {
+	a.jmu.Lock()
+	defer a.jmu.Unlock()
+	r, ok := a.dropped[h]
+	return r, ok
+}
+
+// PendingNonce is the next nonce for addr counting the mempool.
+func (a *App) PendingNonce(addr common.Address) uint64 {
+	return a.mp.NextNonce(addr, a.Account(addr).Nonce)
+}
+
+// ---- Mempool connection ----
+
+// Submit validates raw and adds it to the mempool; when local is true the tx
+// is journaled first so that an acknowledged tx survives a crash.
+func (a *App) Submit(raw []byte, local bool) ([32]byte, *Rejection) {
+	lim, params := a.limits()
+	if params == nil {
+		return [32]byte{}, reject(CodeMalformed, "chain not initialised yet")
+	}
+	tx, rej := DecodeTx(raw, lim)
+	if rej != nil {
+		return TxHash(raw), rej
+	}
+	return tx.Hash, a.insert(tx, params, local)
+}
+
+func (a *App) insert(tx *Tx, params *Params, local bool) *Rejection {
+	if fee := params.Fee(tx); fee.Gt(tx.FeeLimit) {
+		return reject(CodeFeeTooLow, fmt.Sprintf("fee limit %s is below the fee %s", tx.FeeLimit, fee))
+	}
+	// Rollups must exist in committed state or be registered by this tx.
+	st := view{NewOverlay(a.store)}
+	registered := map[rollups.ID]bool{}
+	for _, act := range tx.Body.Actions {
+		if r, ok := act.Kind.(*weftv1.Action_RegisterRollup); ok {
+			id := rollups.IDFromName(r.RegisterRollup.Name)
+			if st.Rollup(id) != nil {
+				return reject(CodeRollupExists, fmt.Sprintf("rollup %q already exists", r.RegisterRollup.Name))
+			}
+			registered[id] = true
+		}
+	}
+	for i, act := range tx.Body.Actions {
+		if rd, ok := act.Kind.(*weftv1.Action_RollupData); ok {
+			id, _ := rollups.IDFromBytes(rd.RollupData.RollupId)
+			if !registered[id] && st.Rollup(id) == nil {
+				return reject(CodeUnknownRollup, fmt.Sprintf("action %d: rollup %s is not registered", i, id))
+			}
+		}
+	}
+	mtx := &mempool.Tx{Hash: tx.Hash, Raw: tx.Raw, Sender: tx.Sender, Nonce: tx.Body.Nonce, Cost: tx.Cost(), Payload: tx}
+	err := a.mp.Insert(mtx, func() mempool.AccountState {
+		acc := a.Account(tx.Sender)
+		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}
+	})
+	if err != nil {
+		return mempoolRejection(err)
+	}
+	if local {
+		if err := a.journal(tx); err != nil {
+			a.mp.Remove(tx.Hash)
+			return reject(CodeMempoolFull, "cannot journal tx: "+err.Error())
+		}
+	}
+	return nil
+}
+
+func mempoolRejection(err error) *Rejection {
+	code := CodeMalformed
+	switch {
+	case errors.Is(err, mempool.ErrAlreadyKnown):
+		code = CodeAlreadyKnown
+	case errors.Is(err, mempool.ErrNonceTooLow):
+		code = CodeNonceTooLow
+	case errors.Is(err, mempool.ErrNoncePending):
+		code = CodeNoncePending
+	case errors.Is(err, mempool.ErrNonceGap):
+		code = CodeNonceGap
+	case errors.Is(err, mempool.ErrInsufficientFunds):
+		code = CodeInsufficientFunds
+	case errors.Is(err, mempool.ErrFull):
+		code = CodeMempoolFull
+	}
+	return reject(code, err.Error())
+}
+
+func (a *App) journal(tx *Tx) error {
+	if err := a.store.JournalPut(tx.Hash, tx.Raw); err != nil {
+		return err
+	}
+	a.jmu.Lock()
+	a.journaled[tx.Hash] = struct{}{}
+	a.jmu.Unlock()
+	return nil
+}
+
+// loadJournal re-inserts journaled txs, each sender's in nonce order.
+func (a *App) loadJournal() error {
+	lim, params := a.limits()
+	var txs []*Tx
+	var bad [][32]byte
+	err := a.store.Iterate(prefixJournal, func(k, v []byte) error {
+		tx, rej := DecodeTx(v, lim)
+		if rej != nil {
+			bad = append(bad, [32]byte(k[len(prefixJournal):]))
+			return nil
+		}
+		txs = append(txs, tx)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read mempool journal: %w", err)
+	}
+	sort.Slice(txs, func(i, j int) bool {
+		if c := bytes.Compare(txs[i].Sender[:], txs[j].Sender[:]); c != 0 {
+			return c < 0
+		}
+		return txs[i].Body.Nonce < txs[j].Body.Nonce
+	})
+	kept := 0
+	for _, tx := range txs {
+		if rej := a.insert(tx, params, false); rej != nil {
+			bad = append(bad, tx.Hash)
+			a.recordDropped(tx.Hash, "after restart: "+rej.Log)
+			continue
+		}
+		a.jmu.Lock()
+		a.journaled[tx.Hash] = struct{}{}
+		a.jmu.Unlock()
+		kept++
+	}
+	if len(txs) > 0 {
+		a.log.Info("restored mempool journal", "txs", kept, "dropped", len(bad))
+	}
+	return a.store.JournalDelete(bad)
+}
+
+func (a *App) recordDropped(h [32]byte, reason string) {
+	a.jmu.Lock()
+	defer a.jmu.Unlock()
+	if _, ok := a.dropped[h]; !ok {
+		a.dropOrder = append(a.dropOrder, h)
+	}
+	a.dropped[h] = reason
+	for len(a.dropOrder) > a.cfg.MaxDropped {
+		delete(a.dropped, a.dropOrder[0])
+		a.dropOrder = a.dropOrder[1:]
+	}
+}
+
+// CheckTx serves CometBFT's broadcast_tx RPCs: the tx is validated and, if
+// valid, inserted into the mempool as a local submission.
+func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
+	_, rej := a.Submit(req.Tx, true)
+	if rej != nil {
+		return &abci.ResponseCheckTx{Code: rej.Code, Log: rej.Log, Codespace: "weft"}, nil
+	}
+	return &abci.ResponseCheckTx{Code: CodeOK}, nil
+}
+
+// InsertTx takes a tx gossiped by a peer.
+func (a *App) InsertTx(_ context.Context, req *abci.RequestInsertTx) (*abci.ResponseInsertTx, error) {
+	_, rej := a.Submit(req.Tx, false)
+	if rej != nil {
+		code := rej.Code
+		if Retryable(code) {
+			// CometBFT forgets retryable txs sooner so a peer may resend them.
+			code = abci.CodeTypeRetry + code
+		}
+		return &abci.ResponseInsertTx{Code: code}, nil
+	}
+	return &abci.ResponseInsertTx{Code: CodeOK}, nil
+}
+
+// ReapTxs hands CometBFT the txs accepted since the last call, to gossip.
+func (a *App) ReapTxs(_ context.Context, req *abci.RequestReapTxs) (*abci.ResponseReapTxs, error) {
+	txs := a.mp.TakeGossip(int64(min(req.MaxBytes, 1<<40)))
+	out := make([][]byte, len(txs))
+	for i, t := range txs {
+		out[i] = t.Raw
+	}
+	return &abci.ResponseReapTxs{Txs: out}, nil
+}
+
+// ---- Consensus connection ----
+
+// InitChain loads the genesis app state.
+func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
+	gs, err := genesis.ParseAppState(req.AppStateBytes)
+	if err != nil {
+		return nil, err
+	}
+	params, err := paramsFrom(gs.Params)
+	if err != nil {
+		return nil, err
+	}
+	ov := NewOverlay(a.store)
+	st := view{ov}
+	pj, _ := json.Marshal(gs.Params)
+	ov.Set(keyParams, pj)
+	ov.Set(keyChainID, []byte(req.ChainId))
+	for _, acc := range gs.Accounts {
+		addr, _ := genesis.ParseAddress(acc.Address)
+		bal, _ := genesis.ParseAmount(acc.Balance)
+		st.SetAccount(addr, &weftv1.Account{Balance: bal.Bytes()})
+	}
+	for _, r := range gs.Rollups {
+		id := rollups.IDFromName(r.Name)
+		st.SetRollup(&weftv1.Rollup{Id: id[:], Name: r.Name, Vm: r.VM, EvmChainId: r.EVMChainID})
+	}
+	appHash := NextAppHash(nil, req.InitialHeight-1, ov.Hash())
+	if err := a.store.Commit(ov, req.InitialHeight-1, appHash, nil); err != nil {
+		return nil, fmt.Errorf("write genesis state: %w", err)
+	}
+	a.mu.Lock()
+	a.chainID, a.params, a.height, a.appHash = req.ChainId, params, req.InitialHeight-1, appHash
+	a.mu.Unlock()
+	a.log.Info("initialised chain", "chain_id", req.ChainId, "accounts", len(gs.Accounts), "rollups", len(gs.Rollups))
+	return &abci.ResponseInitChain{AppHash: appHash}, nil
+}
+
+// protoTxSize is a tx's share of CometBFT's Data proto size.
+func protoTxSize(n int) int64 { return int64(1 + protowire.SizeVarint(uint64(n)) + n) }
+
+// commitmentReserve bounds the commitment item's size for k rollups.
+func commitmentReserve(k int) int64 { return protoTxSize(len(rollups.CommitmentMagic) + k*82) }
+
+// maxCandidates bounds how many mempool txs one proposal looks at.
+const maxCandidates = 200_000
+
+// PrepareProposal builds a block from the mempool: the commitment item
+// first, then txs in FIFO order that are valid on top of each other. It is
+// total: it never fails and never exceeds MaxTxBytes.
+func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
+	_, params := a.limits()
+	proposer := common.BytesToAddress(req.ProposerAddress)
+	ov := NewOverlay(a.store)
+	var chosen []*Tx
+	var used int64
+	present := map[rollups.ID]bool{}
+	for _, m := range a.mp.Candidates(maxCandidates) {
+		tx := m.Payload.(*Tx)
+		sz := protoTxSize(len(tx.Raw))
+		newIDs := 0
+		rollupItems(tx, func(id rollups.ID, _ *rollups.Item) {
+			if !present[id] {
+				newIDs++
+			}
+		})
+		if used+sz+commitmentReserve(len(present)+newIDs) > req.MaxTxBytes {
+			continue
+		}
+		if _, rej := applyTx(ov, params, tx, req.Height, proposer); rej != nil {
+			continue
+		}
+		rollupItems(tx, func(id rollups.ID, _ *rollups.Item) { present[id] = true })
+		chosen = append(chosen, tx)
+		used += sz
+	}
+	for {
+		cm := commitmentFor(chosen)
+		if used+protoTxSize(len(cm)) <= req.MaxTxBytes || len(chosen) == 0 {
+			out := make([][]byte, 0, len(chosen)+1)
+			out = append(out, cm)
+			for _, tx := range chosen {
+				out = append(out, tx.Raw)
+			}
+			return &abci.ResponsePrepareProposal{Txs: out}, nil
+		}
+		used -= protoTxSize(len(chosen[len(chosen)-1].Raw))
+		chosen = chosen[:len(chosen)-1]
+	}
+}
+
+// decode returns the decoded tx, from the mempool when it holds it.
+func (a *App) decode(raw []byte, lim Limits) (*Tx, *Rejection) {
+	if m := a.mp.Get(TxHash(raw)); m != nil {
+		return m.Payload.(*Tx), nil
+	}
+	return DecodeTx(raw, lim)
+}
+
+// execute runs a proposed block on a fresh overlay. With strict set it stops
+// at the first invalid tx (ProcessProposal); otherwise it records the
+// rejection and goes on (FinalizeBlock, which must be total).
+func (a *App) execute(txs [][]byte, height int64, proposerB []byte, blockHash []byte, strict bool) (*stagedBlock, error) {
+	lim, params := a.limits()
+	proposer := common.BytesToAddress(proposerB)
+	sb := &stagedBlock{hash: blockHash, height: height, ov: NewOverlay(a.store), results: make([]*abci.ExecTxResult, len(txs))}
+	if len(txs) == 0 || !rollups.IsCommitment(txs[0]) {
+		if strict {
+			return nil, errors.New("block does not start with a commitment item")
+		}
+	}
+	var valid []*Tx
+	for i, raw := range txs {
+		if i == 0 && rollups.IsCommitment(raw) {
+			sb.results[i] = &abci.ExecTxResult{Code: CodeOK, Log: "commitment item"}
+			continue
+		}
+		tx, rej := a.decode(raw, lim)
+		var fee *uint256.Int
+		if rej == nil {
+			fee, rej = applyTx(sb.ov, params, tx, height, proposer)
+		}
+		h := TxHash(raw)
+		if rej != nil {
+			if strict {
+				return nil, fmt.Errorf("tx %d (%x): %v", i, h[:8], rej)
+			}
+			sb.results[i] = &abci.ExecTxResult{Code: rej.Code, Log: rej.Log, Codespace: "weft"}
+			continue
+		}
+		valid = append(valid, tx)
+		sb.txs = append(sb.txs, h)
+		res := &weftv1.TxResult{Hash: h[:], Height: height, Index: uint32(i), Fee: fee.Bytes(), Sender: tx.Sender.Bytes()}
+		sb.ov.Set(txResultKey(h), mustMarshal(res))
+		sb.results[i] = &abci.ExecTxResult{Code: CodeOK}
+	}
+	if strict {
+		if want := commitmentFor(valid); !bytes.Equal(want, txs[0]) {
+			return nil, errors.New("commitment item does not match the block's rollup data")
+		}
+	}
+	return sb, nil
+}
+
+// ProcessProposal accepts a block only if it starts with the right
+// commitment item and every tx is valid in order. Because a bundle is one tx
+// and the commitment is recomputed from the txs, a block that splits,
+// reorders or drops part of a bundle is rejected.
+func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
+	sb, err := a.execute(req.Txs, req.Height, req.ProposerAddress, req.Hash, true)
+	if err != nil {
+		a.log.Warn("rejecting proposal", "height", req.Height, "reason", err.Error())
+		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}, nil
+	}
+	a.processed = sb
+	return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
+}
+
+// FinalizeBlock applies a decided block and returns its app hash; the state
+// is written in Commit.
+func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	sb := a.processed
+	a.processed = nil
+	if sb == nil || sb.height != req.Height || !bytes.Equal(sb.hash, req.Hash) {
+		var err error
+		if sb, err = a.execute(req.Txs, req.Height, req.ProposerAddress, req.Hash, false); err != nil {
+			return nil, err
+		}
+	}
+	_, prev := a.Committed()
+	sb.appHash = NextAppHash(prev, req.Height, sb.ov.Hash())
+	a.staged = sb
+	return &abci.ResponseFinalizeBlock{TxResults: sb.results, AppHash: sb.appHash}, nil
+}
+
+// Commit writes the finalized block in one badger transaction, then prunes
+// the mempool against the new state.
+func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	sb := a.staged
+	if sb == nil {
+		panic("invariant: Commit without FinalizeBlock")
+	}
+	a.staged = nil
+	a.jmu.Lock()
+	var jdel [][32]byte
+	for _, h := range sb.txs {
+		if _, ok := a.journaled[h]; ok {
+			jdel = append(jdel, h)
+			delete(a.journaled, h)
+		}
+	}
+	a.jmu.Unlock()
+	if err := a.store.Commit(sb.ov, sb.height, sb.appHash, jdel); err != nil {
+		return nil, fmt.Errorf("commit height %d: %w", sb.height, err)
+	}
+	a.mu.Lock()
+	a.height, a.appHash = sb.height, sb.appHash
+	close(a.commitC)
+	a.commitC = make(chan struct{})
+	a.mu.Unlock()
+
+	dropped := a.mp.Update(sb.txs, func(sender [20]byte) mempool.AccountState {
+		acc := a.Account(sender)
+		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}
+	})
+	if len(dropped) > 0 {
+		var del [][32]byte
+		for _, d := range dropped {
+			a.recordDropped(d.Tx.Hash, d.Reason)
+			a.jmu.Lock()
+			if _, ok := a.journaled[d.Tx.Hash]; ok {
+				del = append(del, d.Tx.Hash)
+				delete(a.journaled, d.Tx.Hash)
+			}
+			a.jmu.Unlock()
+		}
+		if err := a.store.JournalDelete(del); err != nil {
+			a.log.Error("prune mempool journal", "err", err)
+		}
+		a.log.Info("dropped invalidated mempool txs", "height", sb.height, "count", len(dropped))
+	}
+	return &abci.ResponseCommit{}, nil
+}

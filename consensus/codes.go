@@ -1,0 +1,76 @@
+package consensus
+
+// Result codes of rejected transactions. They are returned in CheckTx,
+// InsertTx, ExecTxResult and by the node API; 0 is success.
+const (
+	CodeOK                uint32 = 0
+	CodeMalformed         uint32 = 1  // bytes do not decode as a SignedTx/TxBody
+	CodeBadSignature      uint32 = 2  // signature missing, malformed or not recoverable
+	CodeWrongChainID      uint32 = 3  // body.chain_id is not this chain's
+	CodeNonceTooLow       uint32 = 4  // nonce already used (replay)
+	CodeNonceGap          uint32 = 5  // nonce ahead of the next expected one
+	CodeInsufficientFunds uint32 = 6  // balance does not cover fee limit + transfers
+	CodeTxTooLarge        uint32 = 7  // encoded tx exceeds params.max_tx_bytes
+	CodeUnknownRollup     uint32 = 8  // rollup data for a rollup that is not registered
+	CodeInvalidAction     uint32 = 9  // an action is malformed (empty, bad address, bad name...)
+	CodeFeeTooLow         uint32 = 10 // fee limit below the fee the tx costs
+	CodeRollupExists      uint32 = 11 // RegisterRollup for a name already taken
+	CodeMempoolFull       uint32 = 12 // the mempool is at its cap; retry later
+	CodeAlreadyKnown      uint32 = 13 // the same tx is already pending
+	CodeNoncePending      uint32 = 14 // another tx with this nonce is pending
+	CodeReservedTx        uint32 = 15 // a commitment item outside position 0
+)
+
+// CodeName returns a short stable name for a code.
+func CodeName(code uint32) string {
+	switch code {
+	case CodeOK:
+		return "ok"
+	case CodeMalformed:
+		return "malformed"
+	case CodeBadSignature:
+		return "bad_signature"
+	case CodeWrongChainID:
+		return "wrong_chain_id"
+	case CodeNonceTooLow:
+		return "nonce_too_low"
+	case CodeNonceGap:
+		return "nonce_gap"
+	case CodeInsufficientFunds:
+		return "insufficient_funds"
+	case CodeTxTooLarge:
+		return "tx_too_large"
+	case CodeUnknownRollup:
+		return "unknown_rollup"
+	case CodeInvalidAction:
+		return "invalid_action"
+	case CodeFeeTooLow:
+		return "fee_too_low"
+	case CodeRollupExists:
+		return "rollup_exists"
+	case CodeMempoolFull:
+		return "mempool_full"
+	case CodeAlreadyKnown:
+		return "already_known"
+	case CodeNoncePending:
+		return "nonce_pending"
+	case CodeReservedTx:
+		return "reserved_tx"
+	}
+	return "unknown"
+}
+
+// Retryable reports whether resubmitting the same tx later may succeed.
+func Retryable(code uint32) bool {
+	return code == CodeMempoolFull || code == CodeNonceGap
+}
+
+// Rejection is why a transaction is invalid: a result code and a readable log.
+type Rejection struct {
+	Code uint32
+	Log  string
+}
+
+func (r *Rejection) Error() string { return CodeName(r.Code) + ": " + r.Log }
+
+func reject(code uint32, log string) *Rejection { return &Rejection{Code: code, Log: log} }

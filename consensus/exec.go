@@ -1,0 +1,100 @@
+package consensus
+
+import (
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/holiman/uint256"
+
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups"
+)
+
+// applyTx runs tx on ov: all checks first against ov (which includes earlier
+// txs of the block), then the writes. On rejection ov is unchanged. The fee
+// goes to the block proposer.
+func applyTx(ov *Overlay, p *Params, tx *Tx, height int64, proposer common.Address) (*uint256.Int, *Rejection) {
+	st := view{ov.Child()}
+	acc := st.Account(tx.Sender)
+	if tx.Body.Nonce < acc.Nonce {
+		return nil, reject(CodeNonceTooLow, fmt.Sprintf("nonce %d already used: account nonce is %d", tx.Body.Nonce, acc.Nonce))
+	}
+	if tx.Body.Nonce > acc.Nonce {
+		return nil, reject(CodeNonceGap, fmt.Sprintf("nonce %d is ahead of account nonce %d", tx.Body.Nonce, acc.Nonce))
+	}
+	fee := p.Fee(tx)
+	if fee.Gt(tx.FeeLimit) {
+		return nil, reject(CodeFeeTooLow, fmt.Sprintf("fee limit %s is below the fee %s", tx.FeeLimit, fee))
+	}
+	need, overflow := new(uint256.Int).AddOverflow(fee, tx.Transferred)
+	bal := balanceOf(acc)
+	if overflow || need.Gt(bal) {
+		return nil, reject(CodeInsufficientFunds, fmt.Sprintf("balance %s does not cover fee %s + transfers %s", bal, fee, tx.Transferred))
+	}
+	acc.Nonce++
+	acc.Balance = bal.Sub(bal, need).Bytes()
+	st.SetAccount(tx.Sender, acc)
+	for i, a := range tx.Body.Actions {
+		switch k := a.Kind.(type) {
+		case *weftv1.Action_RollupData:
+			id, _ := rollups.IDFromBytes(k.RollupData.RollupId)
+			if st.Rollup(id) == nil {
+				return nil, reject(CodeUnknownRollup, fmt.Sprintf("action %d: rollup %s is not registered", i, id))
+			}
+		case *weftv1.Action_Transfer:
+			to := common.BytesToAddress(k.Transfer.To)
+			credit(st, to, new(uint256.Int).SetBytes(k.Transfer.Amount))
+		case *weftv1.Action_RegisterRollup:
+			r := k.RegisterRollup
+			id := rollups.IDFromName(r.Name)
+			if st.Rollup(id) != nil {
+				return nil, reject(CodeRollupExists, fmt.Sprintf("action %d: rollup %q already exists", i, r.Name))
+			}
+			st.SetRollup(&weftv1.Rollup{
+				Id: id[:], Name: r.Name, Vm: r.Vm, EvmChainId: r.EvmChainId,
+				Owner: tx.Sender.Bytes(), RegisteredHeight: height,
+			})
+		}
+	}
+	if !fee.IsZero() {
+		credit(st, proposer, fee)
+	}
+	st.ov.MergeInto(ov)
+	return fee, nil
+}
+
+func credit(st view, to common.Address, amt *uint256.Int) {
+	acc := st.Account(to)
+	bal, overflow := new(uint256.Int).AddOverflow(balanceOf(acc), amt)
+	if overflow {
+		// Supply is bounded far below 2^256; overflow means a broken invariant.
+		panic(fmt.Sprintf("invariant: balance overflow crediting %s", to))
+	}
+	acc.Balance = bal.Bytes()
+	st.SetAccount(to, acc)
+}
+
+// rollupItems lists tx's RollupData actions as rollup items.
+func rollupItems(tx *Tx, fn func(id rollups.ID, it *rollups.Item)) {
+	for i, a := range tx.Body.Actions {
+		if rd, ok := a.Kind.(*weftv1.Action_RollupData); ok {
+			id, _ := rollups.IDFromBytes(rd.RollupData.RollupId)
+			fn(id, &rollups.Item{
+				TxHash: tx.Hash[:], ActionIndex: uint32(i), Sender: tx.Sender.Bytes(), Data: rd.RollupData.Data,
+			})
+		}
+	}
+}
+
+// commitmentFor builds the commitment item over txs in order.
+func commitmentFor(txs []*Tx) []byte {
+	var items []*rollups.Item
+	var ids []rollups.ID
+	for _, tx := range txs {
+		rollupItems(tx, func(id rollups.ID, it *rollups.Item) {
+			items = append(items, it)
+			ids = append(ids, id)
+		})
+	}
+	return rollups.EncodeCommitment(rollups.BuildCommitment(items, func(i int) rollups.ID { return ids[i] }))
+}

@@ -1,0 +1,172 @@
+package consensus
+
+import (
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/holiman/uint256"
+	"google.golang.org/protobuf/proto"
+
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups"
+)
+
+// SignatureDomain separates Weft tx signatures from any other use of a key.
+const SignatureDomain = "weft/tx/v1"
+
+// SigningHash is keccak256(SignatureDomain || body).
+func SigningHash(body []byte) []byte {
+	return crypto.Keccak256([]byte(SignatureDomain), body)
+}
+
+// TxHash is the hash CometBFT and Weft use to name a tx: sha256 of its bytes.
+func TxHash(raw []byte) [32]byte { return sha256.Sum256(raw) }
+
+// Tx is a decoded, signature-checked transaction.
+type Tx struct {
+	Raw      []byte
+	Hash     [32]byte
+	Body     *weftv1.TxBody
+	Sender   common.Address
+	FeeLimit *uint256.Int
+	// Transferred is the sum of Transfer amounts.
+	Transferred *uint256.Int
+	// DataBytes is the sum of RollupData payload sizes.
+	DataBytes int
+}
+
+// Cost is the most the tx can take from its sender.
+func (t *Tx) Cost() *uint256.Int {
+	c, overflow := new(uint256.Int).AddOverflow(t.FeeLimit, t.Transferred)
+	if overflow {
+		return new(uint256.Int).SetAllOne()
+	}
+	return c
+}
+
+// Sign encodes body and signs it with key.
+func Sign(key *ecdsa.PrivateKey, body *weftv1.TxBody) ([]byte, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := crypto.Sign(SigningHash(b), key)
+	if err != nil {
+		return nil, err
+	}
+	return proto.Marshal(&weftv1.SignedTx{Body: b, Signature: sig})
+}
+
+// AmountBytes encodes an amount as minimal big-endian bytes.
+func AmountBytes(v *uint256.Int) []byte { return v.Bytes() }
+
+func amountFrom(b []byte, field string) (*uint256.Int, *Rejection) {
+	if len(b) > 32 {
+		return nil, reject(CodeInvalidAction, field+" longer than 32 bytes")
+	}
+	return new(uint256.Int).SetBytes(b), nil
+}
+
+// Limits are the stateless bounds a tx is checked against.
+type Limits struct {
+	ChainID    string
+	MaxTxBytes int64
+	MaxActions int
+}
+
+// DecodeTx decodes raw and runs every check that needs no state: size,
+// encoding, chain id, signature, and the shape of each action.
+func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
+	if int64(len(raw)) > lim.MaxTxBytes {
+		return nil, reject(CodeTxTooLarge, fmt.Sprintf("tx is %d bytes, limit is %d", len(raw), lim.MaxTxBytes))
+	}
+	if len(raw) == 0 {
+		return nil, reject(CodeMalformed, "empty tx")
+	}
+	if rollups.IsCommitment(raw) {
+		return nil, reject(CodeReservedTx, "commitment items are written by the proposer only")
+	}
+	var stx weftv1.SignedTx
+	if err := proto.Unmarshal(raw, &stx); err != nil {
+		return nil, reject(CodeMalformed, "tx does not decode: "+err.Error())
+	}
+	var body weftv1.TxBody
+	if err := proto.Unmarshal(stx.Body, &body); err != nil {
+		return nil, reject(CodeMalformed, "tx body does not decode: "+err.Error())
+	}
+	if body.ChainId != lim.ChainID {
+		return nil, reject(CodeWrongChainID, fmt.Sprintf("chain id %q, this chain is %q", body.ChainId, lim.ChainID))
+	}
+	if len(stx.Signature) != crypto.SignatureLength {
+		return nil, reject(CodeBadSignature, fmt.Sprintf("signature must be %d bytes, got %d", crypto.SignatureLength, len(stx.Signature)))
+	}
+	sig := stx.Signature
+	r, s, v := new(uint256.Int).SetBytes(sig[:32]), new(uint256.Int).SetBytes(sig[32:64]), sig[64]
+	if !crypto.ValidateSignatureValues(v, r.ToBig(), s.ToBig(), true) {
+		return nil, reject(CodeBadSignature, "signature values out of range (need low s, v in {0,1})")
+	}
+	pub, err := crypto.SigToPub(SigningHash(stx.Body), sig)
+	if err != nil {
+		return nil, reject(CodeBadSignature, "signature does not recover a key: "+err.Error())
+	}
+	tx := &Tx{
+		Raw:         raw,
+		Hash:        TxHash(raw),
+		Body:        &body,
+		Sender:      crypto.PubkeyToAddress(*pub),
+		Transferred: new(uint256.Int),
+	}
+	var rej *Rejection
+	if tx.FeeLimit, rej = amountFrom(body.FeeLimit, "fee_limit"); rej != nil {
+		return nil, rej
+	}
+	if len(body.Actions) == 0 {
+		return nil, reject(CodeInvalidAction, "tx has no actions")
+	}
+	if len(body.Actions) > lim.MaxActions {
+		return nil, reject(CodeInvalidAction, fmt.Sprintf("tx has %d actions, limit is %d", len(body.Actions), lim.MaxActions))
+	}
+	for i, a := range body.Actions {
+		switch k := a.Kind.(type) {
+		case *weftv1.Action_RollupData:
+			if k.RollupData == nil || len(k.RollupData.RollupId) != rollups.IDLen {
+				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: rollup_id must be %d bytes", i, rollups.IDLen))
+			}
+			if len(k.RollupData.Data) == 0 {
+				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: rollup data is empty", i))
+			}
+			tx.DataBytes += len(k.RollupData.Data)
+		case *weftv1.Action_Transfer:
+			if k.Transfer == nil || len(k.Transfer.To) != common.AddressLength {
+				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: transfer recipient must be %d bytes", i, common.AddressLength))
+			}
+			amt, rej := amountFrom(k.Transfer.Amount, fmt.Sprintf("action %d: amount", i))
+			if rej != nil {
+				return nil, rej
+			}
+			var overflow bool
+			if _, overflow = tx.Transferred.AddOverflow(tx.Transferred, amt); overflow {
+				return nil, reject(CodeInvalidAction, "transfer amounts overflow")
+			}
+		case *weftv1.Action_RegisterRollup:
+			if k.RegisterRollup == nil {
+				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: empty register_rollup", i))
+			}
+			if err := rollups.ValidateName(k.RegisterRollup.Name); err != nil {
+				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: %v", i, err))
+			}
+			if k.RegisterRollup.Vm != "evm" {
+				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: unknown vm %q (known: evm)", i, k.RegisterRollup.Vm))
+			}
+			if k.RegisterRollup.EvmChainId == 0 {
+				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: evm_chain_id is required", i))
+			}
+		default:
+			return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: unknown or empty action", i))
+		}
+	}
+	return tx, nil
+}
