@@ -118,6 +118,12 @@ func (a *App) limits() (Limits, *Params) {
 	return Limits{ChainID: a.chainID, MaxTxBytes: a.params.MaxTxBytes, MaxActions: a.params.MaxActions}, a.params
 }
 
+// Limits returns the stateless limits txs are decoded with.
+func (a *App) Limits() Limits {
+	l, _ := a.limits()
+	return l
+}
+
 // Committed returns the last committed height and app hash.
 func (a *App) Committed() (int64, []byte) {
 	a.mu.RLock()

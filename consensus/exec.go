@@ -98,3 +98,22 @@ func commitmentFor(txs []*Tx) []byte {
 	}
 	return rollups.EncodeCommitment(rollups.BuildCommitment(items, func(i int) rollups.ID { return ids[i] }))
 }
+
+// BlockItems decodes a committed block's transactions and returns its
+// commitment item and every rollup item with its rollup, in block order.
+// Nodes serving rollup slices use it; txs that fail to decode are skipped
+// (a committed block has none).
+func BlockItems(txs [][]byte, lim Limits, fn func(id rollups.ID, it *rollups.Item)) (commitment []byte) {
+	for i, raw := range txs {
+		if i == 0 && rollups.IsCommitment(raw) {
+			commitment = raw
+			continue
+		}
+		tx, rej := DecodeTx(raw, lim)
+		if rej != nil {
+			continue
+		}
+		rollupItems(tx, fn)
+	}
+	return commitment
+}

@@ -58,7 +58,7 @@ type Pool struct {
 	byHash   map[[32]byte]*entry
 	accounts map[[20]byte]*account
 	fifo     *list.List // *entry in arrival order
-	gossip   []*Tx
+	gossip   []*entry
 	bytes    int64
 }
 
@@ -142,7 +142,7 @@ func (p *Pool) Insert(tx *Tx, st AccountState) error {
 	a.txs = append(a.txs, e)
 	p.byHash[tx.Hash] = e
 	p.bytes += size
-	p.gossip = append(p.gossip, tx)
+	p.gossip = append(p.gossip, e)
 	return nil
 }
 
@@ -154,10 +154,13 @@ func (p *Pool) TakeGossip(maxBytes int64) []*Tx {
 	var n int64
 	i := 0
 	for ; i < len(p.gossip); i++ {
-		tx := p.gossip[i]
-		if !p.Has(tx.Hash) {
+		e := p.gossip[i]
+		// The entry, not just the hash, must still be pending: a tx removed
+		// and accepted again has a newer entry and is gossiped once.
+		if p.byHash[e.tx.Hash] != e {
 			continue
 		}
+		tx := e.tx
 		if len(out) > 0 && maxBytes > 0 && n+int64(len(tx.Raw)) > maxBytes {
 			break
 		}

@@ -29,6 +29,8 @@ const (
 	TxStatus_TX_STATUS_UNKNOWN   TxStatus = 0
 	TxStatus_TX_STATUS_PENDING   TxStatus = 1
 	TxStatus_TX_STATUS_COMMITTED TxStatus = 2
+	// The tx was accepted once but left the mempool unincluded (see log).
+	TxStatus_TX_STATUS_DROPPED TxStatus = 3
 )
 
 // Enum value maps for TxStatus.
@@ -37,11 +39,13 @@ var (
 		0: "TX_STATUS_UNKNOWN",
 		1: "TX_STATUS_PENDING",
 		2: "TX_STATUS_COMMITTED",
+		3: "TX_STATUS_DROPPED",
 	}
 	TxStatus_value = map[string]int32{
 		"TX_STATUS_UNKNOWN":   0,
 		"TX_STATUS_PENDING":   1,
 		"TX_STATUS_COMMITTED": 2,
+		"TX_STATUS_DROPPED":   3,
 	}
 )
 
@@ -511,9 +515,11 @@ func (x *GetTxRequest) GetHash() []byte {
 }
 
 type GetTxResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Status        TxStatus               `protobuf:"varint,1,opt,name=status,proto3,enum=weft.v1.TxStatus" json:"status,omitempty"`
-	Result        *TxResult              `protobuf:"bytes,2,opt,name=result,proto3" json:"result,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Status TxStatus               `protobuf:"varint,1,opt,name=status,proto3,enum=weft.v1.TxStatus" json:"status,omitempty"`
+	Result *TxResult              `protobuf:"bytes,2,opt,name=result,proto3" json:"result,omitempty"`
+	// log says why a dropped tx was dropped.
+	Log           string `protobuf:"bytes,3,opt,name=log,proto3" json:"log,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -562,6 +568,158 @@ func (x *GetTxResponse) GetResult() *TxResult {
 	return nil
 }
 
+func (x *GetTxResponse) GetLog() string {
+	if x != nil {
+		return x.Log
+	}
+	return ""
+}
+
+type GetBlockRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Height        int64                  `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBlockRequest) Reset() {
+	*x = GetBlockRequest{}
+	mi := &file_weft_v1_api_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBlockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBlockRequest) ProtoMessage() {}
+
+func (x *GetBlockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBlockRequest.ProtoReflect.Descriptor instead.
+func (*GetBlockRequest) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GetBlockRequest) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+type GetBlockResponse struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Height       int64                  `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
+	Hash         []byte                 `protobuf:"bytes,2,opt,name=hash,proto3" json:"hash,omitempty"`
+	TimeUnixNano int64                  `protobuf:"varint,3,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"`
+	Proposer     []byte                 `protobuf:"bytes,4,opt,name=proposer,proto3" json:"proposer,omitempty"`
+	// app_hash is the header's app hash: the state after the previous block.
+	AppHash       []byte           `protobuf:"bytes,5,opt,name=app_hash,json=appHash,proto3" json:"app_hash,omitempty"`
+	TxCount       int64            `protobuf:"varint,6,opt,name=tx_count,json=txCount,proto3" json:"tx_count,omitempty"`
+	Commitment    *BlockCommitment `protobuf:"bytes,7,opt,name=commitment,proto3" json:"commitment,omitempty"`
+	TxHashes      [][]byte         `protobuf:"bytes,8,rep,name=tx_hashes,json=txHashes,proto3" json:"tx_hashes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBlockResponse) Reset() {
+	*x = GetBlockResponse{}
+	mi := &file_weft_v1_api_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBlockResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBlockResponse) ProtoMessage() {}
+
+func (x *GetBlockResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBlockResponse.ProtoReflect.Descriptor instead.
+func (*GetBlockResponse) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetBlockResponse) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *GetBlockResponse) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
+func (x *GetBlockResponse) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+func (x *GetBlockResponse) GetProposer() []byte {
+	if x != nil {
+		return x.Proposer
+	}
+	return nil
+}
+
+func (x *GetBlockResponse) GetAppHash() []byte {
+	if x != nil {
+		return x.AppHash
+	}
+	return nil
+}
+
+func (x *GetBlockResponse) GetTxCount() int64 {
+	if x != nil {
+		return x.TxCount
+	}
+	return 0
+}
+
+func (x *GetBlockResponse) GetCommitment() *BlockCommitment {
+	if x != nil {
+		return x.Commitment
+	}
+	return nil
+}
+
+func (x *GetBlockResponse) GetTxHashes() [][]byte {
+	if x != nil {
+		return x.TxHashes
+	}
+	return nil
+}
+
 type GetStatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -570,7 +728,7 @@ type GetStatusRequest struct {
 
 func (x *GetStatusRequest) Reset() {
 	*x = GetStatusRequest{}
-	mi := &file_weft_v1_api_proto_msgTypes[10]
+	mi := &file_weft_v1_api_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -582,7 +740,7 @@ func (x *GetStatusRequest) String() string {
 func (*GetStatusRequest) ProtoMessage() {}
 
 func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_weft_v1_api_proto_msgTypes[10]
+	mi := &file_weft_v1_api_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -595,7 +753,7 @@ func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetStatusRequest) Descriptor() ([]byte, []int) {
-	return file_weft_v1_api_proto_rawDescGZIP(), []int{10}
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{12}
 }
 
 type GetStatusResponse struct {
@@ -611,7 +769,7 @@ type GetStatusResponse struct {
 
 func (x *GetStatusResponse) Reset() {
 	*x = GetStatusResponse{}
-	mi := &file_weft_v1_api_proto_msgTypes[11]
+	mi := &file_weft_v1_api_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -623,7 +781,7 @@ func (x *GetStatusResponse) String() string {
 func (*GetStatusResponse) ProtoMessage() {}
 
 func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_weft_v1_api_proto_msgTypes[11]
+	mi := &file_weft_v1_api_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -636,7 +794,7 @@ func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetStatusResponse) Descriptor() ([]byte, []int) {
-	return file_weft_v1_api_proto_rawDescGZIP(), []int{11}
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetStatusResponse) GetChainId() string {
@@ -684,7 +842,7 @@ type StreamRollupSlicesRequest struct {
 
 func (x *StreamRollupSlicesRequest) Reset() {
 	*x = StreamRollupSlicesRequest{}
-	mi := &file_weft_v1_api_proto_msgTypes[12]
+	mi := &file_weft_v1_api_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -696,7 +854,7 @@ func (x *StreamRollupSlicesRequest) String() string {
 func (*StreamRollupSlicesRequest) ProtoMessage() {}
 
 func (x *StreamRollupSlicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_weft_v1_api_proto_msgTypes[12]
+	mi := &file_weft_v1_api_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -709,7 +867,7 @@ func (x *StreamRollupSlicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamRollupSlicesRequest.ProtoReflect.Descriptor instead.
 func (*StreamRollupSlicesRequest) Descriptor() ([]byte, []int) {
-	return file_weft_v1_api_proto_rawDescGZIP(), []int{12}
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *StreamRollupSlicesRequest) GetRollupId() []byte {
@@ -747,7 +905,7 @@ type RollupSlice struct {
 
 func (x *RollupSlice) Reset() {
 	*x = RollupSlice{}
-	mi := &file_weft_v1_api_proto_msgTypes[13]
+	mi := &file_weft_v1_api_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +917,7 @@ func (x *RollupSlice) String() string {
 func (*RollupSlice) ProtoMessage() {}
 
 func (x *RollupSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_weft_v1_api_proto_msgTypes[13]
+	mi := &file_weft_v1_api_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +930,7 @@ func (x *RollupSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollupSlice.ProtoReflect.Descriptor instead.
 func (*RollupSlice) Descriptor() ([]byte, []int) {
-	return file_weft_v1_api_proto_rawDescGZIP(), []int{13}
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RollupSlice) GetHeight() int64 {
@@ -865,10 +1023,24 @@ const file_weft_v1_api_proto_rawDesc = "" +
 	"\x13ListRollupsResponse\x12)\n" +
 	"\arollups\x18\x01 \x03(\v2\x0f.weft.v1.RollupR\arollups\"\"\n" +
 	"\fGetTxRequest\x12\x12\n" +
-	"\x04hash\x18\x01 \x01(\fR\x04hash\"e\n" +
+	"\x04hash\x18\x01 \x01(\fR\x04hash\"w\n" +
 	"\rGetTxResponse\x12)\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x11.weft.v1.TxStatusR\x06status\x12)\n" +
-	"\x06result\x18\x02 \x01(\v2\x11.weft.v1.TxResultR\x06result\"\x12\n" +
+	"\x06result\x18\x02 \x01(\v2\x11.weft.v1.TxResultR\x06result\x12\x10\n" +
+	"\x03log\x18\x03 \x01(\tR\x03log\")\n" +
+	"\x0fGetBlockRequest\x12\x16\n" +
+	"\x06height\x18\x01 \x01(\x03R\x06height\"\x8d\x02\n" +
+	"\x10GetBlockResponse\x12\x16\n" +
+	"\x06height\x18\x01 \x01(\x03R\x06height\x12\x12\n" +
+	"\x04hash\x18\x02 \x01(\fR\x04hash\x12$\n" +
+	"\x0etime_unix_nano\x18\x03 \x01(\x03R\ftimeUnixNano\x12\x1a\n" +
+	"\bproposer\x18\x04 \x01(\fR\bproposer\x12\x19\n" +
+	"\bapp_hash\x18\x05 \x01(\fR\aappHash\x12\x19\n" +
+	"\btx_count\x18\x06 \x01(\x03R\atxCount\x128\n" +
+	"\n" +
+	"commitment\x18\a \x01(\v2\x18.weft.v1.BlockCommitmentR\n" +
+	"commitment\x12\x1b\n" +
+	"\ttx_hashes\x18\b \x03(\fR\btxHashes\"\x12\n" +
 	"\x10GetStatusRequest\"\x9b\x01\n" +
 	"\x11GetStatusResponse\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x16\n" +
@@ -891,11 +1063,12 @@ const file_weft_v1_api_proto_rawDesc = "" +
 	"\rcommitment_tx\x18\x06 \x01(\fR\fcommitmentTx\x12\x1b\n" +
 	"\tdata_hash\x18\a \x01(\fR\bdataHash\x12)\n" +
 	"\x10commitment_aunts\x18\b \x03(\fR\x0fcommitmentAunts\x12\x19\n" +
-	"\btx_count\x18\t \x01(\x03R\atxCount*Q\n" +
+	"\btx_count\x18\t \x01(\x03R\atxCount*h\n" +
 	"\bTxStatus\x12\x15\n" +
 	"\x11TX_STATUS_UNKNOWN\x10\x00\x12\x15\n" +
 	"\x11TX_STATUS_PENDING\x10\x01\x12\x17\n" +
-	"\x13TX_STATUS_COMMITTED\x10\x022\xed\x03\n" +
+	"\x13TX_STATUS_COMMITTED\x10\x02\x12\x15\n" +
+	"\x11TX_STATUS_DROPPED\x10\x032\xae\x04\n" +
 	"\aNodeAPI\x12?\n" +
 	"\bSubmitTx\x12\x18.weft.v1.SubmitTxRequest\x1a\x19.weft.v1.SubmitTxResponse\x12E\n" +
 	"\n" +
@@ -903,7 +1076,8 @@ const file_weft_v1_api_proto_rawDesc = "" +
 	"\tGetRollup\x12\x19.weft.v1.GetRollupRequest\x1a\x1a.weft.v1.GetRollupResponse\x12H\n" +
 	"\vListRollups\x12\x1b.weft.v1.ListRollupsRequest\x1a\x1c.weft.v1.ListRollupsResponse\x126\n" +
 	"\x05GetTx\x12\x15.weft.v1.GetTxRequest\x1a\x16.weft.v1.GetTxResponse\x12B\n" +
-	"\tGetStatus\x12\x19.weft.v1.GetStatusRequest\x1a\x1a.weft.v1.GetStatusResponse\x12P\n" +
+	"\tGetStatus\x12\x19.weft.v1.GetStatusRequest\x1a\x1a.weft.v1.GetStatusResponse\x12?\n" +
+	"\bGetBlock\x12\x18.weft.v1.GetBlockRequest\x1a\x19.weft.v1.GetBlockResponse\x12P\n" +
 	"\x12StreamRollupSlices\x12\".weft.v1.StreamRollupSlicesRequest\x1a\x14.weft.v1.RollupSlice0\x01B-Z+github.com/weftnet/weft/proto/weftv1;weftv1b\x06proto3"
 
 var (
@@ -919,7 +1093,7 @@ func file_weft_v1_api_proto_rawDescGZIP() []byte {
 }
 
 var file_weft_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_weft_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_weft_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_weft_v1_api_proto_goTypes = []any{
 	(TxStatus)(0),                     // 0: weft.v1.TxStatus
 	(*SubmitTxRequest)(nil),           // 1: weft.v1.SubmitTxRequest
@@ -932,41 +1106,47 @@ var file_weft_v1_api_proto_goTypes = []any{
 	(*ListRollupsResponse)(nil),       // 8: weft.v1.ListRollupsResponse
 	(*GetTxRequest)(nil),              // 9: weft.v1.GetTxRequest
 	(*GetTxResponse)(nil),             // 10: weft.v1.GetTxResponse
-	(*GetStatusRequest)(nil),          // 11: weft.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),         // 12: weft.v1.GetStatusResponse
-	(*StreamRollupSlicesRequest)(nil), // 13: weft.v1.StreamRollupSlicesRequest
-	(*RollupSlice)(nil),               // 14: weft.v1.RollupSlice
-	(*Account)(nil),                   // 15: weft.v1.Account
-	(*Rollup)(nil),                    // 16: weft.v1.Rollup
-	(*TxResult)(nil),                  // 17: weft.v1.TxResult
-	(*RollupItem)(nil),                // 18: weft.v1.RollupItem
+	(*GetBlockRequest)(nil),           // 11: weft.v1.GetBlockRequest
+	(*GetBlockResponse)(nil),          // 12: weft.v1.GetBlockResponse
+	(*GetStatusRequest)(nil),          // 13: weft.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),         // 14: weft.v1.GetStatusResponse
+	(*StreamRollupSlicesRequest)(nil), // 15: weft.v1.StreamRollupSlicesRequest
+	(*RollupSlice)(nil),               // 16: weft.v1.RollupSlice
+	(*Account)(nil),                   // 17: weft.v1.Account
+	(*Rollup)(nil),                    // 18: weft.v1.Rollup
+	(*TxResult)(nil),                  // 19: weft.v1.TxResult
+	(*BlockCommitment)(nil),           // 20: weft.v1.BlockCommitment
+	(*RollupItem)(nil),                // 21: weft.v1.RollupItem
 }
 var file_weft_v1_api_proto_depIdxs = []int32{
-	15, // 0: weft.v1.GetAccountResponse.account:type_name -> weft.v1.Account
-	16, // 1: weft.v1.GetRollupResponse.rollup:type_name -> weft.v1.Rollup
-	16, // 2: weft.v1.ListRollupsResponse.rollups:type_name -> weft.v1.Rollup
+	17, // 0: weft.v1.GetAccountResponse.account:type_name -> weft.v1.Account
+	18, // 1: weft.v1.GetRollupResponse.rollup:type_name -> weft.v1.Rollup
+	18, // 2: weft.v1.ListRollupsResponse.rollups:type_name -> weft.v1.Rollup
 	0,  // 3: weft.v1.GetTxResponse.status:type_name -> weft.v1.TxStatus
-	17, // 4: weft.v1.GetTxResponse.result:type_name -> weft.v1.TxResult
-	18, // 5: weft.v1.RollupSlice.items:type_name -> weft.v1.RollupItem
-	1,  // 6: weft.v1.NodeAPI.SubmitTx:input_type -> weft.v1.SubmitTxRequest
-	3,  // 7: weft.v1.NodeAPI.GetAccount:input_type -> weft.v1.GetAccountRequest
-	5,  // 8: weft.v1.NodeAPI.GetRollup:input_type -> weft.v1.GetRollupRequest
-	7,  // 9: weft.v1.NodeAPI.ListRollups:input_type -> weft.v1.ListRollupsRequest
-	9,  // 10: weft.v1.NodeAPI.GetTx:input_type -> weft.v1.GetTxRequest
-	11, // 11: weft.v1.NodeAPI.GetStatus:input_type -> weft.v1.GetStatusRequest
-	13, // 12: weft.v1.NodeAPI.StreamRollupSlices:input_type -> weft.v1.StreamRollupSlicesRequest
-	2,  // 13: weft.v1.NodeAPI.SubmitTx:output_type -> weft.v1.SubmitTxResponse
-	4,  // 14: weft.v1.NodeAPI.GetAccount:output_type -> weft.v1.GetAccountResponse
-	6,  // 15: weft.v1.NodeAPI.GetRollup:output_type -> weft.v1.GetRollupResponse
-	8,  // 16: weft.v1.NodeAPI.ListRollups:output_type -> weft.v1.ListRollupsResponse
-	10, // 17: weft.v1.NodeAPI.GetTx:output_type -> weft.v1.GetTxResponse
-	12, // 18: weft.v1.NodeAPI.GetStatus:output_type -> weft.v1.GetStatusResponse
-	14, // 19: weft.v1.NodeAPI.StreamRollupSlices:output_type -> weft.v1.RollupSlice
-	13, // [13:20] is the sub-list for method output_type
-	6,  // [6:13] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	19, // 4: weft.v1.GetTxResponse.result:type_name -> weft.v1.TxResult
+	20, // 5: weft.v1.GetBlockResponse.commitment:type_name -> weft.v1.BlockCommitment
+	21, // 6: weft.v1.RollupSlice.items:type_name -> weft.v1.RollupItem
+	1,  // 7: weft.v1.NodeAPI.SubmitTx:input_type -> weft.v1.SubmitTxRequest
+	3,  // 8: weft.v1.NodeAPI.GetAccount:input_type -> weft.v1.GetAccountRequest
+	5,  // 9: weft.v1.NodeAPI.GetRollup:input_type -> weft.v1.GetRollupRequest
+	7,  // 10: weft.v1.NodeAPI.ListRollups:input_type -> weft.v1.ListRollupsRequest
+	9,  // 11: weft.v1.NodeAPI.GetTx:input_type -> weft.v1.GetTxRequest
+	13, // 12: weft.v1.NodeAPI.GetStatus:input_type -> weft.v1.GetStatusRequest
+	11, // 13: weft.v1.NodeAPI.GetBlock:input_type -> weft.v1.GetBlockRequest
+	15, // 14: weft.v1.NodeAPI.StreamRollupSlices:input_type -> weft.v1.StreamRollupSlicesRequest
+	2,  // 15: weft.v1.NodeAPI.SubmitTx:output_type -> weft.v1.SubmitTxResponse
+	4,  // 16: weft.v1.NodeAPI.GetAccount:output_type -> weft.v1.GetAccountResponse
+	6,  // 17: weft.v1.NodeAPI.GetRollup:output_type -> weft.v1.GetRollupResponse
+	8,  // 18: weft.v1.NodeAPI.ListRollups:output_type -> weft.v1.ListRollupsResponse
+	10, // 19: weft.v1.NodeAPI.GetTx:output_type -> weft.v1.GetTxResponse
+	14, // 20: weft.v1.NodeAPI.GetStatus:output_type -> weft.v1.GetStatusResponse
+	12, // 21: weft.v1.NodeAPI.GetBlock:output_type -> weft.v1.GetBlockResponse
+	16, // 22: weft.v1.NodeAPI.StreamRollupSlices:output_type -> weft.v1.RollupSlice
+	15, // [15:23] is the sub-list for method output_type
+	7,  // [7:15] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_weft_v1_api_proto_init() }
@@ -981,7 +1161,7 @@ func file_weft_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_weft_v1_api_proto_rawDesc), len(file_weft_v1_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	NodeAPI_ListRollups_FullMethodName        = "/weft.v1.NodeAPI/ListRollups"
 	NodeAPI_GetTx_FullMethodName              = "/weft.v1.NodeAPI/GetTx"
 	NodeAPI_GetStatus_FullMethodName          = "/weft.v1.NodeAPI/GetStatus"
+	NodeAPI_GetBlock_FullMethodName           = "/weft.v1.NodeAPI/GetBlock"
 	NodeAPI_StreamRollupSlices_FullMethodName = "/weft.v1.NodeAPI/StreamRollupSlices"
 )
 
@@ -43,6 +44,8 @@ type NodeAPIClient interface {
 	ListRollups(ctx context.Context, in *ListRollupsRequest, opts ...grpc.CallOption) (*ListRollupsResponse, error)
 	GetTx(ctx context.Context, in *GetTxRequest, opts ...grpc.CallOption) (*GetTxResponse, error)
 	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
+	// GetBlock summarises a committed block (latest when height is 0).
+	GetBlock(ctx context.Context, in *GetBlockRequest, opts ...grpc.CallOption) (*GetBlockResponse, error)
 	// StreamRollupSlices sends the rollup's slice of every committed block from
 	// from_height on (backfill, then live), each with its proof.
 	StreamRollupSlices(ctx context.Context, in *StreamRollupSlicesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RollupSlice], error)
@@ -116,6 +119,16 @@ func (c *nodeAPIClient) GetStatus(ctx context.Context, in *GetStatusRequest, opt
 	return out, nil
 }
 
+func (c *nodeAPIClient) GetBlock(ctx context.Context, in *GetBlockRequest, opts ...grpc.CallOption) (*GetBlockResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetBlockResponse)
+	err := c.cc.Invoke(ctx, NodeAPI_GetBlock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *nodeAPIClient) StreamRollupSlices(ctx context.Context, in *StreamRollupSlicesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RollupSlice], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &NodeAPI_ServiceDesc.Streams[0], NodeAPI_StreamRollupSlices_FullMethodName, cOpts...)
@@ -148,6 +161,8 @@ type NodeAPIServer interface {
 	ListRollups(context.Context, *ListRollupsRequest) (*ListRollupsResponse, error)
 	GetTx(context.Context, *GetTxRequest) (*GetTxResponse, error)
 	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
+	// GetBlock summarises a committed block (latest when height is 0).
+	GetBlock(context.Context, *GetBlockRequest) (*GetBlockResponse, error)
 	// StreamRollupSlices sends the rollup's slice of every committed block from
 	// from_height on (backfill, then live), each with its proof.
 	StreamRollupSlices(*StreamRollupSlicesRequest, grpc.ServerStreamingServer[RollupSlice]) error
@@ -178,6 +193,9 @@ func (UnimplementedNodeAPIServer) GetTx(context.Context, *GetTxRequest) (*GetTxR
 }
 func (UnimplementedNodeAPIServer) GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStatus not implemented")
+}
+func (UnimplementedNodeAPIServer) GetBlock(context.Context, *GetBlockRequest) (*GetBlockResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBlock not implemented")
 }
 func (UnimplementedNodeAPIServer) StreamRollupSlices(*StreamRollupSlicesRequest, grpc.ServerStreamingServer[RollupSlice]) error {
 	return status.Error(codes.Unimplemented, "method StreamRollupSlices not implemented")
@@ -311,6 +329,24 @@ func _NodeAPI_GetStatus_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeAPI_GetBlock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBlockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAPIServer).GetBlock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAPI_GetBlock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAPIServer).GetBlock(ctx, req.(*GetBlockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _NodeAPI_StreamRollupSlices_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(StreamRollupSlicesRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -352,6 +388,10 @@ var NodeAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStatus",
 			Handler:    _NodeAPI_GetStatus_Handler,
+		},
+		{
+			MethodName: "GetBlock",
+			Handler:    _NodeAPI_GetBlock_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/weftnet/weft/genesis"
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+)
+
+func show(m proto.Message) error {
+	b, err := pj.Marshal(m)
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(b))
+	return nil
+}
+
+func queryCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "query", Aliases: []string{"q"}, Short: "Query a node (output is JSON; bytes are base64)"}
+	clientFlags(cmd)
+	account := &cobra.Command{
+		Use: "account 0xADDRESS", Args: cobra.ExactArgs(1), Short: "Show an account's balance and nonces",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			addr, err := genesis.ParseAddress(args[0])
+			if err != nil {
+				return err
+			}
+			c, ctx, done, err := dial(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			r, err := c.API.GetAccount(ctx, &weftv1.GetAccountRequest{Address: addr[:]})
+			if err != nil {
+				return err
+			}
+			return show(r)
+		},
+	}
+	rollup := &cobra.Command{
+		Use: "rollup NAME|0xID", Args: cobra.ExactArgs(1), Short: "Show a rollup (no argument lists them all with `rollups`)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := &weftv1.GetRollupRequest{Name: args[0]}
+			if h, ok := strings.CutPrefix(args[0], "0x"); ok {
+				b, err := hex.DecodeString(h)
+				if err != nil {
+					return fmt.Errorf("rollup id %q is not hex", args[0])
+				}
+				req = &weftv1.GetRollupRequest{Id: b}
+			}
+			c, ctx, done, err := dial(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			r, err := c.API.GetRollup(ctx, req)
+			if err != nil {
+				return err
+			}
+			return show(r)
+		},
+	}
+	rollupsC := &cobra.Command{
+		Use: "rollups", Args: cobra.NoArgs, Short: "List registered rollups",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, ctx, done, err := dial(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			r, err := c.API.ListRollups(ctx, &weftv1.ListRollupsRequest{})
+			if err != nil {
+				return err
+			}
+			return show(r)
+		},
+	}
+	block := &cobra.Command{
+		Use: "block [HEIGHT]", Args: cobra.MaximumNArgs(1), Short: "Show a committed block (latest by default)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var h int64
+			if len(args) == 1 {
+				v, err := strconv.ParseInt(args[0], 10, 64)
+				if err != nil || v < 1 {
+					return fmt.Errorf("height %q must be a positive integer", args[0])
+				}
+				h = v
+			}
+			c, ctx, done, err := dial(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			r, err := c.API.GetBlock(ctx, &weftv1.GetBlockRequest{Height: h})
+			if err != nil {
+				return err
+			}
+			return show(r)
+		},
+	}
+	tx := &cobra.Command{
+		Use: "tx 0xHASH", Args: cobra.ExactArgs(1), Short: "Show a transaction's status and result",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := hex.DecodeString(strings.TrimPrefix(args[0], "0x"))
+			if err != nil || len(b) != 32 {
+				return fmt.Errorf("tx hash %q must be 32 bytes of hex", args[0])
+			}
+			c, ctx, done, err := dial(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			r, err := c.API.GetTx(ctx, &weftv1.GetTxRequest{Hash: b})
+			if err != nil {
+				return err
+			}
+			return show(r)
+		},
+	}
+	status := &cobra.Command{
+		Use: "status", Args: cobra.NoArgs, Short: "Show the node's chain id, height and app hash",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, ctx, done, err := dial(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			r, err := c.API.GetStatus(ctx, &weftv1.GetStatusRequest{})
+			if err != nil {
+				return err
+			}
+			return show(r)
+		},
+	}
+	for _, c := range []*cobra.Command{account, rollup, rollupsC, block, tx, status} {
+		cmd.AddCommand(addEnvHelp(c))
+	}
+	return cmd
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/holiman/uint256"
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/node/keys"
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+)
+
+func clientFlags(cmd *cobra.Command) {
+	cmd.PersistentFlags().String("node", "127.0.0.1:9090", "node API address host:port")
+	cmd.PersistentFlags().Duration("timeout", 30*time.Second, "how long to wait for the node")
+}
+
+func dial(cmd *cobra.Command) (*client.Client, context.Context, context.CancelFunc, error) {
+	addr, _ := cmd.Flags().GetString("node")
+	to, _ := cmd.Flags().GetDuration("timeout")
+	c, err := client.Dial(addr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), to)
+	return c, ctx, func() { cancel(); c.Close() }, nil
+}
+
+// parseData reads "0x..." as hex, "@path" as a file, anything else as text.
+func parseData(s string) ([]byte, error) {
+	switch {
+	case strings.HasPrefix(s, "0x"):
+		b, err := hex.DecodeString(s[2:])
+		if err != nil {
+			return nil, fmt.Errorf("data %q is not hex: %w", s, err)
+		}
+		return b, nil
+	case strings.HasPrefix(s, "@"):
+		return os.ReadFile(s[1:])
+	}
+	return []byte(s), nil
+}
+
+
+// sendTx signs actions with --from, submits and (with --wait) waits.
+func sendTx(cmd *cobra.Command, actions ...*weftv1.Action) error {
+	f := cmd.Flags()
+	from, _ := f.GetString("from")
+	keyFile, _ := f.GetString("key-file")
+	var k *keys.Key
+	var err error
+	switch {
+	case keyFile != "":
+		k, err = keys.LoadFile(keyFile)
+	case from != "":
+		k, err = keysDir(cmd).Load(from)
+	default:
+		return fmt.Errorf("give --from NAME or --key-file PATH")
+	}
+	if err != nil {
+		return err
+	}
+	feeStr, _ := f.GetString("fee-limit")
+	fee, err := genesis.ParseAmount(feeStr)
+	if err != nil {
+		return fmt.Errorf("--fee-limit: %w", err)
+	}
+	nonce, _ := f.GetInt64("nonce")
+	c, ctx, done, err := dial(cmd)
+	if err != nil {
+		return err
+	}
+	defer done()
+	raw, err := c.Build(ctx, k.Private, nonce, fee, actions...)
+	if err != nil {
+		return err
+	}
+	h, err := c.Submit(ctx, raw)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("submitted %x\n", h)
+	if wait, _ := f.GetBool("wait"); wait {
+		r, err := c.WaitTx(ctx, h)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("committed at height %d (index %d, fee %s)\n", r.Result.Height, r.Result.Index, new(uint256.Int).SetBytes(r.Result.Fee))
+	}
+	return nil
+}
+
+func txCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "tx", Short: "Sign and submit transactions"}
+	clientFlags(cmd)
+	cmd.PersistentFlags().String("from", "", "name of the signing key (see `weft keys`)")
+	cmd.PersistentFlags().String("key-file", "", "path of the signing key file (instead of --from)")
+	cmd.PersistentFlags().String("keys-dir", "", "key directory (default HOME/keys)")
+	cmd.PersistentFlags().String("fee-limit", "1000000000000000", "most the tx may pay in fees")
+	cmd.PersistentFlags().Int64("nonce", -1, "nonce (default: the node's pending nonce of the sender)")
+	cmd.PersistentFlags().Bool("wait", true, "wait until the tx is committed")
+
+	transfer := &cobra.Command{
+		Use: "transfer", Short: "Send tokens", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			toS, _ := cmd.Flags().GetString("to")
+			amtS, _ := cmd.Flags().GetString("amount")
+			to, err := genesis.ParseAddress(toS)
+			if err != nil {
+				return fmt.Errorf("--to: %w", err)
+			}
+			amt, err := genesis.ParseAmount(amtS)
+			if err != nil {
+				return fmt.Errorf("--amount: %w", err)
+			}
+			return sendTx(cmd, client.Transfer(to, amt))
+		},
+	}
+	transfer.Flags().String("to", "", "recipient 0x address")
+	transfer.Flags().String("amount", "", "amount (decimal, smallest unit)")
+
+	data := &cobra.Command{
+		Use: "rollup-data", Short: "Order data for one rollup", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			name, _ := cmd.Flags().GetString("rollup")
+			d, _ := cmd.Flags().GetString("data")
+			b, err := parseData(d)
+			if err != nil {
+				return err
+			}
+			return sendTx(cmd, client.RollupData(name, b))
+		},
+	}
+	data.Flags().String("rollup", "", "rollup name")
+	data.Flags().String("data", "", "data: text, 0xHEX or @FILE")
+
+	bundle := &cobra.Command{
+		Use: "bundle", Short: "Order data for several rollups atomically (all in one block or none)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			parts, _ := cmd.Flags().GetStringArray("part")
+			if len(parts) < 2 {
+				return fmt.Errorf("a bundle needs at least two --part ROLLUP=DATA")
+			}
+			var acts []*weftv1.Action
+			for _, p := range parts {
+				name, d, ok := strings.Cut(p, "=")
+				if !ok {
+					return fmt.Errorf("--part %q: want ROLLUP=DATA", p)
+				}
+				b, err := parseData(d)
+				if err != nil {
+					return err
+				}
+				acts = append(acts, client.RollupData(name, b))
+			}
+			return sendTx(cmd, acts...)
+		},
+	}
+	bundle.Flags().StringArray("part", nil, "ROLLUP=DATA (repeatable; DATA is text, 0xHEX or @FILE)")
+
+	reg := &cobra.Command{
+		Use: "register-rollup", Short: "Register an EVM rollup", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			name, _ := cmd.Flags().GetString("name")
+			id, _ := cmd.Flags().GetUint64("evm-chain-id")
+			return sendTx(cmd, client.RegisterRollup(name, id))
+		},
+	}
+	reg.Flags().String("name", "", "rollup name ([a-z0-9-])")
+	reg.Flags().Uint64("evm-chain-id", 0, "the rollup's EIP-155 chain id")
+
+	for _, c := range []*cobra.Command{transfer, data, bundle, reg} {
+		cmd.AddCommand(addEnvHelp(c))
+	}
+	return cmd
+}
+
+var pj = protojson.MarshalOptions{Multiline: true, EmitUnpopulated: true}

@@ -1,0 +1,186 @@
+package mempool_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/holiman/uint256"
+
+	"github.com/weftnet/weft/mempool"
+)
+
+func TestMempoolWrapper(t *testing.T) {
+	m := mempool.New(mempool.Config{MaxTxs: 10})
+	a := mk(1, 0, 1, 10, 0)
+	calls := 0
+	state := func() mempool.AccountState { calls++; return rich(0) }
+	if err := m.Insert(a, state); err != nil {
+		t.Fatal(err)
+	}
+	// A known tx is refused without reading state.
+	if err := m.Insert(a, state); !errors.Is(err, mempool.ErrAlreadyKnown) || calls != 1 {
+		t.Fatalf("duplicate: %v after %d state reads", err, calls)
+	}
+	if m.Get(a.Hash) != a || m.Get([32]byte{1}) != nil {
+		t.Fatal("Get")
+	}
+	if n, b := m.Size(); n != 1 || b != 10 {
+		t.Fatalf("Size = %d, %d", n, b)
+	}
+	if m.NextNonce(addr(1), 0) != 1 || m.NextNonce(addr(2), 3) != 3 {
+		t.Fatal("NextNonce")
+	}
+	sameTxs(t, "candidates", m.Candidates(5), []*mempool.Tx{a})
+	sameTxs(t, "gossip", m.TakeGossip(0), []*mempool.Tx{a})
+	b := mk(1, 1, 1, 10, 0)
+	if err := m.Insert(b, state); err != nil {
+		t.Fatal(err)
+	}
+	sameTxs(t, "remove", m.Remove(b.Hash), []*mempool.Tx{b})
+	if d := m.Update([][32]byte{a.Hash}, func([20]byte) mempool.AccountState { return rich(1) }); len(d) != 0 {
+		t.Fatalf("dropped %v", d)
+	}
+	if n, b := m.Size(); n != 0 || b != 0 {
+		t.Fatalf("Size after commit = %d, %d", n, b)
+	}
+}
+
+// TestMempoolConcurrent runs inserters (one per sender), a gossiper and a
+// block committer at once; run it with -race. Nothing is dropped because the
+// committer only commits what is pending, in order, and balances are ample.
+func TestMempoolConcurrent(t *testing.T) {
+	const senders, perSender = 8, 150
+	m := mempool.New(mempool.Config{})
+
+	var smu sync.Mutex
+	committed := map[[20]byte]uint64{}
+	stateOf := func(s [20]byte) mempool.AccountState {
+		smu.Lock()
+		defer smu.Unlock()
+		return mempool.AccountState{Nonce: committed[s], Balance: uint256.NewInt(1 << 60)}
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, senders*perSender)
+	inserted := make(chan *mempool.Tx, senders*perSender)
+	for s := 0; s < senders; s++ {
+		wg.Add(1)
+		go func(sender byte) {
+			defer wg.Done()
+			for i := 0; i < perSender; i++ {
+				// Reading the committed nonce and the pending one are two
+				// steps; a block committed in between makes the nonce stale,
+				// and a client then simply asks again.
+				nonce := m.NextNonce(addr(sender), stateOf(addr(sender)).Nonce)
+				tx := mk(sender, nonce, 1, 20+i%7, 0)
+				err := m.Insert(tx, func() mempool.AccountState { return stateOf(addr(sender)) })
+				if errors.Is(err, mempool.ErrNonceTooLow) {
+					i--
+					continue
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				inserted <- tx
+				_ = m.Get(tx.Hash)
+				_, _ = m.Size()
+			}
+		}(byte(s + 1))
+	}
+
+	done := make(chan struct{})
+	gossiped := map[[32]byte]int{}
+	var dropped []mempool.Dropped
+	var side sync.WaitGroup
+	side.Add(2)
+	go func() {
+		defer side.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			for _, tx := range m.TakeGossip(200) {
+				gossiped[tx.Hash]++
+			}
+		}
+	}()
+	commit := func(limit int) {
+		var hs [][32]byte
+		next := map[[20]byte]uint64{}
+		// Candidates before smu: Insert takes the mempool lock, then smu.
+		cands := m.Candidates(limit)
+		smu.Lock()
+		for _, tx := range cands {
+			n, ok := next[tx.Sender]
+			if !ok {
+				n = committed[tx.Sender]
+			}
+			if tx.Nonce != n {
+				t.Errorf("candidate sender %x nonce %d, committed nonce %d", tx.Sender[0], tx.Nonce, n)
+				break
+			}
+			next[tx.Sender] = n + 1
+			hs = append(hs, tx.Hash)
+		}
+		for s, n := range next {
+			committed[s] = n
+		}
+		smu.Unlock()
+		dropped = append(dropped, m.Update(hs, stateOf)...)
+	}
+	go func() {
+		defer side.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			commit(17)
+		}
+	}()
+
+	wg.Wait()
+	close(done)
+	side.Wait()
+	close(errs)
+	close(inserted)
+	for err := range errs {
+		t.Errorf("insert: %v", err)
+	}
+	if len(dropped) != 0 {
+		t.Fatalf("dropped %d txs, e.g. %q", len(dropped), dropped[0].Reason)
+	}
+	for h, n := range gossiped {
+		if n != 1 {
+			t.Fatalf("tx %x gossiped %d times", h[:4], n)
+		}
+	}
+	n := 0
+	for range inserted {
+		n++
+	}
+	if n != senders*perSender {
+		t.Fatalf("inserted %d txs, want %d", n, senders*perSender)
+	}
+	for len(m.Candidates(1)) > 0 {
+		commit(1000)
+	}
+	if len(dropped) != 0 {
+		t.Fatalf("dropped %d txs at the end", len(dropped))
+	}
+	smu.Lock()
+	for s := 1; s <= senders; s++ {
+		if committed[addr(byte(s))] != perSender {
+			t.Errorf("sender %d committed %d txs, want %d", s, committed[addr(byte(s))], perSender)
+		}
+	}
+	smu.Unlock()
+	if n, b := m.Size(); n != 0 || b != 0 {
+		t.Fatalf("Size after all commits = %d, %d", n, b)
+	}
+}

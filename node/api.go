@@ -1,0 +1,217 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/cometbft/cometbft/types"
+	"github.com/ethereum/go-ethereum/common"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/weftnet/weft/consensus"
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups"
+)
+
+// apiServer implements the Weft node API over gRPC.
+type apiServer struct {
+	weftv1.UnimplementedNodeAPIServer
+	app  *consensus.App
+	node *Node
+	log  *slog.Logger
+}
+
+// rejectionStatus maps a Weft rejection to a gRPC status whose message
+// starts with the Weft code, so clients can act on both.
+func rejectionStatus(r *consensus.Rejection) error {
+	c := codes.InvalidArgument
+	switch r.Code {
+	case consensus.CodeMempoolFull:
+		c = codes.ResourceExhausted
+	case consensus.CodeNonceTooLow, consensus.CodeNonceGap, consensus.CodeNoncePending,
+		consensus.CodeInsufficientFunds, consensus.CodeRollupExists:
+		c = codes.FailedPrecondition
+	case consensus.CodeUnknownRollup:
+		c = codes.NotFound
+	}
+	return status.Errorf(c, "weft code %d (%s): %s", r.Code, consensus.CodeName(r.Code), r.Log)
+}
+
+// SubmitTx validates, journals and pools a tx. Resubmitting a pending or
+// committed tx succeeds, so clients may retry safely.
+func (s *apiServer) SubmitTx(_ context.Context, req *weftv1.SubmitTxRequest) (*weftv1.SubmitTxResponse, error) {
+	h := consensus.TxHash(req.Tx)
+	if r := s.app.TxResult(h); r != nil {
+		submitted.WithLabelValues("already_committed").Inc()
+		return &weftv1.SubmitTxResponse{Hash: h[:], Log: fmt.Sprintf("already committed at height %d", r.Height)}, nil
+	}
+	h, rej := s.app.Submit(req.Tx, true)
+	if rej != nil {
+		if rej.Code == consensus.CodeAlreadyKnown {
+			submitted.WithLabelValues("already_pending").Inc()
+			return &weftv1.SubmitTxResponse{Hash: h[:], Log: "already pending"}, nil
+		}
+		submitted.WithLabelValues(consensus.CodeName(rej.Code)).Inc()
+		return nil, rejectionStatus(rej)
+	}
+	submitted.WithLabelValues("ok").Inc()
+	return &weftv1.SubmitTxResponse{Hash: h[:]}, nil
+}
+
+func (s *apiServer) GetAccount(_ context.Context, req *weftv1.GetAccountRequest) (*weftv1.GetAccountResponse, error) {
+	if len(req.Address) != common.AddressLength {
+		return nil, status.Errorf(codes.InvalidArgument, "address must be %d bytes, got %d", common.AddressLength, len(req.Address))
+	}
+	addr := common.BytesToAddress(req.Address)
+	h, _ := s.app.Committed()
+	acc := s.app.Account(addr)
+	return &weftv1.GetAccountResponse{
+		Address: addr.Bytes(), Account: acc, Height: h,
+		PendingNonce: s.app.Mempool().NextNonce(addr, acc.Nonce),
+	}, nil
+}
+
+func (s *apiServer) GetRollup(_ context.Context, req *weftv1.GetRollupRequest) (*weftv1.GetRollupResponse, error) {
+	var r *weftv1.Rollup
+	switch {
+	case len(req.Id) > 0:
+		id, err := rollups.IDFromBytes(req.Id)
+		if err != nil {
+			return nil, status.Error(codes.InvalidArgument, err.Error())
+		}
+		r = s.app.Rollup(id)
+	case req.Name != "":
+		r = s.app.Rollup(rollups.IDFromName(req.Name))
+	default:
+		return nil, status.Error(codes.InvalidArgument, "give a rollup name or id")
+	}
+	if r == nil {
+		return nil, status.Errorf(codes.NotFound, "rollup %q%x is not registered", req.Name, req.Id)
+	}
+	return &weftv1.GetRollupResponse{Rollup: r}, nil
+}
+
+func (s *apiServer) ListRollups(context.Context, *weftv1.ListRollupsRequest) (*weftv1.ListRollupsResponse, error) {
+	rs, err := s.app.Rollups()
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &weftv1.ListRollupsResponse{Rollups: rs}, nil
+}
+
+func (s *apiServer) GetTx(_ context.Context, req *weftv1.GetTxRequest) (*weftv1.GetTxResponse, error) {
+	if len(req.Hash) != 32 {
+		return nil, status.Errorf(codes.InvalidArgument, "tx hash must be 32 bytes, got %d", len(req.Hash))
+	}
+	h := [32]byte(req.Hash)
+	if r := s.app.TxResult(h); r != nil {
+		return &weftv1.GetTxResponse{Status: weftv1.TxStatus_TX_STATUS_COMMITTED, Result: r}, nil
+	}
+	if s.app.Mempool().Get(h) != nil {
+		return &weftv1.GetTxResponse{Status: weftv1.TxStatus_TX_STATUS_PENDING}, nil
+	}
+	if reason, ok := s.app.DroppedReason(h); ok {
+		return &weftv1.GetTxResponse{Status: weftv1.TxStatus_TX_STATUS_DROPPED, Log: reason}, nil
+	}
+	return &weftv1.GetTxResponse{Status: weftv1.TxStatus_TX_STATUS_UNKNOWN}, nil
+}
+
+func (s *apiServer) GetStatus(context.Context, *weftv1.GetStatusRequest) (*weftv1.GetStatusResponse, error) {
+	h, ah := s.app.Committed()
+	n, _ := s.app.Mempool().Size()
+	id, _, _ := NodeIdentity(s.node.ccfg)
+	return &weftv1.GetStatusResponse{ChainId: s.app.ChainID(), Height: h, AppHash: ah, MempoolTxs: int64(n), NodeId: id}, nil
+}
+
+func (s *apiServer) loadBlock(height int64) (*types.Block, error) {
+	committed, _ := s.app.Committed()
+	if height == 0 {
+		height = committed
+	}
+	if height < 1 || height > committed {
+		return nil, status.Errorf(codes.NotFound, "height %d is not committed (latest is %d)", height, committed)
+	}
+	b := s.node.cmt.BlockStore().LoadBlock(height)
+	if b == nil {
+		return nil, status.Errorf(codes.NotFound, "block %d is not in this node's block store (base %d)", height, s.node.cmt.BlockStore().Base())
+	}
+	return b, nil
+}
+
+func (s *apiServer) GetBlock(_ context.Context, req *weftv1.GetBlockRequest) (*weftv1.GetBlockResponse, error) {
+	b, err := s.loadBlock(req.Height)
+	if err != nil {
+		return nil, err
+	}
+	resp := &weftv1.GetBlockResponse{
+		Height: b.Height, Hash: b.Hash(), TimeUnixNano: b.Time.UnixNano(), Proposer: b.ProposerAddress,
+		AppHash: b.AppHash, TxCount: int64(len(b.Txs)),
+	}
+	for i, tx := range b.Txs {
+		if i == 0 {
+			if c, err := rollups.DecodeCommitment(tx); err == nil {
+				resp.Commitment = c
+			}
+		}
+		resp.TxHashes = append(resp.TxHashes, tx.Hash())
+	}
+	return resp, nil
+}
+
+// Slice builds rollup id's slice of committed block height with its proof.
+func (s *apiServer) slice(height int64, id rollups.ID) (*weftv1.RollupSlice, error) {
+	b, err := s.loadBlock(height)
+	if err != nil {
+		return nil, err
+	}
+	raw := make([][]byte, len(b.Txs))
+	for i, tx := range b.Txs {
+		raw[i] = tx
+	}
+	sl := &weftv1.RollupSlice{
+		Height: b.Height, TimeUnixNano: b.Time.UnixNano(), BlockHash: b.Hash(), RollupId: id[:],
+		DataHash: b.DataHash, TxCount: int64(len(b.Txs)),
+	}
+	sl.CommitmentTx = consensus.BlockItems(raw, s.app.Limits(), func(rid rollups.ID, it *rollups.Item) {
+		if rid == id {
+			sl.Items = append(sl.Items, it)
+		}
+	})
+	if len(b.Txs) > 0 {
+		sl.CommitmentAunts = types.Txs(b.Txs).Proof(0).Proof.Aunts
+	}
+	return sl, nil
+}
+
+// StreamRollupSlices backfills from from_height, then follows new commits.
+func (s *apiServer) StreamRollupSlices(req *weftv1.StreamRollupSlicesRequest, stream weftv1.NodeAPI_StreamRollupSlicesServer) error {
+	id, err := rollups.IDFromBytes(req.RollupId)
+	if err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	if s.app.Rollup(id) == nil {
+		return status.Errorf(codes.NotFound, "rollup %s is not registered", id)
+	}
+	h := max(req.FromHeight, 1)
+	ctx := stream.Context()
+	for {
+		next := s.app.CommitNotify()
+		committed, _ := s.app.Committed()
+		for ; h <= committed; h++ {
+			sl, err := s.slice(h, id)
+			if err != nil {
+				return err
+			}
+			if err := stream.Send(sl); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-next:
+		}
+	}
+}

@@ -1,0 +1,7 @@
+// Package node is Weft's composition root. It lays out a node's home
+// directory (CometBFT config, genesis, keys, Weft settings), builds the
+// CometBFT v0.40 node in-process with the Weft application behind a local
+// ABCI client and the libp2p transport on by default, serves the Weft node
+// API (gRPC) and Prometheus metrics, and owns Start/Stop. It wires; it does
+// not implement protocol rules.
+package node

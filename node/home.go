@@ -1,0 +1,173 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	cfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/crypto/secp256k1eth"
+	cmtp2p "github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/spf13/viper"
+
+	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/p2p"
+)
+
+// Config holds Weft's own settings, in <home>/config/weft.toml.
+type Config struct {
+	API struct {
+		// ListenAddr is the gRPC node API's "host:port".
+		ListenAddr string `toml:"listen_addr"`
+	} `toml:"api"`
+	Log struct {
+		Level  string `toml:"level"`
+		Format string `toml:"format"`
+	} `toml:"log"`
+}
+
+// DefaultConfig returns Weft's default settings.
+func DefaultConfig() Config {
+	var c Config
+	c.API.ListenAddr = "127.0.0.1:9090"
+	c.Log.Level = "info"
+	c.Log.Format = "text"
+	return c
+}
+
+// Check validates the settings.
+func (c Config) Check() error {
+	if c.API.ListenAddr == "" {
+		return errors.New("weft.toml: api.listen_addr must be set")
+	}
+	return nil
+}
+
+// Block timing defaults: a sequencer wants short, steady blocks.
+const (
+	DefaultTimeoutCommit  = 200 * time.Millisecond
+	DefaultTimeoutPropose = 1500 * time.Millisecond
+)
+
+// Ports are the listen ports of one node, all on one host.
+type Ports struct {
+	Host    string
+	P2P     int
+	RPC     int
+	API     int
+	Metrics int
+}
+
+// CometConfig returns the CometBFT config a Weft node runs with: app-side
+// mempool, libp2p transport, short block times, Prometheus on.
+func CometConfig(home, moniker string, ports Ports) *cfg.Config {
+	c := cfg.DefaultConfig()
+	c.SetRoot(home)
+	c.Moniker = moniker
+	c.P2P.ListenAddress = fmt.Sprintf("tcp://%s:%d", ports.Host, ports.P2P)
+	c.P2P.AllowDuplicateIP = true
+	c.P2P.AddrBookStrict = false
+	c.RPC.ListenAddress = fmt.Sprintf("tcp://%s:%d", ports.Host, ports.RPC)
+	c.Mempool.Type = cfg.MempoolTypeApp
+	c.Mempool.MaxTxBytes = 1 << 20
+	c.Consensus.TimeoutCommit = DefaultTimeoutCommit
+	c.Consensus.TimeoutPropose = DefaultTimeoutPropose
+	c.Consensus.CreateEmptyBlocks = true
+	c.TxIndex.Indexer = "null"
+	c.Instrumentation.Prometheus = ports.Metrics > 0
+	if ports.Metrics > 0 {
+		c.Instrumentation.PrometheusListenAddr = fmt.Sprintf("%s:%d", ports.Host, ports.Metrics)
+	}
+	c.P2P.LibP2PConfig.Enabled = true
+	return c
+}
+
+// Paths of a home directory.
+func weftConfigPath(home string) string { return filepath.Join(home, "config", "weft.toml") }
+func cometConfigPath(home string) string { return filepath.Join(home, "config", "config.toml") }
+
+// InitHome writes a node home: CometBFT config, Weft config, genesis, node
+// key and validator key (secp256k1eth). Key files are written 0600. It
+// refuses to overwrite an existing home.
+func InitHome(home string, c *cfg.Config, wc Config, g *genesis.Doc, valKey secp256k1eth.PrivKey) error {
+	if _, err := os.Stat(cometConfigPath(home)); err == nil {
+		return fmt.Errorf("%s already holds a node home", home)
+	}
+	for _, d := range []string{filepath.Join(home, "config"), filepath.Join(home, "data")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	c.SetRoot(home)
+	gd, err := g.ToCometBFT()
+	if err != nil {
+		return err
+	}
+	if err := gd.SaveAs(c.GenesisFile()); err != nil {
+		return err
+	}
+	if _, err := cmtp2p.LoadOrGenNodeKey(c.NodeKeyFile()); err != nil {
+		return err
+	}
+	privval.NewFilePV(valKey, c.PrivValidatorKeyFile(), c.PrivValidatorStateFile()).Save()
+	if err := WriteConfig(home, c, wc); err != nil {
+		return err
+	}
+	return nil
+}
+
+// WriteConfig writes both config files of a home.
+func WriteConfig(home string, c *cfg.Config, wc Config) error {
+	if err := c.ValidateBasic(); err != nil {
+		return fmt.Errorf("config.toml: %w", err)
+	}
+	cfg.WriteConfigFile(cometConfigPath(home), c)
+	f, err := os.OpenFile(weftConfigPath(home), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return toml.NewEncoder(f).Encode(wc)
+}
+
+// LoadConfig reads both config files of a home.
+func LoadConfig(home string) (*cfg.Config, Config, error) {
+	wc := DefaultConfig()
+	if _, err := toml.DecodeFile(weftConfigPath(home), &wc); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, wc, fmt.Errorf("read %s: %w", weftConfigPath(home), err)
+	}
+	if err := wc.Check(); err != nil {
+		return nil, wc, err
+	}
+	v := viper.New()
+	v.SetConfigFile(cometConfigPath(home))
+	if err := v.ReadInConfig(); err != nil {
+		return nil, wc, fmt.Errorf("read %s: %w", cometConfigPath(home), err)
+	}
+	c := cfg.DefaultConfig()
+	if err := v.Unmarshal(c); err != nil {
+		return nil, wc, fmt.Errorf("parse %s: %w", cometConfigPath(home), err)
+	}
+	c.SetRoot(home)
+	if err := c.ValidateBasic(); err != nil {
+		return nil, wc, fmt.Errorf("%s: %w", cometConfigPath(home), err)
+	}
+	return c, wc, nil
+}
+
+// NodeIdentity returns the node's CometBFT node id and libp2p peer id.
+func NodeIdentity(c *cfg.Config) (string, p2p.Peer, error) {
+	nk, err := cmtp2p.LoadNodeKey(c.NodeKeyFile())
+	if err != nil {
+		return "", p2p.Peer{}, err
+	}
+	pid, err := p2p.PeerID(nk.PrivKey)
+	if err != nil {
+		return "", p2p.Peer{}, err
+	}
+	return string(nk.ID()), p2p.Peer{ID: pid, NodeID: string(nk.ID())}, nil
+}

@@ -1,0 +1,35 @@
+package node
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/weftnet/weft/consensus"
+)
+
+var (
+	submitted = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "weft", Name: "api_submitted_txs_total",
+		Help: "Transactions submitted through the node API, by result.",
+	}, []string{"result"})
+	metricsOnce sync.Once
+)
+
+// registerMetrics exposes Weft's metrics on the registry CometBFT's
+// Prometheus endpoint serves. One node per process registers them.
+func registerMetrics(app *consensus.App) {
+	metricsOnce.Do(func() {
+		prometheus.MustRegister(submitted,
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Namespace: "weft", Name: "mempool_txs", Help: "Transactions pending in the app-side mempool.",
+			}, func() float64 { n, _ := app.Mempool().Size(); return float64(n) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Namespace: "weft", Name: "mempool_bytes", Help: "Bytes pending in the app-side mempool.",
+			}, func() float64 { _, b := app.Mempool().Size(); return float64(b) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Namespace: "weft", Name: "app_height", Help: "Last height committed by the Weft app.",
+			}, func() float64 { h, _ := app.Committed(); return float64(h) }),
+		)
+	})
+}

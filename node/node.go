@@ -1,0 +1,152 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync"
+
+	cfg "github.com/cometbft/cometbft/config"
+	cmtnode "github.com/cometbft/cometbft/node"
+	cmtp2p "github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	"google.golang.org/grpc"
+
+	"github.com/weftnet/weft/consensus"
+	"github.com/weftnet/weft/genesis"
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+)
+
+// Node is a running Weft node: CometBFT, the Weft app and the node API.
+type Node struct {
+	home  string
+	ccfg  *cfg.Config
+	wcfg  Config
+	log   *slog.Logger
+	store *consensus.Store
+	app   *consensus.App
+	cmt   *cmtnode.Node
+	api   *grpc.Server
+	lis   net.Listener
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// New builds a node from its home directory. Nothing listens until Start.
+func New(home string, logger *slog.Logger) (*Node, error) {
+	ccfg, wcfg, err := LoadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := genesis.LoadCometBFT(ccfg.GenesisFile()); err != nil {
+		return nil, err
+	}
+	store, err := consensus.OpenStore(filepath.Join(ccfg.DBDir(), "weft"), logger.With("module", "store"))
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{home: home, ccfg: ccfg, wcfg: wcfg, log: logger, store: store}
+	if err := n.build(); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) build() error {
+	app, err := consensus.NewApp(n.store, consensus.DefaultConfig(), n.log.With("module", "app"))
+	if err != nil {
+		return err
+	}
+	n.app = app
+	nodeKey, err := cmtp2p.LoadNodeKey(n.ccfg.NodeKeyFile())
+	if err != nil {
+		return fmt.Errorf("node key: %w", err)
+	}
+	pv := privval.LoadFilePV(n.ccfg.PrivValidatorKeyFile(), n.ccfg.PrivValidatorStateFile())
+	n.cmt, err = cmtnode.NewNode(n.ccfg, pv, nodeKey,
+		proxy.NewLocalClientCreator(app),
+		cmtnode.DefaultGenesisDocProviderFunc(n.ccfg),
+		cfg.DefaultDBProvider,
+		cmtnode.DefaultMetricsProvider(n.ccfg.Instrumentation),
+		CometLogger(n.log.With("module", "cometbft")),
+	)
+	if err != nil {
+		return fmt.Errorf("cometbft node: %w", err)
+	}
+	n.api = grpc.NewServer(grpc.MaxRecvMsgSize(4 << 20))
+	weftv1.RegisterNodeAPIServer(n.api, &apiServer{app: app, node: n, log: n.log.With("module", "api")})
+	registerMetrics(app)
+	return nil
+}
+
+// App returns the application.
+func (n *Node) App() *consensus.App { return n.app }
+
+// CometBFT returns the underlying CometBFT node.
+func (n *Node) CometBFT() *cmtnode.Node { return n.cmt }
+
+// APIAddr is where the node API listens once started.
+func (n *Node) APIAddr() string {
+	if n.lis != nil {
+		return n.lis.Addr().String()
+	}
+	return n.wcfg.API.ListenAddr
+}
+
+// Start starts CometBFT and the node API.
+func (n *Node) Start() error {
+	lis, err := net.Listen("tcp", n.wcfg.API.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("node API listen %s: %w", n.wcfg.API.ListenAddr, err)
+	}
+	n.lis = lis
+	if err := n.cmt.Start(); err != nil {
+		lis.Close()
+		return fmt.Errorf("start cometbft: %w", err)
+	}
+	go func() {
+		if err := n.api.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			n.log.Error("node API stopped", "err", err)
+		}
+	}()
+	_, peer, _ := NodeIdentity(n.ccfg)
+	n.log.Info("weft node started",
+		"moniker", n.ccfg.Moniker, "chain_id", n.cmt.GenesisDoc().ChainID,
+		"api", lis.Addr().String(), "rpc", n.ccfg.RPC.ListenAddress,
+		"p2p", n.ccfg.P2P.ListenAddress, "libp2p", n.ccfg.P2P.LibP2PConfig.Enabled, "peer_id", peer.ID.String())
+	return nil
+}
+
+// Stop stops the API, CometBFT and the store, in that order.
+func (n *Node) Stop() error {
+	n.stopOnce.Do(func() {
+		n.api.Stop()
+		if n.cmt.IsRunning() {
+			if err := n.cmt.Stop(); err != nil {
+				n.stopErr = err
+			}
+			n.cmt.Wait()
+		}
+		if err := n.store.Close(); err != nil && n.stopErr == nil {
+			n.stopErr = err
+		}
+	})
+	return n.stopErr
+}
+
+// Run starts the node and blocks until ctx is done, then stops it.
+func (n *Node) Run(ctx context.Context) error {
+	if err := n.Start(); err != nil {
+		n.Stop()
+		return err
+	}
+	<-ctx.Done()
+	n.log.Info("stopping weft node")
+	return n.Stop()
+}

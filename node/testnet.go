@@ -1,0 +1,157 @@
+package node
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/secp256k1eth"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/node/keys"
+	"github.com/weftnet/weft/p2p"
+)
+
+// TestnetOptions describe a local network of validators on one host.
+type TestnetOptions struct {
+	Validators int
+	Output     string
+	ChainID    string
+	Host       string
+	// BasePort: node i listens on BasePort+10i (p2p), +1 (CometBFT RPC),
+	// +2 (node API), +3 (metrics).
+	BasePort int
+	Rollups  []genesis.Rollup
+	// DevAccounts prefunds this many Hardhat/Anvil development accounts.
+	DevAccounts int
+	DevBalance  string
+	// LibP2P selects CometBFT's libp2p transport (default) over the classic one.
+	LibP2P      bool
+	GenesisTime time.Time
+}
+
+// NodeInfo describes one generated node (written to testnet.json).
+type NodeInfo struct {
+	Moniker   string `json:"moniker"`
+	Home      string `json:"home"`
+	P2P       string `json:"p2p"`
+	RPC       string `json:"rpc"`
+	API       string `json:"api"`
+	Metrics   string `json:"metrics"`
+	PeerID    string `json:"peer_id"`
+	NodeID    string `json:"node_id"`
+	Validator string `json:"validator_address"`
+}
+
+// Manifest is testnet.json.
+type Manifest struct {
+	ChainID string     `json:"chain_id"`
+	Nodes   []NodeInfo `json:"nodes"`
+}
+
+// ManifestPath is where GenerateTestnet writes the manifest.
+func ManifestPath(dir string) string { return filepath.Join(dir, "testnet.json") }
+
+// GenerateTestnet writes one home per validator under Output/nodeI, all
+// sharing one genesis, each bootstrapping from all the others.
+func GenerateTestnet(o TestnetOptions) (*Manifest, error) {
+	if o.Validators < 1 {
+		return nil, fmt.Errorf("--validators must be at least 1, got %d", o.Validators)
+	}
+	if o.BasePort < 1024 || o.BasePort+10*o.Validators > 65535 {
+		return nil, fmt.Errorf("--base-port %d leaves no room for %d nodes", o.BasePort, o.Validators)
+	}
+	if _, err := os.Stat(ManifestPath(o.Output)); err == nil {
+		return nil, fmt.Errorf("%s already holds a testnet", o.Output)
+	}
+	if o.GenesisTime.IsZero() {
+		o.GenesisTime = time.Now().UTC()
+	}
+	doc := &genesis.Doc{
+		ChainID: o.ChainID, GenesisTime: o.GenesisTime, BlockMaxBytes: genesis.DefaultBlockMaxBytes,
+		AppState: genesis.AppState{Params: genesis.DefaultParams(), Rollups: o.Rollups},
+	}
+	dev, err := keys.DevAccounts(o.DevAccounts)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range dev {
+		doc.AppState.Accounts = append(doc.AppState.Accounts, genesis.Account{Address: crypto.PubkeyToAddress(k.PublicKey).Hex(), Balance: o.DevBalance})
+	}
+	valKeys := make([]secp256k1eth.PrivKey, o.Validators)
+	for i := range valKeys {
+		valKeys[i] = secp256k1eth.GenPrivKey()
+		doc.Validators = append(doc.Validators, genesis.Validator{
+			Name: fmt.Sprintf("node%d", i), PubKey: hex.EncodeToString(valKeys[i].PubKey().Bytes()), Power: 10,
+		})
+	}
+	if err := doc.Validate(); err != nil {
+		return nil, err
+	}
+	m := &Manifest{ChainID: o.ChainID}
+	homes := make([]string, o.Validators)
+	peers := make([]p2p.Peer, o.Validators)
+	for i := range homes {
+		ports := Ports{Host: o.Host, P2P: o.BasePort + 10*i, RPC: o.BasePort + 10*i + 1, API: o.BasePort + 10*i + 2, Metrics: o.BasePort + 10*i + 3}
+		homes[i] = filepath.Join(o.Output, fmt.Sprintf("node%d", i))
+		moniker := fmt.Sprintf("node%d", i)
+		c := CometConfig(homes[i], moniker, ports)
+		wc := DefaultConfig()
+		wc.API.ListenAddr = fmt.Sprintf("%s:%d", o.Host, ports.API)
+		if err := InitHome(homes[i], c, wc, doc, valKeys[i]); err != nil {
+			return nil, err
+		}
+		_, peer, err := NodeIdentity(c)
+		if err != nil {
+			return nil, err
+		}
+		peer.Host = fmt.Sprintf("%s:%d", o.Host, ports.P2P)
+		peers[i] = peer
+		m.Nodes = append(m.Nodes, NodeInfo{
+			Moniker: moniker, Home: homes[i], P2P: peer.Host,
+			RPC: fmt.Sprintf("http://%s:%d", o.Host, ports.RPC), API: wc.API.ListenAddr,
+			Metrics: fmt.Sprintf("http://%s:%d/metrics", o.Host, ports.Metrics),
+			PeerID: peer.ID.String(), NodeID: peer.NodeID, Validator: valKeys[i].PubKey().Address().String(),
+		})
+	}
+	for i, home := range homes {
+		c, wc, err := LoadConfig(home)
+		if err != nil {
+			return nil, err
+		}
+		var others []p2p.Peer
+		for j, p := range peers {
+			if j != i {
+				others = append(others, p)
+			}
+		}
+		if err := p2p.ConfigureTransport(c.P2P, o.LibP2P, others); err != nil {
+			return nil, err
+		}
+		if err := WriteConfig(home, c, wc); err != nil {
+			return nil, err
+		}
+	}
+	b, _ := json.MarshalIndent(m, "", "  ")
+	if err := os.WriteFile(ManifestPath(o.Output), b, 0o644); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// LoadManifest reads testnet.json from dir.
+func LoadManifest(dir string) (*Manifest, error) {
+	b, err := os.ReadFile(ManifestPath(dir))
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", ManifestPath(dir), err)
+	}
+	return &m, nil
+}
