@@ -13,9 +13,11 @@ import (
 	"github.com/weftnet/weft/rollups"
 )
 
-func accountKey(a common.Address) []byte { return append(append([]byte(nil), prefixAccount...), a[:]...) }
-func rollupKey(id rollups.ID) []byte     { return append(append([]byte(nil), prefixRollup...), id[:]...) }
-func txResultKey(h [32]byte) []byte     { return append(append([]byte(nil), prefixTxResult...), h[:]...) }
+func accountKey(a common.Address) []byte {
+	return append(append([]byte(nil), prefixAccount...), a[:]...)
+}
+func rollupKey(id rollups.ID) []byte { return append(append([]byte(nil), prefixRollup...), id[:]...) }
+func txResultKey(h [32]byte) []byte  { return append(append([]byte(nil), prefixTxResult...), h[:]...) }
 
 func mustMarshal(m proto.Message) []byte {
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)

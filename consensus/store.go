@@ -218,4 +218,3 @@ func NextAppHash(prev []byte, height int64, changes []byte) []byte {
 	h.Write(changes)
 	return h.Sum(nil)
 }
-

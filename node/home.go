@@ -87,7 +87,7 @@ func CometConfig(home, moniker string, ports Ports) *cfg.Config {
 }
 
 // Paths of a home directory.
-func weftConfigPath(home string) string { return filepath.Join(home, "config", "weft.toml") }
+func weftConfigPath(home string) string  { return filepath.Join(home, "config", "weft.toml") }
 func cometConfigPath(home string) string { return filepath.Join(home, "config", "config.toml") }
 
 // InitHome writes a node home: CometBFT config, Weft config, genesis, node

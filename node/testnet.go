@@ -115,7 +115,7 @@ func GenerateTestnet(o TestnetOptions) (*Manifest, error) {
 			Moniker: moniker, Home: homes[i], P2P: peer.Host,
 			RPC: fmt.Sprintf("http://%s:%d", o.Host, ports.RPC), API: wc.API.ListenAddr,
 			Metrics: fmt.Sprintf("http://%s:%d/metrics", o.Host, ports.Metrics),
-			PeerID: peer.ID.String(), NodeID: peer.NodeID, Validator: valKeys[i].PubKey().Address().String(),
+			PeerID:  peer.ID.String(), NodeID: peer.NodeID, Validator: valKeys[i].PubKey().Address().String(),
 		})
 	}
 	for i, home := range homes {

@@ -49,7 +49,6 @@ func parseData(s string) ([]byte, error) {
 	return []byte(s), nil
 }
 
-
 // sendTx signs actions with --from, submits and (with --wait) waits.
 func sendTx(cmd *cobra.Command, actions ...*weftv1.Action) error {
 	f := cmd.Flags()
