@@ -153,6 +153,7 @@ func (s *AppState) Validate() error {
 		return err
 	}
 	seen := map[[20]byte]bool{}
+	supply := new(uint256.Int)
 	for i, a := range s.Accounts {
 		f := fmt.Sprintf("app_state.accounts[%d]", i)
 		addr, err := ParseAddress(a.Address)
@@ -163,8 +164,14 @@ func (s *AppState) Validate() error {
 			return fieldErr(f+".address", "duplicate account %s", a.Address)
 		}
 		seen[addr] = true
-		if _, err := ParseAmount(a.Balance); err != nil {
+		bal, err := ParseAmount(a.Balance)
+		if err != nil {
 			return fieldErr(f+".balance", "%v", err)
+		}
+		// Transfers only move balances, so a supply that fits in a uint256
+		// keeps every credit from overflowing (consensus panics if one does).
+		if _, overflow := supply.AddOverflow(supply, bal); overflow {
+			return fieldErr(f+".balance", "total supply overflows uint256")
 		}
 	}
 	names := map[string]bool{}
@@ -202,18 +209,26 @@ func (d *Doc) Validate() error {
 		return fieldErr("validators", "at least one validator is required")
 	}
 	keys := map[string]bool{}
+	var power int64
 	for i, v := range d.Validators {
 		f := fmt.Sprintf("validators[%d]", i)
-		if _, err := ParseValidatorKey(v.PubKey); err != nil {
+		pk, err := ParseValidatorKey(v.PubKey)
+		if err != nil {
 			return fieldErr(f+".pub_key", "%v", err)
 		}
-		if keys[v.PubKey] {
+		// Compare parsed keys: "0x02AB.." and "02ab.." are the same validator,
+		// and CometBFT panics on a duplicate.
+		if keys[string(pk)] {
 			return fieldErr(f+".pub_key", "duplicate validator key")
 		}
-		keys[v.PubKey] = true
+		keys[string(pk)] = true
 		if v.Power <= 0 {
 			return fieldErr(f+".power", "must be positive, got %d", v.Power)
 		}
+		if v.Power > cmttypes.MaxTotalVotingPower-power {
+			return fieldErr(f+".power", "total voting power exceeds %d", cmttypes.MaxTotalVotingPower)
+		}
+		power += v.Power
 	}
 	if d.BlockMaxBytes <= 0 {
 		return fieldErr("block_max_bytes", "must be positive, got %d", d.BlockMaxBytes)

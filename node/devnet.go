@@ -15,6 +15,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
@@ -118,6 +119,13 @@ func RunDevnet(ctx context.Context, o DevnetOptions) error {
 	fmt.Fprintf(o.Out, "Weft devnet %q is up: %d validators (home %s)\n", m.ChainID, len(m.Nodes), dir)
 	for _, n := range m.Nodes {
 		fmt.Fprintf(o.Out, "  %-6s node API %-16s CometBFT RPC %-24s metrics %s  log %s\n", n.Moniker, n.API, n.RPC, n.Metrics, filepath.Join(n.Home, "node.log"))
+	}
+	_, gs, err := genesis.LoadCometBFT(filepath.Join(m.Nodes[0].Home, "config", "genesis.json"))
+	if err != nil {
+		return err
+	}
+	for _, r := range gs.Rollups {
+		fmt.Fprintf(o.Out, "  rollup %-10s vm %s, EVM chain id %d\n", r.Name, r.VM, r.EVMChainID)
 	}
 	fmt.Fprintf(o.Out, "Development accounts (mnemonic %q), each funded with %s:\n", keys.DevMnemonic, o.Testnet.DevBalance)
 	for i, a := range ep.DevAccounts {

@@ -36,7 +36,6 @@ func devnetCmd() *cobra.Command {
 	}
 	cmd.Flags().String("dir", ".devnet", "devnet home (created on first run, reused after)")
 	cmd.Flags().Int64("until-height", 0, "stop once every node has committed this height (0: run until Ctrl-C)")
-	testnetFlags(cmd)
-	cmd.Flags().Lookup("chain-id").DefValue = "weft-devnet"
+	testnetFlags(cmd, []string{"alpha:901", "beta:902"})
 	return addEnvHelp(cmd)
 }

@@ -65,12 +65,12 @@ func parseRollups(specs []string) ([]genesis.Rollup, error) {
 	return out, nil
 }
 
-func testnetFlags(cmd *cobra.Command) {
+func testnetFlags(cmd *cobra.Command, rollups []string) {
 	cmd.Flags().Int("validators", 4, "number of validators")
 	cmd.Flags().String("chain-id", "weft-devnet", "chain id")
 	cmd.Flags().String("host", "127.0.0.1", "host every node listens on")
 	cmd.Flags().Int("base-port", 26600, "first port; node i uses base+10i .. base+10i+3")
-	cmd.Flags().StringSlice("rollup", nil, "rollup registered at genesis, as name[:evm_chain_id] (repeatable)")
+	cmd.Flags().StringSlice("rollup", rollups, "rollup registered at genesis, as name[:evm_chain_id] (repeatable)")
 	cmd.Flags().Int("dev-accounts", 20, "number of Hardhat/Anvil development accounts to prefund")
 	cmd.Flags().String("dev-balance", "10000000000000000000000", "balance of each development account")
 	cmd.Flags().Bool("libp2p", true, "use CometBFT's libp2p transport (false: classic transport)")
@@ -117,7 +117,7 @@ func testnetCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().String("output", "", "directory to write the network into")
-	testnetFlags(cmd)
+	testnetFlags(cmd, nil)
 	return addEnvHelp(cmd)
 }
 
