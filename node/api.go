@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/cometbft/cometbft/types"
 	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -13,6 +12,7 @@ import (
 	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/rollups/feed"
 )
 
 // apiServer implements the Weft node API over gRPC.
@@ -125,23 +125,8 @@ func (s *apiServer) GetStatus(context.Context, *weftv1.GetStatusRequest) (*weftv
 	return &weftv1.GetStatusResponse{ChainId: s.app.ChainID(), Height: h, AppHash: ah, MempoolTxs: int64(n), NodeId: id}, nil
 }
 
-func (s *apiServer) loadBlock(height int64) (*types.Block, error) {
-	committed, _ := s.app.Committed()
-	if height == 0 {
-		height = committed
-	}
-	if height < 1 || height > committed {
-		return nil, status.Errorf(codes.NotFound, "height %d is not committed (latest is %d)", height, committed)
-	}
-	b := s.node.cmt.BlockStore().LoadBlock(height)
-	if b == nil {
-		return nil, status.Errorf(codes.NotFound, "block %d is not in this node's block store (base %d)", height, s.node.cmt.BlockStore().Base())
-	}
-	return b, nil
-}
-
 func (s *apiServer) GetBlock(_ context.Context, req *weftv1.GetBlockRequest) (*weftv1.GetBlockResponse, error) {
-	b, err := s.loadBlock(req.Height)
+	b, err := s.node.loadBlock(req.Height)
 	if err != nil {
 		return nil, err
 	}
@@ -160,31 +145,6 @@ func (s *apiServer) GetBlock(_ context.Context, req *weftv1.GetBlockRequest) (*w
 	return resp, nil
 }
 
-// Slice builds rollup id's slice of committed block height with its proof.
-func (s *apiServer) slice(height int64, id rollups.ID) (*weftv1.RollupSlice, error) {
-	b, err := s.loadBlock(height)
-	if err != nil {
-		return nil, err
-	}
-	raw := make([][]byte, len(b.Txs))
-	for i, tx := range b.Txs {
-		raw[i] = tx
-	}
-	sl := &weftv1.RollupSlice{
-		Height: b.Height, TimeUnixNano: b.Time.UnixNano(), BlockHash: b.Hash(), RollupId: id[:],
-		DataHash: b.DataHash, TxCount: int64(len(b.Txs)),
-	}
-	sl.CommitmentTx = consensus.BlockItems(raw, s.app.Limits(), func(rid rollups.ID, it *rollups.Item) {
-		if rid == id {
-			sl.Items = append(sl.Items, it)
-		}
-	})
-	if len(b.Txs) > 0 {
-		sl.CommitmentAunts = types.Txs(b.Txs).Proof(0).Proof.Aunts
-	}
-	return sl, nil
-}
-
 // StreamRollupSlices backfills from from_height, then follows new commits.
 func (s *apiServer) StreamRollupSlices(req *weftv1.StreamRollupSlicesRequest, stream weftv1.NodeAPI_StreamRollupSlicesServer) error {
 	id, err := rollups.IDFromBytes(req.RollupId)
@@ -194,24 +154,5 @@ func (s *apiServer) StreamRollupSlices(req *weftv1.StreamRollupSlicesRequest, st
 	if s.app.Rollup(id) == nil {
 		return status.Errorf(codes.NotFound, "rollup %s is not registered", id)
 	}
-	h := max(req.FromHeight, 1)
-	ctx := stream.Context()
-	for {
-		next := s.app.CommitNotify()
-		committed, _ := s.app.Committed()
-		for ; h <= committed; h++ {
-			sl, err := s.slice(h, id)
-			if err != nil {
-				return err
-			}
-			if err := stream.Send(sl); err != nil {
-				return err
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-next:
-		}
-	}
+	return feed.Follow(stream.Context(), s.node, id, req.FromHeight, stream.Send)
 }

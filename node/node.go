@@ -33,6 +33,9 @@ type Node struct {
 	api   *grpc.Server
 	lis   net.Listener
 
+	sliceMu    sync.Mutex
+	sliceCache map[int64]*blockSlices
+
 	stopOnce sync.Once
 	stopErr  error
 }

@@ -1,0 +1,96 @@
+package node
+
+import (
+	"github.com/cometbft/cometbft/types"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/weftnet/weft/consensus"
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/rollups/feed"
+)
+
+var _ feed.Source = (*Node)(nil)
+
+// Committed is the last height the app committed.
+func (n *Node) Committed() int64 { h, _ := n.app.Committed(); return h }
+
+// CommitNotify returns a channel closed at the next commit.
+func (n *Node) CommitNotify() <-chan struct{} { return n.app.CommitNotify() }
+
+func (n *Node) loadBlock(height int64) (*types.Block, error) {
+	committed := n.Committed()
+	if height == 0 {
+		height = committed
+	}
+	if height < 1 || height > committed {
+		return nil, status.Errorf(codes.NotFound, "height %d is not committed (latest is %d)", height, committed)
+	}
+	b := n.cmt.BlockStore().LoadBlock(height)
+	if b == nil {
+		return nil, status.Errorf(codes.NotFound, "block %d is not in this node's block store (base %d)", height, n.cmt.BlockStore().Base())
+	}
+	return b, nil
+}
+
+// Slice builds rollup id's slice of committed block height with its proof:
+// the commitment item, its merkle aunts against the header's DataHash, and
+// the rollup's items in block order.
+func (n *Node) Slice(height int64, id rollups.ID) (*weftv1.RollupSlice, error) {
+	bs, err := n.blockSlices(height)
+	if err != nil {
+		return nil, err
+	}
+	return &weftv1.RollupSlice{
+		Height: bs.height, TimeUnixNano: bs.time, BlockHash: bs.hash, RollupId: id[:],
+		Items: bs.items[id], CommitmentTx: bs.commitment, DataHash: bs.dataHash,
+		CommitmentAunts: bs.aunts, TxCount: bs.txCount,
+	}, nil
+}
+
+// blockSlices is one committed block split by rollup; decoding a block
+// (signature recovery included) is done once for all subscribers.
+type blockSlices struct {
+	height, time, txCount int64
+	hash, dataHash        []byte
+	commitment            []byte
+	aunts                 [][]byte
+	items                 map[rollups.ID][]*rollups.Item
+}
+
+const sliceCacheSize = 256
+
+func (n *Node) blockSlices(height int64) (*blockSlices, error) {
+	n.sliceMu.Lock()
+	if bs, ok := n.sliceCache[height]; ok {
+		n.sliceMu.Unlock()
+		return bs, nil
+	}
+	n.sliceMu.Unlock()
+	b, err := n.loadBlock(height)
+	if err != nil {
+		return nil, err
+	}
+	raw := make([][]byte, len(b.Txs))
+	for i, tx := range b.Txs {
+		raw[i] = tx
+	}
+	bs := &blockSlices{
+		height: b.Height, time: b.Time.UnixNano(), txCount: int64(len(b.Txs)),
+		hash: b.Hash(), dataHash: b.DataHash, items: map[rollups.ID][]*rollups.Item{},
+	}
+	bs.commitment = consensus.BlockItems(raw, n.app.Limits(), func(rid rollups.ID, it *rollups.Item) {
+		bs.items[rid] = append(bs.items[rid], it)
+	})
+	if len(b.Txs) > 0 {
+		bs.aunts = b.Txs.Proof(0).Proof.Aunts
+	}
+	n.sliceMu.Lock()
+	if n.sliceCache == nil || len(n.sliceCache) >= sliceCacheSize {
+		n.sliceCache = map[int64]*blockSlices{} // bounded; followers mostly read the newest heights
+	}
+	n.sliceCache[height] = bs
+	n.sliceMu.Unlock()
+	return bs, nil
+}
