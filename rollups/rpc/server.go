@@ -1,0 +1,251 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/txpool"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/holiman/uint256"
+)
+
+// ClientVersion is web3_clientVersion.
+const ClientVersion = "Weft/v0.1.0/evm"
+
+// Config configures a rollup RPC server.
+type Config struct {
+	Name       string
+	ListenAddr string // "host:port", HTTP and WebSocket
+	// InflightTTL bounds how long a submitted tx counts as pending.
+	InflightTTL time.Duration
+}
+
+// TxSubmitter gets validated rollup txs into Weft (see Submitter).
+type TxSubmitter interface {
+	Submit(ctx context.Context, rawTx []byte) error
+}
+
+// Server is one rollup's JSON-RPC endpoint.
+type Server struct {
+	cfg      Config
+	backend  Backend
+	sub      TxSubmitter
+	inflight *inflight
+	log      *slog.Logger
+	rpc      *rpc.Server
+	http     *http.Server
+	lis      net.Listener
+	quit     chan struct{}
+	done     chan struct{}
+}
+
+// NewServer builds the server; Start listens.
+func NewServer(cfg Config, backend Backend, sub TxSubmitter, log *slog.Logger) (*Server, error) {
+	if cfg.InflightTTL <= 0 {
+		cfg.InflightTTL = 2 * time.Minute
+	}
+	s := &Server{
+		cfg: cfg, backend: backend, sub: sub, log: log, inflight: newInflight(cfg.InflightTTL),
+		rpc: rpc.NewServer(), quit: make(chan struct{}), done: make(chan struct{}),
+	}
+	for ns, svc := range map[string]any{"eth": &ethAPI{s}, "net": &netAPI{s}, "web3": &web3API{}} {
+		if err := s.rpc.RegisterName(ns, svc); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// RegisterName adds another namespace (e.g. the node's weft_ methods).
+func (s *Server) RegisterName(ns string, svc any) error { return s.rpc.RegisterName(ns, svc) }
+
+// Start listens and follows executed blocks to retire in-flight txs.
+func (s *Server) Start() error {
+	lis, err := net.Listen("tcp", s.cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("rollup %s RPC listen %s: %w", s.cfg.Name, s.cfg.ListenAddr, err)
+	}
+	s.lis = lis
+	ws := s.rpc.WebsocketHandler([]string{"*"})
+	s.http = &http.Server{
+		ReadHeaderTimeout: 10 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+				ws.ServeHTTP(w, r)
+				return
+			}
+			s.rpc.ServeHTTP(w, r)
+		}),
+	}
+	go func() {
+		if err := s.http.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("rollup RPC stopped", "rollup", s.cfg.Name, "err", err)
+		}
+	}()
+	go s.retire()
+	return nil
+}
+
+// Addr is the listening address.
+func (s *Server) Addr() string { return s.lis.Addr().String() }
+
+// Stop closes the listener and every connection.
+func (s *Server) Stop() {
+	close(s.quit)
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = s.http.Shutdown(ctx)
+		<-s.done
+	}
+	s.rpc.Stop()
+}
+
+func (s *Server) retire() {
+	defer close(s.done)
+	ch := make(chan *BlockEvent, 256)
+	sub := s.backend.SubscribeBlocks(ch)
+	defer sub.Unsubscribe()
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case ev := <-ch:
+			for _, tx := range ev.Block.Transactions() {
+				s.inflight.release(tx.Hash())
+			}
+			for _, h := range ev.Skipped {
+				s.inflight.release(h)
+			}
+		case now := <-t.C:
+			s.inflight.expire(now)
+		case <-sub.Err():
+			return
+		case <-s.quit:
+			return
+		}
+	}
+}
+
+// validateRaw decodes and checks a raw tx like geth's txpool, with its
+// error texts.
+func (s *Server) validateRaw(input []byte) (*types.Transaction, common.Address, error) {
+	var zero common.Address
+	if len(input) > maxTxSize {
+		return nil, zero, fmt.Errorf("%w: transaction size %d, limit %d", txpool.ErrOversizedData, len(input), maxTxSize)
+	}
+	tx := new(types.Transaction)
+	if err := tx.UnmarshalBinary(input); err != nil {
+		return nil, zero, err
+	}
+	cfg := s.backend.ChainConfig()
+	head := s.backend.Head()
+	switch tx.Type() {
+	case types.LegacyTxType, types.AccessListTxType, types.DynamicFeeTxType:
+	default:
+		return nil, zero, fmt.Errorf("%w: tx type %d", core.ErrTxTypeNotSupported, tx.Type())
+	}
+	if !tx.Protected() {
+		return nil, zero, errors.New("only replay-protected (EIP-155) transactions allowed over RPC")
+	}
+	if tx.ChainId().Cmp(cfg.ChainID) != 0 {
+		return nil, zero, fmt.Errorf("%w: have %d want %d", types.ErrInvalidChainId, tx.ChainId(), cfg.ChainID)
+	}
+	signer := types.LatestSigner(cfg)
+	from, err := types.Sender(signer, tx)
+	if err != nil {
+		return nil, zero, fmt.Errorf("%w: %v", txpool.ErrInvalidSender, err)
+	}
+	if tx.Gas() > head.GasLimit {
+		return nil, zero, txpool.ErrGasLimit
+	}
+	if tx.GasFeeCapIntCmp(tx.GasTipCap()) < 0 {
+		return nil, zero, core.ErrTipAboveFeeCap
+	}
+	rules := cfg.Rules(head.Number, true, head.Time)
+	value, _ := uint256.FromBig(tx.Value())
+	intr, err := core.IntrinsicGas(tx.Data(), tx.AccessList(), tx.SetCodeAuthorizations(), from, tx.To(), value, rules)
+	if err != nil {
+		return nil, zero, err
+	}
+	if tx.Gas() < intr {
+		return nil, zero, fmt.Errorf("%w: gas %v, minimum needed %v", core.ErrIntrinsicGas, tx.Gas(), intr)
+	}
+	if next := nextBaseFee(cfg, head); tx.GasFeeCapIntCmp(next) < 0 {
+		return nil, zero, fmt.Errorf("%w: address %v, maxFeePerGas: %s, baseFee: %s", core.ErrFeeCapTooLow, from, tx.GasFeeCap(), next)
+	}
+	st, err := s.backend.StateAt(head.Root)
+	if err != nil {
+		return nil, zero, err
+	}
+	nonce := st.GetNonce(from)
+	if tx.Nonce() < nonce {
+		return nil, zero, fmt.Errorf("%w: address %v, tx: %d state: %d", core.ErrNonceTooLow, from, tx.Nonce(), nonce)
+	}
+	if pending := s.inflight.pendingNonce(from, nonce); tx.Nonce() > pending {
+		return nil, zero, fmt.Errorf("%w: address %v, tx: %d state: %d", core.ErrNonceTooHigh, from, tx.Nonce(), pending)
+	}
+	cost, overflow := uint256.FromBig(tx.Cost())
+	if overflow {
+		return nil, zero, core.ErrInsufficientFunds
+	}
+	if bal := st.GetBalance(from); bal.Cmp(cost) < 0 {
+		return nil, zero, fmt.Errorf("%w: address %v have %v want %v", core.ErrInsufficientFunds, from, bal, cost)
+	}
+	return tx, from, nil
+}
+
+// submit reserves the sender's nonce and hands the tx to Weft.
+func (s *Server) submit(ctx context.Context, tx *types.Transaction, from common.Address, raw []byte) error {
+	if _, ok := s.inflight.get(tx.Hash()); ok {
+		return txpool.ErrAlreadyKnown
+	}
+	if !s.inflight.reserve(tx, from, time.Now()) {
+		return fmt.Errorf("%w: address %v, nonce %d is already pending", core.ErrNonceTooLow, from, tx.Nonce())
+	}
+	if err := s.sub.Submit(ctx, raw); err != nil {
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			s.inflight.release(tx.Hash())
+		}
+		return err
+	}
+	return nil
+}
+
+func nextBaseFee(cfg *params.ChainConfig, h *types.Header) *big.Int {
+	if h.BaseFee == nil {
+		return new(big.Int)
+	}
+	return eip1559.CalcBaseFee(cfg, h)
+}
+
+func abiUnpackRevert(ret []byte) (string, error) { return abi.UnpackRevert(ret) }
+
+type netAPI struct{ s *Server }
+
+// Version is net_version.
+func (n *netAPI) Version() string { return n.s.backend.ChainConfig().ChainID.String() }
+
+// Listening is net_listening.
+func (n *netAPI) Listening() bool { return true }
+
+// PeerCount is net_peerCount.
+func (n *netAPI) PeerCount() string { return "0x0" }
+
+type web3API struct{}
+
+// ClientVersion is web3_clientVersion.
+func (web3API) ClientVersion() string { return ClientVersion }
