@@ -63,7 +63,9 @@ type ethAPI struct{ s *Server }
 func (a *ethAPI) ChainId() *hexutil.Big { return (*hexutil.Big)(a.s.backend.ChainConfig().ChainID) }
 
 // BlockNumber is eth_blockNumber.
-func (a *ethAPI) BlockNumber() hexutil.Uint64 { return hexutil.Uint64(a.s.backend.Head().Number.Uint64()) }
+func (a *ethAPI) BlockNumber() hexutil.Uint64 {
+	return hexutil.Uint64(a.s.backend.Head().Number.Uint64())
+}
 
 // Syncing is eth_syncing: a rollup node follows Weft live.
 func (a *ethAPI) Syncing() bool { return false }
@@ -269,7 +271,7 @@ type revertError struct {
 	reason string
 }
 
-func (e *revertError) ErrorCode() int        { return 3 }
+func (e *revertError) ErrorCode() int         { return 3 }
 func (e *revertError) ErrorData() interface{} { return e.reason }
 
 func newRevertError(ret []byte) *revertError {
@@ -647,4 +649,3 @@ func (a *ethAPI) Logs(ctx context.Context, crit filters.FilterCriteria) (*rpc.Su
 	}()
 	return sub, nil
 }
-
