@@ -75,6 +75,8 @@ type stagedBlock struct {
 	results []*abci.ExecTxResult
 	txs     [][32]byte // user txs included
 	appHash []byte
+	// registers is set when a tx of the block registered a rollup.
+	registers bool
 }
 
 // NewApp builds the application on store. Transactions journaled by an
@@ -288,21 +290,21 @@ func (a *App) insert(tx *Tx, params *Params, local bool) *Rejection {
 	if fee := params.Fee(tx); fee.Gt(tx.FeeLimit) {
 		return reject(CodeFeeTooLow, fmt.Sprintf("fee limit %s is below the fee %s", tx.FeeLimit, fee))
 	}
-	// Rollups must exist in committed state or be registered by this tx.
+	// Rollups must exist in committed state or be registered by an earlier
+	// action of this tx: actions execute in order (see applyTx), and a tx
+	// that can never execute must not sit in the mempool blocking its sender.
 	st := view{NewOverlay(a.store)}
 	registered := map[rollups.ID]bool{}
-	for _, act := range tx.Body.Actions {
-		if r, ok := act.Kind.(*weftv1.Action_RegisterRollup); ok {
-			id := rollups.IDFromName(r.RegisterRollup.Name)
-			if st.Rollup(id) != nil {
-				return reject(CodeRollupExists, fmt.Sprintf("rollup %q already exists", r.RegisterRollup.Name))
+	for i, act := range tx.Body.Actions {
+		switch k := act.Kind.(type) {
+		case *weftv1.Action_RegisterRollup:
+			id := rollups.IDFromName(k.RegisterRollup.Name)
+			if registered[id] || st.Rollup(id) != nil {
+				return reject(CodeRollupExists, fmt.Sprintf("action %d: rollup %q already exists", i, k.RegisterRollup.Name))
 			}
 			registered[id] = true
-		}
-	}
-	for i, act := range tx.Body.Actions {
-		if rd, ok := act.Kind.(*weftv1.Action_RollupData); ok {
-			id, _ := rollups.IDFromBytes(rd.RollupData.RollupId)
+		case *weftv1.Action_RollupData:
+			id, _ := rollups.IDFromBytes(k.RollupData.RollupId)
 			if !registered[id] && st.Rollup(id) == nil {
 				return reject(CodeUnknownRollup, fmt.Sprintf("action %d: rollup %s is not registered", i, id))
 			}
@@ -573,6 +575,11 @@ func (a *App) execute(txs [][]byte, height int64, proposerB []byte, blockHash []
 		}
 		valid = append(valid, tx)
 		sb.txs = append(sb.txs, h)
+		for _, act := range tx.Body.Actions {
+			if _, ok := act.Kind.(*weftv1.Action_RegisterRollup); ok {
+				sb.registers = true
+			}
+		}
 		res := &weftv1.TxResult{Hash: h[:], Height: height, Index: uint32(i), Fee: fee.Bytes(), Sender: tx.Sender.Bytes()}
 		sb.ov.Set(txResultKey(h), mustMarshal(res))
 		sb.results[i] = &abci.ExecTxResult{Code: CodeOK}
@@ -646,6 +653,9 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 		acc := a.Account(sender)
 		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}
 	})
+	if sb.registers {
+		dropped = append(dropped, a.dropTakenRegistrations()...)
+	}
 	if len(dropped) > 0 {
 		var del [][32]byte
 		for _, d := range dropped {
@@ -663,4 +673,27 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 		a.log.Info("dropped invalidated mempool txs", "height", sb.height, "count", len(dropped))
 	}
 	return &abci.ResponseCommit{}, nil
+}
+
+// dropTakenRegistrations removes pending txs that register a rollup that now
+// exists, with their sender's later txs. The mempool re-checks only nonces
+// and balances; without this such a tx could never execute yet would block
+// its sender's queue for good.
+func (a *App) dropTakenRegistrations() []mempool.Dropped {
+	st := view{NewOverlay(a.store)}
+	var out []mempool.Dropped
+	for _, m := range a.mp.Candidates(maxCandidates) {
+		for _, act := range m.Payload.(*Tx).Body.Actions {
+			r, ok := act.Kind.(*weftv1.Action_RegisterRollup)
+			if !ok || st.Rollup(rollups.IDFromName(r.RegisterRollup.Name)) == nil {
+				continue
+			}
+			reason := fmt.Sprintf("rollup %q already exists", r.RegisterRollup.Name)
+			for _, gone := range a.mp.Remove(m.Hash) {
+				out = append(out, mempool.Dropped{Tx: gone, Reason: reason})
+			}
+			break
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package consensus
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"fmt"
@@ -92,6 +93,13 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
 	var stx weftv1.SignedTx
 	if err := proto.Unmarshal(raw, &stx); err != nil {
 		return nil, reject(CodeMalformed, "tx does not decode: "+err.Error())
+	}
+	// Only the canonical encoding (what Sign writes) is accepted. Otherwise
+	// anyone could re-wrap a signed tx (unknown fields, repeated or reordered
+	// fields) into other bytes with another hash, and it would land under a
+	// hash its sender never saw.
+	if canon, err := proto.Marshal(&weftv1.SignedTx{Body: stx.Body, Signature: stx.Signature}); err != nil || !bytes.Equal(canon, raw) {
+		return nil, reject(CodeMalformed, "tx is not canonically encoded")
 	}
 	var body weftv1.TxBody
 	if err := proto.Unmarshal(stx.Body, &body); err != nil {

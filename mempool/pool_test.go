@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/rand"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -524,7 +526,13 @@ func TestRemove(t *testing.T) {
 // checks its invariants after every step. Replay a failure with the seed.
 func TestRandomOps(t *testing.T) {
 	seed := time.Now().UnixNano()
-	t.Logf("seed %d", seed)
+	if s := os.Getenv("WEFT_TEST_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseInt(s, 10, 64); err != nil {
+			t.Fatalf("WEFT_TEST_SEED: %v", err)
+		}
+	}
+	t.Logf("seed %d (replay with WEFT_TEST_SEED=%d)", seed, seed)
 	rng := rand.New(rand.NewSource(seed))
 	p := mempool.NewPool(mempool.Config{MaxTxs: 40, MaxBytes: 2000})
 	state := map[[20]byte]mempool.AccountState{}

@@ -1,0 +1,285 @@
+package consensus_test
+
+import (
+	"bytes"
+	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/holiman/uint256"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/weftnet/weft/consensus"
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups"
+)
+
+// resign replaces a tx's signature.
+func resign(t testing.TB, raw []byte, mut func(sig []byte) []byte) []byte {
+	t.Helper()
+	var stx weftv1.SignedTx
+	if err := proto.Unmarshal(raw, &stx); err != nil {
+		t.Fatal(err)
+	}
+	stx.Signature = mut(append([]byte(nil), stx.Signature...))
+	out, err := proto.Marshal(&stx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSubmitRejections gives each kind of bad input its own result code, and
+// checks none of the rejected bytes ever reaches a block.
+func TestSubmitRejections(t *testing.T) {
+	alice, bob, poor, carol := newKey(t), newKey(t), newKey(t), newKey(t)
+	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000, bob.addr: 1_000_000, poor.addr: 150, carol.addr: 1_000_000})
+	c := newChain(t, "", &gs)
+
+	// Alice's nonce 0 is committed, so it can be replayed.
+	committed := tx(t, alice, 0, 1000, transfer(bob.addr, 5))
+	c.submit(committed)
+	c.block()
+	// Bob has nonce 0 pending, so another nonce-0 tx of his is a conflict.
+	pending := tx(t, bob, 0, 1000, transfer(alice.addr, 1))
+	c.submit(pending)
+	// Carol's tx is valid and pending: its resubmission is a duplicate.
+	dup := tx(t, carol, 0, 1000, transfer(alice.addr, 1))
+	c.submit(dup)
+
+	good := func(k key, nonce uint64) *weftv1.TxBody {
+		return &weftv1.TxBody{ChainId: testChainID, Nonce: nonce, FeeLimit: uint256.NewInt(1000).Bytes(), Actions: []*weftv1.Action{transfer(bob.addr, 1)}}
+	}
+	valid := signBody(t, alice, good(alice, 1))
+	big := make([]byte, maxTxBytes)
+	cases := []struct {
+		name string
+		raw  []byte
+		code uint32
+	}{
+		{"empty bytes", nil, consensus.CodeMalformed},
+		{"garbage", []byte("definitely not protobuf \xff\xff"), consensus.CodeMalformed},
+		{"truncated", valid[:len(valid)/2], consensus.CodeMalformed},
+		{"re-wrapped with an unknown field", append(append([]byte(nil), valid...), 0x18, 0x01), consensus.CodeMalformed},
+		{"re-wrapped with fields reordered", func() []byte {
+			var stx weftv1.SignedTx
+			_ = proto.Unmarshal(valid, &stx)
+			sig, _ := proto.Marshal(&weftv1.SignedTx{Signature: stx.Signature})
+			body, _ := proto.Marshal(&weftv1.SignedTx{Body: stx.Body})
+			return append(sig, body...)
+		}(), consensus.CodeMalformed},
+		{"re-wrapped with a field repeated", func() []byte {
+			var stx weftv1.SignedTx
+			_ = proto.Unmarshal(valid, &stx)
+			extra, _ := proto.Marshal(&weftv1.SignedTx{Signature: []byte("overwritten")})
+			return append(extra, valid...)
+		}(), consensus.CodeMalformed},
+		{"body not a TxBody", func() []byte {
+			b, _ := proto.Marshal(&weftv1.SignedTx{Body: []byte{0xff, 0xff}, Signature: make([]byte, 65)})
+			return b
+		}(), consensus.CodeMalformed},
+		{"signature too short", resign(t, valid, func(s []byte) []byte { return s[:64] }), consensus.CodeBadSignature},
+		{"no signature", resign(t, valid, func([]byte) []byte { return nil }), consensus.CodeBadSignature},
+		{"signature v out of range", resign(t, valid, func(s []byte) []byte { s[64] = 27; return s }), consensus.CodeBadSignature},
+		{"signature all zero", resign(t, valid, func(s []byte) []byte { return make([]byte, 65) }), consensus.CodeBadSignature},
+		{"signature high s", resign(t, valid, func(s []byte) []byte {
+			// s' = n - s is the malleated twin of a valid signature.
+			n, _ := uint256.FromHex("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
+			sv := new(uint256.Int).SetBytes(s[32:64])
+			hi := new(uint256.Int).Sub(n, sv).Bytes32()
+			copy(s[32:64], hi[:])
+			s[64] ^= 1
+			return s
+		}), consensus.CodeBadSignature},
+		{"wrong chain id", func() []byte {
+			b := good(alice, 1)
+			b.ChainId = "other-chain"
+			return signBody(t, alice, b)
+		}(), consensus.CodeWrongChainID},
+		{"replayed committed tx", committed, consensus.CodeNonceTooLow},
+		{"new tx with a used nonce", tx(t, alice, 0, 1000, transfer(carol.addr, 9)), consensus.CodeNonceTooLow},
+		{"nonce gap", tx(t, alice, 5, 1000, transfer(bob.addr, 1)), consensus.CodeNonceGap},
+		{"nonce pending", tx(t, bob, 0, 1000, transfer(carol.addr, 2)), consensus.CodeNoncePending},
+		{"insufficient balance for fee limit", tx(t, poor, 0, 200, transfer(bob.addr, 0)), consensus.CodeInsufficientFunds},
+		{"insufficient balance for transfer", tx(t, poor, 0, 100, transfer(bob.addr, 51)), consensus.CodeInsufficientFunds},
+		{"fee limit plus transfers overflow", signBody(t, alice, &weftv1.TxBody{
+			ChainId: testChainID, Nonce: 1, FeeLimit: bytes.Repeat([]byte{0xff}, 32), Actions: []*weftv1.Action{transfer(bob.addr, 1)},
+		}), consensus.CodeInsufficientFunds},
+		{"unfunded sender", tx(t, newKey(t), 0, 100, transfer(bob.addr, 0)), consensus.CodeInsufficientFunds},
+		{"oversized tx", tx(t, alice, 1, 1_000_000, data("alpha", big)), consensus.CodeTxTooLarge},
+		{"unknown rollup", tx(t, alice, 1, 1000, data("nope", []byte("x"))), consensus.CodeUnknownRollup},
+		{"bundle with an unknown rollup", tx(t, alice, 1, 10_000,
+			data("alpha", []byte("a")), data("beta", []byte("b")), data("nope", []byte("c"))), consensus.CodeUnknownRollup},
+		{"fee limit too low", tx(t, alice, 1, fee(transfer(bob.addr, 1))-1, transfer(bob.addr, 1)), consensus.CodeFeeTooLow},
+		{"fee limit too low for data", tx(t, alice, 1, feePerAction+feePerDataByte*9, data("alpha", make([]byte, 10))), consensus.CodeFeeTooLow},
+		{"no fee limit", tx(t, alice, 1, 0, transfer(bob.addr, 1)), consensus.CodeFeeTooLow},
+		{"empty actions", tx(t, alice, 1, 1000), consensus.CodeInvalidAction},
+		{"too many actions", func() []byte {
+			acts := make([]*weftv1.Action, maxActions+1)
+			for i := range acts {
+				acts[i] = transfer(bob.addr, 1)
+			}
+			return tx(t, alice, 1, 100_000, acts...)
+		}(), consensus.CodeInvalidAction},
+		{"empty action", tx(t, alice, 1, 1000, &weftv1.Action{}), consensus.CodeInvalidAction},
+		{"short recipient", tx(t, alice, 1, 1000, &weftv1.Action{Kind: &weftv1.Action_Transfer{Transfer: &weftv1.Transfer{To: []byte{1, 2}, Amount: []byte{1}}}}), consensus.CodeInvalidAction},
+		{"amount over 32 bytes", tx(t, alice, 1, 1000, &weftv1.Action{Kind: &weftv1.Action_Transfer{Transfer: &weftv1.Transfer{To: bob.addr.Bytes(), Amount: make([]byte, 33)}}}), consensus.CodeInvalidAction},
+		{"short rollup id", tx(t, alice, 1, 1000, &weftv1.Action{Kind: &weftv1.Action_RollupData{RollupData: &weftv1.RollupData{RollupId: []byte{1}, Data: []byte("x")}}}), consensus.CodeInvalidAction},
+		{"empty rollup data", tx(t, alice, 1, 1000, data("alpha", nil)), consensus.CodeInvalidAction},
+		{"bad rollup name", tx(t, alice, 1, 1000, register("Bad_Name", 5)), consensus.CodeInvalidAction},
+		{"unknown vm", tx(t, alice, 1, 1000, &weftv1.Action{Kind: &weftv1.Action_RegisterRollup{RegisterRollup: &weftv1.RegisterRollup{Name: "x", Vm: "wasm", EvmChainId: 1}}}), consensus.CodeInvalidAction},
+		{"no evm chain id", tx(t, alice, 1, 1000, register("x", 0)), consensus.CodeInvalidAction},
+		{"duplicate", dup, consensus.CodeAlreadyKnown},
+		{"register an existing rollup", tx(t, alice, 1, 1000, register("alpha", 77)), consensus.CodeRollupExists},
+		{"commitment item", rollups.EncodeCommitment(&weftv1.BlockCommitment{}), consensus.CodeReservedTx},
+	}
+	seenCodes := map[uint32]bool{}
+	var rejected [][]byte
+	var rejectedNames []string
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			size, nb := c.app.Mempool().Size()
+			h, rej := c.app.Submit(tc.raw, false)
+			if rej == nil {
+				t.Fatalf("accepted (code %s wanted)", consensus.CodeName(tc.code))
+			}
+			if rej.Code != tc.code {
+				t.Fatalf("code %s (%s), want %s", consensus.CodeName(rej.Code), rej.Log, consensus.CodeName(tc.code))
+			}
+			if rej.Log == "" || rej.Error() == "" {
+				t.Fatal("rejection without a log")
+			}
+			if h != consensus.TxHash(tc.raw) {
+				t.Fatal("Submit returned another hash")
+			}
+			if s, b := c.app.Mempool().Size(); s != size || b != nb {
+				t.Fatal("a rejected tx changed the mempool")
+			}
+			// CheckTx reports the same code to CometBFT's RPC.
+			resp, err := c.app.CheckTx(ctx, &abci.RequestCheckTx{Tx: tc.raw})
+			if err != nil || resp.Code != tc.code {
+				t.Fatalf("CheckTx code %d, err %v", resp.Code, err)
+			}
+		})
+		seenCodes[tc.code] = true
+		if tc.code != consensus.CodeAlreadyKnown {
+			rejected = append(rejected, tc.raw)
+			rejectedNames = append(rejectedNames, tc.name)
+		}
+	}
+	for code := consensus.CodeMalformed; code <= consensus.CodeReservedTx; code++ {
+		if code != consensus.CodeMempoolFull && !seenCodes[code] {
+			t.Errorf("no case for code %s", consensus.CodeName(code))
+		}
+	}
+
+	// The valid txs land, the rejected ones never do, over a few blocks.
+	for i := 0; i < 3; i++ {
+		block := c.block()
+		mustCommitment(t, block)
+		for j, raw := range rejected {
+			if contains(block[1:], raw) {
+				t.Fatalf("rejected tx %q landed at height %d", rejectedNames[j], c.height)
+			}
+		}
+		if i == 0 && (!contains(block, pending) || !contains(block, dup)) {
+			t.Fatal("valid pending txs did not land")
+		}
+		if i > 0 && len(block) != 1 {
+			t.Fatalf("height %d holds %d txs", c.height, len(block))
+		}
+	}
+	if n, _ := c.app.Mempool().Size(); n != 0 {
+		t.Fatalf("%d txs left in the mempool", n)
+	}
+	if got := c.app.TxResult(consensus.TxHash(dup)); got == nil || got.Height != 2 {
+		t.Fatalf("duplicate's original: result %v", got)
+	}
+}
+
+func TestSubmitMempoolFull(t *testing.T) {
+	alice, bob := newKey(t), newKey(t)
+	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000, bob.addr: 1_000_000})
+	cfg := consensus.DefaultConfig()
+	cfg.Mempool.MaxTxs = 1
+	c := newChainCfg(t, "", &gs, cfg)
+	first := tx(t, alice, 0, 1000, transfer(bob.addr, 1))
+	c.submit(first)
+	full := tx(t, bob, 0, 1000, transfer(alice.addr, 1))
+	if _, rej := c.app.Submit(full, false); rej == nil || rej.Code != consensus.CodeMempoolFull {
+		t.Fatalf("full mempool: %v", rej)
+	}
+	if !contains(c.block(), first) {
+		t.Fatal("alice's tx did not land")
+	}
+	// A commit frees room and the same tx is then accepted.
+	c.submit(full)
+}
+
+func TestSubmitBeforeInitChain(t *testing.T) {
+	c := newChain(t, "", nil)
+	if _, rej := c.app.Submit([]byte("x"), false); rej == nil || rej.Code != consensus.CodeMalformed {
+		t.Fatalf("submit before InitChain: %v", rej)
+	}
+}
+
+func TestInsertTxAndReap(t *testing.T) {
+	alice, bob := newKey(t), newKey(t)
+	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000})
+	c := newChain(t, "", &gs)
+	a0, a1, gap := tx(t, alice, 0, 1000, transfer(bob.addr, 1)), tx(t, alice, 1, 1000, transfer(bob.addr, 2)), tx(t, alice, 5, 1000, transfer(bob.addr, 3))
+	for _, tc := range []struct {
+		raw  []byte
+		code uint32
+	}{
+		{a0, consensus.CodeOK},
+		{a0, consensus.CodeAlreadyKnown},
+		{gap, abci.CodeTypeRetry + consensus.CodeNonceGap}, // may become valid: retry
+		{[]byte("junk"), consensus.CodeMalformed},
+		{a1, consensus.CodeOK},
+	} {
+		resp, err := c.app.InsertTx(ctx, &abci.RequestInsertTx{Tx: tc.raw})
+		if err != nil || resp.Code != tc.code {
+			t.Fatalf("InsertTx: code %d err %v, want %d", resp.Code, err, tc.code)
+		}
+	}
+	if !consensus.Retryable(consensus.CodeNonceGap) || !consensus.Retryable(consensus.CodeMempoolFull) || consensus.Retryable(consensus.CodeNonceTooLow) {
+		t.Fatal("Retryable")
+	}
+	reap := func(max uint64) [][]byte {
+		resp, err := c.app.ReapTxs(ctx, &abci.RequestReapTxs{MaxBytes: max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Txs
+	}
+	if got := reap(1); len(got) != 1 || !bytes.Equal(got[0], a0) {
+		t.Fatalf("first reap: %d txs", len(got))
+	}
+	if got := reap(0); len(got) != 1 || !bytes.Equal(got[0], a1) {
+		t.Fatalf("second reap: %d txs", len(got))
+	}
+	if got := reap(0); len(got) != 0 {
+		t.Fatalf("third reap: %d txs", len(got))
+	}
+	if c.app.PendingNonce(alice.addr) != 2 || c.app.PendingNonce(bob.addr) != 0 {
+		t.Fatal("PendingNonce")
+	}
+}
+
+func TestCodeNames(t *testing.T) {
+	seen := map[string]uint32{}
+	for code := consensus.CodeOK; code <= consensus.CodeReservedTx; code++ {
+		n := consensus.CodeName(code)
+		if n == "unknown" {
+			t.Fatalf("code %d has no name", code)
+		}
+		if other, dup := seen[n]; dup {
+			t.Fatalf("codes %d and %d share the name %q", other, code, n)
+		}
+		seen[n] = code
+	}
+	if consensus.CodeName(999) != "unknown" {
+		t.Fatal("unknown code has a name")
+	}
+}
