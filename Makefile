@@ -10,6 +10,7 @@ BUF_VERSION            := v1.75.0
 PROTOC_GEN_GO_VERSION  := v1.36.12
 PROTOC_GEN_GRPC_VERSION:= v1.6.2
 STATICCHECK_VERSION    := v0.8.2
+ABIGEN_VERSION         := v1.17.10
 
 .PHONY: build test unit e2e devnet bench generate check-generate lint tools clean
 
@@ -38,18 +39,28 @@ $(BIN)/protoc-gen-go:
 	GOBIN=$(BIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 $(BIN)/protoc-gen-go-grpc:
 	GOBIN=$(BIN) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GRPC_VERSION)
+$(BIN)/abigen:
+	GOBIN=$(BIN) $(GO) install github.com/ethereum/go-ethereum/cmd/abigen@$(ABIGEN_VERSION)
 $(BIN)/staticcheck:
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/staticcheck
+tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/staticcheck $(BIN)/abigen
 
-generate: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc
+# Protobuf (buf + protoc-gen-go/-grpc), Solidity (solc from npm, pinned in
+# contracts/package.json) and contract bindings (abigen v2).
+generate: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/abigen
 	cd proto && $(BIN)/buf lint && $(BIN)/buf generate
+	cd contracts && npm ci --no-audit --no-fund --loglevel=error && node compile.js
+	for abi in contracts/build/*.abi; do \
+		name=$$(basename $$abi .abi); \
+		$(BIN)/abigen --v2 --abi $$abi --bin contracts/build/$$name.bin --pkg bindings --type $$name \
+			--out contracts/bindings/$$(echo $$name | tr A-Z a-z).go || exit 1; \
+	done
 
 # Fails when the committed generated code differs from what `make generate` writes.
 check-generate: generate
-	@git diff --exit-code -- proto/ || (echo "generated code is stale: run 'make generate' and commit" && exit 1)
-	@test -z "$$(git status --porcelain -- proto/)" || (git status --porcelain -- proto/; echo "untracked generated files: run 'make generate' and commit"; exit 1)
+	@git diff --exit-code -- proto/ contracts/ || (echo "generated code is stale: run 'make generate' and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- proto/ contracts/)" || (git status --porcelain -- proto/ contracts/; echo "untracked generated files: run 'make generate' and commit"; exit 1)
 
 lint: $(BIN)/staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
