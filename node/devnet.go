@@ -125,7 +125,14 @@ func RunDevnet(ctx context.Context, o DevnetOptions) error {
 		return err
 	}
 	for _, r := range gs.Rollups {
-		fmt.Fprintf(o.Out, "  rollup %-10s vm %s, EVM chain id %d\n", r.Name, r.VM, r.EVMChainID)
+		rpcURL := "(not served)"
+		for _, n := range m.Nodes {
+			if u, ok := n.RollupRPC[r.Name]; ok {
+				rpcURL = u
+				break
+			}
+		}
+		fmt.Fprintf(o.Out, "  rollup %-8s vm %s, EVM chain id %-6d Ethereum JSON-RPC %s\n", r.Name, r.VM, r.EVMChainID, rpcURL)
 	}
 	fmt.Fprintf(o.Out, "Development accounts (mnemonic %q), each funded with %s:\n", keys.DevMnemonic, o.Testnet.DevBalance)
 	for i, a := range ep.DevAccounts {

@@ -20,7 +20,9 @@ import (
 
 // Config holds Weft's own settings, in <home>/config/weft.toml.
 type Config struct {
-	API struct {
+	// Rollups are the rollups this node executes and serves JSON-RPC for.
+	Rollups []RollupService `toml:"rollup"`
+	API     struct {
 		// ListenAddr is the gRPC node API's "host:port".
 		ListenAddr string `toml:"listen_addr"`
 	} `toml:"api"`

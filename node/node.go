@@ -33,6 +33,8 @@ type Node struct {
 	api   *grpc.Server
 	lis   net.Listener
 
+	rollups []*rollupRuntime
+
 	sliceMu    sync.Mutex
 	sliceCache map[int64]*blockSlices
 
@@ -113,6 +115,12 @@ func (n *Node) Start() error {
 		lis.Close()
 		return fmt.Errorf("start cometbft: %w", err)
 	}
+	if err := n.startRollups(); err != nil {
+		n.api.Stop()
+		_ = n.cmt.Stop()
+		n.cmt.Wait()
+		return err
+	}
 	go func() {
 		if err := n.api.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			n.log.Error("node API stopped", "err", err)
@@ -130,6 +138,7 @@ func (n *Node) Start() error {
 func (n *Node) Stop() error {
 	n.stopOnce.Do(func() {
 		n.api.Stop()
+		n.stopRollups()
 		if n.cmt.IsRunning() {
 			if err := n.cmt.Stop(); err != nil {
 				n.stopErr = err

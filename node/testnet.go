@@ -1,6 +1,7 @@
 package node
 
 import (
+	"crypto/ecdsa"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -32,7 +33,17 @@ type TestnetOptions struct {
 	// LibP2P selects CometBFT's libp2p transport (default) over the classic one.
 	LibP2P      bool
 	GenesisTime time.Time
+	// RollupRPCBasePort, when positive, makes node0 execute every genesis
+	// rollup and serve its JSON-RPC on RollupRPCBasePort+i, with a funded
+	// submitter key per rollup and the dev accounts prefunded on each rollup.
+	RollupRPCBasePort int
 }
+
+// SubmitterBalance funds each rollup submitter on Weft (1e24).
+const SubmitterBalance = "1000000000000000000000000"
+
+// DevRollupBalance funds each dev account on a devnet rollup (10000 ETH).
+const DevRollupBalance = "10000000000000000000000"
 
 // NodeInfo describes one generated node (written to testnet.json).
 type NodeInfo struct {
@@ -45,6 +56,8 @@ type NodeInfo struct {
 	PeerID    string `json:"peer_id"`
 	NodeID    string `json:"node_id"`
 	Validator string `json:"validator_address"`
+	// RollupRPC maps rollup names to their JSON-RPC URLs on this node.
+	RollupRPC map[string]string `json:"rollup_rpc,omitempty"`
 }
 
 // Manifest is testnet.json.
@@ -82,6 +95,18 @@ func GenerateTestnet(o TestnetOptions) (*Manifest, error) {
 	for _, k := range dev {
 		doc.AppState.Accounts = append(doc.AppState.Accounts, genesis.Account{Address: crypto.PubkeyToAddress(k.PublicKey).Hex(), Balance: o.DevBalance})
 	}
+	// Submitter keys of node0's rollup services, funded on Weft.
+	submitters := map[string]*ecdsa.PrivateKey{}
+	if o.RollupRPCBasePort > 0 {
+		for _, r := range o.Rollups {
+			k, err := crypto.GenerateKey()
+			if err != nil {
+				return nil, err
+			}
+			submitters[r.Name] = k
+			doc.AppState.Accounts = append(doc.AppState.Accounts, genesis.Account{Address: crypto.PubkeyToAddress(k.PublicKey).Hex(), Balance: SubmitterBalance})
+		}
+	}
 	valKeys := make([]secp256k1eth.PrivKey, o.Validators)
 	for i := range valKeys {
 		valKeys[i] = secp256k1eth.GenPrivKey()
@@ -102,6 +127,18 @@ func GenerateTestnet(o TestnetOptions) (*Manifest, error) {
 		c := CometConfig(homes[i], moniker, ports)
 		wc := DefaultConfig()
 		wc.API.ListenAddr = fmt.Sprintf("%s:%d", o.Host, ports.API)
+		if i == 0 && o.RollupRPCBasePort > 0 {
+			for j, r := range o.Rollups {
+				kf := filepath.Join("keys", r.Name+"-submitter")
+				if _, err := keys.Dir(filepath.Join(homes[i], "keys")).Add(r.Name+"-submitter", submitters[r.Name]); err != nil {
+					return nil, err
+				}
+				wc.Rollups = append(wc.Rollups, RollupService{
+					Name: r.Name, RPCListenAddr: fmt.Sprintf("%s:%d", o.Host, o.RollupRPCBasePort+j),
+					SubmitterKey: kf + ".json", DevAlloc: o.DevAccounts, DevBalance: DevRollupBalance,
+				})
+			}
+		}
 		if err := InitHome(homes[i], c, wc, doc, valKeys[i]); err != nil {
 			return nil, err
 		}
@@ -117,6 +154,12 @@ func GenerateTestnet(o TestnetOptions) (*Manifest, error) {
 			Metrics: fmt.Sprintf("http://%s:%d/metrics", o.Host, ports.Metrics),
 			PeerID:  peer.ID.String(), NodeID: peer.NodeID, Validator: valKeys[i].PubKey().Address().String(),
 		})
+		for _, r := range wc.Rollups {
+			if m.Nodes[i].RollupRPC == nil {
+				m.Nodes[i].RollupRPC = map[string]string{}
+			}
+			m.Nodes[i].RollupRPC[r.Name] = "http://" + r.RPCListenAddr
+		}
 	}
 	for i, home := range homes {
 		c, wc, err := LoadConfig(home)

@@ -36,6 +36,6 @@ func devnetCmd() *cobra.Command {
 	}
 	cmd.Flags().String("dir", ".devnet", "devnet home (created on first run, reused after)")
 	cmd.Flags().Int64("until-height", 0, "stop once every node has committed this height (0: run until Ctrl-C)")
-	testnetFlags(cmd, []string{"alpha:901", "beta:902"})
+	testnetFlags(cmd, []string{"alpha:901", "beta:902"}, 8546)
 	return addEnvHelp(cmd)
 }

@@ -65,7 +65,8 @@ func parseRollups(specs []string) ([]genesis.Rollup, error) {
 	return out, nil
 }
 
-func testnetFlags(cmd *cobra.Command, rollups []string) {
+func testnetFlags(cmd *cobra.Command, rollups []string, rollupRPCPort int) {
+	cmd.Flags().Int("rollup-rpc-port", rollupRPCPort, "if set, node0 serves each rollup's Ethereum JSON-RPC from this port on (0: none)")
 	cmd.Flags().Int("validators", 4, "number of validators")
 	cmd.Flags().String("chain-id", "weft-devnet", "chain id")
 	cmd.Flags().String("host", "127.0.0.1", "host every node listens on")
@@ -86,6 +87,7 @@ func testnetOptions(cmd *cobra.Command, out string) (node.TestnetOptions, error)
 	o.DevAccounts, _ = f.GetInt("dev-accounts")
 	o.DevBalance, _ = f.GetString("dev-balance")
 	o.LibP2P, _ = f.GetBool("libp2p")
+	o.RollupRPCBasePort, _ = f.GetInt("rollup-rpc-port")
 	specs, _ := f.GetStringSlice("rollup")
 	var err error
 	o.Rollups, err = parseRollups(specs)
@@ -117,7 +119,7 @@ func testnetCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().String("output", "", "directory to write the network into")
-	testnetFlags(cmd, nil)
+	testnetFlags(cmd, nil, 0)
 	return addEnvHelp(cmd)
 }
 

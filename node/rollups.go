@@ -1,0 +1,211 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/event"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/holiman/uint256"
+
+	"github.com/weftnet/weft/node/keys"
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/rollups/exec"
+	"github.com/weftnet/weft/rollups/exec/evm"
+	"github.com/weftnet/weft/rollups/feed"
+	"github.com/weftnet/weft/rollups/rpc"
+)
+
+// RollupService is one rollup this node executes and serves, in weft.toml:
+//
+//	[[rollup]]
+//	name = "alpha"
+//	rpc_listen_addr = "127.0.0.1:8546"
+//	submitter_key = "keys/alpha-submitter.json"
+//	dev_alloc = 20
+type RollupService struct {
+	Name          string `toml:"name"`
+	RPCListenAddr string `toml:"rpc_listen_addr"`
+	// SubmitterKey is the key file (relative to the home) of the Weft account
+	// that orders this rollup's txs; it pays Weft fees.
+	SubmitterKey string `toml:"submitter_key"`
+	// DevAlloc prefunds that many Hardhat/Anvil accounts on the rollup.
+	DevAlloc int `toml:"dev_alloc"`
+	// DevBalance is each dev account's balance in wei (decimal).
+	DevBalance string `toml:"dev_balance"`
+}
+
+// rollupRuntime is a running rollup service.
+type rollupRuntime struct {
+	svc    RollupService
+	id     rollups.ID
+	exec   *evm.Executor
+	server *rpc.Server
+	feed   event.Feed
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// rollupBackend adapts the executor to the RPC layer.
+type rollupBackend struct {
+	*evm.Executor
+	rt *rollupRuntime
+}
+
+func (b rollupBackend) SubscribeBlocks(ch chan<- *rpc.BlockEvent) event.Subscription {
+	return b.rt.feed.Subscribe(ch)
+}
+
+// DevAlloc returns n Hardhat/Anvil accounts funded with balance wei each.
+func DevAlloc(n int, balance *big.Int) (types.GenesisAlloc, error) {
+	ks, err := keys.DevAccounts(n)
+	if err != nil {
+		return nil, err
+	}
+	alloc := types.GenesisAlloc{}
+	for _, k := range ks {
+		alloc[crypto.PubkeyToAddress(k.PublicKey)] = types.Account{Balance: new(big.Int).Set(balance)}
+	}
+	return alloc, nil
+}
+
+// startRollups starts every configured rollup service: executor fed by the
+// rollup feed, batched submitter, JSON-RPC server.
+func (n *Node) startRollups() error {
+	for _, svc := range n.wcfg.Rollups {
+		rt, err := n.startRollup(svc)
+		if err != nil {
+			n.stopRollups()
+			return fmt.Errorf("rollup %s: %w", svc.Name, err)
+		}
+		n.rollups = append(n.rollups, rt)
+	}
+	return nil
+}
+
+func (n *Node) startRollup(svc RollupService) (*rollupRuntime, error) {
+	id := rollups.IDFromName(svc.Name)
+	reg := n.app.Rollup(id)
+	if reg == nil {
+		return nil, fmt.Errorf("rollup %q is not registered on this chain", svc.Name)
+	}
+	if reg.Vm != "evm" {
+		return nil, fmt.Errorf("rollup %q has vm %q; this node runs evm rollups", svc.Name, reg.Vm)
+	}
+	bal, ok := new(big.Int).SetString(svc.DevBalance, 10)
+	if !ok {
+		bal = new(big.Int).Mul(big.NewInt(10_000), big.NewInt(params.Ether))
+	}
+	alloc, err := DevAlloc(svc.DevAlloc, bal)
+	if err != nil {
+		return nil, err
+	}
+	log := n.log.With("module", "rollup", "rollup", svc.Name)
+	ex, err := evm.New(evm.Config{
+		Name: svc.Name, Dir: filepath.Join(n.ccfg.DBDir(), "rollups", svc.Name), ChainID: reg.EvmChainId,
+		Alloc: alloc, GenesisTime: uint64(n.cmt.GenesisDoc().GenesisTime.Unix()),
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	key, err := keys.LoadFile(filepath.Join(n.home, svc.SubmitterKey))
+	if err != nil {
+		ex.Close()
+		return nil, fmt.Errorf("submitter key: %w", err)
+	}
+	rt := &rollupRuntime{svc: svc, id: id, exec: ex, done: make(chan struct{})}
+	sub := rpc.NewSubmitter(rpc.SubmitterConfig{Rollup: id, Key: key.Private, FeeLimit: uint256.NewInt(1e17)}, n.app, log)
+	rt.server, err = rpc.NewServer(rpc.Config{Name: svc.Name, ListenAddr: svc.RPCListenAddr}, rollupBackend{ex, rt}, sub, log)
+	if err != nil {
+		ex.Close()
+		return nil, err
+	}
+	if err := rt.server.Start(); err != nil {
+		ex.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	rt.cancel = cancel
+	go n.driveRollup(ctx, rt, log)
+	log.Info("rollup service started", "rpc", rt.server.Addr(), "evm_chain_id", reg.EvmChainId, "weft_height", ex.LastWeftHeight(), "submitter", key.Address)
+	return rt, nil
+}
+
+// driveRollup feeds committed slices to the executor and publishes each
+// executed block to RPC subscribers.
+func (n *Node) driveRollup(ctx context.Context, rt *rollupRuntime, log *slog.Logger) {
+	defer close(rt.done)
+	blocks := make(chan *evm.BlockEvent, 64)
+	sub := rt.exec.SubscribeBlocks(blocks)
+	defer sub.Unsubscribe()
+	go func() {
+		for {
+			select {
+			case ev := <-blocks:
+				out := &rpc.BlockEvent{Block: ev.Block, Receipts: ev.Receipts, Logs: ev.Logs}
+				for _, s := range rt.exec.Skipped(ev.Block.NumberU64()) {
+					out.Skipped = append(out.Skipped, s.Hash)
+				}
+				rt.feed.Send(out)
+			case <-sub.Err():
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for ctx.Err() == nil {
+		err := feed.Follow(ctx, n, rt.id, rt.exec.LastWeftHeight()+1, func(s *weftv1.RollupSlice) error {
+			return rt.exec.Execute(s)
+		})
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, exec.ErrHeightGap) {
+			continue // re-stream from the executor's head
+		}
+		log.Error("rollup executor stopped", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (n *Node) stopRollups() {
+	var wg sync.WaitGroup
+	for _, rt := range n.rollups {
+		wg.Add(1)
+		go func(rt *rollupRuntime) {
+			defer wg.Done()
+			rt.server.Stop()
+			rt.cancel()
+			<-rt.done
+			if err := rt.exec.Close(); err != nil {
+				n.log.Error("close rollup executor", "rollup", rt.svc.Name, "err", err)
+			}
+		}(rt)
+	}
+	wg.Wait()
+	n.rollups = nil
+}
+
+// RollupRPCAddrs maps each served rollup to its JSON-RPC address.
+func (n *Node) RollupRPCAddrs() map[string]string {
+	out := map[string]string{}
+	for _, rt := range n.rollups {
+		out[rt.svc.Name] = rt.server.Addr()
+	}
+	return out
+}
+
+var _ exec.Executor = (*evm.Executor)(nil)
