@@ -20,6 +20,10 @@ import (
 
 // Config holds Weft's own settings, in <home>/config/weft.toml.
 type Config struct {
+	// RollupBundleKey is the key file (relative to the home) of the Weft
+	// account that signs users' cross-rollup bundles (weft_sendBundle);
+	// empty disables bundles.
+	RollupBundleKey string `toml:"rollup_bundle_key"`
 	// Rollups are the rollups this node executes and serves JSON-RPC for.
 	Rollups []RollupService `toml:"rollup"`
 	API     struct {

@@ -89,7 +89,19 @@ func (n *Node) startRollups() error {
 		}
 		n.rollups = append(n.rollups, rt)
 	}
-	return nil
+	if n.wcfg.RollupBundleKey == "" || len(n.rollups) == 0 {
+		return nil
+	}
+	key, err := keys.LoadFile(filepath.Join(n.home, n.wcfg.RollupBundleKey))
+	if err != nil {
+		n.stopRollups()
+		return fmt.Errorf("rollup bundle key: %w", err)
+	}
+	servers := map[string]*rpc.Server{}
+	for _, rt := range n.rollups {
+		servers[rt.svc.Name] = rt.server
+	}
+	return rpc.RegisterBundler(rpc.NewBundler(key.Private, n.app, servers), servers)
 }
 
 func (n *Node) startRollup(svc RollupService) (*rollupRuntime, error) {

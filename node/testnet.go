@@ -97,7 +97,13 @@ func GenerateTestnet(o TestnetOptions) (*Manifest, error) {
 	}
 	// Submitter keys of node0's rollup services, funded on Weft.
 	submitters := map[string]*ecdsa.PrivateKey{}
+	var bundleKey *ecdsa.PrivateKey
 	if o.RollupRPCBasePort > 0 {
+		var err error
+		if bundleKey, err = crypto.GenerateKey(); err != nil {
+			return nil, err
+		}
+		doc.AppState.Accounts = append(doc.AppState.Accounts, genesis.Account{Address: crypto.PubkeyToAddress(bundleKey.PublicKey).Hex(), Balance: SubmitterBalance})
 		for _, r := range o.Rollups {
 			k, err := crypto.GenerateKey()
 			if err != nil {
@@ -128,6 +134,10 @@ func GenerateTestnet(o TestnetOptions) (*Manifest, error) {
 		wc := DefaultConfig()
 		wc.API.ListenAddr = fmt.Sprintf("%s:%d", o.Host, ports.API)
 		if i == 0 && o.RollupRPCBasePort > 0 {
+			if _, err := keys.Dir(filepath.Join(homes[i], "keys")).Add("bundler", bundleKey); err != nil {
+				return nil, err
+			}
+			wc.RollupBundleKey = filepath.Join("keys", "bundler.json")
 			for j, r := range o.Rollups {
 				kf := filepath.Join("keys", r.Name+"-submitter")
 				if _, err := keys.Dir(filepath.Join(homes[i], "keys")).Add(r.Name+"-submitter", submitters[r.Name]); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/holiman/uint256"
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -16,6 +17,7 @@ import (
 	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	rollrpc "github.com/weftnet/weft/rollups/rpc"
 )
 
 func clientFlags(cmd *cobra.Command) {
@@ -142,12 +144,15 @@ func txCmd() *cobra.Command {
 	data.Flags().String("data", "", "data: text, 0xHEX or @FILE")
 
 	bundle := &cobra.Command{
-		Use: "bundle", Short: "Order data for several rollups atomically (all in one block or none)", Args: cobra.NoArgs,
+		Use:   "bundle",
+		Short: "Order data for several rollups atomically (all in one block or none)",
+		Long: "Each --part ROLLUP=DATA adds opaque data for a rollup; each --eth-tx ROLLUP=0xRAW adds a signed\n" +
+			"Ethereum transaction for an EVM rollup (several per rollup are packed together). All parts land\n" +
+			"in one Weft block, in one transaction, or none does.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			parts, _ := cmd.Flags().GetStringArray("part")
-			if len(parts) < 2 {
-				return fmt.Errorf("a bundle needs at least two --part ROLLUP=DATA")
-			}
+			ethTxs, _ := cmd.Flags().GetStringArray("eth-tx")
 			var acts []*weftv1.Action
 			for _, p := range parts {
 				name, d, ok := strings.Cut(p, "=")
@@ -160,10 +165,40 @@ func txCmd() *cobra.Command {
 				}
 				acts = append(acts, client.RollupData(name, b))
 			}
+			var order []string
+			byRollup := map[string][][]byte{}
+			for _, p := range ethTxs {
+				name, d, ok := strings.Cut(p, "=")
+				if !ok || !strings.HasPrefix(d, "0x") {
+					return fmt.Errorf("--eth-tx %q: want ROLLUP=0xRAW_SIGNED_TX", p)
+				}
+				raw, err := hex.DecodeString(d[2:])
+				if err != nil {
+					return fmt.Errorf("--eth-tx %q: not hex: %w", p, err)
+				}
+				if err := new(types.Transaction).UnmarshalBinary(raw); err != nil {
+					return fmt.Errorf("--eth-tx %q: not a signed Ethereum transaction: %w", p, err)
+				}
+				if _, ok := byRollup[name]; !ok {
+					order = append(order, name)
+				}
+				byRollup[name] = append(byRollup[name], raw)
+			}
+			for _, name := range order {
+				item, err := rollrpc.Item(byRollup[name])
+				if err != nil {
+					return err
+				}
+				acts = append(acts, client.RollupData(name, item))
+			}
+			if len(acts) < 2 {
+				return fmt.Errorf("a bundle needs parts for at least two rollups (--part or --eth-tx)")
+			}
 			return sendTx(cmd, acts...)
 		},
 	}
 	bundle.Flags().StringArray("part", nil, "ROLLUP=DATA (repeatable; DATA is text, 0xHEX or @FILE)")
+	bundle.Flags().StringArray("eth-tx", nil, "ROLLUP=0xRAW signed Ethereum tx for an EVM rollup (repeatable)")
 
 	reg := &cobra.Command{
 		Use: "register-rollup", Short: "Register an EVM rollup", Args: cobra.NoArgs,
