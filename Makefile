@@ -12,7 +12,7 @@ PROTOC_GEN_GRPC_VERSION:= v1.6.2
 STATICCHECK_VERSION    := v0.8.2
 ABIGEN_VERSION         := v1.17.10
 
-.PHONY: build test unit e2e devnet bench generate check-generate lint tools clean
+.PHONY: build test unit e2e js-deps devnet bench generate check-generate lint tools clean
 
 build:
 	$(GO) build -o $(WEFT) ./cmd/weft
@@ -22,16 +22,22 @@ devnet: build
 
 # Unit, fuzz-seed and in-process tests run with the race detector; the
 # multi-process network tests build the binary and run on loopback.
-test: check-generate lint unit e2e
+test: check-generate lint js-deps unit e2e
+
+# ethers.js (a real Ethereum client) for the rollup JSON-RPC tests.
+js-deps:
+	cd rollups/rpc/testdata/ethers && npm ci --no-audit --no-fund --loglevel=error
 
 unit:
-	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v /node/e2e)
+	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v -e /node/e2e -e /node/rollupe2e)
 
 e2e:
-	$(GO) test -count=1 -timeout 20m ./node/e2e/
+	$(GO) test -count=1 -timeout 20m ./node/e2e/ ./node/rollupe2e/
 
+# Figures, not assertions: EVM executor vs a raw go-ethereum ApplyTransaction
+# loop over the same txs (ratio printed), block building, mempool.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./consensus/ ./mempool/
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./rollups/exec/evm/ ./consensus/ ./mempool/
 
 $(BIN)/buf:
 	GOBIN=$(BIN) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
