@@ -12,11 +12,15 @@ import (
 	"sync"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cryptoenc "github.com/cometbft/cometbft/crypto/encoding"
+	"github.com/cometbft/cometbft/crypto/secp256k1eth"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/weftnet/weft/consensus/staking"
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/mempool"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
@@ -77,6 +81,8 @@ type stagedBlock struct {
 	appHash []byte
 	// registers is set when a tx of the block registered a rollup.
 	registers bool
+	events    *staking.Events
+	updates   []abci.ValidatorUpdate
 }
 
 // NewApp builds the application on store. Transactions journaled by an
@@ -470,6 +476,9 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 		id := rollups.IDFromName(r.Name)
 		st.SetRollup(&weftv1.Rollup{Id: id[:], Name: r.Name, Vm: r.VM, EvmChainId: r.EVMChainID})
 	}
+	if err := initStaking(st, params, gs, req.Validators); err != nil {
+		return nil, err
+	}
 	appHash := NextAppHash(nil, req.InitialHeight-1, ov.Hash())
 	if err := a.store.Commit(ov, req.InitialHeight-1, appHash, nil); err != nil {
 		return nil, fmt.Errorf("write genesis state: %w", err)
@@ -479,6 +488,49 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	a.mu.Unlock()
 	a.log.Info("initialised chain", "chain_id", req.ChainId, "accounts", len(gs.Accounts), "rollups", len(gs.Rollups))
 	return &abci.ResponseInitChain{AppHash: appHash}, nil
+}
+
+// initStaking bonds the genesis validators' stakes, records the supply and
+// checks that CometBFT's genesis validator set is exactly the staked one.
+func initStaking(st view, params *Params, gs *genesis.AppState, cmtVals []abci.ValidatorUpdate) error {
+	sm := st.staking(params)
+	supply := new(uint256.Int)
+	for _, acc := range gs.Accounts {
+		bal, _ := genesis.ParseAmount(acc.Balance)
+		supply.Add(supply, bal)
+	}
+	if len(gs.Validators) == 0 {
+		return errors.New("genesis: app_state.validators is empty: the staking module needs the genesis validators' stakes")
+	}
+	set := map[common.Address]int64{}
+	for i, v := range gs.Validators {
+		pk, _ := genesis.ParseValidatorKey(v.PubKey)
+		op, _ := genesis.ParseAddress(v.Operator)
+		stake, _ := genesis.ParseAmount(v.Stake)
+		power, err := sm.Genesis(pk, op, stake, v.CommissionBps, v.Name)
+		if err != nil {
+			return fmt.Errorf("genesis: app_state.validators[%d]: %w", i, err)
+		}
+		supply.Add(supply, stake)
+		set[common.BytesToAddress(pk.Address())] = power
+	}
+	if len(cmtVals) != len(set) {
+		return fmt.Errorf("genesis: %d CometBFT validators but %d staked validators in app_state", len(cmtVals), len(set))
+	}
+	for _, u := range cmtVals {
+		pk, err := cryptoenc.PubKeyFromProto(u.PubKey)
+		if err != nil {
+			return fmt.Errorf("genesis validator key: %w", err)
+		}
+		a := common.BytesToAddress(pk.Address())
+		if p, ok := set[a]; !ok || p != u.Power {
+			return fmt.Errorf("genesis: validator %s has power %d in CometBFT's genesis but stake for power %d in app_state", a, u.Power, p)
+		}
+		sm.SetPower(a, u.Power)
+	}
+	sm.SetLastSet(set)
+	sm.SetSupply(supply)
+	return nil
 }
 
 // protoTxSize is a tx's share of CometBFT's Data proto size.
@@ -495,8 +547,12 @@ const maxCandidates = 200_000
 // total: it never fails and never exceeds MaxTxBytes.
 func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	_, params := a.limits()
-	proposer := common.BytesToAddress(req.ProposerAddress)
 	ov := NewOverlay(a.store)
+	votes := make([]staking.Vote, len(req.LocalLastCommit.Votes))
+	for i, v := range req.LocalLastCommit.Votes {
+		votes[i] = staking.Vote{Address: common.BytesToAddress(v.Validator.Address), Power: v.Validator.Power, Signed: v.BlockIdFlag == cmtproto.BlockIDFlagCommit}
+	}
+	beginBlock(view{ov}, params, req.Height, votes, req.Misbehavior)
 	var chosen []*Tx
 	var used int64
 	present := map[rollups.ID]bool{}
@@ -512,7 +568,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 		if used+sz+commitmentReserve(len(present)+newIDs) > req.MaxTxBytes {
 			continue
 		}
-		if _, rej := applyTx(ov, params, tx, req.Height, proposer); rej != nil {
+		if _, rej := applyTx(ov, params, tx, req.Height); rej != nil {
 			continue
 		}
 		rollupItems(tx, func(id rollups.ID, _ *rollups.Item) { present[id] = true })
@@ -545,10 +601,14 @@ func (a *App) decode(raw []byte, lim Limits) (*Tx, *Rejection) {
 // execute runs a proposed block on a fresh overlay. With strict set it stops
 // at the first invalid tx (ProcessProposal); otherwise it records the
 // rejection and goes on (FinalizeBlock, which must be total).
-func (a *App) execute(txs [][]byte, height int64, proposerB []byte, blockHash []byte, strict bool) (*stagedBlock, error) {
+func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, evidence []abci.Misbehavior, blockHash []byte, strict bool) (*stagedBlock, error) {
 	lim, params := a.limits()
-	proposer := common.BytesToAddress(proposerB)
 	sb := &stagedBlock{hash: blockHash, height: height, ov: NewOverlay(a.store), results: make([]*abci.ExecTxResult, len(txs))}
+	votes := make([]staking.Vote, len(lastCommit.Votes))
+	for i, v := range lastCommit.Votes {
+		votes[i] = staking.Vote{Address: common.BytesToAddress(v.Validator.Address), Power: v.Validator.Power, Signed: v.BlockIdFlag == cmtproto.BlockIDFlagCommit}
+	}
+	sb.events = beginBlock(view{sb.ov}, params, height, votes, evidence)
 	if len(txs) == 0 || !rollups.IsCommitment(txs[0]) {
 		if strict {
 			return nil, errors.New("block does not start with a commitment item")
@@ -563,7 +623,7 @@ func (a *App) execute(txs [][]byte, height int64, proposerB []byte, blockHash []
 		tx, rej := a.decode(raw, lim)
 		var fee *uint256.Int
 		if rej == nil {
-			fee, rej = applyTx(sb.ov, params, tx, height, proposer)
+			fee, rej = applyTx(sb.ov, params, tx, height)
 		}
 		h := TxHash(raw)
 		if rej != nil {
@@ -589,7 +649,25 @@ func (a *App) execute(txs [][]byte, height int64, proposerB []byte, blockHash []
 			return nil, errors.New("commitment item does not match the block's rollup data")
 		}
 	}
+	ups := view{sb.ov}.staking(params).EndBlock()
+	for _, u := range ups {
+		pkp, err := cryptoenc.PubKeyToProto(secp256k1eth.PubKey(u.PubKey))
+		if err != nil {
+			panic(fmt.Sprintf("invariant: stored consensus key does not encode: %v", err))
+		}
+		sb.updates = append(sb.updates, abci.ValidatorUpdate{PubKey: pkp, Power: u.Power})
+	}
 	return sb, nil
+}
+
+// beginBlock runs staking's start-of-block work: rewards for the previous
+// block's signers, downtime tracking, evidence slashing, matured unbonding.
+func beginBlock(st view, params *Params, height int64, votes []staking.Vote, misbehavior []abci.Misbehavior) *staking.Events {
+	ev := make([]staking.Evidence, 0, len(misbehavior))
+	for _, m := range misbehavior {
+		ev = append(ev, staking.Evidence{Address: common.BytesToAddress(m.Validator.Address), Height: m.Height})
+	}
+	return st.staking(params).BeginBlock(height, votes, ev)
 }
 
 // ProcessProposal accepts a block only if it starts with the right
@@ -597,7 +675,7 @@ func (a *App) execute(txs [][]byte, height int64, proposerB []byte, blockHash []
 // and the commitment is recomputed from the txs, a block that splits,
 // reorders or drops part of a bundle is rejected.
 func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
-	sb, err := a.execute(req.Txs, req.Height, req.ProposerAddress, req.Hash, true)
+	sb, err := a.execute(req.Txs, req.Height, req.ProposedLastCommit, req.Misbehavior, req.Hash, true)
 	if err != nil {
 		a.log.Warn("rejecting proposal", "height", req.Height, "reason", err.Error())
 		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}, nil
@@ -613,14 +691,25 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	a.processed = nil
 	if sb == nil || sb.height != req.Height || !bytes.Equal(sb.hash, req.Hash) {
 		var err error
-		if sb, err = a.execute(req.Txs, req.Height, req.ProposerAddress, req.Hash, false); err != nil {
+		if sb, err = a.execute(req.Txs, req.Height, req.DecidedLastCommit, req.Misbehavior, req.Hash, false); err != nil {
 			return nil, err
 		}
 	}
 	_, prev := a.Committed()
 	sb.appHash = NextAppHash(prev, req.Height, sb.ov.Hash())
 	a.staged = sb
-	return &abci.ResponseFinalizeBlock{TxResults: sb.results, AppHash: sb.appHash}, nil
+	if ev := sb.events; ev != nil {
+		for _, v := range ev.Jailed {
+			a.log.Warn("validator jailed for downtime", "height", req.Height, "validator", v, "slashed", ev.Slashed[v])
+		}
+		for _, v := range ev.Tombstoned {
+			a.log.Warn("validator slashed and tombstoned for double signing", "height", req.Height, "validator", v, "slashed", ev.Slashed[v])
+		}
+	}
+	for _, u := range sb.updates {
+		a.log.Info("validator set change", "height", req.Height, "effective_height", req.Height+2, "power", u.Power)
+	}
+	return &abci.ResponseFinalizeBlock{TxResults: sb.results, AppHash: sb.appHash, ValidatorUpdates: sb.updates}, nil
 }
 
 // Commit writes the finalized block in one badger transaction, then prunes

@@ -19,6 +19,11 @@ const (
 	CodeAlreadyKnown      uint32 = 13 // the same tx is already pending
 	CodeNoncePending      uint32 = 14 // another tx with this nonce is pending
 	CodeReservedTx        uint32 = 15 // a commitment item outside position 0
+	CodeNotFound          uint32 = 16 // no such validator or delegation
+	CodeValidatorExists   uint32 = 17 // CreateValidator for a consensus key already in use
+	CodeStakeTooLow       uint32 = 18 // self stake below params.staking.min_self_stake
+	CodeUnauthorized      uint32 = 19 // only the validator's operator may do this
+	CodeInvalidState      uint32 = 20 // not jailed, still jailed, tombstoned...
 )
 
 // CodeName returns a short stable name for a code.
@@ -56,6 +61,16 @@ func CodeName(code uint32) string {
 		return "nonce_pending"
 	case CodeReservedTx:
 		return "reserved_tx"
+	case CodeNotFound:
+		return "not_found"
+	case CodeValidatorExists:
+		return "validator_exists"
+	case CodeStakeTooLow:
+		return "stake_too_low"
+	case CodeUnauthorized:
+		return "unauthorized"
+	case CodeInvalidState:
+		return "invalid_state"
 	}
 	return "unknown"
 }

@@ -6,14 +6,16 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
 
+	"github.com/weftnet/weft/consensus/staking"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
 )
 
 // applyTx runs tx on ov: all checks first against ov (which includes earlier
 // txs of the block), then the writes. On rejection ov is unchanged. The fee
-// goes to the block proposer.
-func applyTx(ov *Overlay, p *Params, tx *Tx, height int64, proposer common.Address) (*uint256.Int, *Rejection) {
+// goes to the staking reward pool, paid out to validators and delegators at
+// the next block.
+func applyTx(ov *Overlay, p *Params, tx *Tx, height int64) (*uint256.Int, *Rejection) {
 	st := view{ov.Child()}
 	acc := st.Account(tx.Sender)
 	if tx.Body.Nonce < acc.Nonce {
@@ -30,6 +32,9 @@ func applyTx(ov *Overlay, p *Params, tx *Tx, height int64, proposer common.Addre
 	bal := balanceOf(acc)
 	if overflow || need.Gt(bal) {
 		return nil, reject(CodeInsufficientFunds, fmt.Sprintf("balance %s does not cover fee %s + transfers %s", bal, fee, tx.Transferred))
+	}
+	if total, overflow := new(uint256.Int).AddOverflow(need, tx.Bonded); overflow || total.Gt(bal) {
+		return nil, reject(CodeInsufficientFunds, fmt.Sprintf("balance %s does not cover fee %s + transfers %s + stake %s", bal, fee, tx.Transferred, tx.Bonded))
 	}
 	acc.Nonce++
 	acc.Balance = bal.Sub(bal, need).Bytes()
@@ -54,13 +59,50 @@ func applyTx(ov *Overlay, p *Params, tx *Tx, height int64, proposer common.Addre
 				Id: id[:], Name: r.Name, Vm: r.Vm, EvmChainId: r.EvmChainId,
 				Owner: tx.Sender.Bytes(), RegisteredHeight: height,
 			})
+		case *weftv1.Action_CreateValidator:
+			if e := st.staking(p).CreateValidator(tx.Sender, k.CreateValidator, height); e != nil {
+				return nil, stakingRejection(i, e)
+			}
+		case *weftv1.Action_Delegate:
+			if e := st.staking(p).Delegate(tx.Sender, k.Delegate); e != nil {
+				return nil, stakingRejection(i, e)
+			}
+		case *weftv1.Action_Undelegate:
+			if e := st.staking(p).Undelegate(tx.Sender, k.Undelegate, height); e != nil {
+				return nil, stakingRejection(i, e)
+			}
+		case *weftv1.Action_EditValidator:
+			if e := st.staking(p).EditValidator(tx.Sender, k.EditValidator); e != nil {
+				return nil, stakingRejection(i, e)
+			}
+		case *weftv1.Action_Unjail:
+			if e := st.staking(p).Unjail(tx.Sender, k.Unjail, height); e != nil {
+				return nil, stakingRejection(i, e)
+			}
 		}
 	}
-	if !fee.IsZero() {
-		credit(st, proposer, fee)
-	}
+	st.staking(p).CollectFee(fee)
 	st.ov.MergeInto(ov)
 	return fee, nil
+}
+
+func stakingRejection(i int, e *staking.Error) *Rejection {
+	code := CodeInvalidAction
+	switch e.Kind {
+	case staking.ErrNotFound:
+		code = CodeNotFound
+	case staking.ErrExists:
+		code = CodeValidatorExists
+	case staking.ErrFunds:
+		code = CodeInsufficientFunds
+	case staking.ErrStakeTooLow:
+		code = CodeStakeTooLow
+	case staking.ErrUnauthorized:
+		code = CodeUnauthorized
+	case staking.ErrState:
+		code = CodeInvalidState
+	}
+	return reject(code, fmt.Sprintf("action %d: %s", i, e.Msg))
 }
 
 func credit(st view, to common.Address, amt *uint256.Int) {

@@ -8,6 +8,7 @@ import (
 	"github.com/holiman/uint256"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/weftnet/weft/consensus/staking"
 	"github.com/weftnet/weft/genesis"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
@@ -33,6 +34,7 @@ type Params struct {
 	FeePerDataByte *uint256.Int
 	MaxTxBytes     int64
 	MaxActions     int
+	Staking        *staking.Params
 }
 
 func paramsFrom(p genesis.Params) (*Params, error) {
@@ -44,7 +46,21 @@ func paramsFrom(p genesis.Params) (*Params, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Params{FeePerAction: fa, FeePerDataByte: fb, MaxTxBytes: p.MaxTxBytes, MaxActions: p.MaxActions}, nil
+	sp := p.Staking
+	st := &staking.Params{
+		MaxValidators: sp.MaxValidators, UnbondingBlocks: sp.UnbondingBlocks,
+		SlashDoubleSignBps: sp.SlashDoubleSignBps, SlashDowntimeBps: sp.SlashDowntimeBps,
+		SignedBlocksWindow: sp.SignedBlocksWindow, MaxMissedBlocks: sp.MaxMissedBlocks, DowntimeJailBlocks: sp.DowntimeJailBlocks,
+	}
+	for _, f := range []struct {
+		dst **uint256.Int
+		s   string
+	}{{&st.MinSelfStake, sp.MinSelfStake}, {&st.PowerReduction, sp.PowerReduction}, {&st.BlockReward, sp.BlockReward}} {
+		if *f.dst, err = genesis.ParseAmount(f.s); err != nil {
+			return nil, err
+		}
+	}
+	return &Params{FeePerAction: fa, FeePerDataByte: fb, MaxTxBytes: p.MaxTxBytes, MaxActions: p.MaxActions, Staking: st}, nil
 }
 
 // Fee is what tx costs: per action plus per byte of rollup data.
@@ -79,6 +95,19 @@ func (v view) Account(a common.Address) *weftv1.Account {
 }
 
 func balanceOf(acc *weftv1.Account) *uint256.Int { return new(uint256.Int).SetBytes(acc.Balance) }
+
+// Balance implements staking.Bank.
+func (v view) Balance(a common.Address) *uint256.Int { return balanceOf(v.Account(a)) }
+
+// SetBalance implements staking.Bank.
+func (v view) SetBalance(a common.Address, bal *uint256.Int) {
+	acc := v.Account(a)
+	acc.Balance = bal.Bytes()
+	v.SetAccount(a, acc)
+}
+
+// staking returns the staking module over this view.
+func (v view) staking(p *Params) *staking.Module { return staking.New(v.ov, v, p.Staking) }
 
 func (v view) SetAccount(a common.Address, acc *weftv1.Account) {
 	v.ov.Set(accountKey(a), mustMarshal(acc))

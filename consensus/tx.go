@@ -35,6 +35,8 @@ type Tx struct {
 	FeeLimit *uint256.Int
 	// Transferred is the sum of Transfer amounts.
 	Transferred *uint256.Int
+	// Bonded is the sum of amounts staked by CreateValidator and Delegate.
+	Bonded *uint256.Int
 	// DataBytes is the sum of RollupData payload sizes.
 	DataBytes int
 }
@@ -42,7 +44,7 @@ type Tx struct {
 // Cost is the most the tx can take from its sender.
 func (t *Tx) Cost() *uint256.Int {
 	c, overflow := new(uint256.Int).AddOverflow(t.FeeLimit, t.Transferred)
-	if overflow {
+	if _, o2 := c.AddOverflow(c, t.Bonded); overflow || o2 {
 		return new(uint256.Int).SetAllOne()
 	}
 	return c
@@ -69,6 +71,17 @@ func amountFrom(b []byte, field string) (*uint256.Int, *Rejection) {
 		return nil, reject(CodeInvalidAction, field+" longer than 32 bytes")
 	}
 	return new(uint256.Int).SetBytes(b), nil
+}
+
+func (t *Tx) addBonded(b []byte, i int) *Rejection {
+	a, rej := amountFrom(b, fmt.Sprintf("action %d: amount", i))
+	if rej != nil {
+		return rej
+	}
+	if _, overflow := t.Bonded.AddOverflow(t.Bonded, a); overflow {
+		return reject(CodeInvalidAction, "staked amounts overflow")
+	}
+	return nil
 }
 
 // Limits are the stateless bounds a tx is checked against.
@@ -126,6 +139,7 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
 		Body:        &body,
 		Sender:      crypto.PubkeyToAddress(*pub),
 		Transferred: new(uint256.Int),
+		Bonded:      new(uint256.Int),
 	}
 	var rej *Rejection
 	if tx.FeeLimit, rej = amountFrom(body.FeeLimit, "fee_limit"); rej != nil {
@@ -171,6 +185,32 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
 			}
 			if k.RegisterRollup.EvmChainId == 0 {
 				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: evm_chain_id is required", i))
+			}
+		case *weftv1.Action_CreateValidator:
+			if k.CreateValidator == nil {
+				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: empty create_validator", i))
+			}
+			if rej := tx.addBonded(k.CreateValidator.SelfStake, i); rej != nil {
+				return nil, rej
+			}
+		case *weftv1.Action_Delegate:
+			if k.Delegate == nil || len(k.Delegate.Validator) != common.AddressLength {
+				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
+			}
+			if rej := tx.addBonded(k.Delegate.Amount, i); rej != nil {
+				return nil, rej
+			}
+		case *weftv1.Action_Undelegate:
+			if k.Undelegate == nil || len(k.Undelegate.Validator) != common.AddressLength {
+				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
+			}
+		case *weftv1.Action_EditValidator:
+			if k.EditValidator == nil || len(k.EditValidator.Validator) != common.AddressLength {
+				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
+			}
+		case *weftv1.Action_Unjail:
+			if k.Unjail == nil || len(k.Unjail.Validator) != common.AddressLength {
+				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
 			}
 		default:
 			return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: unknown or empty action", i))

@@ -26,6 +26,84 @@ type Params struct {
 	MaxTxBytes int64 `json:"max_tx_bytes"`
 	// MaxActions bounds the number of actions in one transaction.
 	MaxActions int `json:"max_actions"`
+	// Staking are the validator-set, reward and slashing rules.
+	Staking StakingParams `json:"staking"`
+}
+
+// StakingParams govern the validator set. Durations are in blocks: the chain
+// has no other clock that every node agrees on.
+type StakingParams struct {
+	// MaxValidators is the size of the active set (top stakes).
+	MaxValidators int `json:"max_validators"`
+	// MinSelfStake is the operator's least self-delegation (decimal).
+	MinSelfStake string `json:"min_self_stake"`
+	// PowerReduction is how many tokens make one unit of voting power.
+	PowerReduction string `json:"power_reduction"`
+	// UnbondingBlocks is how long undelegated stake stays slashable.
+	UnbondingBlocks int64 `json:"unbonding_blocks"`
+	// BlockReward is minted every block and paid with the fees (decimal).
+	BlockReward string `json:"block_reward"`
+	// SlashDoubleSignBps is the share of stake slashed for double signing.
+	SlashDoubleSignBps uint32 `json:"slash_double_sign_bps"`
+	// SlashDowntimeBps is the share of stake slashed when jailed for downtime.
+	SlashDowntimeBps uint32 `json:"slash_downtime_bps"`
+	// SignedBlocksWindow and MaxMissedBlocks: a validator missing more than
+	// MaxMissedBlocks of the last SignedBlocksWindow blocks is jailed.
+	SignedBlocksWindow int64 `json:"signed_blocks_window"`
+	MaxMissedBlocks    int64 `json:"max_missed_blocks"`
+	// DowntimeJailBlocks is how long a downtime jail lasts.
+	DowntimeJailBlocks int64 `json:"downtime_jail_blocks"`
+}
+
+// DefaultStakingParams are the staking rules new networks start with.
+func DefaultStakingParams() StakingParams {
+	return StakingParams{
+		MaxValidators:      50,
+		MinSelfStake:       "1000000000000000000", // 1 token
+		PowerReduction:     "1000000000000000000",    // 1 token = 1 power
+		UnbondingBlocks:    20_000,
+		BlockReward:        "0",
+		SlashDoubleSignBps: 500, // 5%
+		SlashDowntimeBps:   1,   // 0.01%
+		SignedBlocksWindow: 1000,
+		MaxMissedBlocks:    500,
+		DowntimeJailBlocks: 3000,
+	}
+}
+
+// Validate checks the staking parameters.
+func (p StakingParams) Validate(prefix string) error {
+	if p.MaxValidators <= 0 {
+		return fieldErr(prefix+".max_validators", "must be positive, got %d", p.MaxValidators)
+	}
+	if _, err := ParseAmount(p.MinSelfStake); err != nil {
+		return fieldErr(prefix+".min_self_stake", "%v", err)
+	}
+	if pr, err := ParseAmount(p.PowerReduction); err != nil || pr.IsZero() {
+		return fieldErr(prefix+".power_reduction", "must be a positive amount")
+	}
+	if p.UnbondingBlocks <= 0 {
+		return fieldErr(prefix+".unbonding_blocks", "must be positive, got %d", p.UnbondingBlocks)
+	}
+	if _, err := ParseAmount(p.BlockReward); err != nil {
+		return fieldErr(prefix+".block_reward", "%v", err)
+	}
+	if p.SlashDoubleSignBps > 10_000 {
+		return fieldErr(prefix+".slash_double_sign_bps", "at most 10000, got %d", p.SlashDoubleSignBps)
+	}
+	if p.SlashDowntimeBps > 10_000 {
+		return fieldErr(prefix+".slash_downtime_bps", "at most 10000, got %d", p.SlashDowntimeBps)
+	}
+	if p.SignedBlocksWindow <= 0 || p.SignedBlocksWindow > 100_000 {
+		return fieldErr(prefix+".signed_blocks_window", "must be in 1..100000, got %d", p.SignedBlocksWindow)
+	}
+	if p.MaxMissedBlocks < 0 || p.MaxMissedBlocks >= p.SignedBlocksWindow {
+		return fieldErr(prefix+".max_missed_blocks", "must be in 0..signed_blocks_window-1, got %d", p.MaxMissedBlocks)
+	}
+	if p.DowntimeJailBlocks <= 0 {
+		return fieldErr(prefix+".downtime_jail_blocks", "must be positive, got %d", p.DowntimeJailBlocks)
+	}
+	return nil
 }
 
 // Account is a prefunded account.
@@ -48,6 +126,18 @@ type AppState struct {
 	Params   Params    `json:"params"`
 	Accounts []Account `json:"accounts"`
 	Rollups  []Rollup  `json:"rollups"`
+	// Validators are the genesis validators' stakes; Doc.ToCometBFT fills
+	// them from Doc.Validators and CometBFT's validator set must match.
+	Validators []StakedValidator `json:"validators"`
+}
+
+// StakedValidator is a genesis validator's staking record.
+type StakedValidator struct {
+	Name          string `json:"name"`
+	PubKey        string `json:"pub_key"`
+	Operator      string `json:"operator"`
+	Stake         string `json:"stake"`
+	CommissionBps uint32 `json:"commission_bps"`
 }
 
 // Validator is a genesis validator.
@@ -55,7 +145,17 @@ type Validator struct {
 	Name string `json:"name"`
 	// PubKey is the 33-byte compressed secp256k1 key, hex.
 	PubKey string `json:"pub_key"`
-	Power  int64  `json:"power"`
+	// Power is the validator's voting power; it must equal
+	// stake / power_reduction.
+	Power int64 `json:"power"`
+	// Operator is the validator's operator account (default: the address of
+	// the consensus key).
+	Operator string `json:"operator,omitempty"`
+	// Stake is the operator's genesis self-delegation (decimal; default
+	// power × power_reduction). It is bonded, not part of any balance.
+	Stake string `json:"stake,omitempty"`
+	// CommissionBps is the operator's cut of rewards (basis points).
+	CommissionBps uint32 `json:"commission_bps,omitempty"`
 }
 
 // Doc is the whole genesis as Weft tools write it.
@@ -78,6 +178,7 @@ func DefaultParams() Params {
 		FeePerDataByte: "10000000",   // 0.01 gwei-equivalent per data byte
 		MaxTxBytes:     1 << 20,
 		MaxActions:     64,
+		Staking:        DefaultStakingParams(),
 	}
 }
 
@@ -144,7 +245,7 @@ func (p Params) Validate(prefix string) error {
 	if p.MaxActions <= 0 {
 		return fieldErr(prefix+".max_actions", "must be positive, got %d", p.MaxActions)
 	}
-	return nil
+	return p.Staking.Validate(prefix + ".staking")
 }
 
 // Validate checks the app state.
@@ -172,6 +273,35 @@ func (s *AppState) Validate() error {
 		// keeps every credit from overflowing (consensus panics if one does).
 		if _, overflow := supply.AddOverflow(supply, bal); overflow {
 			return fieldErr(f+".balance", "total supply overflows uint256")
+		}
+	}
+	minStake, _ := ParseAmount(s.Params.Staking.MinSelfStake)
+	vkeys := map[string]bool{}
+	for i, v := range s.Validators {
+		f := fmt.Sprintf("app_state.validators[%d]", i)
+		pk, err := ParseValidatorKey(v.PubKey)
+		if err != nil {
+			return fieldErr(f+".pub_key", "%v", err)
+		}
+		if vkeys[string(pk)] {
+			return fieldErr(f+".pub_key", "duplicate validator key")
+		}
+		vkeys[string(pk)] = true
+		if _, err := ParseAddress(v.Operator); err != nil {
+			return fieldErr(f+".operator", "%v", err)
+		}
+		st, err := ParseAmount(v.Stake)
+		if err != nil {
+			return fieldErr(f+".stake", "%v", err)
+		}
+		if st.Lt(minStake) {
+			return fieldErr(f+".stake", "%s is below params.staking.min_self_stake %s", st, minStake)
+		}
+		if _, overflow := supply.AddOverflow(supply, st); overflow {
+			return fieldErr(f+".stake", "total supply overflows uint256")
+		}
+		if v.CommissionBps > 10_000 {
+			return fieldErr(f+".commission_bps", "at most 10000, got %d", v.CommissionBps)
 		}
 	}
 	names := map[string]bool{}
@@ -257,7 +387,13 @@ func (d *Doc) ToCometBFT() (*cmttypes.GenesisDoc, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
-	app, err := json.Marshal(d.AppState)
+	staked, err := d.Staked()
+	if err != nil {
+		return nil, err
+	}
+	as := d.AppState
+	as.Validators = staked
+	app, err := json.Marshal(as)
 	if err != nil {
 		return nil, err
 	}
@@ -281,6 +417,44 @@ func (d *Doc) ToCometBFT() (*cmttypes.GenesisDoc, error) {
 		return nil, fmt.Errorf("genesis: %w", err)
 	}
 	return g, nil
+}
+
+// Staked resolves each validator's operator (default: the consensus key's
+// address) and stake (default: power × power_reduction) and checks that the
+// stake gives exactly the declared power.
+func (d *Doc) Staked() ([]StakedValidator, error) {
+	pr, err := ParseAmount(d.AppState.Params.Staking.PowerReduction)
+	if err != nil || pr.IsZero() {
+		return nil, fieldErr("app_state.params.staking.power_reduction", "must be a positive amount")
+	}
+	out := make([]StakedValidator, len(d.Validators))
+	for i, v := range d.Validators {
+		f := fmt.Sprintf("validators[%d]", i)
+		pk, err := ParseValidatorKey(v.PubKey)
+		if err != nil {
+			return nil, fieldErr(f+".pub_key", "%v", err)
+		}
+		op := v.Operator
+		if op == "" {
+			op = "0x" + hex.EncodeToString(pk.Address())
+		}
+		if _, err := ParseAddress(op); err != nil {
+			return nil, fieldErr(f+".operator", "%v", err)
+		}
+		stake := v.Stake
+		if stake == "" {
+			stake = new(uint256.Int).Mul(uint256.NewInt(uint64(v.Power)), pr).Dec()
+		}
+		st, err := ParseAmount(stake)
+		if err != nil {
+			return nil, fieldErr(f+".stake", "%v", err)
+		}
+		if p := new(uint256.Int).Div(st, pr); !p.IsUint64() || p.Uint64() != uint64(v.Power) {
+			return nil, fieldErr(f+".power", "%d does not match stake %s / power_reduction %s", v.Power, st, pr)
+		}
+		out[i] = StakedValidator{Name: v.Name, PubKey: hex.EncodeToString(pk), Operator: op, Stake: st.Dec(), CommissionBps: v.CommissionBps}
+	}
+	return out, nil
 }
 
 // ParseAppState decodes and validates app_state from a CometBFT genesis.

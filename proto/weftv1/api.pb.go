@@ -996,6 +996,199 @@ func (x *RollupSlice) GetTxCount() int64 {
 	return 0
 }
 
+type ListValidatorsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListValidatorsRequest) Reset() {
+	*x = ListValidatorsRequest{}
+	mi := &file_weft_v1_api_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListValidatorsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListValidatorsRequest) ProtoMessage() {}
+
+func (x *ListValidatorsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListValidatorsRequest.ProtoReflect.Descriptor instead.
+func (*ListValidatorsRequest) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{16}
+}
+
+type ListValidatorsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Validators    []*Validator           `protobuf:"bytes,1,rep,name=validators,proto3" json:"validators,omitempty"`
+	Height        int64                  `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListValidatorsResponse) Reset() {
+	*x = ListValidatorsResponse{}
+	mi := &file_weft_v1_api_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListValidatorsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListValidatorsResponse) ProtoMessage() {}
+
+func (x *ListValidatorsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListValidatorsResponse.ProtoReflect.Descriptor instead.
+func (*ListValidatorsResponse) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListValidatorsResponse) GetValidators() []*Validator {
+	if x != nil {
+		return x.Validators
+	}
+	return nil
+}
+
+func (x *ListValidatorsResponse) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+type ListDelegationsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Delegator     []byte                 `protobuf:"bytes,1,opt,name=delegator,proto3" json:"delegator,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDelegationsRequest) Reset() {
+	*x = ListDelegationsRequest{}
+	mi := &file_weft_v1_api_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDelegationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDelegationsRequest) ProtoMessage() {}
+
+func (x *ListDelegationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDelegationsRequest.ProtoReflect.Descriptor instead.
+func (*ListDelegationsRequest) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListDelegationsRequest) GetDelegator() []byte {
+	if x != nil {
+		return x.Delegator
+	}
+	return nil
+}
+
+type ListDelegationsResponse struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Delegations []*Delegation          `protobuf:"bytes,1,rep,name=delegations,proto3" json:"delegations,omitempty"`
+	Unbonding   []*UnbondingEntry      `protobuf:"bytes,2,rep,name=unbonding,proto3" json:"unbonding,omitempty"`
+	// value of each delegation in tokens (big-endian uint256), same order.
+	Tokens        [][]byte `protobuf:"bytes,3,rep,name=tokens,proto3" json:"tokens,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDelegationsResponse) Reset() {
+	*x = ListDelegationsResponse{}
+	mi := &file_weft_v1_api_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDelegationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDelegationsResponse) ProtoMessage() {}
+
+func (x *ListDelegationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDelegationsResponse.ProtoReflect.Descriptor instead.
+func (*ListDelegationsResponse) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListDelegationsResponse) GetDelegations() []*Delegation {
+	if x != nil {
+		return x.Delegations
+	}
+	return nil
+}
+
+func (x *ListDelegationsResponse) GetUnbonding() []*UnbondingEntry {
+	if x != nil {
+		return x.Unbonding
+	}
+	return nil
+}
+
+func (x *ListDelegationsResponse) GetTokens() [][]byte {
+	if x != nil {
+		return x.Tokens
+	}
+	return nil
+}
+
 var File_weft_v1_api_proto protoreflect.FileDescriptor
 
 const file_weft_v1_api_proto_rawDesc = "" +
@@ -1063,12 +1256,24 @@ const file_weft_v1_api_proto_rawDesc = "" +
 	"\rcommitment_tx\x18\x06 \x01(\fR\fcommitmentTx\x12\x1b\n" +
 	"\tdata_hash\x18\a \x01(\fR\bdataHash\x12)\n" +
 	"\x10commitment_aunts\x18\b \x03(\fR\x0fcommitmentAunts\x12\x19\n" +
-	"\btx_count\x18\t \x01(\x03R\atxCount*h\n" +
+	"\btx_count\x18\t \x01(\x03R\atxCount\"\x17\n" +
+	"\x15ListValidatorsRequest\"d\n" +
+	"\x16ListValidatorsResponse\x122\n" +
+	"\n" +
+	"validators\x18\x01 \x03(\v2\x12.weft.v1.ValidatorR\n" +
+	"validators\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x03R\x06height\"6\n" +
+	"\x16ListDelegationsRequest\x12\x1c\n" +
+	"\tdelegator\x18\x01 \x01(\fR\tdelegator\"\x9f\x01\n" +
+	"\x17ListDelegationsResponse\x125\n" +
+	"\vdelegations\x18\x01 \x03(\v2\x13.weft.v1.DelegationR\vdelegations\x125\n" +
+	"\tunbonding\x18\x02 \x03(\v2\x17.weft.v1.UnbondingEntryR\tunbonding\x12\x16\n" +
+	"\x06tokens\x18\x03 \x03(\fR\x06tokens*h\n" +
 	"\bTxStatus\x12\x15\n" +
 	"\x11TX_STATUS_UNKNOWN\x10\x00\x12\x15\n" +
 	"\x11TX_STATUS_PENDING\x10\x01\x12\x17\n" +
 	"\x13TX_STATUS_COMMITTED\x10\x02\x12\x15\n" +
-	"\x11TX_STATUS_DROPPED\x10\x032\xae\x04\n" +
+	"\x11TX_STATUS_DROPPED\x10\x032\xd7\x05\n" +
 	"\aNodeAPI\x12?\n" +
 	"\bSubmitTx\x12\x18.weft.v1.SubmitTxRequest\x1a\x19.weft.v1.SubmitTxResponse\x12E\n" +
 	"\n" +
@@ -1076,7 +1281,9 @@ const file_weft_v1_api_proto_rawDesc = "" +
 	"\tGetRollup\x12\x19.weft.v1.GetRollupRequest\x1a\x1a.weft.v1.GetRollupResponse\x12H\n" +
 	"\vListRollups\x12\x1b.weft.v1.ListRollupsRequest\x1a\x1c.weft.v1.ListRollupsResponse\x126\n" +
 	"\x05GetTx\x12\x15.weft.v1.GetTxRequest\x1a\x16.weft.v1.GetTxResponse\x12B\n" +
-	"\tGetStatus\x12\x19.weft.v1.GetStatusRequest\x1a\x1a.weft.v1.GetStatusResponse\x12?\n" +
+	"\tGetStatus\x12\x19.weft.v1.GetStatusRequest\x1a\x1a.weft.v1.GetStatusResponse\x12Q\n" +
+	"\x0eListValidators\x12\x1e.weft.v1.ListValidatorsRequest\x1a\x1f.weft.v1.ListValidatorsResponse\x12T\n" +
+	"\x0fListDelegations\x12\x1f.weft.v1.ListDelegationsRequest\x1a .weft.v1.ListDelegationsResponse\x12?\n" +
 	"\bGetBlock\x12\x18.weft.v1.GetBlockRequest\x1a\x19.weft.v1.GetBlockResponse\x12P\n" +
 	"\x12StreamRollupSlices\x12\".weft.v1.StreamRollupSlicesRequest\x1a\x14.weft.v1.RollupSlice0\x01B-Z+github.com/weftnet/weft/proto/weftv1;weftv1b\x06proto3"
 
@@ -1093,7 +1300,7 @@ func file_weft_v1_api_proto_rawDescGZIP() []byte {
 }
 
 var file_weft_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_weft_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_weft_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_weft_v1_api_proto_goTypes = []any{
 	(TxStatus)(0),                     // 0: weft.v1.TxStatus
 	(*SubmitTxRequest)(nil),           // 1: weft.v1.SubmitTxRequest
@@ -1112,41 +1319,55 @@ var file_weft_v1_api_proto_goTypes = []any{
 	(*GetStatusResponse)(nil),         // 14: weft.v1.GetStatusResponse
 	(*StreamRollupSlicesRequest)(nil), // 15: weft.v1.StreamRollupSlicesRequest
 	(*RollupSlice)(nil),               // 16: weft.v1.RollupSlice
-	(*Account)(nil),                   // 17: weft.v1.Account
-	(*Rollup)(nil),                    // 18: weft.v1.Rollup
-	(*TxResult)(nil),                  // 19: weft.v1.TxResult
-	(*BlockCommitment)(nil),           // 20: weft.v1.BlockCommitment
-	(*RollupItem)(nil),                // 21: weft.v1.RollupItem
+	(*ListValidatorsRequest)(nil),     // 17: weft.v1.ListValidatorsRequest
+	(*ListValidatorsResponse)(nil),    // 18: weft.v1.ListValidatorsResponse
+	(*ListDelegationsRequest)(nil),    // 19: weft.v1.ListDelegationsRequest
+	(*ListDelegationsResponse)(nil),   // 20: weft.v1.ListDelegationsResponse
+	(*Account)(nil),                   // 21: weft.v1.Account
+	(*Rollup)(nil),                    // 22: weft.v1.Rollup
+	(*TxResult)(nil),                  // 23: weft.v1.TxResult
+	(*BlockCommitment)(nil),           // 24: weft.v1.BlockCommitment
+	(*RollupItem)(nil),                // 25: weft.v1.RollupItem
+	(*Validator)(nil),                 // 26: weft.v1.Validator
+	(*Delegation)(nil),                // 27: weft.v1.Delegation
+	(*UnbondingEntry)(nil),            // 28: weft.v1.UnbondingEntry
 }
 var file_weft_v1_api_proto_depIdxs = []int32{
-	17, // 0: weft.v1.GetAccountResponse.account:type_name -> weft.v1.Account
-	18, // 1: weft.v1.GetRollupResponse.rollup:type_name -> weft.v1.Rollup
-	18, // 2: weft.v1.ListRollupsResponse.rollups:type_name -> weft.v1.Rollup
+	21, // 0: weft.v1.GetAccountResponse.account:type_name -> weft.v1.Account
+	22, // 1: weft.v1.GetRollupResponse.rollup:type_name -> weft.v1.Rollup
+	22, // 2: weft.v1.ListRollupsResponse.rollups:type_name -> weft.v1.Rollup
 	0,  // 3: weft.v1.GetTxResponse.status:type_name -> weft.v1.TxStatus
-	19, // 4: weft.v1.GetTxResponse.result:type_name -> weft.v1.TxResult
-	20, // 5: weft.v1.GetBlockResponse.commitment:type_name -> weft.v1.BlockCommitment
-	21, // 6: weft.v1.RollupSlice.items:type_name -> weft.v1.RollupItem
-	1,  // 7: weft.v1.NodeAPI.SubmitTx:input_type -> weft.v1.SubmitTxRequest
-	3,  // 8: weft.v1.NodeAPI.GetAccount:input_type -> weft.v1.GetAccountRequest
-	5,  // 9: weft.v1.NodeAPI.GetRollup:input_type -> weft.v1.GetRollupRequest
-	7,  // 10: weft.v1.NodeAPI.ListRollups:input_type -> weft.v1.ListRollupsRequest
-	9,  // 11: weft.v1.NodeAPI.GetTx:input_type -> weft.v1.GetTxRequest
-	13, // 12: weft.v1.NodeAPI.GetStatus:input_type -> weft.v1.GetStatusRequest
-	11, // 13: weft.v1.NodeAPI.GetBlock:input_type -> weft.v1.GetBlockRequest
-	15, // 14: weft.v1.NodeAPI.StreamRollupSlices:input_type -> weft.v1.StreamRollupSlicesRequest
-	2,  // 15: weft.v1.NodeAPI.SubmitTx:output_type -> weft.v1.SubmitTxResponse
-	4,  // 16: weft.v1.NodeAPI.GetAccount:output_type -> weft.v1.GetAccountResponse
-	6,  // 17: weft.v1.NodeAPI.GetRollup:output_type -> weft.v1.GetRollupResponse
-	8,  // 18: weft.v1.NodeAPI.ListRollups:output_type -> weft.v1.ListRollupsResponse
-	10, // 19: weft.v1.NodeAPI.GetTx:output_type -> weft.v1.GetTxResponse
-	14, // 20: weft.v1.NodeAPI.GetStatus:output_type -> weft.v1.GetStatusResponse
-	12, // 21: weft.v1.NodeAPI.GetBlock:output_type -> weft.v1.GetBlockResponse
-	16, // 22: weft.v1.NodeAPI.StreamRollupSlices:output_type -> weft.v1.RollupSlice
-	15, // [15:23] is the sub-list for method output_type
-	7,  // [7:15] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	23, // 4: weft.v1.GetTxResponse.result:type_name -> weft.v1.TxResult
+	24, // 5: weft.v1.GetBlockResponse.commitment:type_name -> weft.v1.BlockCommitment
+	25, // 6: weft.v1.RollupSlice.items:type_name -> weft.v1.RollupItem
+	26, // 7: weft.v1.ListValidatorsResponse.validators:type_name -> weft.v1.Validator
+	27, // 8: weft.v1.ListDelegationsResponse.delegations:type_name -> weft.v1.Delegation
+	28, // 9: weft.v1.ListDelegationsResponse.unbonding:type_name -> weft.v1.UnbondingEntry
+	1,  // 10: weft.v1.NodeAPI.SubmitTx:input_type -> weft.v1.SubmitTxRequest
+	3,  // 11: weft.v1.NodeAPI.GetAccount:input_type -> weft.v1.GetAccountRequest
+	5,  // 12: weft.v1.NodeAPI.GetRollup:input_type -> weft.v1.GetRollupRequest
+	7,  // 13: weft.v1.NodeAPI.ListRollups:input_type -> weft.v1.ListRollupsRequest
+	9,  // 14: weft.v1.NodeAPI.GetTx:input_type -> weft.v1.GetTxRequest
+	13, // 15: weft.v1.NodeAPI.GetStatus:input_type -> weft.v1.GetStatusRequest
+	17, // 16: weft.v1.NodeAPI.ListValidators:input_type -> weft.v1.ListValidatorsRequest
+	19, // 17: weft.v1.NodeAPI.ListDelegations:input_type -> weft.v1.ListDelegationsRequest
+	11, // 18: weft.v1.NodeAPI.GetBlock:input_type -> weft.v1.GetBlockRequest
+	15, // 19: weft.v1.NodeAPI.StreamRollupSlices:input_type -> weft.v1.StreamRollupSlicesRequest
+	2,  // 20: weft.v1.NodeAPI.SubmitTx:output_type -> weft.v1.SubmitTxResponse
+	4,  // 21: weft.v1.NodeAPI.GetAccount:output_type -> weft.v1.GetAccountResponse
+	6,  // 22: weft.v1.NodeAPI.GetRollup:output_type -> weft.v1.GetRollupResponse
+	8,  // 23: weft.v1.NodeAPI.ListRollups:output_type -> weft.v1.ListRollupsResponse
+	10, // 24: weft.v1.NodeAPI.GetTx:output_type -> weft.v1.GetTxResponse
+	14, // 25: weft.v1.NodeAPI.GetStatus:output_type -> weft.v1.GetStatusResponse
+	18, // 26: weft.v1.NodeAPI.ListValidators:output_type -> weft.v1.ListValidatorsResponse
+	20, // 27: weft.v1.NodeAPI.ListDelegations:output_type -> weft.v1.ListDelegationsResponse
+	12, // 28: weft.v1.NodeAPI.GetBlock:output_type -> weft.v1.GetBlockResponse
+	16, // 29: weft.v1.NodeAPI.StreamRollupSlices:output_type -> weft.v1.RollupSlice
+	20, // [20:30] is the sub-list for method output_type
+	10, // [10:20] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_weft_v1_api_proto_init() }
@@ -1161,7 +1382,7 @@ func file_weft_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_weft_v1_api_proto_rawDesc), len(file_weft_v1_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

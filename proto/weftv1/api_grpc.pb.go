@@ -27,6 +27,8 @@ const (
 	NodeAPI_ListRollups_FullMethodName        = "/weft.v1.NodeAPI/ListRollups"
 	NodeAPI_GetTx_FullMethodName              = "/weft.v1.NodeAPI/GetTx"
 	NodeAPI_GetStatus_FullMethodName          = "/weft.v1.NodeAPI/GetStatus"
+	NodeAPI_ListValidators_FullMethodName     = "/weft.v1.NodeAPI/ListValidators"
+	NodeAPI_ListDelegations_FullMethodName    = "/weft.v1.NodeAPI/ListDelegations"
 	NodeAPI_GetBlock_FullMethodName           = "/weft.v1.NodeAPI/GetBlock"
 	NodeAPI_StreamRollupSlices_FullMethodName = "/weft.v1.NodeAPI/StreamRollupSlices"
 )
@@ -44,6 +46,10 @@ type NodeAPIClient interface {
 	ListRollups(ctx context.Context, in *ListRollupsRequest, opts ...grpc.CallOption) (*ListRollupsResponse, error)
 	GetTx(ctx context.Context, in *GetTxRequest, opts ...grpc.CallOption) (*GetTxResponse, error)
 	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
+	// ListValidators returns every staking validator, active ones first.
+	ListValidators(ctx context.Context, in *ListValidatorsRequest, opts ...grpc.CallOption) (*ListValidatorsResponse, error)
+	// ListDelegations returns a delegator's delegations and unbonding entries.
+	ListDelegations(ctx context.Context, in *ListDelegationsRequest, opts ...grpc.CallOption) (*ListDelegationsResponse, error)
 	// GetBlock summarises a committed block (latest when height is 0).
 	GetBlock(ctx context.Context, in *GetBlockRequest, opts ...grpc.CallOption) (*GetBlockResponse, error)
 	// StreamRollupSlices sends the rollup's slice of every committed block from
@@ -119,6 +125,26 @@ func (c *nodeAPIClient) GetStatus(ctx context.Context, in *GetStatusRequest, opt
 	return out, nil
 }
 
+func (c *nodeAPIClient) ListValidators(ctx context.Context, in *ListValidatorsRequest, opts ...grpc.CallOption) (*ListValidatorsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListValidatorsResponse)
+	err := c.cc.Invoke(ctx, NodeAPI_ListValidators_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *nodeAPIClient) ListDelegations(ctx context.Context, in *ListDelegationsRequest, opts ...grpc.CallOption) (*ListDelegationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDelegationsResponse)
+	err := c.cc.Invoke(ctx, NodeAPI_ListDelegations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *nodeAPIClient) GetBlock(ctx context.Context, in *GetBlockRequest, opts ...grpc.CallOption) (*GetBlockResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetBlockResponse)
@@ -161,6 +187,10 @@ type NodeAPIServer interface {
 	ListRollups(context.Context, *ListRollupsRequest) (*ListRollupsResponse, error)
 	GetTx(context.Context, *GetTxRequest) (*GetTxResponse, error)
 	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
+	// ListValidators returns every staking validator, active ones first.
+	ListValidators(context.Context, *ListValidatorsRequest) (*ListValidatorsResponse, error)
+	// ListDelegations returns a delegator's delegations and unbonding entries.
+	ListDelegations(context.Context, *ListDelegationsRequest) (*ListDelegationsResponse, error)
 	// GetBlock summarises a committed block (latest when height is 0).
 	GetBlock(context.Context, *GetBlockRequest) (*GetBlockResponse, error)
 	// StreamRollupSlices sends the rollup's slice of every committed block from
@@ -193,6 +223,12 @@ func (UnimplementedNodeAPIServer) GetTx(context.Context, *GetTxRequest) (*GetTxR
 }
 func (UnimplementedNodeAPIServer) GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStatus not implemented")
+}
+func (UnimplementedNodeAPIServer) ListValidators(context.Context, *ListValidatorsRequest) (*ListValidatorsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListValidators not implemented")
+}
+func (UnimplementedNodeAPIServer) ListDelegations(context.Context, *ListDelegationsRequest) (*ListDelegationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDelegations not implemented")
 }
 func (UnimplementedNodeAPIServer) GetBlock(context.Context, *GetBlockRequest) (*GetBlockResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetBlock not implemented")
@@ -329,6 +365,42 @@ func _NodeAPI_GetStatus_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeAPI_ListValidators_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListValidatorsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAPIServer).ListValidators(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAPI_ListValidators_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAPIServer).ListValidators(ctx, req.(*ListValidatorsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NodeAPI_ListDelegations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDelegationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAPIServer).ListDelegations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAPI_ListDelegations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAPIServer).ListDelegations(ctx, req.(*ListDelegationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _NodeAPI_GetBlock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetBlockRequest)
 	if err := dec(in); err != nil {
@@ -388,6 +460,14 @@ var NodeAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStatus",
 			Handler:    _NodeAPI_GetStatus_Handler,
+		},
+		{
+			MethodName: "ListValidators",
+			Handler:    _NodeAPI_ListValidators_Handler,
+		},
+		{
+			MethodName: "ListDelegations",
+			Handler:    _NodeAPI_ListDelegations_Handler,
 		},
 		{
 			MethodName: "GetBlock",

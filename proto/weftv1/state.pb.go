@@ -439,6 +439,312 @@ func (x *RollupItem) GetData() []byte {
 	return nil
 }
 
+// Validator is a staking validator.
+type Validator struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// address is the 20-byte address of the consensus key (CometBFT's
+	// validator address).
+	Address         []byte `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	ConsensusPubKey []byte `protobuf:"bytes,2,opt,name=consensus_pub_key,json=consensusPubKey,proto3" json:"consensus_pub_key,omitempty"`
+	// operator created the validator and receives its commission.
+	Operator []byte `protobuf:"bytes,3,opt,name=operator,proto3" json:"operator,omitempty"`
+	// tokens bonded to the validator (big-endian uint256), after slashes.
+	Tokens []byte `protobuf:"bytes,4,opt,name=tokens,proto3" json:"tokens,omitempty"`
+	// shares issued to delegators (big-endian uint256).
+	Shares        []byte `protobuf:"bytes,5,opt,name=shares,proto3" json:"shares,omitempty"`
+	CommissionBps uint32 `protobuf:"varint,6,opt,name=commission_bps,json=commissionBps,proto3" json:"commission_bps,omitempty"`
+	Moniker       string `protobuf:"bytes,7,opt,name=moniker,proto3" json:"moniker,omitempty"`
+	Jailed        bool   `protobuf:"varint,8,opt,name=jailed,proto3" json:"jailed,omitempty"`
+	// jailed_until_height: Unjail is possible from this height on.
+	JailedUntilHeight int64 `protobuf:"varint,9,opt,name=jailed_until_height,json=jailedUntilHeight,proto3" json:"jailed_until_height,omitempty"`
+	// tombstoned validators (double-signers) can never return.
+	Tombstoned bool `protobuf:"varint,10,opt,name=tombstoned,proto3" json:"tombstoned,omitempty"`
+	// power is the voting power CometBFT uses now (0 when not active).
+	Power int64 `protobuf:"varint,11,opt,name=power,proto3" json:"power,omitempty"`
+	// missed_blocks counts missed votes in the current signing window.
+	MissedBlocks uint32 `protobuf:"varint,12,opt,name=missed_blocks,json=missedBlocks,proto3" json:"missed_blocks,omitempty"`
+	// signing_window is a bitmap of the last params.signed_blocks_window
+	// heights (1 = missed), indexed by height modulo the window.
+	SigningWindow []byte `protobuf:"bytes,13,opt,name=signing_window,json=signingWindow,proto3" json:"signing_window,omitempty"`
+	CreatedHeight int64  `protobuf:"varint,14,opt,name=created_height,json=createdHeight,proto3" json:"created_height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Validator) Reset() {
+	*x = Validator{}
+	mi := &file_weft_v1_state_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Validator) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Validator) ProtoMessage() {}
+
+func (x *Validator) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_state_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Validator.ProtoReflect.Descriptor instead.
+func (*Validator) Descriptor() ([]byte, []int) {
+	return file_weft_v1_state_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Validator) GetAddress() []byte {
+	if x != nil {
+		return x.Address
+	}
+	return nil
+}
+
+func (x *Validator) GetConsensusPubKey() []byte {
+	if x != nil {
+		return x.ConsensusPubKey
+	}
+	return nil
+}
+
+func (x *Validator) GetOperator() []byte {
+	if x != nil {
+		return x.Operator
+	}
+	return nil
+}
+
+func (x *Validator) GetTokens() []byte {
+	if x != nil {
+		return x.Tokens
+	}
+	return nil
+}
+
+func (x *Validator) GetShares() []byte {
+	if x != nil {
+		return x.Shares
+	}
+	return nil
+}
+
+func (x *Validator) GetCommissionBps() uint32 {
+	if x != nil {
+		return x.CommissionBps
+	}
+	return 0
+}
+
+func (x *Validator) GetMoniker() string {
+	if x != nil {
+		return x.Moniker
+	}
+	return ""
+}
+
+func (x *Validator) GetJailed() bool {
+	if x != nil {
+		return x.Jailed
+	}
+	return false
+}
+
+func (x *Validator) GetJailedUntilHeight() int64 {
+	if x != nil {
+		return x.JailedUntilHeight
+	}
+	return 0
+}
+
+func (x *Validator) GetTombstoned() bool {
+	if x != nil {
+		return x.Tombstoned
+	}
+	return false
+}
+
+func (x *Validator) GetPower() int64 {
+	if x != nil {
+		return x.Power
+	}
+	return 0
+}
+
+func (x *Validator) GetMissedBlocks() uint32 {
+	if x != nil {
+		return x.MissedBlocks
+	}
+	return 0
+}
+
+func (x *Validator) GetSigningWindow() []byte {
+	if x != nil {
+		return x.SigningWindow
+	}
+	return nil
+}
+
+func (x *Validator) GetCreatedHeight() int64 {
+	if x != nil {
+		return x.CreatedHeight
+	}
+	return 0
+}
+
+// Delegation is one delegator's shares in one validator.
+type Delegation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Delegator     []byte                 `protobuf:"bytes,1,opt,name=delegator,proto3" json:"delegator,omitempty"`
+	Validator     []byte                 `protobuf:"bytes,2,opt,name=validator,proto3" json:"validator,omitempty"`
+	Shares        []byte                 `protobuf:"bytes,3,opt,name=shares,proto3" json:"shares,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Delegation) Reset() {
+	*x = Delegation{}
+	mi := &file_weft_v1_state_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Delegation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Delegation) ProtoMessage() {}
+
+func (x *Delegation) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_state_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Delegation.ProtoReflect.Descriptor instead.
+func (*Delegation) Descriptor() ([]byte, []int) {
+	return file_weft_v1_state_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Delegation) GetDelegator() []byte {
+	if x != nil {
+		return x.Delegator
+	}
+	return nil
+}
+
+func (x *Delegation) GetValidator() []byte {
+	if x != nil {
+		return x.Validator
+	}
+	return nil
+}
+
+func (x *Delegation) GetShares() []byte {
+	if x != nil {
+		return x.Shares
+	}
+	return nil
+}
+
+// UnbondingEntry is stake on its way back to a delegator's balance.
+type UnbondingEntry struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Delegator        []byte                 `protobuf:"bytes,1,opt,name=delegator,proto3" json:"delegator,omitempty"`
+	Validator        []byte                 `protobuf:"bytes,2,opt,name=validator,proto3" json:"validator,omitempty"`
+	Amount           []byte                 `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	CreationHeight   int64                  `protobuf:"varint,4,opt,name=creation_height,json=creationHeight,proto3" json:"creation_height,omitempty"`
+	CompletionHeight int64                  `protobuf:"varint,5,opt,name=completion_height,json=completionHeight,proto3" json:"completion_height,omitempty"`
+	Id               uint64                 `protobuf:"varint,6,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *UnbondingEntry) Reset() {
+	*x = UnbondingEntry{}
+	mi := &file_weft_v1_state_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnbondingEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnbondingEntry) ProtoMessage() {}
+
+func (x *UnbondingEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_state_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnbondingEntry.ProtoReflect.Descriptor instead.
+func (*UnbondingEntry) Descriptor() ([]byte, []int) {
+	return file_weft_v1_state_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *UnbondingEntry) GetDelegator() []byte {
+	if x != nil {
+		return x.Delegator
+	}
+	return nil
+}
+
+func (x *UnbondingEntry) GetValidator() []byte {
+	if x != nil {
+		return x.Validator
+	}
+	return nil
+}
+
+func (x *UnbondingEntry) GetAmount() []byte {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *UnbondingEntry) GetCreationHeight() int64 {
+	if x != nil {
+		return x.CreationHeight
+	}
+	return 0
+}
+
+func (x *UnbondingEntry) GetCompletionHeight() int64 {
+	if x != nil {
+		return x.CompletionHeight
+	}
+	return 0
+}
+
+func (x *UnbondingEntry) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
 var File_weft_v1_state_proto protoreflect.FileDescriptor
 
 const file_weft_v1_state_proto_rawDesc = "" +
@@ -476,7 +782,37 @@ const file_weft_v1_state_proto_rawDesc = "" +
 	"\atx_hash\x18\x01 \x01(\fR\x06txHash\x12!\n" +
 	"\faction_index\x18\x02 \x01(\rR\vactionIndex\x12\x16\n" +
 	"\x06sender\x18\x03 \x01(\fR\x06sender\x12\x12\n" +
-	"\x04data\x18\x04 \x01(\fR\x04dataB-Z+github.com/weftnet/weft/proto/weftv1;weftv1b\x06proto3"
+	"\x04data\x18\x04 \x01(\fR\x04data\"\xcf\x03\n" +
+	"\tValidator\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\fR\aaddress\x12*\n" +
+	"\x11consensus_pub_key\x18\x02 \x01(\fR\x0fconsensusPubKey\x12\x1a\n" +
+	"\boperator\x18\x03 \x01(\fR\boperator\x12\x16\n" +
+	"\x06tokens\x18\x04 \x01(\fR\x06tokens\x12\x16\n" +
+	"\x06shares\x18\x05 \x01(\fR\x06shares\x12%\n" +
+	"\x0ecommission_bps\x18\x06 \x01(\rR\rcommissionBps\x12\x18\n" +
+	"\amoniker\x18\a \x01(\tR\amoniker\x12\x16\n" +
+	"\x06jailed\x18\b \x01(\bR\x06jailed\x12.\n" +
+	"\x13jailed_until_height\x18\t \x01(\x03R\x11jailedUntilHeight\x12\x1e\n" +
+	"\n" +
+	"tombstoned\x18\n" +
+	" \x01(\bR\n" +
+	"tombstoned\x12\x14\n" +
+	"\x05power\x18\v \x01(\x03R\x05power\x12#\n" +
+	"\rmissed_blocks\x18\f \x01(\rR\fmissedBlocks\x12%\n" +
+	"\x0esigning_window\x18\r \x01(\fR\rsigningWindow\x12%\n" +
+	"\x0ecreated_height\x18\x0e \x01(\x03R\rcreatedHeight\"`\n" +
+	"\n" +
+	"Delegation\x12\x1c\n" +
+	"\tdelegator\x18\x01 \x01(\fR\tdelegator\x12\x1c\n" +
+	"\tvalidator\x18\x02 \x01(\fR\tvalidator\x12\x16\n" +
+	"\x06shares\x18\x03 \x01(\fR\x06shares\"\xca\x01\n" +
+	"\x0eUnbondingEntry\x12\x1c\n" +
+	"\tdelegator\x18\x01 \x01(\fR\tdelegator\x12\x1c\n" +
+	"\tvalidator\x18\x02 \x01(\fR\tvalidator\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\fR\x06amount\x12'\n" +
+	"\x0fcreation_height\x18\x04 \x01(\x03R\x0ecreationHeight\x12+\n" +
+	"\x11completion_height\x18\x05 \x01(\x03R\x10completionHeight\x12\x0e\n" +
+	"\x02id\x18\x06 \x01(\x04R\x02idB-Z+github.com/weftnet/weft/proto/weftv1;weftv1b\x06proto3"
 
 var (
 	file_weft_v1_state_proto_rawDescOnce sync.Once
@@ -490,7 +826,7 @@ func file_weft_v1_state_proto_rawDescGZIP() []byte {
 	return file_weft_v1_state_proto_rawDescData
 }
 
-var file_weft_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_weft_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_weft_v1_state_proto_goTypes = []any{
 	(*Account)(nil),         // 0: weft.v1.Account
 	(*Rollup)(nil),          // 1: weft.v1.Rollup
@@ -498,6 +834,9 @@ var file_weft_v1_state_proto_goTypes = []any{
 	(*BlockCommitment)(nil), // 3: weft.v1.BlockCommitment
 	(*RollupRoot)(nil),      // 4: weft.v1.RollupRoot
 	(*RollupItem)(nil),      // 5: weft.v1.RollupItem
+	(*Validator)(nil),       // 6: weft.v1.Validator
+	(*Delegation)(nil),      // 7: weft.v1.Delegation
+	(*UnbondingEntry)(nil),  // 8: weft.v1.UnbondingEntry
 }
 var file_weft_v1_state_proto_depIdxs = []int32{
 	4, // 0: weft.v1.BlockCommitment.rollups:type_name -> weft.v1.RollupRoot
@@ -519,7 +858,7 @@ func file_weft_v1_state_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_weft_v1_state_proto_rawDesc), len(file_weft_v1_state_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -161,6 +161,11 @@ type Action struct {
 	//	*Action_RollupData
 	//	*Action_Transfer
 	//	*Action_RegisterRollup
+	//	*Action_CreateValidator
+	//	*Action_Delegate
+	//	*Action_Undelegate
+	//	*Action_EditValidator
+	//	*Action_Unjail
 	Kind          isAction_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -230,6 +235,51 @@ func (x *Action) GetRegisterRollup() *RegisterRollup {
 	return nil
 }
 
+func (x *Action) GetCreateValidator() *CreateValidator {
+	if x != nil {
+		if x, ok := x.Kind.(*Action_CreateValidator); ok {
+			return x.CreateValidator
+		}
+	}
+	return nil
+}
+
+func (x *Action) GetDelegate() *Delegate {
+	if x != nil {
+		if x, ok := x.Kind.(*Action_Delegate); ok {
+			return x.Delegate
+		}
+	}
+	return nil
+}
+
+func (x *Action) GetUndelegate() *Undelegate {
+	if x != nil {
+		if x, ok := x.Kind.(*Action_Undelegate); ok {
+			return x.Undelegate
+		}
+	}
+	return nil
+}
+
+func (x *Action) GetEditValidator() *EditValidator {
+	if x != nil {
+		if x, ok := x.Kind.(*Action_EditValidator); ok {
+			return x.EditValidator
+		}
+	}
+	return nil
+}
+
+func (x *Action) GetUnjail() *Unjail {
+	if x != nil {
+		if x, ok := x.Kind.(*Action_Unjail); ok {
+			return x.Unjail
+		}
+	}
+	return nil
+}
+
 type isAction_Kind interface {
 	isAction_Kind()
 }
@@ -246,11 +296,41 @@ type Action_RegisterRollup struct {
 	RegisterRollup *RegisterRollup `protobuf:"bytes,3,opt,name=register_rollup,json=registerRollup,proto3,oneof"`
 }
 
+type Action_CreateValidator struct {
+	CreateValidator *CreateValidator `protobuf:"bytes,4,opt,name=create_validator,json=createValidator,proto3,oneof"`
+}
+
+type Action_Delegate struct {
+	Delegate *Delegate `protobuf:"bytes,5,opt,name=delegate,proto3,oneof"`
+}
+
+type Action_Undelegate struct {
+	Undelegate *Undelegate `protobuf:"bytes,6,opt,name=undelegate,proto3,oneof"`
+}
+
+type Action_EditValidator struct {
+	EditValidator *EditValidator `protobuf:"bytes,7,opt,name=edit_validator,json=editValidator,proto3,oneof"`
+}
+
+type Action_Unjail struct {
+	Unjail *Unjail `protobuf:"bytes,8,opt,name=unjail,proto3,oneof"`
+}
+
 func (*Action_RollupData) isAction_Kind() {}
 
 func (*Action_Transfer) isAction_Kind() {}
 
 func (*Action_RegisterRollup) isAction_Kind() {}
+
+func (*Action_CreateValidator) isAction_Kind() {}
+
+func (*Action_Delegate) isAction_Kind() {}
+
+func (*Action_Undelegate) isAction_Kind() {}
+
+func (*Action_EditValidator) isAction_Kind() {}
+
+func (*Action_Unjail) isAction_Kind() {}
 
 // RollupData orders opaque data for one rollup.
 type RollupData struct {
@@ -424,6 +504,306 @@ func (x *RegisterRollup) GetEvmChainId() uint64 {
 	return 0
 }
 
+// CreateValidator makes the sender the operator of a new validator, bonding
+// self_stake from its balance. The validator joins the active set when its
+// stake ranks among the top params.max_validators.
+type CreateValidator struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// consensus_pub_key is the 33-byte compressed secp256k1 (secp256k1eth)
+	// key the validator signs blocks with.
+	ConsensusPubKey []byte `protobuf:"bytes,1,opt,name=consensus_pub_key,json=consensusPubKey,proto3" json:"consensus_pub_key,omitempty"`
+	// self_stake is a big-endian uint256, at least params.min_self_stake.
+	SelfStake []byte `protobuf:"bytes,2,opt,name=self_stake,json=selfStake,proto3" json:"self_stake,omitempty"`
+	// commission_bps is the operator's cut of the validator's rewards, in
+	// basis points (0..10000).
+	CommissionBps uint32 `protobuf:"varint,3,opt,name=commission_bps,json=commissionBps,proto3" json:"commission_bps,omitempty"`
+	Moniker       string `protobuf:"bytes,4,opt,name=moniker,proto3" json:"moniker,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateValidator) Reset() {
+	*x = CreateValidator{}
+	mi := &file_weft_v1_tx_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateValidator) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateValidator) ProtoMessage() {}
+
+func (x *CreateValidator) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_tx_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateValidator.ProtoReflect.Descriptor instead.
+func (*CreateValidator) Descriptor() ([]byte, []int) {
+	return file_weft_v1_tx_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CreateValidator) GetConsensusPubKey() []byte {
+	if x != nil {
+		return x.ConsensusPubKey
+	}
+	return nil
+}
+
+func (x *CreateValidator) GetSelfStake() []byte {
+	if x != nil {
+		return x.SelfStake
+	}
+	return nil
+}
+
+func (x *CreateValidator) GetCommissionBps() uint32 {
+	if x != nil {
+		return x.CommissionBps
+	}
+	return 0
+}
+
+func (x *CreateValidator) GetMoniker() string {
+	if x != nil {
+		return x.Moniker
+	}
+	return ""
+}
+
+// Delegate bonds amount from the sender to a validator.
+type Delegate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// validator is the validator's 20-byte consensus address.
+	Validator     []byte `protobuf:"bytes,1,opt,name=validator,proto3" json:"validator,omitempty"`
+	Amount        []byte `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Delegate) Reset() {
+	*x = Delegate{}
+	mi := &file_weft_v1_tx_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Delegate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Delegate) ProtoMessage() {}
+
+func (x *Delegate) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_tx_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Delegate.ProtoReflect.Descriptor instead.
+func (*Delegate) Descriptor() ([]byte, []int) {
+	return file_weft_v1_tx_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Delegate) GetValidator() []byte {
+	if x != nil {
+		return x.Validator
+	}
+	return nil
+}
+
+func (x *Delegate) GetAmount() []byte {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+// Undelegate starts unbonding amount of the sender's delegation; the tokens
+// return to the sender's balance after params.unbonding_blocks.
+type Undelegate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Validator     []byte                 `protobuf:"bytes,1,opt,name=validator,proto3" json:"validator,omitempty"`
+	Amount        []byte                 `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Undelegate) Reset() {
+	*x = Undelegate{}
+	mi := &file_weft_v1_tx_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Undelegate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Undelegate) ProtoMessage() {}
+
+func (x *Undelegate) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_tx_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Undelegate.ProtoReflect.Descriptor instead.
+func (*Undelegate) Descriptor() ([]byte, []int) {
+	return file_weft_v1_tx_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Undelegate) GetValidator() []byte {
+	if x != nil {
+		return x.Validator
+	}
+	return nil
+}
+
+func (x *Undelegate) GetAmount() []byte {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+// EditValidator changes an operator's validator.
+type EditValidator struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Validator []byte                 `protobuf:"bytes,1,opt,name=validator,proto3" json:"validator,omitempty"`
+	// new_commission_bps, when has_commission is set.
+	HasCommission bool   `protobuf:"varint,2,opt,name=has_commission,json=hasCommission,proto3" json:"has_commission,omitempty"`
+	CommissionBps uint32 `protobuf:"varint,3,opt,name=commission_bps,json=commissionBps,proto3" json:"commission_bps,omitempty"`
+	Moniker       string `protobuf:"bytes,4,opt,name=moniker,proto3" json:"moniker,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EditValidator) Reset() {
+	*x = EditValidator{}
+	mi := &file_weft_v1_tx_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EditValidator) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EditValidator) ProtoMessage() {}
+
+func (x *EditValidator) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_tx_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EditValidator.ProtoReflect.Descriptor instead.
+func (*EditValidator) Descriptor() ([]byte, []int) {
+	return file_weft_v1_tx_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *EditValidator) GetValidator() []byte {
+	if x != nil {
+		return x.Validator
+	}
+	return nil
+}
+
+func (x *EditValidator) GetHasCommission() bool {
+	if x != nil {
+		return x.HasCommission
+	}
+	return false
+}
+
+func (x *EditValidator) GetCommissionBps() uint32 {
+	if x != nil {
+		return x.CommissionBps
+	}
+	return 0
+}
+
+func (x *EditValidator) GetMoniker() string {
+	if x != nil {
+		return x.Moniker
+	}
+	return ""
+}
+
+// Unjail returns a jailed (not tombstoned) validator to candidacy once its
+// jail period is over.
+type Unjail struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Validator     []byte                 `protobuf:"bytes,1,opt,name=validator,proto3" json:"validator,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Unjail) Reset() {
+	*x = Unjail{}
+	mi := &file_weft_v1_tx_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Unjail) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Unjail) ProtoMessage() {}
+
+func (x *Unjail) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_tx_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Unjail.ProtoReflect.Descriptor instead.
+func (*Unjail) Descriptor() ([]byte, []int) {
+	return file_weft_v1_tx_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Unjail) GetValidator() []byte {
+	if x != nil {
+		return x.Validator
+	}
+	return nil
+}
+
 var File_weft_v1_tx_proto protoreflect.FileDescriptor
 
 const file_weft_v1_tx_proto_rawDesc = "" +
@@ -436,12 +816,19 @@ const file_weft_v1_tx_proto_rawDesc = "" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x14\n" +
 	"\x05nonce\x18\x02 \x01(\x04R\x05nonce\x12\x1b\n" +
 	"\tfee_limit\x18\x03 \x01(\fR\bfeeLimit\x12)\n" +
-	"\aactions\x18\x04 \x03(\v2\x0f.weft.v1.ActionR\aactions\"\xbd\x01\n" +
+	"\aactions\x18\x04 \x03(\v2\x0f.weft.v1.ActionR\aactions\"\xd8\x03\n" +
 	"\x06Action\x126\n" +
 	"\vrollup_data\x18\x01 \x01(\v2\x13.weft.v1.RollupDataH\x00R\n" +
 	"rollupData\x12/\n" +
 	"\btransfer\x18\x02 \x01(\v2\x11.weft.v1.TransferH\x00R\btransfer\x12B\n" +
-	"\x0fregister_rollup\x18\x03 \x01(\v2\x17.weft.v1.RegisterRollupH\x00R\x0eregisterRollupB\x06\n" +
+	"\x0fregister_rollup\x18\x03 \x01(\v2\x17.weft.v1.RegisterRollupH\x00R\x0eregisterRollup\x12E\n" +
+	"\x10create_validator\x18\x04 \x01(\v2\x18.weft.v1.CreateValidatorH\x00R\x0fcreateValidator\x12/\n" +
+	"\bdelegate\x18\x05 \x01(\v2\x11.weft.v1.DelegateH\x00R\bdelegate\x125\n" +
+	"\n" +
+	"undelegate\x18\x06 \x01(\v2\x13.weft.v1.UndelegateH\x00R\n" +
+	"undelegate\x12?\n" +
+	"\x0eedit_validator\x18\a \x01(\v2\x16.weft.v1.EditValidatorH\x00R\reditValidator\x12)\n" +
+	"\x06unjail\x18\b \x01(\v2\x0f.weft.v1.UnjailH\x00R\x06unjailB\x06\n" +
 	"\x04kind\"=\n" +
 	"\n" +
 	"RollupData\x12\x1b\n" +
@@ -454,7 +841,27 @@ const file_weft_v1_tx_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02vm\x18\x02 \x01(\tR\x02vm\x12 \n" +
 	"\fevm_chain_id\x18\x03 \x01(\x04R\n" +
-	"evmChainIdB-Z+github.com/weftnet/weft/proto/weftv1;weftv1b\x06proto3"
+	"evmChainId\"\x9d\x01\n" +
+	"\x0fCreateValidator\x12*\n" +
+	"\x11consensus_pub_key\x18\x01 \x01(\fR\x0fconsensusPubKey\x12\x1d\n" +
+	"\n" +
+	"self_stake\x18\x02 \x01(\fR\tselfStake\x12%\n" +
+	"\x0ecommission_bps\x18\x03 \x01(\rR\rcommissionBps\x12\x18\n" +
+	"\amoniker\x18\x04 \x01(\tR\amoniker\"@\n" +
+	"\bDelegate\x12\x1c\n" +
+	"\tvalidator\x18\x01 \x01(\fR\tvalidator\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\fR\x06amount\"B\n" +
+	"\n" +
+	"Undelegate\x12\x1c\n" +
+	"\tvalidator\x18\x01 \x01(\fR\tvalidator\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\fR\x06amount\"\x95\x01\n" +
+	"\rEditValidator\x12\x1c\n" +
+	"\tvalidator\x18\x01 \x01(\fR\tvalidator\x12%\n" +
+	"\x0ehas_commission\x18\x02 \x01(\bR\rhasCommission\x12%\n" +
+	"\x0ecommission_bps\x18\x03 \x01(\rR\rcommissionBps\x12\x18\n" +
+	"\amoniker\x18\x04 \x01(\tR\amoniker\"&\n" +
+	"\x06Unjail\x12\x1c\n" +
+	"\tvalidator\x18\x01 \x01(\fR\tvalidatorB-Z+github.com/weftnet/weft/proto/weftv1;weftv1b\x06proto3"
 
 var (
 	file_weft_v1_tx_proto_rawDescOnce sync.Once
@@ -468,25 +875,35 @@ func file_weft_v1_tx_proto_rawDescGZIP() []byte {
 	return file_weft_v1_tx_proto_rawDescData
 }
 
-var file_weft_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_weft_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_weft_v1_tx_proto_goTypes = []any{
-	(*SignedTx)(nil),       // 0: weft.v1.SignedTx
-	(*TxBody)(nil),         // 1: weft.v1.TxBody
-	(*Action)(nil),         // 2: weft.v1.Action
-	(*RollupData)(nil),     // 3: weft.v1.RollupData
-	(*Transfer)(nil),       // 4: weft.v1.Transfer
-	(*RegisterRollup)(nil), // 5: weft.v1.RegisterRollup
+	(*SignedTx)(nil),        // 0: weft.v1.SignedTx
+	(*TxBody)(nil),          // 1: weft.v1.TxBody
+	(*Action)(nil),          // 2: weft.v1.Action
+	(*RollupData)(nil),      // 3: weft.v1.RollupData
+	(*Transfer)(nil),        // 4: weft.v1.Transfer
+	(*RegisterRollup)(nil),  // 5: weft.v1.RegisterRollup
+	(*CreateValidator)(nil), // 6: weft.v1.CreateValidator
+	(*Delegate)(nil),        // 7: weft.v1.Delegate
+	(*Undelegate)(nil),      // 8: weft.v1.Undelegate
+	(*EditValidator)(nil),   // 9: weft.v1.EditValidator
+	(*Unjail)(nil),          // 10: weft.v1.Unjail
 }
 var file_weft_v1_tx_proto_depIdxs = []int32{
-	2, // 0: weft.v1.TxBody.actions:type_name -> weft.v1.Action
-	3, // 1: weft.v1.Action.rollup_data:type_name -> weft.v1.RollupData
-	4, // 2: weft.v1.Action.transfer:type_name -> weft.v1.Transfer
-	5, // 3: weft.v1.Action.register_rollup:type_name -> weft.v1.RegisterRollup
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	2,  // 0: weft.v1.TxBody.actions:type_name -> weft.v1.Action
+	3,  // 1: weft.v1.Action.rollup_data:type_name -> weft.v1.RollupData
+	4,  // 2: weft.v1.Action.transfer:type_name -> weft.v1.Transfer
+	5,  // 3: weft.v1.Action.register_rollup:type_name -> weft.v1.RegisterRollup
+	6,  // 4: weft.v1.Action.create_validator:type_name -> weft.v1.CreateValidator
+	7,  // 5: weft.v1.Action.delegate:type_name -> weft.v1.Delegate
+	8,  // 6: weft.v1.Action.undelegate:type_name -> weft.v1.Undelegate
+	9,  // 7: weft.v1.Action.edit_validator:type_name -> weft.v1.EditValidator
+	10, // 8: weft.v1.Action.unjail:type_name -> weft.v1.Unjail
+	9,  // [9:9] is the sub-list for method output_type
+	9,  // [9:9] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_weft_v1_tx_proto_init() }
@@ -498,6 +915,11 @@ func file_weft_v1_tx_proto_init() {
 		(*Action_RollupData)(nil),
 		(*Action_Transfer)(nil),
 		(*Action_RegisterRollup)(nil),
+		(*Action_CreateValidator)(nil),
+		(*Action_Delegate)(nil),
+		(*Action_Undelegate)(nil),
+		(*Action_EditValidator)(nil),
+		(*Action_Unjail)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -505,7 +927,7 @@ func file_weft_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_weft_v1_tx_proto_rawDesc), len(file_weft_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
