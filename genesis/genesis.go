@@ -60,7 +60,7 @@ func DefaultStakingParams() StakingParams {
 	return StakingParams{
 		MaxValidators:      50,
 		MinSelfStake:       "1000000000000000000", // 1 token
-		PowerReduction:     "1000000000000000000",    // 1 token = 1 power
+		PowerReduction:     "1000000000000000000", // 1 token = 1 power
 		UnbondingBlocks:    20_000,
 		BlockReward:        "0",
 		SlashDoubleSignBps: 500, // 5%
