@@ -212,6 +212,13 @@ func (a *App) Account(addr common.Address) *weftv1.Account {
 	return view{NewOverlay(a.store)}.Account(addr)
 }
 
+// Staking returns the staking module over committed state, for queries
+// (anything it writes is discarded).
+func (a *App) Staking() *staking.Module {
+	_, p := a.limits()
+	return view{NewOverlay(a.store)}.staking(p)
+}
+
 // Rollup returns the committed rollup with id, or nil.
 func (a *App) Rollup(id rollups.ID) *weftv1.Rollup {
 	return view{NewOverlay(a.store)}.Rollup(id)

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sort"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/holiman/uint256"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/weftnet/weft/consensus"
+	"github.com/weftnet/weft/consensus/staking"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
 	"github.com/weftnet/weft/rollups/feed"
@@ -155,4 +158,37 @@ func (s *apiServer) StreamRollupSlices(req *weftv1.StreamRollupSlicesRequest, st
 		return status.Errorf(codes.NotFound, "rollup %s is not registered", id)
 	}
 	return feed.Follow(stream.Context(), s.node, id, req.FromHeight, stream.Send)
+}
+
+func (s *apiServer) ListValidators(context.Context, *weftv1.ListValidatorsRequest) (*weftv1.ListValidatorsResponse, error) {
+	h, _ := s.app.Committed()
+	vals := s.app.Staking().Validators()
+	sort.SliceStable(vals, func(i, j int) bool {
+		if (vals[i].Power > 0) != (vals[j].Power > 0) {
+			return vals[i].Power > 0
+		}
+		return new(uint256.Int).SetBytes(vals[i].Tokens).Gt(new(uint256.Int).SetBytes(vals[j].Tokens))
+	})
+	return &weftv1.ListValidatorsResponse{Validators: vals, Height: h}, nil
+}
+
+func (s *apiServer) ListDelegations(_ context.Context, req *weftv1.ListDelegationsRequest) (*weftv1.ListDelegationsResponse, error) {
+	if len(req.Delegator) != common.AddressLength {
+		return nil, status.Errorf(codes.InvalidArgument, "delegator must be %d bytes, got %d", common.AddressLength, len(req.Delegator))
+	}
+	d := common.BytesToAddress(req.Delegator)
+	sm := s.app.Staking()
+	resp := &weftv1.ListDelegationsResponse{}
+	for _, v := range sm.Validators() {
+		if del := sm.Delegation(common.BytesToAddress(v.Address), d); del != nil {
+			resp.Delegations = append(resp.Delegations, del)
+			resp.Tokens = append(resp.Tokens, staking.TokensOf(v, new(uint256.Int).SetBytes(del.Shares)).Bytes())
+		}
+	}
+	for _, u := range sm.Unbonding() {
+		if common.BytesToAddress(u.Delegator) == d {
+			resp.Unbonding = append(resp.Unbonding, u)
+		}
+	}
+	return resp, nil
 }

@@ -139,7 +139,41 @@ func queryCmd() *cobra.Command {
 			return show(r)
 		},
 	}
-	for _, c := range []*cobra.Command{account, rollup, rollupsC, block, tx, status} {
+	validators := &cobra.Command{
+		Use: "validators", Args: cobra.NoArgs, Short: "List staking validators (active first) with tokens, power, jail state",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, ctx, done, err := dial(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			r, err := c.API.ListValidators(ctx, &weftv1.ListValidatorsRequest{})
+			if err != nil {
+				return err
+			}
+			return show(r)
+		},
+	}
+	delegations := &cobra.Command{
+		Use: "delegations 0xDELEGATOR", Args: cobra.ExactArgs(1), Short: "List a delegator's delegations and unbonding entries",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			addr, err := genesis.ParseAddress(args[0])
+			if err != nil {
+				return err
+			}
+			c, ctx, done, err := dial(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			r, err := c.API.ListDelegations(ctx, &weftv1.ListDelegationsRequest{Delegator: addr[:]})
+			if err != nil {
+				return err
+			}
+			return show(r)
+		},
+	}
+	for _, c := range []*cobra.Command{account, rollup, rollupsC, block, tx, status, validators, delegations} {
 		cmd.AddCommand(addEnvHelp(c))
 	}
 	return cmd

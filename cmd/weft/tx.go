@@ -214,6 +214,7 @@ func txCmd() *cobra.Command {
 	for _, c := range []*cobra.Command{transfer, data, bundle, reg} {
 		cmd.AddCommand(addEnvHelp(c))
 	}
+	cmd.AddCommand(stakeCmd())
 	return cmd
 }
 

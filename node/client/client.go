@@ -99,3 +99,26 @@ func (c *Client) WaitTx(ctx context.Context, hash [32]byte) (*weftv1.GetTxRespon
 		}
 	}
 }
+
+// CreateValidator is an action creating a validator with consensus key pk
+// (33-byte compressed secp256k1), bonding selfStake.
+func CreateValidator(pk []byte, selfStake *uint256.Int, commissionBps uint32, moniker string) *weftv1.Action {
+	return &weftv1.Action{Kind: &weftv1.Action_CreateValidator{CreateValidator: &weftv1.CreateValidator{
+		ConsensusPubKey: pk, SelfStake: selfStake.Bytes(), CommissionBps: commissionBps, Moniker: moniker,
+	}}}
+}
+
+// Delegate is an action bonding amount to validator.
+func Delegate(validator [20]byte, amount *uint256.Int) *weftv1.Action {
+	return &weftv1.Action{Kind: &weftv1.Action_Delegate{Delegate: &weftv1.Delegate{Validator: validator[:], Amount: amount.Bytes()}}}
+}
+
+// Undelegate is an action unbonding amount from validator.
+func Undelegate(validator [20]byte, amount *uint256.Int) *weftv1.Action {
+	return &weftv1.Action{Kind: &weftv1.Action_Undelegate{Undelegate: &weftv1.Undelegate{Validator: validator[:], Amount: amount.Bytes()}}}
+}
+
+// Unjail is an action returning a jailed validator to candidacy.
+func Unjail(validator [20]byte) *weftv1.Action {
+	return &weftv1.Action{Kind: &weftv1.Action_Unjail{Unjail: &weftv1.Unjail{Validator: validator[:]}}}
+}

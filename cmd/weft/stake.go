@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/cometbft/cometbft/privval"
+	"github.com/holiman/uint256"
+	"github.com/spf13/cobra"
+
+	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/node/client"
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+)
+
+// consensusPubKey reads --consensus-pubkey (hex) or the validator key file
+// of --validator-home.
+func consensusPubKey(cmd *cobra.Command) ([]byte, error) {
+	if h, _ := cmd.Flags().GetString("consensus-pubkey"); h != "" {
+		b, err := hex.DecodeString(strings.TrimPrefix(h, "0x"))
+		if err != nil {
+			return nil, fmt.Errorf("--consensus-pubkey is not hex: %w", err)
+		}
+		return b, nil
+	}
+	home, _ := cmd.Flags().GetString("validator-home")
+	if home == "" {
+		return nil, fmt.Errorf("give --consensus-pubkey HEX or --validator-home DIR (whose config/priv_validator_key.json signs blocks)")
+	}
+	pv := privval.LoadFilePVEmptyState(filepath.Join(home, "config", "priv_validator_key.json"), "")
+	pk, err := pv.GetPubKey()
+	if err != nil {
+		return nil, err
+	}
+	return pk.Bytes(), nil
+}
+
+func validatorFlag(cmd *cobra.Command) ([20]byte, error) {
+	s, _ := cmd.Flags().GetString("validator")
+	a, err := genesis.ParseAddress(s)
+	if err != nil {
+		return a, fmt.Errorf("--validator: %w", err)
+	}
+	return a, nil
+}
+
+func stakeCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "stake", Short: "Validator staking: create, delegate, undelegate, edit, unjail"}
+	create := &cobra.Command{
+		Use: "create-validator", Short: "Create a validator operated by --from, bonding --self-stake", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pk, err := consensusPubKey(cmd)
+			if err != nil {
+				return err
+			}
+			st, _ := cmd.Flags().GetString("self-stake")
+			stake, err := genesis.ParseAmount(st)
+			if err != nil {
+				return fmt.Errorf("--self-stake: %w", err)
+			}
+			comm, _ := cmd.Flags().GetUint32("commission-bps")
+			moniker, _ := cmd.Flags().GetString("moniker")
+			return sendTx(cmd, client.CreateValidator(pk, stake, comm, moniker))
+		},
+	}
+	create.Flags().String("consensus-pubkey", "", "33-byte compressed secp256k1 consensus key, hex")
+	create.Flags().String("validator-home", "", "node home whose config/priv_validator_key.json is the consensus key")
+	create.Flags().String("self-stake", "", "amount to bond (decimal, smallest unit)")
+	create.Flags().Uint32("commission-bps", 500, "commission in basis points (500 = 5%)")
+	create.Flags().String("moniker", "", "validator name")
+
+	amountCmd := func(use, short string, mk func(v [20]byte, amt *uint256.Int) *weftv1.Action) *cobra.Command {
+		c := &cobra.Command{
+			Use: use, Short: short, Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				v, err := validatorFlag(cmd)
+				if err != nil {
+					return err
+				}
+				s, _ := cmd.Flags().GetString("amount")
+				a, err := genesis.ParseAmount(s)
+				if err != nil {
+					return fmt.Errorf("--amount: %w", err)
+				}
+				return sendTx(cmd, mk(v, a))
+			},
+		}
+		c.Flags().String("validator", "", "validator address (0x, 20 bytes)")
+		c.Flags().String("amount", "", "amount (decimal, smallest unit)")
+		return c
+	}
+	delegate := amountCmd("delegate", "Bond tokens to a validator", client.Delegate)
+	undelegate := amountCmd("undelegate", "Start unbonding tokens from a validator", client.Undelegate)
+
+	edit := &cobra.Command{
+		Use: "edit", Short: "Change your validator's commission or moniker", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v, err := validatorFlag(cmd)
+			if err != nil {
+				return err
+			}
+			ev := &weftv1.EditValidator{Validator: v[:]}
+			if cmd.Flags().Changed("commission-bps") {
+				ev.HasCommission = true
+				ev.CommissionBps, _ = cmd.Flags().GetUint32("commission-bps")
+			}
+			ev.Moniker, _ = cmd.Flags().GetString("moniker")
+			return sendTx(cmd, &weftv1.Action{Kind: &weftv1.Action_EditValidator{EditValidator: ev}})
+		},
+	}
+	edit.Flags().String("validator", "", "validator address (0x, 20 bytes)")
+	edit.Flags().Uint32("commission-bps", 0, "new commission in basis points")
+	edit.Flags().String("moniker", "", "new moniker")
+
+	unjail := &cobra.Command{
+		Use: "unjail", Short: "Return your jailed validator to candidacy", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v, err := validatorFlag(cmd)
+			if err != nil {
+				return err
+			}
+			return sendTx(cmd, client.Unjail(v))
+		},
+	}
+	unjail.Flags().String("validator", "", "validator address (0x, 20 bytes)")
+	for _, c := range []*cobra.Command{create, delegate, undelegate, edit, unjail} {
+		cmd.AddCommand(addEnvHelp(c))
+	}
+	return cmd
+}
