@@ -16,18 +16,35 @@ import (
 	"github.com/weftnet/weft/rollups"
 )
 
+// TestTransfersFeesNonces: transfers move balances, nonces advance, and the
+// fee goes to the staking reward pool; the next block pays the pool to the
+// validators that signed the previous one, by power (1:2:3), each operator
+// (the only delegator of its validator) taking its whole share. Remainders
+// stay in the pool.
 func TestTransfersFeesNonces(t *testing.T) {
 	alice, bob, carol := newKey(t), newKey(t), newKey(t)
-	p1, p2 := common.Address{0xb1}, common.Address{0xb2}
 	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000})
 	c := newChain(t, "", &gs)
+	op0, op1, op2 := testVals[0].operator.addr, testVals[1].operator.addr, testVals[2].operator.addr
 	want := map[common.Address]uint64{alice.addr: 1_000_000}
+	var wantPool uint64
 	check := func() {
 		t.Helper()
-		for _, k := range []common.Address{alice.addr, bob.addr, carol.addr, p1, p2} {
+		for _, k := range []common.Address{alice.addr, bob.addr, carol.addr, op0, op1, op2} {
 			if got := c.balance(k); got != want[k] {
 				t.Fatalf("height %d: balance of %s is %d, want %d", c.height, k, got, want[k])
 			}
+		}
+		if got := consensus.StakingOf(c.app).Pool(); got.Uint64() != wantPool {
+			t.Fatalf("height %d: reward pool %s, want %d", c.height, got, wantPool)
+		}
+		// Nothing is minted or burnt: what left balances is in the pool.
+		var total uint64
+		for _, v := range want {
+			total += v
+		}
+		if total+wantPool != 1_000_000 {
+			t.Fatalf("height %d: balances %d + pool %d", c.height, total, wantPool)
 		}
 	}
 	checkResult := func(raw []byte, height int64, index uint32, fee uint64, sender common.Address) {
@@ -43,9 +60,9 @@ func TestTransfersFeesNonces(t *testing.T) {
 		}
 	}
 
-	// Height 1, proposer p1: a transfer, and a data+transfer tx whose fee
-	// limit is above its fee (only the fee is charged).
-	c.proposer = p1
+	// Height 1: a transfer, and a data+transfer tx whose fee limit is above
+	// its fee (only the fee is charged). Block 1 has no last commit: the
+	// fees wait in the pool.
 	t1 := tx(t, alice, 0, 500, transfer(bob.addr, 10_000))
 	payload := bytes.Repeat([]byte{7}, 50)
 	t2 := tx(t, alice, 1, 1000, data("alpha", payload), transfer(carol.addr, 7))
@@ -62,7 +79,7 @@ func TestTransfersFeesNonces(t *testing.T) {
 	want[alice.addr] -= 10_000 + feePerAction + f2 + 7
 	want[bob.addr] += 10_000
 	want[carol.addr] += 7
-	want[p1] += feePerAction + f2
+	wantPool = feePerAction + f2 // 400
 	check()
 	checkResult(t1, 1, 1, feePerAction, alice.addr)
 	checkResult(t2, 1, 2, f2, alice.addr)
@@ -70,42 +87,44 @@ func TestTransfersFeesNonces(t *testing.T) {
 		t.Fatal("nonces after height 1")
 	}
 
-	// Height 2, proposer p2: bob pays back with a fee limit of exactly the
-	// fee, alice sends to herself (only the fee moves).
-	c.proposer = p2
+	// Height 2: the 400 of height 1 go to its signers: 400·1/6, 400·2/6,
+	// 400·3/6 = 66, 133, 200, and 1 stays. Bob pays back with a fee limit of
+	// exactly the fee, alice sends to herself (only the fee moves).
 	t3 := tx(t, bob, 0, feePerAction, transfer(alice.addr, 50))
 	t4 := tx(t, alice, 2, 5000, transfer(alice.addr, 1000))
 	c.submit(t3)
 	c.submit(t4)
 	c.block()
+	want[op0], want[op1], want[op2] = 66, 133, 200
 	want[bob.addr] -= 50 + feePerAction
 	want[alice.addr] = want[alice.addr] + 50 - feePerAction
-	want[p2] += 2 * feePerAction
+	wantPool = 1 + 2*feePerAction // 201
 	check()
 
-	// Height 3, proposer bob: a proposer paying its own fee gets it back.
-	c.proposer = bob.addr
+	// Height 3: 201 → 33, 67, 100 (1 stays); bob's two-action tx adds 200.
 	t5 := tx(t, bob, 1, 1000, transfer(carol.addr, 1), transfer(carol.addr, 2))
 	c.submit(t5)
 	c.block()
-	want[bob.addr] -= 3
+	want[op0] += 33
+	want[op1] += 67
+	want[op2] += 100
+	want[bob.addr] -= 3 + 2*feePerAction
 	want[carol.addr] += 3
+	wantPool = 1 + 2*feePerAction
 	check()
 	checkResult(t5, 3, 1, 2*feePerAction, bob.addr)
 	if c.nonce(alice.addr) != 3 || c.nonce(bob.addr) != 2 || c.nonce(carol.addr) != 0 {
 		t.Fatalf("nonces: %d %d %d", c.nonce(alice.addr), c.nonce(bob.addr), c.nonce(carol.addr))
 	}
 
-	// Supply is conserved: fees move to proposers, nothing is minted or burnt.
-	var total uint64
-	for _, v := range want {
-		total += v
-	}
-	if total != 1_000_000 {
-		t.Fatalf("supply %d", total)
-	}
-
-	// An empty block changes balances not at all.
+	// Height 4, empty: the pool is paid out again.
+	c.block()
+	want[op0] += 33
+	want[op1] += 67
+	want[op2] += 100
+	wantPool = 1
+	check()
+	// Height 5: a pool of 1 gives every signer 0; it stays.
 	c.block()
 	check()
 }

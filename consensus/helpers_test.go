@@ -6,16 +6,21 @@ import (
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"math/rand"
 	"os"
+	"sort"
 	"strconv"
 	"testing"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cryptoenc "github.com/cometbft/cometbft/crypto/encoding"
+	"github.com/cometbft/cometbft/crypto/secp256k1eth"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/holiman/uint256"
@@ -82,13 +87,60 @@ func newKey(t testing.TB) key {
 	return key{k, crypto.PubkeyToAddress(k.PublicKey)}
 }
 
+// powerReduction is the test chains' tokens per unit of voting power.
+const powerReduction = 1000
+
+// testVal is a genesis validator of the test chains: its consensus key and
+// its operator, the only delegator at genesis.
+type testVal struct {
+	priv     secp256k1eth.PrivKey
+	pub      []byte
+	addr     common.Address // consensus address, as in CometBFT's votes
+	operator key
+	power    int64
+}
+
+// testVals are the genesis validators of every test chain, with powers 1, 2
+// and 3 so reward splits have remainders. The keys are fixed: two chains from
+// the same genesis are the same chain.
+var testVals = func() []testVal {
+	out := make([]testVal, 3)
+	for i := range out {
+		priv := secp256k1eth.GenPrivKeySecp256k1Eth([]byte("weft-test-validator-" + strconv.Itoa(i)))
+		opSeed := sha256.Sum256([]byte("weft-test-operator-" + strconv.Itoa(i)))
+		op, err := crypto.ToECDSA(opSeed[:])
+		if err != nil {
+			panic(err)
+		}
+		out[i] = testVal{
+			priv: priv, pub: priv.PubKey().Bytes(), addr: common.BytesToAddress(priv.PubKey().Address()),
+			operator: key{op, crypto.PubkeyToAddress(op.PublicKey)}, power: int64(i + 1),
+		}
+	}
+	return out
+}()
+
+// testStakingParams are small windows so tests reach them in a few blocks.
+func testStakingParams() genesis.StakingParams {
+	p := genesis.DefaultStakingParams()
+	p.MaxValidators = 4
+	p.MinSelfStake = "500"
+	p.PowerReduction = strconv.Itoa(powerReduction)
+	p.UnbondingBlocks = 5
+	p.SignedBlocksWindow = 10
+	p.MaxMissedBlocks = 4
+	p.DowntimeJailBlocks = 5
+	return p
+}
+
 // appState is the genesis every test chain starts from: the given funded
-// accounts and three evm rollups.
+// accounts, three evm rollups and the testVals staked by their operators.
 func appState(funded map[common.Address]uint64) genesis.AppState {
 	s := genesis.AppState{
 		Params: genesis.Params{
 			FeePerAction: "100", FeePerDataByte: "2",
 			MaxTxBytes: maxTxBytes, MaxActions: maxActions,
+			Staking: testStakingParams(),
 		},
 		Rollups: []genesis.Rollup{
 			{Name: "alpha", VM: "evm", EVMChainID: 1001},
@@ -99,16 +151,104 @@ func appState(funded map[common.Address]uint64) genesis.AppState {
 	for a, bal := range funded {
 		s.Accounts = append(s.Accounts, genesis.Account{Address: a.Hex(), Balance: uint256.NewInt(bal).Dec()})
 	}
+	for i, v := range testVals {
+		s.Validators = append(s.Validators, genesis.StakedValidator{
+			Name: "val" + strconv.Itoa(i), PubKey: hex.EncodeToString(v.pub), Operator: v.operator.addr.Hex(),
+			Stake: strconv.FormatInt(v.power*powerReduction, 10), CommissionBps: 1000,
+		})
+	}
 	return s
 }
 
-// chain drives one App through blocks the way CometBFT would.
+// cmtValidators is the CometBFT genesis validator set matching gs: one
+// secp256k1eth key per staked validator, power stake / power_reduction.
+func cmtValidators(t testing.TB, gs *genesis.AppState) []abci.ValidatorUpdate {
+	t.Helper()
+	pr, err := genesis.ParseAmount(gs.Params.Staking.PowerReduction)
+	if err != nil || pr.IsZero() {
+		return nil
+	}
+	var out []abci.ValidatorUpdate
+	for _, v := range gs.Validators {
+		pk, err := genesis.ParseValidatorKey(v.PubKey)
+		if err != nil {
+			return nil
+		}
+		stake, err := genesis.ParseAmount(v.Stake)
+		if err != nil {
+			return nil
+		}
+		pkp, err := cryptoenc.PubKeyToProto(pk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, abci.ValidatorUpdate{PubKey: pkp, Power: int64(new(uint256.Int).Div(stake, pr).Uint64())})
+	}
+	return out
+}
+
+// setVal is one member of CometBFT's validator set as the test chain tracks it.
+type setVal struct {
+	pub   []byte
+	addr  common.Address
+	power int64
+}
+
+// applyUpdates returns set changed by ups (power 0 removes), sorted the way
+// CometBFT orders a validator set: by power, then address.
+func applyUpdates(t testing.TB, set []setVal, ups []abci.ValidatorUpdate) []setVal {
+	t.Helper()
+	m := map[common.Address]setVal{}
+	for _, v := range set {
+		m[v.addr] = v
+	}
+	for _, u := range ups {
+		pk, err := cryptoenc.PubKeyFromProto(u.PubKey)
+		if err != nil {
+			t.Fatalf("validator update with a bad key: %v", err)
+		}
+		a := common.BytesToAddress(pk.Address())
+		if u.Power == 0 {
+			if _, ok := m[a]; !ok {
+				t.Fatalf("update removes %s, which is not in the set", a)
+			}
+			delete(m, a)
+			continue
+		}
+		m[a] = setVal{pub: pk.Bytes(), addr: a, power: u.Power}
+	}
+	out := make([]setVal, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].power != out[j].power {
+			return out[i].power > out[j].power
+		}
+		return bytes.Compare(out[i].addr[:], out[j].addr[:]) < 0
+	})
+	if len(out) == 0 {
+		t.Fatal("validator updates empty the set")
+	}
+	return out
+}
+
+// chain drives one App through blocks the way CometBFT would: each block
+// carries the last commit of the validator set CometBFT would have at the
+// previous height (genesis set, then every FinalizeBlock's updates applied
+// two heights later), and after every commit the supply invariant is checked.
 type chain struct {
 	t        testing.TB
 	app      *consensus.App
 	store    *consensus.Store
 	height   int64
 	proposer common.Address
+	// sets[h] is the validator set that votes on block h.
+	sets map[int64][]setVal
+	// absent validators do not sign from now on (BlockIDFlagAbsent).
+	absent map[common.Address]bool
+	// evidence is the misbehaviour the next block carries.
+	evidence []abci.Misbehavior
 }
 
 // newChain opens a store in dir ("" for memory), builds an App on it and,
@@ -128,28 +268,68 @@ func newChainCfg(t testing.TB, dir string, gs *genesis.AppState, cfg consensus.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &chain{t: t, app: app, store: store, proposer: common.Address{0xb0}}
+	c := &chain{t: t, app: app, store: store, proposer: testVals[0].addr, sets: map[int64][]setVal{}, absent: map[common.Address]bool{}}
 	c.height, _ = app.Committed()
+	t.Cleanup(func() { _ = store.Close() })
 	if gs != nil {
 		raw, err := json.Marshal(gs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := app.InitChain(ctx, &abci.RequestInitChain{ChainId: testChainID, InitialHeight: 1, AppStateBytes: raw}); err != nil {
+		vals := cmtValidators(t, gs)
+		if _, err := app.InitChain(ctx, &abci.RequestInitChain{ChainId: testChainID, InitialHeight: 1, AppStateBytes: raw, Validators: vals}); err != nil {
 			t.Fatal(err)
 		}
+		set := applyUpdates(t, nil, vals)
+		c.sets[1], c.sets[2] = set, set
+		c.checkSupply()
 	}
-	t.Cleanup(func() { _ = store.Close() })
 	return c
 }
 
-// reopen closes the store and builds a new App on the same directory.
+// reopen closes the store and builds a new App on the same directory; the
+// validator sets CometBFT would remember carry over.
 func (c *chain) reopen(dir string) *chain {
 	c.t.Helper()
 	if err := c.store.Close(); err != nil {
 		c.t.Fatal(err)
 	}
-	return newChain(c.t, dir, nil)
+	n := newChain(c.t, dir, nil)
+	n.sets, n.proposer = c.sets, c.proposer
+	return n
+}
+
+// checkSupply fails the test unless balances + bonded + unbonding + reward
+// pool equal the supply in committed state.
+func (c *chain) checkSupply() {
+	c.t.Helper()
+	if err := consensus.CheckSupply(c.app); err != nil {
+		c.t.Fatalf("height %d: %v", c.height, err)
+	}
+}
+
+// votes is the last commit block h carries: every validator of the set at
+// h-1, signed unless marked absent. Block 1 has none.
+func (c *chain) votes(h int64) []abci.VoteInfo {
+	var out []abci.VoteInfo
+	for _, v := range c.sets[h-1] {
+		flag := cmtproto.BlockIDFlagCommit
+		if c.absent[v.addr] {
+			flag = cmtproto.BlockIDFlagAbsent
+		}
+		out = append(out, abci.VoteInfo{Validator: abci.Validator{Address: v.addr.Bytes(), Power: v.power}, BlockIdFlag: flag})
+	}
+	return out
+}
+
+func (c *chain) lastCommit(h int64) abci.CommitInfo { return abci.CommitInfo{Votes: c.votes(h)} }
+
+func (c *chain) extendedLastCommit(h int64) abci.ExtendedCommitInfo {
+	var out []abci.ExtendedVoteInfo
+	for _, v := range c.votes(h) {
+		out = append(out, abci.ExtendedVoteInfo{Validator: v.Validator, BlockIdFlag: v.BlockIdFlag})
+	}
+	return abci.ExtendedCommitInfo{Votes: out}
 }
 
 // blockHash is a stand-in for the CometBFT block hash.
@@ -166,8 +346,10 @@ func blockHash(height int64, txs [][]byte) []byte {
 // prepare asks the app for a proposal at the next height.
 func (c *chain) prepare(maxBytes int64) [][]byte {
 	c.t.Helper()
+	h := c.height + 1
 	resp, err := c.app.PrepareProposal(ctx, &abci.RequestPrepareProposal{
-		MaxTxBytes: maxBytes, Height: c.height + 1, ProposerAddress: c.proposer.Bytes(),
+		MaxTxBytes: maxBytes, Height: h, ProposerAddress: c.proposer.Bytes(),
+		LocalLastCommit: c.extendedLastCommit(h), Misbehavior: c.evidence,
 	})
 	if err != nil {
 		c.t.Fatalf("PrepareProposal: %v", err)
@@ -178,8 +360,10 @@ func (c *chain) prepare(maxBytes int64) [][]byte {
 // process runs ProcessProposal on txs at the next height.
 func (c *chain) process(txs [][]byte) bool {
 	c.t.Helper()
+	h := c.height + 1
 	resp, err := c.app.ProcessProposal(ctx, &abci.RequestProcessProposal{
-		Txs: txs, Height: c.height + 1, Hash: blockHash(c.height+1, txs), ProposerAddress: c.proposer.Bytes(),
+		Txs: txs, Height: h, Hash: blockHash(h, txs), ProposerAddress: c.proposer.Bytes(),
+		ProposedLastCommit: c.lastCommit(h), Misbehavior: c.evidence,
 	})
 	if err != nil {
 		c.t.Fatalf("ProcessProposal: %v", err)
@@ -187,11 +371,14 @@ func (c *chain) process(txs [][]byte) bool {
 	return resp.Status == abci.ResponseProcessProposal_ACCEPT
 }
 
-// finalize runs FinalizeBlock and Commit on txs at the next height.
+// finalize runs FinalizeBlock and Commit on txs at the next height, records
+// the validator updates for two heights later and checks the supply.
 func (c *chain) finalize(txs [][]byte) *abci.ResponseFinalizeBlock {
 	c.t.Helper()
+	h := c.height + 1
 	resp, err := c.app.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{
-		Txs: txs, Height: c.height + 1, Hash: blockHash(c.height+1, txs), ProposerAddress: c.proposer.Bytes(),
+		Txs: txs, Height: h, Hash: blockHash(h, txs), ProposerAddress: c.proposer.Bytes(),
+		DecidedLastCommit: c.lastCommit(h), Misbehavior: c.evidence,
 	})
 	if err != nil {
 		c.t.Fatalf("FinalizeBlock: %v", err)
@@ -202,10 +389,16 @@ func (c *chain) finalize(txs [][]byte) *abci.ResponseFinalizeBlock {
 	if _, err := c.app.Commit(ctx, &abci.RequestCommit{}); err != nil {
 		c.t.Fatalf("Commit: %v", err)
 	}
-	c.height++
-	if h, ah := c.app.Committed(); h != c.height || !bytes.Equal(ah, resp.AppHash) {
-		c.t.Fatalf("after commit: height %d app hash %x, want %d %x", h, ah, c.height, resp.AppHash)
+	c.height = h
+	c.evidence = nil
+	if _, ok := c.sets[h+1]; !ok {
+		c.sets[h+1] = c.sets[h]
 	}
+	c.sets[h+2] = applyUpdates(c.t, c.sets[h+1], resp.ValidatorUpdates)
+	if got, ah := c.app.Committed(); got != c.height || !bytes.Equal(ah, resp.AppHash) {
+		c.t.Fatalf("after commit: height %d app hash %x, want %d %x", got, ah, c.height, resp.AppHash)
+	}
+	c.checkSupply()
 	return resp
 }
 
@@ -222,6 +415,13 @@ func (c *chain) apply(txs [][]byte) *abci.ResponseFinalizeBlock {
 // Every tx in it must succeed.
 func (c *chain) block() [][]byte {
 	c.t.Helper()
+	txs, _ := c.blockResp()
+	return txs
+}
+
+// blockResp is block that also returns the FinalizeBlock response.
+func (c *chain) blockResp() ([][]byte, *abci.ResponseFinalizeBlock) {
+	c.t.Helper()
 	txs := c.prepare(blockBytes)
 	resp := c.apply(txs)
 	for i, r := range resp.TxResults {
@@ -229,7 +429,7 @@ func (c *chain) block() [][]byte {
 			c.t.Fatalf("height %d tx %d: code %d %s", c.height, i, r.Code, r.Log)
 		}
 	}
-	return txs
+	return txs, resp
 }
 
 // submit must succeed.

@@ -41,7 +41,7 @@ func buildHistory(t *testing.T, rng *rand.Rand, c *chain, keys []key, n int) []d
 			k := keys[0]
 			c.submit(tx(t, k, c.app.PendingNonce(k.addr), 1000, register("later", 77), data("later", []byte("x"))))
 		}
-		c.proposer = common.Address{0xb0, byte(h % 3)}
+		c.proposer = testVals[h%len(testVals)].addr
 		// Blocks of varying size leave some txs for later heights.
 		txs := c.prepare(1000 + rng.Int63n(12_000))
 		resp := c.apply(txs)
@@ -153,14 +153,19 @@ func TestAppHashDependsOnGenesisAndBlocks(t *testing.T) {
 	if bytes.Equal(ha, hb) {
 		t.Fatal("different genesis, same app hash")
 	}
-	// Same txs, different proposer: fees go elsewhere, so the hash differs.
+	// Same txs, a different last commit: rewards and signing records
+	// differ, so the hash differs.
 	c1, c2 := newChain(t, "", &gs), newChain(t, "", &gs)
 	raw := tx(t, alice, 0, 500, transfer(bob.addr, 1))
 	c1.submit(raw)
 	txs := c1.prepare(blockBytes)
-	c2.proposer = common.Address{0xee}
-	if bytes.Equal(c1.apply(txs).AppHash, c2.apply(txs).AppHash) {
-		t.Fatal("app hash ignores who got the fee")
+	if !bytes.Equal(c1.apply(txs).AppHash, c2.apply(txs).AppHash) {
+		t.Fatal("same genesis and block, different app hash")
+	}
+	c2.absent[testVals[1].addr] = true
+	empty := c1.prepare(blockBytes)
+	if bytes.Equal(c1.apply(empty).AppHash, c2.apply(empty).AppHash) {
+		t.Fatal("app hash ignores who signed the last block")
 	}
 }
 

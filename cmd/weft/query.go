@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -12,6 +13,20 @@ import (
 	"github.com/weftnet/weft/genesis"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
+
+// query dials --node, runs one call and prints its answer as JSON.
+func query(cmd *cobra.Command, call func(context.Context, weftv1.NodeAPIClient) (proto.Message, error)) error {
+	c, ctx, done, err := dial(cmd)
+	if err != nil {
+		return err
+	}
+	defer done()
+	r, err := call(ctx, c.API)
+	if err != nil {
+		return err
+	}
+	return show(r)
+}
 
 func show(m proto.Message) error {
 	b, err := pj.Marshal(m)
@@ -32,16 +47,9 @@ func queryCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, ctx, done, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
-			r, err := c.API.GetAccount(ctx, &weftv1.GetAccountRequest{Address: addr[:]})
-			if err != nil {
-				return err
-			}
-			return show(r)
+			return query(cmd, func(ctx context.Context, api weftv1.NodeAPIClient) (proto.Message, error) {
+				return api.GetAccount(ctx, &weftv1.GetAccountRequest{Address: addr[:]})
+			})
 		},
 	}
 	rollup := &cobra.Command{
@@ -55,31 +63,17 @@ func queryCmd() *cobra.Command {
 				}
 				req = &weftv1.GetRollupRequest{Id: b}
 			}
-			c, ctx, done, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
-			r, err := c.API.GetRollup(ctx, req)
-			if err != nil {
-				return err
-			}
-			return show(r)
+			return query(cmd, func(ctx context.Context, api weftv1.NodeAPIClient) (proto.Message, error) {
+				return api.GetRollup(ctx, req)
+			})
 		},
 	}
 	rollupsC := &cobra.Command{
 		Use: "rollups", Args: cobra.NoArgs, Short: "List registered rollups",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, ctx, done, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
-			r, err := c.API.ListRollups(ctx, &weftv1.ListRollupsRequest{})
-			if err != nil {
-				return err
-			}
-			return show(r)
+			return query(cmd, func(ctx context.Context, api weftv1.NodeAPIClient) (proto.Message, error) {
+				return api.ListRollups(ctx, &weftv1.ListRollupsRequest{})
+			})
 		},
 	}
 	block := &cobra.Command{
@@ -93,16 +87,9 @@ func queryCmd() *cobra.Command {
 				}
 				h = v
 			}
-			c, ctx, done, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
-			r, err := c.API.GetBlock(ctx, &weftv1.GetBlockRequest{Height: h})
-			if err != nil {
-				return err
-			}
-			return show(r)
+			return query(cmd, func(ctx context.Context, api weftv1.NodeAPIClient) (proto.Message, error) {
+				return api.GetBlock(ctx, &weftv1.GetBlockRequest{Height: h})
+			})
 		},
 	}
 	tx := &cobra.Command{
@@ -112,46 +99,25 @@ func queryCmd() *cobra.Command {
 			if err != nil || len(b) != 32 {
 				return fmt.Errorf("tx hash %q must be 32 bytes of hex", args[0])
 			}
-			c, ctx, done, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
-			r, err := c.API.GetTx(ctx, &weftv1.GetTxRequest{Hash: b})
-			if err != nil {
-				return err
-			}
-			return show(r)
+			return query(cmd, func(ctx context.Context, api weftv1.NodeAPIClient) (proto.Message, error) {
+				return api.GetTx(ctx, &weftv1.GetTxRequest{Hash: b})
+			})
 		},
 	}
 	status := &cobra.Command{
 		Use: "status", Args: cobra.NoArgs, Short: "Show the node's chain id, height and app hash",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, ctx, done, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
-			r, err := c.API.GetStatus(ctx, &weftv1.GetStatusRequest{})
-			if err != nil {
-				return err
-			}
-			return show(r)
+			return query(cmd, func(ctx context.Context, api weftv1.NodeAPIClient) (proto.Message, error) {
+				return api.GetStatus(ctx, &weftv1.GetStatusRequest{})
+			})
 		},
 	}
 	validators := &cobra.Command{
 		Use: "validators", Args: cobra.NoArgs, Short: "List staking validators (active first) with tokens, power, jail state",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, ctx, done, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
-			r, err := c.API.ListValidators(ctx, &weftv1.ListValidatorsRequest{})
-			if err != nil {
-				return err
-			}
-			return show(r)
+			return query(cmd, func(ctx context.Context, api weftv1.NodeAPIClient) (proto.Message, error) {
+				return api.ListValidators(ctx, &weftv1.ListValidatorsRequest{})
+			})
 		},
 	}
 	delegations := &cobra.Command{
@@ -161,16 +127,9 @@ func queryCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, ctx, done, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
-			r, err := c.API.ListDelegations(ctx, &weftv1.ListDelegationsRequest{Delegator: addr[:]})
-			if err != nil {
-				return err
-			}
-			return show(r)
+			return query(cmd, func(ctx context.Context, api weftv1.NodeAPIClient) (proto.Message, error) {
+				return api.ListDelegations(ctx, &weftv1.ListDelegationsRequest{Delegator: addr[:]})
+			})
 		},
 	}
 	for _, c := range []*cobra.Command{account, rollup, rollupsC, block, tx, status, validators, delegations} {

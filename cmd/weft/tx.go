@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"math/big"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/holiman/uint256"
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -167,6 +167,7 @@ func txCmd() *cobra.Command {
 			}
 			var order []string
 			byRollup := map[string][][]byte{}
+			chainIDs := map[string]*big.Int{}
 			for _, p := range ethTxs {
 				name, d, ok := strings.Cut(p, "=")
 				if !ok || !strings.HasPrefix(d, "0x") {
@@ -176,8 +177,15 @@ func txCmd() *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("--eth-tx %q: not hex: %w", p, err)
 				}
-				if err := new(types.Transaction).UnmarshalBinary(raw); err != nil {
-					return fmt.Errorf("--eth-tx %q: not a signed Ethereum transaction: %w", p, err)
+				if _, ok := chainIDs[name]; !ok {
+					if chainIDs[name], err = evmChainID(cmd, name); err != nil {
+						return fmt.Errorf("--eth-tx for rollup %q: %w", name, err)
+					}
+				}
+				// The stateless part of the rollup's rules: a part that can
+				// never execute must not be ordered with the others.
+				if _, _, err := rollrpc.CheckRaw(raw, chainIDs[name]); err != nil {
+					return fmt.Errorf("--eth-tx for rollup %q (tx %d of it): %w", name, len(byRollup[name]), err)
 				}
 				if _, ok := byRollup[name]; !ok {
 					order = append(order, name)
@@ -216,6 +224,23 @@ func txCmd() *cobra.Command {
 	}
 	cmd.AddCommand(stakeCmd())
 	return cmd
+}
+
+// evmChainID looks up an EVM rollup's chain id in the node's registry.
+func evmChainID(cmd *cobra.Command, name string) (*big.Int, error) {
+	c, ctx, done, err := dial(cmd)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	r, err := c.API.GetRollup(ctx, &weftv1.GetRollupRequest{Name: name})
+	if err != nil {
+		return nil, err
+	}
+	if r.Rollup.GetVm() != "evm" {
+		return nil, fmt.Errorf("rollup %q runs vm %q, not evm", name, r.Rollup.GetVm())
+	}
+	return new(big.Int).SetUint64(r.Rollup.EvmChainId), nil
 }
 
 var pj = protojson.MarshalOptions{Multiline: true, EmitUnpopulated: true}

@@ -2,10 +2,12 @@ package rpc
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -178,12 +180,31 @@ func (a *ethAPI) GetStorageAt(addr common.Address, key string, bnh rpc.BlockNumb
 	if err != nil {
 		return nil, err
 	}
-	k, err := hexutil.DecodeBig(key)
+	k, err := decodeStorageKey(key)
 	if err != nil {
-		return nil, fmt.Errorf("unable to decode storage key: %w", err)
+		return nil, fmt.Errorf("%v: %q", err, key)
 	}
-	v := st.GetState(addr, common.BigToHash(k))
+	v := st.GetState(addr, k)
 	return v[:], nil
+}
+
+// decodeStorageKey parses a storage slot as geth does: hex, optional 0x, up
+// to 32 bytes, leading zeros allowed (clients send slots as 32-byte hashes).
+func decodeStorageKey(s string) (common.Hash, error) {
+	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
+		s = s[2:]
+	}
+	if len(s)%2 == 1 {
+		s = "0" + s
+	}
+	if len(s) > 64 {
+		return common.Hash{}, errors.New("storage key too long (want at most 32 bytes)")
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return common.Hash{}, errors.New("invalid hex in storage key")
+	}
+	return common.BytesToHash(b), nil
 }
 
 // CallArgs are eth_call / eth_estimateGas arguments.

@@ -140,9 +140,16 @@ func (s *Server) retire() {
 	}
 }
 
-// validateRaw decodes and checks a raw tx like geth's txpool, with its
-// error texts.
-func (s *Server) validateRaw(input []byte) (*types.Transaction, common.Address, error) {
+// CheckRaw decodes a raw rollup tx for the EVM chain chainID and applies
+// the checks that need no rollup state (size, type, EIP-155 replay
+// protection, chain id, signature), with geth's error texts. Clients that
+// hand rollup txs to Weft directly (weft tx bundle --eth-tx) use it to refuse
+// a bundle before any part of it is ordered.
+func CheckRaw(input []byte, chainID *big.Int) (*types.Transaction, common.Address, error) {
+	return checkRaw(input, types.LatestSignerForChainID(chainID))
+}
+
+func checkRaw(input []byte, signer types.Signer) (*types.Transaction, common.Address, error) {
 	var zero common.Address
 	if len(input) > maxTxSize {
 		return nil, zero, fmt.Errorf("%w: transaction size %d, limit %d", txpool.ErrOversizedData, len(input), maxTxSize)
@@ -151,8 +158,6 @@ func (s *Server) validateRaw(input []byte) (*types.Transaction, common.Address, 
 	if err := tx.UnmarshalBinary(input); err != nil {
 		return nil, zero, err
 	}
-	cfg := s.backend.ChainConfig()
-	head := s.backend.Head()
 	switch tx.Type() {
 	case types.LegacyTxType, types.AccessListTxType, types.DynamicFeeTxType:
 	default:
@@ -161,13 +166,25 @@ func (s *Server) validateRaw(input []byte) (*types.Transaction, common.Address, 
 	if !tx.Protected() {
 		return nil, zero, errors.New("only replay-protected (EIP-155) transactions allowed over RPC")
 	}
-	if tx.ChainId().Cmp(cfg.ChainID) != 0 {
-		return nil, zero, fmt.Errorf("%w: have %d want %d", types.ErrInvalidChainId, tx.ChainId(), cfg.ChainID)
+	if tx.ChainId().Cmp(signer.ChainID()) != 0 {
+		return nil, zero, fmt.Errorf("%w: have %d want %d", types.ErrInvalidChainId, tx.ChainId(), signer.ChainID())
 	}
-	signer := types.LatestSigner(cfg)
 	from, err := types.Sender(signer, tx)
 	if err != nil {
 		return nil, zero, fmt.Errorf("%w: %v", txpool.ErrInvalidSender, err)
+	}
+	return tx, from, nil
+}
+
+// validateRaw decodes and checks a raw tx like geth's txpool, with its
+// error texts.
+func (s *Server) validateRaw(input []byte) (*types.Transaction, common.Address, error) {
+	var zero common.Address
+	cfg := s.backend.ChainConfig()
+	head := s.backend.Head()
+	tx, from, err := checkRaw(input, types.LatestSigner(cfg))
+	if err != nil {
+		return nil, zero, err
 	}
 	if tx.Gas() > head.GasLimit {
 		return nil, zero, txpool.ErrGasLimit
