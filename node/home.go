@@ -12,6 +12,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/secp256k1eth"
 	cmtp2p "github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/spf13/viper"
 
 	"github.com/weftnet/weft/genesis"
@@ -34,6 +35,7 @@ type Config struct {
 		Level  string `toml:"level"`
 		Format string `toml:"format"`
 	} `toml:"log"`
+	Feed FeedConfig `toml:"feed"`
 }
 
 // DefaultConfig returns Weft's default settings.
@@ -163,6 +165,19 @@ func LoadConfig(home string) (*cfg.Config, Config, error) {
 		return nil, wc, fmt.Errorf("%s: %w", cometConfigPath(home), err)
 	}
 	return c, wc, nil
+}
+
+// FeedPeerID is the peer id of the node's rollup-feed host.
+func FeedPeerID(c *cfg.Config) (peer.ID, error) {
+	nk, err := cmtp2p.LoadNodeKey(c.NodeKeyFile())
+	if err != nil {
+		return "", err
+	}
+	k, err := p2p.FeedKey(nk.PrivKey)
+	if err != nil {
+		return "", err
+	}
+	return peer.IDFromPrivateKey(k)
 }
 
 // NodeIdentity returns the node's CometBFT node id and libp2p peer id.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/weftnet/weft/consensus"
 	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/p2p"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
 
@@ -34,6 +35,10 @@ type Node struct {
 	lis   net.Listener
 
 	rollups []*rollupRuntime
+
+	feed       *p2p.Feed
+	feedCancel context.CancelFunc
+	feedDone   chan struct{}
 
 	sliceMu    sync.Mutex
 	sliceCache map[int64]*blockSlices
@@ -115,7 +120,14 @@ func (n *Node) Start() error {
 		lis.Close()
 		return fmt.Errorf("start cometbft: %w", err)
 	}
+	if err := n.startFeed(); err != nil {
+		n.api.Stop()
+		_ = n.cmt.Stop()
+		n.cmt.Wait()
+		return err
+	}
 	if err := n.startRollups(); err != nil {
+		n.stopFeed()
 		n.api.Stop()
 		_ = n.cmt.Stop()
 		n.cmt.Wait()
@@ -139,6 +151,7 @@ func (n *Node) Stop() error {
 	n.stopOnce.Do(func() {
 		n.api.Stop()
 		n.stopRollups()
+		n.stopFeed()
 		if n.cmt.IsRunning() {
 			if err := n.cmt.Stop(); err != nil {
 				n.stopErr = err

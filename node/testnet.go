@@ -56,6 +56,8 @@ type NodeInfo struct {
 	PeerID    string `json:"peer_id"`
 	NodeID    string `json:"node_id"`
 	Validator string `json:"validator_address"`
+	// Feed is the node's rollup-feed (gossipsub) address, with /p2p/ID.
+	Feed string `json:"feed"`
 	// RollupRPC maps rollup names to their JSON-RPC URLs on this node.
 	RollupRPC map[string]string `json:"rollup_rpc,omitempty"`
 }
@@ -126,6 +128,7 @@ func GenerateTestnet(o TestnetOptions) (*Manifest, error) {
 	m := &Manifest{ChainID: o.ChainID}
 	homes := make([]string, o.Validators)
 	peers := make([]p2p.Peer, o.Validators)
+	var feedAddrs []string
 	for i := range homes {
 		ports := Ports{Host: o.Host, P2P: o.BasePort + 10*i, RPC: o.BasePort + 10*i + 1, API: o.BasePort + 10*i + 2, Metrics: o.BasePort + 10*i + 3}
 		homes[i] = filepath.Join(o.Output, fmt.Sprintf("node%d", i))
@@ -133,6 +136,7 @@ func GenerateTestnet(o TestnetOptions) (*Manifest, error) {
 		c := CometConfig(homes[i], moniker, ports)
 		wc := DefaultConfig()
 		wc.API.ListenAddr = fmt.Sprintf("%s:%d", o.Host, ports.API)
+		wc.Feed.ListenAddr = fmt.Sprintf("/ip4/%s/udp/%d/quic-v1", o.Host, o.BasePort+10*i+4)
 		if i == 0 && o.RollupRPCBasePort > 0 {
 			if _, err := keys.Dir(filepath.Join(homes[i], "keys")).Add("bundler", bundleKey); err != nil {
 				return nil, err
@@ -158,11 +162,17 @@ func GenerateTestnet(o TestnetOptions) (*Manifest, error) {
 		}
 		peer.Host = fmt.Sprintf("%s:%d", o.Host, ports.P2P)
 		peers[i] = peer
+		feedID, err := FeedPeerID(c)
+		if err != nil {
+			return nil, err
+		}
+		feedAddrs = append(feedAddrs, wc.Feed.ListenAddr+"/p2p/"+feedID.String())
 		m.Nodes = append(m.Nodes, NodeInfo{
 			Moniker: moniker, Home: homes[i], P2P: peer.Host,
 			RPC: fmt.Sprintf("http://%s:%d", o.Host, ports.RPC), API: wc.API.ListenAddr,
 			Metrics: fmt.Sprintf("http://%s:%d/metrics", o.Host, ports.Metrics),
 			PeerID:  peer.ID.String(), NodeID: peer.NodeID, Validator: valKeys[i].PubKey().Address().String(),
+			Feed: feedAddrs[i],
 		})
 		for _, r := range wc.Rollups {
 			if m.Nodes[i].RollupRPC == nil {
@@ -184,6 +194,12 @@ func GenerateTestnet(o TestnetOptions) (*Manifest, error) {
 		}
 		if err := p2p.ConfigureTransport(c.P2P, o.LibP2P, others); err != nil {
 			return nil, err
+		}
+		wc.Feed.Peers = nil
+		for j, a := range feedAddrs {
+			if j != i {
+				wc.Feed.Peers = append(wc.Feed.Peers, a)
+			}
 		}
 		if err := WriteConfig(home, c, wc); err != nil {
 			return nil, err

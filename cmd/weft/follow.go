@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/spf13/cobra"
+
+	"github.com/weftnet/weft/p2p"
+	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/rollups/feed"
+)
+
+func followCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "follow",
+		Short: "Follow a rollup's committed slices over libp2p gossip, each verified against a light-client-verified header",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f := cmd.Flags()
+			name, _ := f.GetString("rollup")
+			peers, _ := f.GetStringArray("peer")
+			rpcURL, _ := f.GetString("rpc")
+			witnesses, _ := f.GetStringArray("witness")
+			chainID, _ := f.GetString("chain-id")
+			count, _ := f.GetInt("count")
+			asJSON, _ := f.GetBool("json")
+			trustHeight, _ := f.GetInt64("trust-height")
+			trustHash, _ := f.GetString("trust-hash")
+			if err := rollups.ValidateName(name); err != nil {
+				return fmt.Errorf("--rollup: %w", err)
+			}
+			if len(peers) == 0 || rpcURL == "" || chainID == "" {
+				return fmt.Errorf("--peer (a node's feed address), --rpc (a CometBFT RPC URL for headers) and --chain-id are required")
+			}
+			var infos []peer.AddrInfo
+			for _, p := range peers {
+				pi, err := peer.AddrInfoFromString(p)
+				if err != nil {
+					return fmt.Errorf("--peer %q: %w", p, err)
+				}
+				infos = append(infos, *pi)
+			}
+			root := feed.TrustRoot{Height: trustHeight}
+			if trustHash != "" {
+				b, err := hex.DecodeString(strings.TrimPrefix(trustHash, "0x"))
+				if err != nil {
+					return fmt.Errorf("--trust-hash: %w", err)
+				}
+				root.Hash = b
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			headers, err := feed.NewHeaders(ctx, chainID, rpcURL, witnesses, root)
+			if err != nil {
+				return err
+			}
+			key, _, err := crypto.GenerateEd25519Key(nil)
+			if err != nil {
+				return err
+			}
+			fh, err := p2p.NewFeed(ctx, key, nil, infos)
+			if err != nil {
+				return err
+			}
+			defer fh.Close()
+			fmt.Fprintf(os.Stderr, "following rollup %s on %s; light client trusts %s\n", name, chainID, headers.TrustedRoot())
+			id := rollups.IDFromName(name)
+			seen := 0
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			var bad error
+			err = feed.FollowGossip(ctx, fh, chainID, id, headers, func(v feed.Verified) error {
+				line := map[string]any{"height": v.Slice.Height, "items": len(v.Slice.Items), "verified": v.Err == nil}
+				var txs []string
+				for _, it := range v.Slice.Items {
+					txs = append(txs, hex.EncodeToString(it.TxHash))
+				}
+				line["tx_hashes"] = txs
+				if v.Err != nil {
+					line["error"] = v.Err.Error()
+					bad = v.Err
+				}
+				if asJSON {
+					b, _ := json.Marshal(line)
+					fmt.Println(string(b))
+				} else if v.Err != nil {
+					fmt.Printf("height %d: REJECTED: %v\n", v.Slice.Height, v.Err)
+				} else {
+					fmt.Printf("height %d: %d items, verified\n", v.Slice.Height, len(v.Slice.Items))
+				}
+				seen++
+				if count > 0 && seen >= count {
+					cancel()
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if bad != nil {
+				return fmt.Errorf("some slices failed verification; last: %w", bad)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().String("rollup", "", "rollup name")
+	cmd.Flags().StringArray("peer", nil, "a node's feed address, /ip4/…/udp/…/quic-v1/p2p/ID (repeatable)")
+	cmd.Flags().String("rpc", "", "CometBFT RPC URL the light client reads headers from, e.g. http://127.0.0.1:26601")
+	cmd.Flags().StringArray("witness", nil, "more CometBFT RPC URLs the light client cross-checks (repeatable)")
+	cmd.Flags().String("chain-id", "", "Weft chain id")
+	cmd.Flags().Int64("trust-height", 0, "height of the trusted header (0: block 1 as served by --rpc)")
+	cmd.Flags().String("trust-hash", "", "hash of the trusted header")
+	cmd.Flags().Int("count", 0, "exit after this many slices (0: run until Ctrl-C)")
+	cmd.Flags().Bool("json", false, "print one JSON object per slice")
+	return addEnvHelp(cmd)
+}
