@@ -134,6 +134,9 @@ func RunDevnet(ctx context.Context, o DevnetOptions) error {
 		}
 		fmt.Fprintf(o.Out, "  rollup %-8s vm %s, EVM chain id %-6d Ethereum JSON-RPC %s\n", r.Name, r.VM, r.EVMChainID, rpcURL)
 	}
+	if len(m.Nodes) > 0 && m.Nodes[0].Feed != "" {
+		fmt.Fprintf(o.Out, "  rollup feed (gossipsub, for `weft follow --peer`): %s\n", m.Nodes[0].Feed)
+	}
 	fmt.Fprintf(o.Out, "Development accounts (mnemonic %q), each funded with %s:\n", keys.DevMnemonic, o.Testnet.DevBalance)
 	for i, a := range ep.DevAccounts {
 		if i == 3 {
