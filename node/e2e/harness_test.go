@@ -101,11 +101,13 @@ func checkPortsFree(t *testing.T, basePort, validators int) {
 	t.Helper()
 	for i := 0; i < validators; i++ {
 		p := basePort + 10*i
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			t.Fatalf("udp port %d is taken (tests use %d..%d): %v", p, basePort, basePort+10*validators, err)
+		for _, q := range []int{p, p + 4} { // CometBFT's libp2p and the rollup feed
+			u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", q))
+			if err != nil {
+				t.Fatalf("udp port %d is taken (tests use %d..%d): %v", q, basePort, basePort+10*validators, err)
+			}
+			u.Close()
 		}
-		u.Close()
 		for _, q := range []int{p, p + 1, p + 2, p + 3} {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", q))
 			if err != nil {
