@@ -81,8 +81,11 @@ type stagedBlock struct {
 	appHash []byte
 	// registers is set when a tx of the block registered a rollup.
 	registers bool
-	events    *staking.Events
-	updates   []abci.ValidatorUpdate
+	// staking is set when the block changed staking state in a way that
+	// may invalidate pending staking txs.
+	staking bool
+	events  *staking.Events
+	updates []abci.ValidatorUpdate
 }
 
 // NewApp builds the application on store. Transactions journaled by an
@@ -323,6 +326,9 @@ func (a *App) insert(tx *Tx, params *Params, local bool) *Rejection {
 			}
 		}
 	}
+	if rej := a.checkStaking(tx, params); rej != nil {
+		return rej
+	}
 	mtx := &mempool.Tx{Hash: tx.Hash, Raw: tx.Raw, Sender: tx.Sender, Nonce: tx.Body.Nonce, Cost: tx.Cost(), Payload: tx}
 	err := a.mp.Insert(mtx, func() mempool.AccountState {
 		acc := a.Account(tx.Sender)
@@ -357,6 +363,61 @@ func mempoolRejection(err error) *Rejection {
 		code = CodeMempoolFull
 	}
 	return reject(code, err.Error())
+}
+
+// hasStaking reports whether tx has a staking action.
+func hasStaking(tx *Tx) bool {
+	for _, act := range tx.Body.Actions {
+		switch act.Kind.(type) {
+		case *weftv1.Action_CreateValidator, *weftv1.Action_Delegate, *weftv1.Action_Undelegate,
+			*weftv1.Action_EditValidator, *weftv1.Action_Unjail:
+			return true
+		}
+	}
+	return false
+}
+
+// checkStaking runs a tx with staking actions on committed state as if it
+// were its sender's next tx and the balance covered its cost (the mempool
+// checks nonces and balances). A staking action that cannot execute (bad
+// key, stake below the minimum, unjail when not jailed, undelegating more
+// than delegated...) would otherwise be accepted, never proposed, and block
+// its sender's later txs for good.
+func (a *App) checkStaking(tx *Tx, params *Params) *Rejection {
+	if !hasStaking(tx) {
+		return nil
+	}
+	cost, overflow := new(uint256.Int).AddOverflow(tx.FeeLimit, tx.Transferred)
+	if _, o2 := cost.AddOverflow(cost, tx.Bonded); overflow || o2 {
+		return reject(CodeInsufficientFunds, "fee limit + transfers + stake overflow")
+	}
+	st := view{NewOverlay(a.store)}
+	acc := st.Account(tx.Sender)
+	acc.Nonce, acc.Balance = tx.Body.Nonce, cost.Bytes()
+	st.SetAccount(tx.Sender, acc)
+	h, _ := a.Committed()
+	_, rej := applyTx(st.ov, params, tx, h+1)
+	return rej
+}
+
+// dropFailedStaking removes pending staking txs that are next in their
+// sender's queue but can no longer execute after a block (say the sender's
+// earlier tx undelegated everything), with the sender's later txs.
+func (a *App) dropFailedStaking() []mempool.Dropped {
+	_, params := a.limits()
+	var out []mempool.Dropped
+	for _, m := range a.mp.Candidates(maxCandidates) {
+		tx := m.Payload.(*Tx)
+		if !hasStaking(tx) || tx.Body.Nonce != a.Account(tx.Sender).Nonce {
+			continue
+		}
+		if rej := a.checkStaking(tx, params); rej != nil {
+			for _, gone := range a.mp.Remove(m.Hash) {
+				out = append(out, mempool.Dropped{Tx: gone, Reason: rej.Log})
+			}
+		}
+	}
+	return out
 }
 
 func (a *App) journal(tx *Tx) error {
@@ -616,6 +677,7 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 		votes[i] = staking.Vote{Address: common.BytesToAddress(v.Validator.Address), Power: v.Validator.Power, Signed: v.BlockIdFlag == cmtproto.BlockIDFlagCommit}
 	}
 	sb.events = beginBlock(view{sb.ov}, params, height, votes, evidence)
+	sb.staking = len(sb.events.Jailed) > 0 || len(sb.events.Tombstoned) > 0
 	if len(txs) == 0 || !rollups.IsCommitment(txs[0]) {
 		if strict {
 			return nil, errors.New("block does not start with a commitment item")
@@ -647,6 +709,7 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 				sb.registers = true
 			}
 		}
+		sb.staking = sb.staking || hasStaking(tx)
 		res := &weftv1.TxResult{Hash: h[:], Height: height, Index: uint32(i), Fee: fee.Bytes(), Sender: tx.Sender.Bytes()}
 		sb.ov.Set(txResultKey(h), mustMarshal(res))
 		sb.results[i] = &abci.ExecTxResult{Code: CodeOK}
@@ -751,6 +814,9 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	})
 	if sb.registers {
 		dropped = append(dropped, a.dropTakenRegistrations()...)
+	}
+	if sb.staking {
+		dropped = append(dropped, a.dropFailedStaking()...)
 	}
 	if len(dropped) > 0 {
 		var del [][32]byte

@@ -166,17 +166,17 @@ func cmtValidators(t testing.TB, gs *genesis.AppState) []abci.ValidatorUpdate {
 	t.Helper()
 	pr, err := genesis.ParseAmount(gs.Params.Staking.PowerReduction)
 	if err != nil || pr.IsZero() {
-		return nil
+		t.Fatalf("test genesis: power_reduction %q", gs.Params.Staking.PowerReduction)
 	}
 	var out []abci.ValidatorUpdate
 	for _, v := range gs.Validators {
 		pk, err := genesis.ParseValidatorKey(v.PubKey)
 		if err != nil {
-			return nil
+			t.Fatalf("test genesis: %v", err)
 		}
 		stake, err := genesis.ParseAmount(v.Stake)
 		if err != nil {
-			return nil
+			t.Fatalf("test genesis: %v", err)
 		}
 		pkp, err := cryptoenc.PubKeyToProto(pk)
 		if err != nil {

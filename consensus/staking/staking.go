@@ -204,7 +204,9 @@ func (m *Module) Validators() []*weftv1.Validator {
 // Delegation returns d's delegation to v, or nil.
 func (m *Module) Delegation(v, d common.Address) *weftv1.Delegation {
 	b, ok := m.get(delKey(v, d))
-	if !ok {
+	// setDelegation removes a delegation by writing nil, which the state
+	// reads back as present and empty.
+	if !ok || len(b) == 0 {
 		return nil
 	}
 	del := &weftv1.Delegation{}

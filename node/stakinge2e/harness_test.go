@@ -1,0 +1,789 @@
+package stakinge2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/secp256k1eth"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/holiman/uint256"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/node"
+	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/node/keys"
+	"github.com/weftnet/weft/p2p"
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+)
+
+// weftBin is the binary TestMain builds once for every test.
+var weftBin string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
+	dir, err := os.MkdirTemp("", "weft-stakinge2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stakinge2e:", err)
+		os.Exit(1)
+	}
+	weftBin = filepath.Join(dir, "weft")
+	build := exec.Command("go", "build", "-o", weftBin, "github.com/weftnet/weft/cmd/weft")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "stakinge2e: building weft:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("multi-process network test; skipped with -short")
+	}
+}
+
+// tokens is n whole tokens (1 token = 10^18, one unit of voting power).
+func tokens(n uint64) *uint256.Int {
+	return new(uint256.Int).Mul(uint256.NewInt(n), uint256.NewInt(1_000_000_000_000_000_000))
+}
+
+// milliTokens is n thousandths of a token.
+func milliTokens(n uint64) *uint256.Int {
+	return new(uint256.Int).Mul(uint256.NewInt(n), uint256.NewInt(1_000_000_000_000_000))
+}
+
+// stakingParams are the windows every test network runs with (written into
+// app_state.params.staking of the genesis before the first start): jailed
+// after missing more than 10 of the last 20 blocks, jailed for 10 blocks,
+// unbonding in 10 blocks, a self stake of at least 1 token. Genesis
+// validators have 10 tokens (power 10) each.
+var stakingParams = map[string]any{
+	"signed_blocks_window": 20,
+	"max_missed_blocks":    10,
+	"downtime_jail_blocks": 10,
+	"unbonding_blocks":     10,
+	"min_self_stake":       tokens(1).Dec(),
+}
+
+// feeLimit is what every test tx offers: the CLI's default.
+var feeLimit = uint256.NewInt(1_000_000_000_000_000)
+
+var (
+	devOnce sync.Once
+	devKeys []*ecdsa.PrivateKey
+	devErr  error
+)
+
+// devKey returns Hardhat development account i (prefunded by weft testnet).
+func devKey(t *testing.T, i int) *ecdsa.PrivateKey {
+	t.Helper()
+	devOnce.Do(func() { devKeys, devErr = keys.DevAccounts(20) })
+	if devErr != nil {
+		t.Fatalf("dev accounts: %v", devErr)
+	}
+	return devKeys[i]
+}
+
+func addrOf(k *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress(k.PublicKey) }
+
+// nodeProc is one `weft start` process and a client of its node API.
+type nodeProc struct {
+	name    string
+	home    string
+	rpc     string // CometBFT RPC base URL
+	api     string // node API host:port
+	valAddr common.Address
+	log     string
+
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	client  *client.Client
+	running bool // the test expects the process to be up
+}
+
+// network is a local testnet whose nodes run as `weft start` processes.
+type network struct {
+	t        *testing.T
+	dir      string
+	chainID  string
+	basePort int
+	manifest *node.Manifest
+	nodes    []*nodeProc
+}
+
+// slots is how many nodes (p2p..metrics port groups) each test reserves.
+const slots = 6
+
+// checkPortsFree fails fast, with a clear message, when something else holds
+// a port the network needs (p2p is QUIC over UDP; RPC, API, metrics are TCP).
+func checkPortsFree(t *testing.T, basePort int) {
+	t.Helper()
+	for i := 0; i < slots; i++ {
+		p := basePort + 10*i
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			t.Fatalf("udp port %d is taken (tests use %d..%d): %v", p, basePort, basePort+10*slots, err)
+		}
+		u.Close()
+		for _, q := range []int{p, p + 1, p + 2, p + 3} {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", q))
+			if err != nil {
+				t.Fatalf("tcp port %d is taken (tests use %d..%d): %v", q, basePort, basePort+10*slots, err)
+			}
+			l.Close()
+		}
+	}
+}
+
+// startNetwork writes a network of n validators with `weft testnet`, sets
+// stakingParams in every node's genesis, starts them all and returns once
+// every node has committed height 1.
+func startNetwork(t *testing.T, basePort, validators int) *network {
+	t.Helper()
+	checkPortsFree(t, basePort)
+	dir := filepath.Join(t.TempDir(), "net")
+	args := []string{"testnet", "--validators", strconv.Itoa(validators), "--output", dir, "--base-port", strconv.Itoa(basePort), "--rollup", "alpha"}
+	if out, err := exec.Command(weftBin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("weft %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	m, err := node.LoadManifest(dir)
+	if err != nil {
+		t.Fatalf("load manifest: %v", err)
+	}
+	n := &network{t: t, dir: dir, chainID: m.ChainID, basePort: basePort, manifest: m}
+	var homes []string
+	for _, info := range m.Nodes {
+		n.nodes = append(n.nodes, &nodeProc{
+			name: info.Moniker, home: info.Home, rpc: info.RPC, api: info.API,
+			valAddr: common.HexToAddress(info.Validator), log: filepath.Join(info.Home, "test.log"),
+		})
+		homes = append(homes, info.Home)
+	}
+	n.setStakingParams(homes)
+	// Cleanups run last-in first-out: the processes are killed first, then
+	// the logs (complete by then) are shown if the test failed.
+	t.Cleanup(func() {
+		if t.Failed() {
+			n.dumpLogs(80)
+		}
+	})
+	t.Cleanup(n.killAll)
+	for i := range n.nodes {
+		n.start(i)
+	}
+	n.waitHeight(90*time.Second, 1, n.all()...)
+	return n
+}
+
+// genesisPath is a home's CometBFT genesis file.
+func genesisPath(home string) string { return filepath.Join(home, "config", "genesis.json") }
+
+// setStakingParams rewrites node0's genesis with stakingParams and gives
+// every home the same bytes.
+func (n *network) setStakingParams(homes []string) {
+	n.t.Helper()
+	raw, err := os.ReadFile(genesisPath(homes[0]))
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		n.t.Fatalf("genesis: %v", err)
+	}
+	st, ok := doc["app_state"].(map[string]any)["params"].(map[string]any)["staking"].(map[string]any)
+	if !ok {
+		n.t.Fatal("genesis has no app_state.params.staking")
+	}
+	for k, v := range stakingParams {
+		if _, ok := st[k]; !ok {
+			n.t.Fatalf("genesis app_state.params.staking has no %q", k)
+		}
+		st[k] = v
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	for _, h := range homes {
+		if err := os.WriteFile(genesisPath(h), out, 0o644); err != nil {
+			n.t.Fatal(err)
+		}
+	}
+}
+
+// addNode writes the home of an extra node in port slot slot whose
+// consensus key is valKey, with the network's genesis and every genesis
+// validator as its bootstrap peer. It does not start it.
+func (n *network) addNode(name string, slot int, valKey secp256k1eth.PrivKey) int {
+	n.t.Helper()
+	base := n.basePort + 10*slot
+	ports := node.Ports{Host: "127.0.0.1", P2P: base, RPC: base + 1, API: base + 2, Metrics: base + 3}
+	home := filepath.Join(n.dir, name)
+	c := node.CometConfig(home, name, ports)
+	var peers []p2p.Peer
+	for _, info := range n.manifest.Nodes {
+		id, err := peer.Decode(info.PeerID)
+		if err != nil {
+			n.t.Fatalf("peer id of %s: %v", info.Moniker, err)
+		}
+		peers = append(peers, p2p.Peer{Host: info.P2P, ID: id, NodeID: info.NodeID})
+	}
+	if err := p2p.ConfigureTransport(c.P2P, true, peers); err != nil {
+		n.t.Fatal(err)
+	}
+	wc := node.DefaultConfig()
+	wc.API.ListenAddr = fmt.Sprintf("127.0.0.1:%d", ports.API)
+	// InitHome needs a genesis document; the network's file replaces it.
+	placeholder := &genesis.Doc{
+		ChainID: n.chainID, GenesisTime: time.Now().UTC(), BlockMaxBytes: genesis.DefaultBlockMaxBytes,
+		Validators: []genesis.Validator{{Name: name, PubKey: hex.EncodeToString(valKey.PubKey().Bytes()), Power: 1}},
+		AppState:   genesis.AppState{Params: genesis.DefaultParams()},
+	}
+	if err := node.InitHome(home, c, wc, placeholder, valKey); err != nil {
+		n.t.Fatalf("init %s: %v", name, err)
+	}
+	g, err := os.ReadFile(genesisPath(n.nodes[0].home))
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	if err := os.WriteFile(genesisPath(home), g, 0o644); err != nil {
+		n.t.Fatal(err)
+	}
+	n.nodes = append(n.nodes, &nodeProc{
+		name: name, home: home, rpc: fmt.Sprintf("http://127.0.0.1:%d", ports.RPC), api: wc.API.ListenAddr,
+		valAddr: common.BytesToAddress(valKey.PubKey().Address()), log: filepath.Join(home, "test.log"),
+	})
+	return len(n.nodes) - 1
+}
+
+// validatorKey reads node i's consensus key.
+func (n *network) validatorKey(i int) secp256k1eth.PrivKey {
+	n.t.Helper()
+	pv := privval.LoadFilePVEmptyState(filepath.Join(n.nodes[i].home, "config", "priv_validator_key.json"), "")
+	k, ok := pv.Key.PrivKey.(secp256k1eth.PrivKey)
+	if !ok {
+		n.t.Fatalf("%s's validator key is %T", n.nodes[i].name, pv.Key.PrivKey)
+	}
+	return k
+}
+
+// operatorKey is the account key of genesis validator i's operator: weft
+// testnet makes the consensus key's address the operator, and a
+// secp256k1eth key is an Ethereum key.
+func (n *network) operatorKey(i int) *ecdsa.PrivateKey {
+	n.t.Helper()
+	k, err := crypto.ToECDSA(n.validatorKey(i).Bytes())
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	if addrOf(k) != n.nodes[i].valAddr {
+		n.t.Fatalf("operator address %s is not validator address %s", addrOf(k), n.nodes[i].valAddr)
+	}
+	return k
+}
+
+// all lists every node index.
+func (n *network) all() []int {
+	out := make([]int, len(n.nodes))
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// start runs `weft start` for node i, appending its output to test.log, and
+// dials a fresh API client.
+func (n *network) start(i int) {
+	n.t.Helper()
+	p := n.nodes[i]
+	f, err := os.OpenFile(p.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		n.t.Fatalf("%s log: %v", p.name, err)
+	}
+	fmt.Fprintf(f, "==== stakinge2e: weft start %s at %s ====\n", p.name, time.Now().Format(time.RFC3339Nano))
+	cmd := exec.Command(weftBin, "start", "--home", p.home)
+	cmd.Stdout, cmd.Stderr = f, f
+	setPdeathsig(cmd)
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		n.t.Fatalf("start %s: %v", p.name, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		f.Close()
+		close(exited)
+	}()
+	c, err := client.Dial(p.api)
+	if err != nil {
+		n.t.Fatalf("dial %s: %v", p.name, err)
+	}
+	p.mu.Lock()
+	old := p.client
+	p.cmd, p.exited, p.client, p.running = cmd, exited, c, true
+	p.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+}
+
+// stop sends SIGTERM to node i and waits for it to exit.
+func (n *network) stop(i int) {
+	n.t.Helper()
+	p := n.nodes[i]
+	p.mu.Lock()
+	p.running = false
+	cmd, exited := p.cmd, p.exited
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+		return
+	case <-time.After(30 * time.Second):
+	}
+	_ = cmd.Process.Kill()
+	<-exited
+	n.t.Errorf("%s did not exit within 30s of SIGTERM; killed", p.name)
+}
+
+// killAll kills every process still running and closes the clients.
+func (n *network) killAll() {
+	for _, p := range n.nodes {
+		p.mu.Lock()
+		p.running = false
+		cmd, exited, c := p.cmd, p.exited, p.client
+		p.mu.Unlock()
+		if cmd != nil {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if c != nil {
+			c.Close()
+		}
+	}
+}
+
+// unexpectedExit reports a node that died while the test expected it up.
+func (n *network) unexpectedExit() error {
+	for _, p := range n.nodes {
+		p.mu.Lock()
+		running, exited := p.running, p.exited
+		p.mu.Unlock()
+		if !running {
+			continue
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("%s exited unexpectedly (see its test.log)", p.name)
+		default:
+		}
+	}
+	return nil
+}
+
+// dumpLogs logs the last lines of every node's test.log.
+func (n *network) dumpLogs(lines int) {
+	for _, p := range n.nodes {
+		b, err := os.ReadFile(p.log)
+		if err != nil {
+			n.t.Logf("%s: %v", p.name, err)
+			continue
+		}
+		ls := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+		if len(ls) > lines {
+			ls = ls[len(ls)-lines:]
+		}
+		n.t.Logf("---- %s %s (last %d lines) ----\n%s", p.name, p.log, len(ls), strings.Join(ls, "\n"))
+	}
+}
+
+// api returns node i's current API client.
+func (n *network) api(i int) weftv1.NodeAPIClient {
+	p := n.nodes[i]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.client.API
+}
+
+// waitFor polls cond every 100ms until it returns nil; it fails the test at
+// the deadline (with cond's last error) or as soon as a node dies that
+// should be running.
+func (n *network) waitFor(timeout time.Duration, what string, cond func() error) {
+	n.t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if dead := n.unexpectedExit(); dead != nil {
+			n.t.Fatalf("waiting for %s: %v", what, dead)
+		}
+		if time.Now().After(deadline) {
+			n.t.Fatalf("%s: not reached after %v: %v", what, timeout, err)
+		}
+		<-tick.C
+	}
+}
+
+func rpcCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 10*time.Second)
+}
+
+// height is node i's last committed height.
+func (n *network) height(i int) (int64, error) {
+	ctx, cancel := rpcCtx()
+	defer cancel()
+	st, err := n.api(i).GetStatus(ctx, &weftv1.GetStatusRequest{})
+	if err != nil {
+		return 0, err
+	}
+	return st.Height, nil
+}
+
+// waitHeight waits until every node in idx has committed height h.
+func (n *network) waitHeight(timeout time.Duration, h int64, idx ...int) {
+	n.t.Helper()
+	n.waitFor(timeout, fmt.Sprintf("nodes %v at height %d", idx, h), func() error {
+		for _, i := range idx {
+			got, err := n.height(i)
+			if err != nil {
+				return fmt.Errorf("%s: %v", n.nodes[i].name, err)
+			}
+			if got < h {
+				return fmt.Errorf("%s is at height %d", n.nodes[i].name, got)
+			}
+		}
+		return nil
+	})
+}
+
+// mustHeight is node i's height, failing the test on error.
+func (n *network) mustHeight(i int) int64 {
+	n.t.Helper()
+	h, err := n.height(i)
+	if err != nil {
+		n.t.Fatalf("%s GetStatus: %v", n.nodes[i].name, err)
+	}
+	return h
+}
+
+// submit signs acts with key at its pending nonce on node i and waits until
+// the tx is committed; it returns the result.
+func (n *network) submitAndWait(i int, key *ecdsa.PrivateKey, acts ...*weftv1.Action) *weftv1.TxResult {
+	n.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	p := n.nodes[i]
+	p.mu.Lock()
+	c := p.client
+	p.mu.Unlock()
+	raw, err := c.Build(ctx, key, -1, feeLimit, acts...)
+	if err != nil {
+		n.t.Fatalf("build tx: %v", err)
+	}
+	h, err := c.Submit(ctx, raw)
+	if err != nil {
+		n.t.Fatalf("submit to %s: %v", p.name, err)
+	}
+	r, err := c.WaitTx(ctx, h)
+	if err != nil {
+		n.t.Fatalf("tx %x: %v", h[:6], err)
+	}
+	if r.Result.Code != 0 {
+		n.t.Fatalf("tx %x failed: code %d %s", h[:6], r.Result.Code, r.Result.Log)
+	}
+	return r.Result
+}
+
+// account returns a's committed account on node i.
+func (n *network) account(i int, a common.Address) *weftv1.Account {
+	n.t.Helper()
+	ctx, cancel := rpcCtx()
+	defer cancel()
+	r, err := n.api(i).GetAccount(ctx, &weftv1.GetAccountRequest{Address: a[:]})
+	if err != nil {
+		n.t.Fatalf("GetAccount(%s): %v", a, err)
+	}
+	return r.Account
+}
+
+func balanceOf(acc *weftv1.Account) *uint256.Int { return new(uint256.Int).SetBytes(acc.Balance) }
+
+// stakingValidator returns validator a as node i's staking state has it, and
+// the height of that state.
+func (n *network) stakingValidator(i int, a common.Address) (*weftv1.Validator, int64, error) {
+	ctx, cancel := rpcCtx()
+	defer cancel()
+	r, err := n.api(i).ListValidators(ctx, &weftv1.ListValidatorsRequest{})
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, v := range r.Validators {
+		if common.BytesToAddress(v.Address) == a {
+			return v, r.Height, nil
+		}
+	}
+	return nil, r.Height, fmt.Errorf("no validator %s at height %d", a, r.Height)
+}
+
+func (n *network) mustValidator(i int, a common.Address) *weftv1.Validator {
+	n.t.Helper()
+	v, _, err := n.stakingValidator(i, a)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return v
+}
+
+// cometGet GETs path from node i's CometBFT RPC and decodes its result.
+func (n *network) cometGet(i int, path string, out any) error {
+	ctx, cancel := rpcCtx()
+	defer cancel()
+	url := n.nodes[i].rpc + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Result json.RawMessage `json:"result"`
+		Error  json.RawMessage `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return fmt.Errorf("GET %s: %w", url, err)
+	}
+	if len(r.Error) > 0 && string(r.Error) != "null" {
+		return fmt.Errorf("GET %s: %s", url, r.Error)
+	}
+	return json.Unmarshal(r.Result, out)
+}
+
+// cometValidators is CometBFT's validator set at height h (address → power).
+func (n *network) cometValidators(i int, h int64) (map[common.Address]int64, error) {
+	var r struct {
+		BlockHeight string `json:"block_height"`
+		Validators  []struct {
+			Address     string `json:"address"`
+			VotingPower string `json:"voting_power"`
+		} `json:"validators"`
+	}
+	if err := n.cometGet(i, fmt.Sprintf("/validators?height=%d&per_page=100", h), &r); err != nil {
+		return nil, err
+	}
+	out := map[common.Address]int64{}
+	for _, v := range r.Validators {
+		p, err := strconv.ParseInt(v.VotingPower, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("voting power %q: %w", v.VotingPower, err)
+		}
+		out[common.HexToAddress(v.Address)] = p
+	}
+	return out, nil
+}
+
+func (n *network) mustCometValidators(i int, h int64) map[common.Address]int64 {
+	n.t.Helper()
+	set, err := n.cometValidators(i, h)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return set
+}
+
+// cometBlock is what the tests read of CometBFT's /block.
+type cometBlock struct {
+	Block struct {
+		Header struct {
+			Height string `json:"height"`
+		} `json:"header"`
+		Evidence struct {
+			Evidence []struct {
+				Type  string `json:"type"`
+				Value struct {
+					VoteA struct {
+						Height           string `json:"height"`
+						ValidatorAddress string `json:"validator_address"`
+					} `json:"vote_a"`
+				} `json:"value"`
+			} `json:"evidence"`
+		} `json:"evidence"`
+		LastCommit struct {
+			Signatures []struct {
+				BlockIDFlag      int    `json:"block_id_flag"`
+				ValidatorAddress string `json:"validator_address"`
+			} `json:"signatures"`
+		} `json:"last_commit"`
+	} `json:"block"`
+}
+
+func (n *network) cometBlock(i int, h int64) (*cometBlock, error) {
+	var b cometBlock
+	if err := n.cometGet(i, fmt.Sprintf("/block?height=%d", h), &b); err != nil {
+		return nil, err
+	}
+	if b.Block.Header.Height != strconv.FormatInt(h, 10) {
+		return nil, fmt.Errorf("/block?height=%d returned height %q", h, b.Block.Header.Height)
+	}
+	return &b, nil
+}
+
+// signed reports whether block b's last commit holds a's commit signature
+// (BlockIDFlagCommit = 2).
+func (b *cometBlock) signed(a common.Address) bool {
+	for _, s := range b.Block.LastCommit.Signatures {
+		if s.BlockIDFlag == 2 && common.HexToAddress(s.ValidatorAddress) == a {
+			return true
+		}
+	}
+	return false
+}
+
+// waitSigned waits for a block at or above from, as node i serves it, whose
+// last commit carries a's signature, and returns its height.
+func (n *network) waitSigned(i int, a common.Address, from int64, timeout time.Duration) int64 {
+	n.t.Helper()
+	h := from
+	n.waitFor(timeout, fmt.Sprintf("a block from %d signed by %s", from, a), func() error {
+		top, err := n.height(i)
+		if err != nil {
+			return err
+		}
+		for ; h <= top; h++ {
+			b, err := n.cometBlock(i, h)
+			if err != nil {
+				return err
+			}
+			if b.signed(a) {
+				return nil
+			}
+		}
+		return fmt.Errorf("blocks %d..%d lack its signature", from, top)
+	})
+	return h
+}
+
+// runCLI runs the weft binary and returns its stdout, stderr and exit code.
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, weftBin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("weft %s: %v", strings.Join(args, " "), err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// cliTx runs a `weft tx` command that must succeed and returns the height it
+// was committed at (the CLI waits by default).
+func cliTx(t *testing.T, args ...string) int64 {
+	t.Helper()
+	stdout, stderr, code := runCLI(t, append([]string{"tx"}, args...)...)
+	if code != 0 {
+		t.Fatalf("weft tx %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+	}
+	i := strings.Index(stdout, "committed at height ")
+	if i < 0 {
+		t.Fatalf("weft tx %s printed no height: %q", strings.Join(args, " "), stdout)
+	}
+	var h int64
+	if _, err := fmt.Sscanf(stdout[i:], "committed at height %d", &h); err != nil {
+		t.Fatalf("weft tx %s: %q: %v", strings.Join(args, " "), stdout, err)
+	}
+	return h
+}
+
+// writeKeyFile writes key in the format `weft tx --key-file` reads.
+func writeKeyFile(t *testing.T, name string, key *ecdsa.PrivateKey) string {
+	t.Helper()
+	b, _ := json.Marshal(keys.File{Name: name, Address: addrOf(key).Hex(), PrivateKey: hex.EncodeToString(crypto.FromECDSA(key))})
+	p := filepath.Join(t.TempDir(), name+".json")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// load sends key's rollup-data txs with consecutive nonces to node i, one
+// every interval, until the returned stop is called (also at cleanup). A tx
+// a node does not take is resent until it does.
+func (n *network) load(i int, key *ecdsa.PrivateKey, interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for nonce := int64(0); ; {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			p := n.nodes[i]
+			p.mu.Lock()
+			c := p.client
+			p.mu.Unlock()
+			ctx, cancel := rpcCtx()
+			raw, err := c.Build(ctx, key, nonce, feeLimit, client.RollupData("alpha", []byte(fmt.Sprintf("load %d", nonce))))
+			if err == nil {
+				_, err = c.Submit(ctx, raw)
+			}
+			cancel()
+			if err == nil {
+				nonce++
+			}
+		}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { close(done); wg.Wait() }) }
+	n.t.Cleanup(stop)
+	return stop
+}

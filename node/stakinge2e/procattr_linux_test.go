@@ -1,0 +1,12 @@
+package stakinge2e
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// setPdeathsig makes the kernel kill a node if the test binary dies without
+// running its cleanups (a -timeout panic, say), so no validator outlives it.
+func setPdeathsig(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
