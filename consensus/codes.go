@@ -24,6 +24,7 @@ const (
 	CodeStakeTooLow       uint32 = 18 // self stake below params.staking.min_self_stake
 	CodeUnauthorized      uint32 = 19 // only the validator's operator may do this
 	CodeInvalidState      uint32 = 20 // not jailed, still jailed, tombstoned...
+	CodeExceedsDelegation uint32 = 21 // undelegating more than the delegation is worth
 )
 
 // CodeName returns a short stable name for a code.
@@ -71,6 +72,8 @@ func CodeName(code uint32) string {
 		return "unauthorized"
 	case CodeInvalidState:
 		return "invalid_state"
+	case CodeExceedsDelegation:
+		return "exceeds_delegation"
 	}
 	return "unknown"
 }

@@ -101,6 +101,8 @@ func stakingRejection(i int, e *staking.Error) *Rejection {
 		code = CodeUnauthorized
 	case staking.ErrState:
 		code = CodeInvalidState
+	case staking.ErrExceedsDelegation:
+		code = CodeExceedsDelegation
 	}
 	return reject(code, fmt.Sprintf("action %d: %s", i, e.Msg))
 }

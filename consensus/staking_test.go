@@ -283,10 +283,10 @@ func TestStakingRejections(t *testing.T) {
 		{"unjail when not jailed", tx(t, op0, 0, 10_000, unjail(testVals[0].addr)), consensus.CodeInvalidState, "not jailed"},
 		{"unjail by another account", tx(t, eve, 1, 10_000, unjail(testVals[0].addr)), consensus.CodeUnauthorized, "not the operator"},
 		{"edit by another account", tx(t, eve, 1, 10_000, editValidator(testVals[0].addr, 5)), consensus.CodeUnauthorized, "not the operator"},
-		{"undelegate more than delegated", tx(t, eve, 1, 10_000, undelegate(testVals[0].addr, 701)), consensus.CodeInsufficientFunds, "worth 700"},
+		{"undelegate more than delegated", tx(t, eve, 1, 10_000, undelegate(testVals[0].addr, 701)), consensus.CodeExceedsDelegation, "worth 700"},
 		{"undelegate without a delegation", tx(t, eve, 1, 10_000, undelegate(testVals[1].addr, 1)), consensus.CodeNotFound, "no delegation"},
 		{"delegate to an unknown validator", tx(t, eve, 1, 10_000, delegate(common.Address{9}, 1)), consensus.CodeNotFound, "does not exist"},
-		{"a later action fails", tx(t, eve, 1, 10_000, delegate(testVals[0].addr, 5), undelegate(testVals[0].addr, 706)), consensus.CodeInsufficientFunds, "action 1"},
+		{"a later action fails", tx(t, eve, 1, 10_000, delegate(testVals[0].addr, 5), undelegate(testVals[0].addr, 706)), consensus.CodeExceedsDelegation, "action 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, rej := a.app.Submit(tc.raw, false)

@@ -400,6 +400,12 @@ func (d *Doc) ToCometBFT() (*cmttypes.GenesisDoc, error) {
 	params := cmttypes.DefaultConsensusParams()
 	params.Validator.PubKeyTypes = []string{cmttypes.ABCIPubKeyTypeSecp256k1Eth}
 	params.Block.MaxBytes = d.BlockMaxBytes
+	// Evidence must stay admissible while the stake it slashes is still
+	// bonded or unbonding, or a double signer could unbond out of reach.
+	// CometBFT drops evidence only once it is older than both bounds, so the
+	// duration is kept short and the block bound governs.
+	params.Evidence.MaxAgeNumBlocks = min(params.Evidence.MaxAgeNumBlocks, d.AppState.Params.Staking.UnbondingBlocks)
+	params.Evidence.MaxAgeDuration = time.Minute
 	g := &cmttypes.GenesisDoc{
 		ChainID:         d.ChainID,
 		GenesisTime:     d.GenesisTime.UTC(),

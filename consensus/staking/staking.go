@@ -54,13 +54,14 @@ type ErrorKind int
 
 // Rejection kinds.
 const (
-	ErrInvalid      ErrorKind = iota + 1 // malformed action (bad key type, commission > 100%...)
-	ErrNotFound                          // no such validator or delegation
-	ErrExists                            // validator already exists
-	ErrFunds                             // balance or delegation too small
-	ErrStakeTooLow                       // self stake below the minimum
-	ErrUnauthorized                      // sender is not the operator
-	ErrState                             // not jailed, still jailed, tombstoned...
+	ErrInvalid           ErrorKind = iota + 1 // malformed action (bad key type, commission > 100%...)
+	ErrNotFound                               // no such validator or delegation
+	ErrExists                                 // validator already exists
+	ErrFunds                                  // balance or delegation too small
+	ErrStakeTooLow                            // self stake below the minimum
+	ErrUnauthorized                           // sender is not the operator
+	ErrState                                  // not jailed, still jailed, tombstoned...
+	ErrExceedsDelegation                      // undelegating more than the delegation is worth
 )
 
 func fail(k ErrorKind, format string, args ...any) *Error {
@@ -456,7 +457,7 @@ func (m *Module) Undelegate(sender common.Address, msg *weftv1.Undelegate, heigh
 	}
 	have := TokensOf(v, amt(d.Shares))
 	if a.Gt(have) {
-		return fail(ErrFunds, "undelegating %s but the delegation is worth %s", a, have)
+		return fail(ErrExceedsDelegation, "undelegating %s but the delegation is worth %s", a, have)
 	}
 	tokens, shares := amt(v.Tokens), amt(v.Shares)
 	// Shares removed round up so a delegator can never take out more than

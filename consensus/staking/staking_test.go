@@ -151,7 +151,7 @@ func TestDelegateAndUndelegate(t *testing.T) {
 		{"delegate more than the balance", staking.ErrFunds, func() *staking.Error {
 			return e.m.Delegate(d, &weftv1.Delegate{Validator: k.addr.Bytes(), Amount: u(701).Bytes()})
 		}},
-		{"undelegate more than delegated", staking.ErrFunds, func() *staking.Error {
+		{"undelegate more than delegated", staking.ErrExceedsDelegation, func() *staking.Error {
 			return e.m.Undelegate(d, &weftv1.Undelegate{Validator: k.addr.Bytes(), Amount: u(201).Bytes()}, e.height)
 		}},
 		{"undelegate without a delegation", staking.ErrNotFound, func() *staking.Error {

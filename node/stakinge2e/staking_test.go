@@ -99,7 +99,7 @@ func TestValidatorJoinsAndLeaves(t *testing.T) {
 	signed := n.waitSigned(0, v4, created+3, time.Minute)
 	t.Logf("node4 staked at height %d, in the set from %d, first signature in block %d's last commit", created, created+2, signed)
 
-	errs = append(errs, refused(t, "undelegate more than delegated", "insufficient_funds", "worth",
+	errs = append(errs, refused(t, "undelegate more than delegated", "exceeds_delegation", "worth",
 		"stake", "undelegate", "--node", api, "--key-file", kf, "--validator", v4.Hex(), "--amount", milliTokens(10_001).Dec()))
 	for i := range errs {
 		for j := i + 1; j < len(errs); j++ {
