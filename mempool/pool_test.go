@@ -45,14 +45,6 @@ func mustInsert(t *testing.T, p *mempool.Pool, tx *mempool.Tx, s mempool.Account
 	}
 }
 
-func hashes(txs []*mempool.Tx) [][32]byte {
-	out := make([][32]byte, len(txs))
-	for i, tx := range txs {
-		out[i] = tx.Hash
-	}
-	return out
-}
-
 func sameTxs(t *testing.T, what string, got, want []*mempool.Tx) {
 	t.Helper()
 	if len(got) != len(want) {

@@ -99,10 +99,11 @@ func (f *inflight) pendingNonce(sender common.Address, stateNonce uint64) uint64
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := stateNonce
-	for m := f.bySender[sender]; m != nil; n++ {
+	m := f.bySender[sender]
+	for {
 		if _, ok := m[n]; !ok {
-			break
+			return n
 		}
+		n++
 	}
-	return n
 }
