@@ -29,10 +29,10 @@ js-deps:
 	cd rollups/rpc/testdata/ethers && npm ci --no-audit --no-fund --loglevel=error
 
 unit:
-	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v -e /node/e2e -e /node/rollupe2e)
+	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v -e 'e2e$$')
 
 e2e:
-	$(GO) test -count=1 -timeout 20m ./node/e2e/ ./node/rollupe2e/
+	$(GO) test -count=1 -timeout 20m ./node/e2e/ ./node/rollupe2e/ ./node/stakinge2e/
 
 # Figures, not assertions: EVM executor vs a raw go-ethereum ApplyTransaction
 # loop over the same txs (ratio printed), block building, mempool.
