@@ -32,7 +32,7 @@ unit:
 	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v -e 'e2e$$')
 
 e2e:
-	$(GO) test -count=1 -timeout 20m ./node/e2e/ ./node/rollupe2e/ ./node/stakinge2e/
+	$(GO) test -p 1 -count=1 -timeout 25m ./node/e2e/ ./node/rollupe2e/ ./node/stakinge2e/
 
 # Figures, not assertions: EVM executor vs a raw go-ethereum ApplyTransaction
 # loop over the same txs (ratio printed), block building, mempool.
