@@ -66,6 +66,10 @@ type App struct {
 	processed *stagedBlock // last accepted proposal, reused by FinalizeBlock
 	staged    *stagedBlock // finalized, waiting for Commit
 
+	rmu            sync.Mutex
+	recent         map[[32]byte]*Tx
+	recentByHeight [][]*Tx
+
 	jmu       sync.Mutex
 	journaled map[[32]byte]struct{}
 	dropped   map[[32]byte]string
@@ -86,6 +90,7 @@ type stagedBlock struct {
 	staking bool
 	events  *staking.Events
 	updates []abci.ValidatorUpdate
+	decoded []*Tx // the block's valid txs, kept after commit for BlockItems
 }
 
 // NewApp builds the application on store. Transactions journaled by an
@@ -299,10 +304,23 @@ func (a *App) Submit(raw []byte, local bool) ([32]byte, *Rejection) {
 	if rej != nil {
 		return TxHash(raw), rej
 	}
-	return tx.Hash, a.insert(tx, params, local)
+	o := fromPeer
+	if local {
+		o = fromClient
+	}
+	return tx.Hash, a.insert(tx, params, o)
 }
 
-func (a *App) insert(tx *Tx, params *Params, local bool) *Rejection {
+// origin is where a tx entering the mempool comes from.
+type origin int
+
+const (
+	fromPeer    origin = iota // gossiped by a peer: its origin already broadcast it
+	fromClient                // submitted to this node: journal, then gossip
+	fromJournal               // restored after a restart: gossip again
+)
+
+func (a *App) insert(tx *Tx, params *Params, o origin) *Rejection {
 	if fee := params.Fee(tx); fee.Gt(tx.FeeLimit) {
 		return reject(CodeFeeTooLow, fmt.Sprintf("fee limit %s is below the fee %s", tx.FeeLimit, fee))
 	}
@@ -329,7 +347,9 @@ func (a *App) insert(tx *Tx, params *Params, local bool) *Rejection {
 	if rej := a.checkStaking(tx, params); rej != nil {
 		return rej
 	}
-	mtx := &mempool.Tx{Hash: tx.Hash, Raw: tx.Raw, Sender: tx.Sender, Nonce: tx.Body.Nonce, Cost: tx.Cost(), Payload: tx}
+	// Validators are fully meshed: the node a client submitted to broadcasts
+	// the tx to every peer, so txs from peers are not broadcast again.
+	mtx := &mempool.Tx{Hash: tx.Hash, Raw: tx.Raw, Sender: tx.Sender, Nonce: tx.Body.Nonce, Cost: tx.Cost(), Payload: tx, Gossip: o != fromPeer}
 	err := a.mp.Insert(mtx, func() mempool.AccountState {
 		acc := a.Account(tx.Sender)
 		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}
@@ -337,7 +357,7 @@ func (a *App) insert(tx *Tx, params *Params, local bool) *Rejection {
 	if err != nil {
 		return mempoolRejection(err)
 	}
-	if local {
+	if o == fromClient {
 		if err := a.journal(tx); err != nil {
 			a.mp.Remove(tx.Hash)
 			return reject(CodeMempoolFull, "cannot journal tx: "+err.Error())
@@ -455,7 +475,7 @@ func (a *App) loadJournal() error {
 	})
 	kept := 0
 	for _, tx := range txs {
-		if rej := a.insert(tx, params, false); rej != nil {
+		if rej := a.insert(tx, params, fromJournal); rej != nil {
 			bad = append(bad, tx.Hash)
 			a.recordDropped(tx.Hash, "after restart: "+rej.Log)
 			continue
@@ -482,6 +502,52 @@ func (a *App) recordDropped(h [32]byte, reason string) {
 		delete(a.dropped, a.dropOrder[0])
 		a.dropOrder = a.dropOrder[1:]
 	}
+}
+
+// recentBlocks is how many committed blocks keep their decoded txs, so the
+// rollup feed and executors that follow the chain live split a block by
+// rollup without recovering every signature again.
+const recentBlocks = 32
+
+func (a *App) rememberDecoded(sb *stagedBlock) {
+	a.rmu.Lock()
+	defer a.rmu.Unlock()
+	if a.recent == nil {
+		a.recent = map[[32]byte]*Tx{}
+	}
+	for _, tx := range sb.decoded {
+		a.recent[tx.Hash] = tx
+	}
+	a.recentByHeight = append(a.recentByHeight, sb.decoded)
+	for len(a.recentByHeight) > recentBlocks {
+		for _, tx := range a.recentByHeight[0] {
+			delete(a.recent, tx.Hash)
+		}
+		a.recentByHeight = a.recentByHeight[1:]
+	}
+}
+
+// BlockItems is consensus.BlockItems for a committed block, using the txs
+// this node decoded when it executed the block when it still has them.
+func (a *App) BlockItems(txs [][]byte, fn func(id rollups.ID, it *rollups.Item)) (commitment []byte) {
+	lim := a.Limits()
+	for i, raw := range txs {
+		if i == 0 && rollups.IsCommitment(raw) {
+			commitment = raw
+			continue
+		}
+		a.rmu.Lock()
+		tx := a.recent[TxHash(raw)]
+		a.rmu.Unlock()
+		if tx == nil {
+			var rej *Rejection
+			if tx, rej = DecodeTx(raw, lim); rej != nil {
+				continue
+			}
+		}
+		rollupItems(tx, fn)
+	}
+	return commitment
 }
 
 // CheckTx serves CometBFT's broadcast_tx RPCs: the tx is validated and, if
@@ -704,6 +770,7 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 		}
 		valid = append(valid, tx)
 		sb.txs = append(sb.txs, h)
+		sb.decoded = append(sb.decoded, tx)
 		for _, act := range tx.Body.Actions {
 			if _, ok := act.Kind.(*weftv1.Action_RegisterRollup); ok {
 				sb.registers = true
@@ -802,6 +869,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	if err := a.store.Commit(sb.ov, sb.height, sb.appHash, jdel); err != nil {
 		return nil, fmt.Errorf("commit height %d: %w", sb.height, err)
 	}
+	a.rememberDecoded(sb)
 	a.mu.Lock()
 	a.height, a.appHash = sb.height, sb.appHash
 	close(a.commitC)

@@ -7,6 +7,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/ethereum/go-ethereum/common"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
@@ -75,6 +76,21 @@ func TestBlockItemsMatchCommitment(t *testing.T) {
 			id := rollups.IDFromName(name)
 			if err := rollups.VerifyItems(cm, id, slices[id]); err != nil {
 				t.Fatalf("height %d rollup %s: %v", c.height, name, err)
+			}
+		}
+		// The app's own BlockItems (decoded txs kept from execution) agrees.
+		cached := map[rollups.ID][]*rollups.Item{}
+		if cm2 := c.app.BlockItems(txs, func(id rollups.ID, it *rollups.Item) { cached[id] = append(cached[id], it) }); !bytes.Equal(cm2, cm) {
+			t.Fatal("App.BlockItems returned another commitment item")
+		}
+		for id, items := range slices {
+			if len(cached[id]) != len(items) {
+				t.Fatalf("rollup %s: App.BlockItems gave %d items, BlockItems %d", id, len(cached[id]), len(items))
+			}
+			for j := range items {
+				if !proto.Equal(items[j], cached[id][j]) {
+					t.Fatalf("rollup %s item %d differs", id, j)
+				}
 			}
 		}
 	}

@@ -253,16 +253,29 @@ func TestInsertTxAndReap(t *testing.T) {
 		}
 		return resp.Txs
 	}
-	if got := reap(1); len(got) != 1 || !bytes.Equal(got[0], a0) {
+	// Txs from peers were broadcast by the node their client used: they are
+	// not gossiped again.
+	if got := reap(0); len(got) != 0 {
+		t.Fatalf("reaped %d txs that came from peers", len(got))
+	}
+	// Txs submitted to this node (API or CometBFT's broadcast_tx) are.
+	a2, a3 := tx(t, alice, 2, 1000, transfer(bob.addr, 4)), tx(t, alice, 3, 1000, transfer(bob.addr, 5))
+	if _, rej := c.app.Submit(a2, true); rej != nil {
+		t.Fatal(rej)
+	}
+	if resp, err := c.app.CheckTx(ctx, &abci.RequestCheckTx{Tx: a3}); err != nil || resp.Code != consensus.CodeOK {
+		t.Fatalf("CheckTx: %v %v", resp, err)
+	}
+	if got := reap(1); len(got) != 1 || !bytes.Equal(got[0], a2) {
 		t.Fatalf("first reap: %d txs", len(got))
 	}
-	if got := reap(0); len(got) != 1 || !bytes.Equal(got[0], a1) {
+	if got := reap(0); len(got) != 1 || !bytes.Equal(got[0], a3) {
 		t.Fatalf("second reap: %d txs", len(got))
 	}
 	if got := reap(0); len(got) != 0 {
 		t.Fatalf("third reap: %d txs", len(got))
 	}
-	if c.app.PendingNonce(alice.addr) != 2 || c.app.PendingNonce(bob.addr) != 0 {
+	if c.app.PendingNonce(alice.addr) != 4 || c.app.PendingNonce(bob.addr) != 0 {
 		t.Fatal("PendingNonce")
 	}
 }

@@ -19,6 +19,8 @@ type Tx struct {
 	Cost *uint256.Int
 	// Payload is the decoded transaction, opaque to the mempool.
 	Payload any
+	// Gossip queues the tx for broadcast to peers (TakeGossip).
+	Gossip bool
 }
 
 // Errors returned by Insert. Callers map them to result codes.
@@ -142,7 +144,9 @@ func (p *Pool) Insert(tx *Tx, st AccountState) error {
 	a.txs = append(a.txs, e)
 	p.byHash[tx.Hash] = e
 	p.bytes += size
-	p.gossip = append(p.gossip, e)
+	if tx.Gossip {
+		p.gossip = append(p.gossip, e)
+	}
 	return nil
 }
 

@@ -29,7 +29,7 @@ func mk(sender byte, nonce uint64, cost uint64, size int, salt byte) *mempool.Tx
 	raw := make([]byte, size)
 	copy(raw, seed[:])
 	h := sha256.Sum256(append(seed[:], raw...))
-	return &mempool.Tx{Hash: h, Raw: raw, Sender: addr(sender), Nonce: nonce, Cost: uint256.NewInt(cost)}
+	return &mempool.Tx{Hash: h, Raw: raw, Sender: addr(sender), Nonce: nonce, Cost: uint256.NewInt(cost), Gossip: true}
 }
 
 func st(nonce, balance uint64) mempool.AccountState {
@@ -627,5 +627,18 @@ func TestRandomOps(t *testing.T) {
 		if p.Len() > 40 || p.Bytes() > 2000 {
 			t.Fatalf("step %d: caps exceeded: %d txs %d bytes", step, p.Len(), p.Bytes())
 		}
+	}
+}
+
+func TestNoGossipForPeerTxs(t *testing.T) {
+	p := mempool.NewPool(mempool.Config{})
+	fromPeer := mk(1, 0, 1, 10, 0)
+	fromPeer.Gossip = false
+	mustInsert(t, p, fromPeer, st(0, 1000))
+	if got := p.TakeGossip(0); len(got) != 0 {
+		t.Fatalf("gossiped %d txs that came from a peer", len(got))
+	}
+	if p.Get(fromPeer.Hash) == nil {
+		t.Fatal("a tx from a peer must still be pending")
 	}
 }

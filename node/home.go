@@ -82,6 +82,10 @@ func CometConfig(home, moniker string, ports Ports) *cfg.Config {
 	c.RPC.ListenAddress = fmt.Sprintf("tcp://%s:%d", ports.Host, ports.RPC)
 	c.Mempool.Type = cfg.MempoolTypeApp
 	c.Mempool.MaxTxBytes = 1 << 20
+	// The app-side mempool hands new txs to CometBFT for broadcast every
+	// reap interval; with ~200-400 ms blocks, 500 ms (the default) makes
+	// most proposers see a tx a block late.
+	c.Mempool.ReapInterval = 25 * time.Millisecond
 	c.Consensus.TimeoutCommit = DefaultTimeoutCommit
 	c.Consensus.TimeoutPropose = DefaultTimeoutPropose
 	c.Consensus.CreateEmptyBlocks = true

@@ -5,7 +5,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
 	"github.com/weftnet/weft/rollups/feed"
@@ -80,7 +79,7 @@ func (n *Node) blockSlices(height int64) (*blockSlices, error) {
 		height: b.Height, time: b.Time.UnixNano(), txCount: int64(len(b.Txs)),
 		hash: b.Hash(), dataHash: b.DataHash, items: map[rollups.ID][]*rollups.Item{},
 	}
-	bs.commitment = consensus.BlockItems(raw, n.app.Limits(), func(rid rollups.ID, it *rollups.Item) {
+	bs.commitment = n.app.BlockItems(raw, func(rid rollups.ID, it *rollups.Item) {
 		bs.items[rid] = append(bs.items[rid], it)
 	})
 	if len(b.Txs) > 0 {
