@@ -694,18 +694,20 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 		tx := m.Payload.(*Tx)
 		sz := protoTxSize(len(tx.Raw))
 		newIDs := 0
-		rollupItems(tx, func(id rollups.ID, _ *rollups.Item) {
+		for _, id := range tx.Rollups {
 			if !present[id] {
 				newIDs++
 			}
-		})
+		}
 		if used+sz+commitmentReserve(len(present)+newIDs) > req.MaxTxBytes {
 			continue
 		}
 		if _, rej := applyTx(ov, params, tx, req.Height); rej != nil {
 			continue
 		}
-		rollupItems(tx, func(id rollups.ID, _ *rollups.Item) { present[id] = true })
+		for _, id := range tx.Rollups {
+			present[id] = true
+		}
 		chosen = append(chosen, tx)
 		used += sz
 	}

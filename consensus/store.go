@@ -155,11 +155,23 @@ type reader interface {
 type Overlay struct {
 	base   reader
 	writes map[string][]byte
+	// reads caches what the root overlay read from the store: a block reads
+	// the same accounts, rollups and pool many times.
+	reads map[string]cached
+}
+
+type cached struct {
+	v  []byte
+	ok bool
 }
 
 // NewOverlay returns an empty overlay over base.
 func NewOverlay(base reader) *Overlay {
-	return &Overlay{base: base, writes: map[string][]byte{}}
+	o := &Overlay{base: base, writes: map[string][]byte{}}
+	if _, isStore := base.(*Store); isStore {
+		o.reads = map[string]cached{}
+	}
+	return o
 }
 
 // Get reads key, seeing this overlay's writes first.
@@ -167,7 +179,17 @@ func (o *Overlay) Get(key []byte) ([]byte, bool, error) {
 	if v, ok := o.writes[string(key)]; ok {
 		return v, true, nil
 	}
-	return o.base.Get(key)
+	if o.reads == nil {
+		return o.base.Get(key)
+	}
+	if c, ok := o.reads[string(key)]; ok {
+		return c.v, c.ok, nil
+	}
+	v, ok, err := o.base.Get(key)
+	if err == nil {
+		o.reads[string(key)] = cached{v, ok}
+	}
+	return v, ok, err
 }
 
 // Set buffers a write.

@@ -39,6 +39,8 @@ type Tx struct {
 	Bonded *uint256.Int
 	// DataBytes is the sum of RollupData payload sizes.
 	DataBytes int
+	// Rollups lists the rollup of each RollupData action, in order.
+	Rollups []rollups.ID
 }
 
 // Cost is the most the tx can take from its sender.
@@ -161,6 +163,7 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
 				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: rollup data is empty", i))
 			}
 			tx.DataBytes += len(k.RollupData.Data)
+			tx.Rollups = append(tx.Rollups, rollups.ID(k.RollupData.RollupId))
 		case *weftv1.Action_Transfer:
 			if k.Transfer == nil || len(k.Transfer.To) != common.AddressLength {
 				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: transfer recipient must be %d bytes", i, common.AddressLength))
