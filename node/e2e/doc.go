@@ -5,9 +5,10 @@
 // checks ordering, bundle atomicity, crash recovery, sync from genesis and
 // the rejection of bad input.
 //
-// The package holds no non-test code. The tests build the weft binary once
-// (TestMain), give every test its own port range, wait only on conditions
-// with deadlines, and kill every process they start in t.Cleanup. Each
-// node's output goes to <home>/test.log; a failing test prints the tail of
-// each. They are skipped with -short.
+// The package holds no non-test code; the process and network harness it
+// shares with the other multi-process tests is node/e2e/nettest. The tests
+// build the weft binary once (TestMain), give every test its own port
+// range, wait only on conditions with deadlines, and kill every process
+// they start in t.Cleanup. Each node's output goes to <home>/test.log; a
+// failing test prints the tail of each. They are skipped with -short.
 package e2e

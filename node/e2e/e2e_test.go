@@ -3,11 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +19,7 @@ import (
 	"github.com/weftnet/weft/consensus"
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
 )
@@ -29,28 +27,7 @@ import (
 // weftBin is the binary TestMain builds once for every test.
 var weftBin string
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		os.Exit(m.Run())
-	}
-	dir, err := os.MkdirTemp("", "weft-e2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		os.Exit(1)
-	}
-	weftBin = filepath.Join(dir, "weft")
-	build := exec.Command("go", "build", "-o", weftBin, "github.com/weftnet/weft/cmd/weft")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: building weft:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { nettest.Main(m, "e2e", &weftBin) }
 
 func skipShort(t *testing.T) {
 	t.Helper()
@@ -281,7 +258,7 @@ func TestFourValidatorsOrderRollupData(t *testing.T) {
 					t.Fatalf("%s: tx %x appears twice in the slices", name, h[:8])
 				case !bytes.Equal(it.Data, si.data) || it.ActionIndex != 0:
 					t.Fatalf("%s: tx %x item is %q (action %d), sent %q", name, h[:8], it.Data, it.ActionIndex, si.data)
-				case !bytes.Equal(it.Sender, addrOf(devKey(t, si.sender)).Bytes()):
+				case !bytes.Equal(it.Sender, nettest.AddrOf(nettest.DevKey(t, si.sender)).Bytes()):
 					t.Fatalf("%s: tx %x names sender %x", name, h[:8], it.Sender)
 				}
 				if prev, ok := lastNonce[si.sender]; ok && int64(si.nonce) <= prev {
@@ -323,7 +300,7 @@ func TestBundleAtomic(t *testing.T) {
 	})
 
 	const bundles = 8
-	bundler := devKey(t, 4)
+	bundler := nettest.DevKey(t, 4)
 	parts := func(j int) [][]byte {
 		var out [][]byte
 		for _, r := range rollupNames {
@@ -391,7 +368,7 @@ func TestBundleAtomic(t *testing.T) {
 	t.Logf("%d bundles each whole in one block (%d of those blocks shared with other traffic)", bundles, withOthers)
 
 	// A bundle with a part for an unknown rollup: refused by every node.
-	bad := devKey(t, 5)
+	bad := nettest.DevKey(t, 5)
 	apiBad := mustSign(t, n.chainID, bad, 0, client.RollupData("alpha", []byte("x")), client.RollupData("nope", []byte("y")))
 	for i := range n.nodes {
 		_, err := n.submit(i, apiBad)
@@ -402,7 +379,7 @@ func TestBundleAtomic(t *testing.T) {
 	}
 	// ... and by the CLI, which would sign exactly these bytes (pending
 	// nonce 0, default fee limit).
-	keyFile := writeKeyFile(t, "bad", bad)
+	keyFile := nettest.WriteKeyFile(t, "bad", bad)
 	stdout, stderr, code := runCLI(t, "tx", "bundle", "--node", n.nodes[0].info.API, "--key-file", keyFile,
 		"--part", "alpha=cli-x", "--part", "nope=cli-y")
 	if code == 0 || !strings.Contains(stderr, "unknown_rollup") || !strings.Contains(stderr, "not registered") || strings.Contains(stdout, "submitted") {
@@ -423,7 +400,7 @@ func TestBundleAtomic(t *testing.T) {
 			t.Fatalf("refused bundle %x is in block(s) %v", th[:8], seen[th])
 		}
 		for i := range n.nodes {
-			ctx, cancel := rpcCtx()
+			ctx, cancel := nettest.RPCCtx()
 			r, err := n.client(i).API.GetTx(ctx, &weftv1.GetTxRequest{Hash: th[:]})
 			cancel()
 			if err != nil || r.Status != weftv1.TxStatus_TX_STATUS_UNKNOWN {
@@ -437,8 +414,8 @@ func TestBundleAtomic(t *testing.T) {
 		}
 	}
 	for i := range n.nodes {
-		ctx, cancel := rpcCtx()
-		addr := addrOf(bad)
+		ctx, cancel := nettest.RPCCtx()
+		addr := nettest.AddrOf(bad)
 		a, err := n.client(i).API.GetAccount(ctx, &weftv1.GetAccountRequest{Address: addr[:]})
 		cancel()
 		if err != nil || a.Account.Nonce != 0 || a.PendingNonce != 0 {
@@ -491,7 +468,7 @@ func TestKillNineUnderLoad(t *testing.T) {
 	for _, h := range victimAcked {
 		unknown := 0
 		for _, i := range survivors {
-			ctx, cancel := rpcCtx()
+			ctx, cancel := nettest.RPCCtx()
 			r, err := n.client(i).API.GetTx(ctx, &weftv1.GetTxRequest{Hash: h[:]})
 			cancel()
 			if err != nil {
@@ -564,7 +541,7 @@ func TestFreshNodeSyncsFromGenesis(t *testing.T) {
 
 	// State worth replaying: a rollup registered at runtime and used, rollup
 	// data for every rollup, and transfers that create new accounts.
-	reg := devKey(t, 8)
+	reg := nettest.DevKey(t, 8)
 	h0, err := n.submit(0, mustSign(t, n.chainID, reg, 0, client.RegisterRollup("delta", 4242)))
 	if err != nil {
 		t.Fatalf("register delta: %v", err)
@@ -651,7 +628,7 @@ func TestFreshNodeSyncsFromGenesis(t *testing.T) {
 	}
 	var addrs [][20]byte
 	for _, a := range []int{0, 1, 2, 3, 4, 5, 6, 8} {
-		addrs = append(addrs, addrOf(devKey(t, a)))
+		addrs = append(addrs, nettest.AddrOf(nettest.DevKey(t, a)))
 	}
 	for k := 0; k < 4; k++ {
 		addrs = append(addrs, recipient(k, 2))
@@ -682,7 +659,7 @@ func TestFreshNodeSyncsFromGenesis(t *testing.T) {
 		}
 	}
 	// Informational: where CometBFT handed over from block sync to consensus.
-	if log, err := os.ReadFile(n.nodes[fresh].log); err == nil {
+	if log, err := os.ReadFile(n.nodes[fresh].Log); err == nil {
 		runs := bytes.Split(log, []byte("==== e2e: weft start"))
 		for _, line := range bytes.Split(runs[len(runs)-1], []byte("\n")) {
 			if bytes.Contains(line, []byte("switch to consensus")) {
@@ -701,8 +678,8 @@ func TestBadInput(t *testing.T) {
 	skipShort(t)
 	n := startNetwork(t, portsBadInput, 1)
 	api := n.nodes[0].info.API
-	dev0 := devKey(t, 0)
-	keyFile := writeKeyFile(t, "dev0", dev0)
+	dev0 := nettest.DevKey(t, 0)
+	keyFile := nettest.WriteKeyFile(t, "dev0", dev0)
 
 	cli := []struct {
 		name string
@@ -743,7 +720,7 @@ func TestBadInput(t *testing.T) {
 	t.Logf("CLI errors:\n  %s", strings.Join(stderrs, "\n  "))
 
 	// A committed tx whose nonce is then replayed with different content.
-	dev1 := devKey(t, 1)
+	dev1 := nettest.DevKey(t, 1)
 	first, err := n.submit(0, mustSign(t, n.chainID, dev1, 0, client.RollupData("alpha", []byte("first"))))
 	if err != nil {
 		t.Fatal(err)
@@ -779,7 +756,7 @@ func TestBadInput(t *testing.T) {
 			continue
 		}
 		h := consensus.TxHash(tc.raw)
-		ctx, cancel := rpcCtx()
+		ctx, cancel := nettest.RPCCtx()
 		r, err := n.client(0).API.GetTx(ctx, &weftv1.GetTxRequest{Hash: h[:]})
 		cancel()
 		if err != nil || r.Status != weftv1.TxStatus_TX_STATUS_UNKNOWN {
@@ -789,9 +766,9 @@ func TestBadInput(t *testing.T) {
 	}
 
 	// None of it moved dev0, and dev1's valid nonce-1 tx still goes through.
-	ctx, cancel := rpcCtx()
+	ctx, cancel := nettest.RPCCtx()
 	defer cancel()
-	a0 := addrOf(dev0)
+	a0 := nettest.AddrOf(dev0)
 	acc, err := n.client(0).API.GetAccount(ctx, &weftv1.GetAccountRequest{Address: a0[:]})
 	if err != nil || acc.Account.Nonce != 0 || acc.PendingNonce != 0 {
 		t.Errorf("dev0 after refused CLI txs: %v, %v; want nonce 0", acc, err)

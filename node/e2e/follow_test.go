@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
 
@@ -76,12 +77,12 @@ func TestFollowGossip(t *testing.T) {
 	// Data for alpha and for beta, through different nodes.
 	var alpha, beta [][32]byte
 	for k := 0; k < 12; k++ {
-		key := devKey(t, k%4)
+		key := nettest.DevKey(t, k%4)
 		name, dst := "alpha", &alpha
 		if k%3 == 2 {
 			name, dst = "beta", &beta
 		}
-		acc, err := n.client(k%4).API.GetAccount(context.Background(), &weftv1.GetAccountRequest{Address: addrOf(key).Bytes()})
+		acc, err := n.client(k%4).API.GetAccount(context.Background(), &weftv1.GetAccountRequest{Address: nettest.AddrOf(key).Bytes()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,13 +6,9 @@ import (
 	"crypto/ecdsa"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -23,15 +19,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/holiman/uint256"
 	"google.golang.org/grpc/status"
 
 	"github.com/weftnet/weft/consensus"
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/client"
-	"github.com/weftnet/weft/node/keys"
+	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
 )
@@ -41,24 +35,6 @@ var rollupNames = []string{"alpha", "beta", "gamma"}
 
 // feeLimit is what every test tx offers: the CLI's default, far above the fee.
 var feeLimit = uint256.NewInt(1_000_000_000_000_000)
-
-var (
-	devOnce sync.Once
-	devKeys []*ecdsa.PrivateKey
-	devErr  error
-)
-
-// devKey returns Hardhat development account i (prefunded by weft testnet).
-func devKey(t *testing.T, i int) *ecdsa.PrivateKey {
-	t.Helper()
-	devOnce.Do(func() { devKeys, devErr = keys.DevAccounts(20) })
-	if devErr != nil {
-		t.Fatalf("dev accounts: %v", devErr)
-	}
-	return devKeys[i]
-}
-
-func addrOf(k *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress(k.PublicKey) }
 
 // signTx signs a tx of acts the way the CLI does (same fee limit).
 func signTx(chainID string, key *ecdsa.PrivateKey, nonce uint64, acts ...*weftv1.Action) ([]byte, error) {
@@ -76,15 +52,9 @@ func mustSign(t *testing.T, chainID string, key *ecdsa.PrivateKey, nonce uint64,
 
 // nodeProc is one validator process and a client of its node API.
 type nodeProc struct {
+	nettest.Node
 	idx  int
 	info node.NodeInfo
-	log  string
-
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	api     *client.Client
-	running bool // the test expects the process to be up
 }
 
 // network is a local testnet whose validators run as `weft start` processes.
@@ -99,23 +69,13 @@ type network struct {
 // a port the network needs (p2p is QUIC over UDP; RPC, API, metrics are TCP).
 func checkPortsFree(t *testing.T, basePort, validators int) {
 	t.Helper()
+	var udp, tcp []int
 	for i := 0; i < validators; i++ {
 		p := basePort + 10*i
-		for _, q := range []int{p, p + 4} { // CometBFT's libp2p and the rollup feed
-			u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", q))
-			if err != nil {
-				t.Fatalf("udp port %d is taken (tests use %d..%d): %v", q, basePort, basePort+10*validators, err)
-			}
-			u.Close()
-		}
-		for _, q := range []int{p, p + 1, p + 2, p + 3} {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", q))
-			if err != nil {
-				t.Fatalf("tcp port %d is taken (tests use %d..%d): %v", q, basePort, basePort+10*validators, err)
-			}
-			l.Close()
-		}
+		udp = append(udp, p, p+4) // CometBFT's libp2p and the rollup feed
+		tcp = append(tcp, p, p+1, p+2, p+3)
 	}
+	nettest.CheckPortsFree(t, fmt.Sprintf("tests use %d..%d", basePort, basePort+10*validators), udp, tcp)
 }
 
 // startNetwork writes a network of n validators with `weft testnet` and
@@ -124,26 +84,26 @@ func startNetwork(t *testing.T, basePort, validators int) *network {
 	t.Helper()
 	checkPortsFree(t, basePort, validators)
 	dir := filepath.Join(t.TempDir(), "net")
-	args := []string{"testnet", "--validators", strconv.Itoa(validators), "--output", dir, "--base-port", strconv.Itoa(basePort)}
+	args := []string{"--validators", strconv.Itoa(validators), "--base-port", strconv.Itoa(basePort)}
 	for _, r := range rollupNames {
 		args = append(args, "--rollup", r)
 	}
-	if out, err := exec.Command(weftBin, args...).CombinedOutput(); err != nil {
-		t.Fatalf("weft %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	m, err := node.LoadManifest(dir)
-	if err != nil {
-		t.Fatalf("load manifest: %v", err)
-	}
+	m := nettest.Testnet(t, weftBin, dir, args...)
 	n := &network{t: t, dir: dir, chainID: m.ChainID}
 	for i, info := range m.Nodes {
-		n.nodes = append(n.nodes, &nodeProc{idx: i, info: info, log: filepath.Join(info.Home, "test.log")})
+		n.nodes = append(n.nodes, &nodeProc{
+			Node: nettest.Node{
+				Proc: nettest.Proc{Name: fmt.Sprintf("node%d", i), Log: filepath.Join(info.Home, "test.log")},
+				Home: info.Home, API: info.API,
+			},
+			idx: i, info: info,
+		})
 	}
 	// Cleanups run last-in first-out: the processes are killed first, then
 	// the logs (complete by then) are shown if the test failed.
 	t.Cleanup(func() {
 		if t.Failed() {
-			n.dumpLogs(60)
+			nettest.DumpLogs(t, 60, n.procs()...)
 		}
 	})
 	t.Cleanup(n.killAll)
@@ -163,41 +123,20 @@ func (n *network) all() []int {
 	return out
 }
 
+// procs lists every node's process.
+func (n *network) procs() []*nettest.Proc {
+	out := make([]*nettest.Proc, len(n.nodes))
+	for i, p := range n.nodes {
+		out[i] = &p.Proc
+	}
+	return out
+}
+
 // start runs `weft start` for node i, appending its output to test.log, and
-// dials a fresh API client (a restarted node gets a new connection instead
-// of waiting out gRPC's reconnect backoff).
+// dials a fresh API client.
 func (n *network) start(i int) {
 	n.t.Helper()
-	p := n.nodes[i]
-	f, err := os.OpenFile(p.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		n.t.Fatalf("node%d log: %v", i, err)
-	}
-	fmt.Fprintf(f, "==== e2e: weft start node%d at %s ====\n", i, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(weftBin, "start", "--home", p.info.Home)
-	cmd.Stdout, cmd.Stderr = f, f
-	setPdeathsig(cmd)
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		n.t.Fatalf("start node%d: %v", i, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		f.Close()
-		close(exited)
-	}()
-	c, err := client.Dial(p.info.API)
-	if err != nil {
-		n.t.Fatalf("dial node%d: %v", i, err)
-	}
-	p.mu.Lock()
-	old := p.api
-	p.cmd, p.exited, p.api, p.running = cmd, exited, c, true
-	p.mu.Unlock()
-	if old != nil {
-		old.Close()
-	}
+	n.nodes[i].Start(n.t, "e2e", weftBin)
 }
 
 // kill sends SIGKILL to node i (kill -9) and waits for it to be gone.
@@ -208,121 +147,31 @@ func (n *network) stop(i int) { n.halt(i, syscall.SIGTERM) }
 
 func (n *network) halt(i int, sig syscall.Signal) {
 	n.t.Helper()
-	p := n.nodes[i]
-	p.mu.Lock()
-	p.running = false
-	cmd, exited := p.cmd, p.exited
-	p.mu.Unlock()
-	if cmd == nil {
-		return
+	if !n.nodes[i].Halt(sig, 30*time.Second) {
+		n.t.Errorf("node%d did not exit within 30s of %v; killed", i, sig)
 	}
-	_ = cmd.Process.Signal(sig)
-	select {
-	case <-exited:
-		return
-	case <-time.After(30 * time.Second):
-	}
-	_ = cmd.Process.Kill()
-	<-exited
-	n.t.Errorf("node%d did not exit within 30s of %v; killed", i, sig)
 }
 
 // killAll kills every process still running and closes the clients.
 func (n *network) killAll() {
 	for _, p := range n.nodes {
-		p.mu.Lock()
-		p.running = false
-		cmd, exited, api := p.cmd, p.exited, p.api
-		p.mu.Unlock()
-		if cmd != nil {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if api != nil {
-			api.Close()
-		}
-	}
-}
-
-// unexpectedExit reports a node that died while the test expected it up.
-func (n *network) unexpectedExit() error {
-	for _, p := range n.nodes {
-		p.mu.Lock()
-		running, exited := p.running, p.exited
-		p.mu.Unlock()
-		if !running {
-			continue
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("node%d exited unexpectedly (see its test.log)", p.idx)
-		default:
-		}
-	}
-	return nil
-}
-
-// dumpLogs logs the last lines of every node's test.log.
-func (n *network) dumpLogs(lines int) {
-	for _, p := range n.nodes {
-		b, err := os.ReadFile(p.log)
-		if err != nil {
-			n.t.Logf("node%d: %v", p.idx, err)
-			continue
-		}
-		ls := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-		if len(ls) > lines {
-			ls = ls[len(ls)-lines:]
-		}
-		n.t.Logf("---- node%d %s (last %d lines) ----\n%s", p.idx, p.log, len(ls), strings.Join(ls, "\n"))
+		p.Kill()
 	}
 }
 
 // client returns node i's current API client.
-func (n *network) client(i int) *client.Client {
-	p := n.nodes[i]
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.api
-}
+func (n *network) client(i int) *client.Client { return n.nodes[i].Client() }
 
 // waitFor polls cond every 100ms until it returns nil; it fails the test at
 // the deadline (with cond's last error) or as soon as a node dies that
 // should be running.
 func (n *network) waitFor(timeout time.Duration, what string, cond func() error) {
 	n.t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if dead := n.unexpectedExit(); dead != nil {
-			n.t.Fatalf("waiting for %s: %v", what, dead)
-		}
-		if time.Now().After(deadline) {
-			n.t.Fatalf("%s: not reached after %v: %v", what, timeout, err)
-		}
-		<-tick.C
-	}
-}
-
-func rpcCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 10*time.Second)
+	nettest.WaitFor(n.t, timeout, 100*time.Millisecond, what, cond, n.procs()...)
 }
 
 // height is node i's last committed height.
-func (n *network) height(i int) (int64, error) {
-	ctx, cancel := rpcCtx()
-	defer cancel()
-	st, err := n.client(i).API.GetStatus(ctx, &weftv1.GetStatusRequest{})
-	if err != nil {
-		return 0, err
-	}
-	return st.Height, nil
-}
+func (n *network) height(i int) (int64, error) { return n.nodes[i].Height() }
 
 // maxHeight is the highest height among nodes idx that answer.
 func (n *network) maxHeight(idx ...int) int64 {
@@ -340,12 +189,8 @@ func (n *network) waitHeight(timeout time.Duration, h int64, idx ...int) {
 	n.t.Helper()
 	n.waitFor(timeout, fmt.Sprintf("nodes %v at height %d", idx, h), func() error {
 		for _, i := range idx {
-			got, err := n.height(i)
-			if err != nil {
-				return fmt.Errorf("node%d: %v", i, err)
-			}
-			if got < h {
-				return fmt.Errorf("node%d is at height %d", i, got)
+			if err := n.nodes[i].AtHeight(h); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -355,7 +200,7 @@ func (n *network) waitHeight(timeout time.Duration, h int64, idx ...int) {
 // block fetches committed block h from node i.
 func (n *network) block(i int, h int64) *weftv1.GetBlockResponse {
 	n.t.Helper()
-	ctx, cancel := rpcCtx()
+	ctx, cancel := nettest.RPCCtx()
 	defer cancel()
 	b, err := n.client(i).API.GetBlock(ctx, &weftv1.GetBlockRequest{Height: h})
 	if err != nil {
@@ -418,7 +263,7 @@ func (c chain) userTxs() map[[32]byte][]int64 {
 // dataHash fetches block h's header data hash from node i's CometBFT RPC,
 // independently of the node API that serves slices.
 func (n *network) dataHash(i int, h int64) ([]byte, error) {
-	ctx, cancel := rpcCtx()
+	ctx, cancel := nettest.RPCCtx()
 	defer cancel()
 	url := fmt.Sprintf("%s/header?height=%d", n.nodes[i].info.RPC, h)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -495,7 +340,7 @@ func (n *network) verifySlices(ss []*weftv1.RollupSlice, rpcNode int, c chain) {
 
 // submit sends raw to node i.
 func (n *network) submit(i int, raw []byte) ([32]byte, error) {
-	ctx, cancel := rpcCtx()
+	ctx, cancel := nettest.RPCCtx()
 	defer cancel()
 	return n.client(i).Submit(ctx, raw)
 }
@@ -512,7 +357,7 @@ func (n *network) waitCommitted(i int, timeout time.Duration, hashes [][32]byte)
 			if res[h] != nil {
 				continue
 			}
-			ctx, cancel := rpcCtx()
+			ctx, cancel := nettest.RPCCtx()
 			r, err := n.client(i).API.GetTx(ctx, &weftv1.GetTxRequest{Hash: h[:]})
 			cancel()
 			if err != nil {
@@ -572,7 +417,7 @@ func (n *network) startLoad(o loadOptions) *load {
 	l := &load{n: n, stop: make(chan struct{}), errs: map[string]int{}}
 	keys := make([]*ecdsa.PrivateKey, len(o.accounts))
 	for k, a := range o.accounts {
-		keys[k] = devKey(n.t, a)
+		keys[k] = nettest.DevKey(n.t, a)
 	}
 	for k := range o.accounts {
 		l.wg.Add(1)
@@ -761,30 +606,5 @@ func (c chain) blockInterval(from, to int64) time.Duration {
 // runCLI runs the weft binary and returns its stdout, stderr and exit code.
 func runCLI(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, weftBin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("weft %s: %v", strings.Join(args, " "), err)
-	}
-	return stdout.String(), stderr.String(), code
-}
-
-// writeKeyFile writes key in the format `weft tx --key-file` reads.
-func writeKeyFile(t *testing.T, name string, key *ecdsa.PrivateKey) string {
-	t.Helper()
-	b, _ := json.Marshal(keys.File{Name: name, Address: crypto.PubkeyToAddress(key.PublicKey).Hex(), PrivateKey: hex.EncodeToString(crypto.FromECDSA(key))})
-	p := filepath.Join(t.TempDir(), name+".json")
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return nettest.RunCLI(t, 60*time.Second, weftBin, args...)
 }

@@ -4,16 +4,12 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"errors"
-	"flag"
 	"fmt"
 	"math/big"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,12 +17,12 @@ import (
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/node/e2e/nettest"
 	"github.com/weftnet/weft/node/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
@@ -34,28 +30,7 @@ import (
 // weftBin is the binary TestMain builds once for every test.
 var weftBin string
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		os.Exit(m.Run())
-	}
-	dir, err := os.MkdirTemp("", "weft-rollupe2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "rollupe2e:", err)
-		os.Exit(1)
-	}
-	weftBin = filepath.Join(dir, "weft")
-	build := exec.Command("go", "build", "-o", weftBin, "github.com/weftnet/weft/cmd/weft")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "rollupe2e: building weft:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { nettest.Main(m, "rollupe2e", &weftBin) }
 
 func skipShort(t *testing.T) {
 	t.Helper()
@@ -76,25 +51,6 @@ var (
 	testTip    = big.NewInt(params.GWei)
 	testFeeCap = big.NewInt(20 * params.GWei)
 )
-
-var (
-	devOnce sync.Once
-	devKeys []*ecdsa.PrivateKey
-	devErr  error
-)
-
-// devKey returns Hardhat/Anvil development account i, prefunded on Weft and
-// on every rollup of a test network.
-func devKey(t *testing.T, i int) *ecdsa.PrivateKey {
-	t.Helper()
-	devOnce.Do(func() { devKeys, devErr = keys.DevAccounts(20) })
-	if devErr != nil {
-		t.Fatalf("dev accounts: %v", devErr)
-	}
-	return devKeys[i]
-}
-
-func addrOf(k *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress(k.PublicKey) }
 
 // transferTx is a signed EIP-1559 value transfer (or call, with data).
 func transferTx(t *testing.T, key *ecdsa.PrivateKey, chainID *big.Int, nonce uint64, to common.Address, value *big.Int, gas uint64, data []byte) *types.Transaction {
@@ -123,22 +79,12 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-// rpcCtx bounds one request.
-func rpcCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 10*time.Second)
-}
-
 // proc is one `weft start` process.
 type proc struct {
+	nettest.Proc
 	idx  int
 	home string
 	api  string
-	log  string
-
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	running bool // the test expects the process to be up
 }
 
 // network is a local testnet whose validators run as `weft start` processes.
@@ -170,25 +116,14 @@ type netConfig struct {
 // a port the network needs (p2p is QUIC over UDP; the rest is TCP).
 func checkPortsFree(t *testing.T, c netConfig, validators int) {
 	t.Helper()
+	var udp []int
 	tcp := []int{c.rpcPort, c.rpcPort + 1, c.rpcPort + 2}
 	for i := 0; i < validators; i++ {
 		p := c.basePort + 10*i
-		for _, q := range []int{p, p + 4} { // QUIC: CometBFT's libp2p host, the rollup feed
-			u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", q))
-			if err != nil {
-				t.Fatalf("udp port %d is taken: %v", q, err)
-			}
-			u.Close()
-		}
+		udp = append(udp, p, p+4) // QUIC: CometBFT's libp2p host, the rollup feed
 		tcp = append(tcp, p, p+1, p+2, p+3)
 	}
-	for _, q := range tcp {
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", q))
-		if err != nil {
-			t.Fatalf("tcp port %d is taken (this test uses %d.. and %d..%d): %v", q, c.basePort, c.rpcPort, c.rpcPort+2, err)
-		}
-		l.Close()
-	}
+	nettest.CheckPortsFree(t, fmt.Sprintf("this test uses %d.. and %d..%d", c.basePort, c.rpcPort, c.rpcPort+2), udp, tcp)
 }
 
 // startNetwork writes a network (2 validators unless c says otherwise) with
@@ -203,19 +138,13 @@ func startNetwork(t *testing.T, c netConfig) *network {
 	}
 	checkPortsFree(t, c, validators)
 	dir := filepath.Join(t.TempDir(), "net")
-	args := []string{"testnet", "--validators", strconv.Itoa(validators), "--output", dir,
+	args := []string{"--validators", strconv.Itoa(validators),
 		"--base-port", strconv.Itoa(c.basePort), "--rollup", "alpha:901", "--rollup", "beta:902",
 		"--rollup-rpc-port", strconv.Itoa(c.rpcPort)}
 	if c.classicP2P {
 		args = append(args, "--libp2p=false")
 	}
-	if out, err := exec.Command(weftBin, args...).CombinedOutput(); err != nil {
-		t.Fatalf("weft %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	m, err := node.LoadManifest(dir)
-	if err != nil {
-		t.Fatalf("load manifest: %v", err)
-	}
+	m := nettest.Testnet(t, weftBin, dir, args...)
 	n := &network{t: t, dir: dir, m: m, rollupRPC: map[string]string{}}
 	for name, url := range m.Nodes[0].RollupRPC {
 		n.rollupRPC["node0/"+name] = url
@@ -226,13 +155,16 @@ func startNetwork(t *testing.T, c netConfig) *network {
 		n.rollupRPC["node1/alpha"] = "http://" + addr
 	}
 	for i, info := range m.Nodes {
-		n.procs = append(n.procs, &proc{idx: i, home: info.Home, api: info.API, log: filepath.Join(info.Home, "test.log")})
+		n.procs = append(n.procs, &proc{
+			Proc: nettest.Proc{Name: fmt.Sprintf("node%d", i), Log: filepath.Join(info.Home, "test.log")},
+			idx:  i, home: info.Home, api: info.API,
+		})
 	}
 	// Cleanups run last-in first-out: the processes are killed first, then
 	// the logs (complete by then) are shown if the test failed.
 	t.Cleanup(func() {
 		if t.Failed() {
-			n.dumpLogs(50)
+			nettest.DumpLogs(t, 50, n.all()...)
 		}
 	})
 	t.Cleanup(n.killAll)
@@ -245,7 +177,7 @@ func startNetwork(t *testing.T, c netConfig) *network {
 	for key, url := range n.rollupRPC {
 		ec := n.eth(key)
 		n.waitFor(30*time.Second, key+" JSON-RPC answers", func() error {
-			ctx, cancel := rpcCtx()
+			ctx, cancel := nettest.RPCCtx()
 			defer cancel()
 			_, err := ec.BlockNumber(ctx)
 			if err != nil {
@@ -286,121 +218,38 @@ func addAlphaService(t *testing.T, home0, home1, listen string) {
 	}
 }
 
+// all lists every node's process.
+func (n *network) all() []*nettest.Proc {
+	out := make([]*nettest.Proc, len(n.procs))
+	for i, p := range n.procs {
+		out[i] = &p.Proc
+	}
+	return out
+}
+
 // start runs `weft start` for node i, appending its output to test.log.
 func (n *network) start(i int) {
 	n.t.Helper()
-	p := n.procs[i]
-	f, err := os.OpenFile(p.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		n.t.Fatalf("node%d log: %v", i, err)
-	}
-	fmt.Fprintf(f, "==== rollupe2e: weft start node%d at %s ====\n", i, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(weftBin, "start", "--home", p.home)
-	cmd.Stdout, cmd.Stderr = f, f
-	setPdeathsig(cmd)
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		n.t.Fatalf("start node%d: %v", i, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		f.Close()
-		close(exited)
-	}()
-	p.mu.Lock()
-	p.cmd, p.exited, p.running = cmd, exited, true
-	p.mu.Unlock()
+	n.procs[i].Start(n.t, "rollupe2e", weftBin, "start", "--home", n.procs[i].home)
 }
 
 // kill sends SIGKILL to node i (kill -9) and waits until it is gone.
 func (n *network) kill(i int) {
 	n.t.Helper()
-	p := n.procs[i]
-	p.mu.Lock()
-	p.running = false
-	cmd, exited := p.cmd, p.exited
-	p.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGKILL)
-	select {
-	case <-exited:
-	case <-time.After(30 * time.Second):
+	if !n.procs[i].Halt(syscall.SIGKILL, 30*time.Second) {
 		n.t.Fatalf("node%d still running 30s after SIGKILL", i)
 	}
 }
 
 // killAll kills every process still running.
-func (n *network) killAll() {
-	for _, p := range n.procs {
-		p.mu.Lock()
-		p.running = false
-		cmd, exited := p.cmd, p.exited
-		p.mu.Unlock()
-		if cmd != nil {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}
-}
-
-// unexpectedExit reports a node that died while the test expected it up.
-func (n *network) unexpectedExit() error {
-	for _, p := range n.procs {
-		p.mu.Lock()
-		running, exited := p.running, p.exited
-		p.mu.Unlock()
-		if !running {
-			continue
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("node%d exited unexpectedly (see its test.log)", p.idx)
-		default:
-		}
-	}
-	return nil
-}
-
-// dumpLogs logs the last lines of every node's test.log.
-func (n *network) dumpLogs(lines int) {
-	for _, p := range n.procs {
-		b, err := os.ReadFile(p.log)
-		if err != nil {
-			n.t.Logf("node%d: %v", p.idx, err)
-			continue
-		}
-		ls := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-		if len(ls) > lines {
-			ls = ls[len(ls)-lines:]
-		}
-		n.t.Logf("---- node%d %s (last %d lines) ----\n%s", p.idx, p.log, len(ls), strings.Join(ls, "\n"))
-	}
-}
+func (n *network) killAll() { nettest.KillAll(n.all()...) }
 
 // waitFor polls cond every 50ms until it returns nil; it fails the test at
 // the deadline (with cond's last error) or as soon as a node dies that
 // should be running.
 func (n *network) waitFor(timeout time.Duration, what string, cond func() error) {
 	n.t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if dead := n.unexpectedExit(); dead != nil {
-			n.t.Fatalf("waiting for %s: %v", what, dead)
-		}
-		if time.Now().After(deadline) {
-			n.t.Fatalf("%s: not reached after %v: %v", what, timeout, err)
-		}
-		<-tick.C
-	}
+	nettest.WaitFor(n.t, timeout, 50*time.Millisecond, what, cond, n.all()...)
 }
 
 // api dials node i's gRPC node API; the client is closed at cleanup.
@@ -419,7 +268,7 @@ func (n *network) waitWeftHeight(i int, h int64, timeout time.Duration) {
 	n.t.Helper()
 	c := n.api(i)
 	n.waitFor(timeout, fmt.Sprintf("node%d at Weft height %d", i, h), func() error {
-		ctx, cancel := rpcCtx()
+		ctx, cancel := nettest.RPCCtx()
 		defer cancel()
 		st, err := c.API.GetStatus(ctx, &weftv1.GetStatusRequest{})
 		if err != nil {
@@ -451,7 +300,7 @@ func (n *network) eth(key string) *ethclient.Client {
 func (n *network) ethWS(key string) *ethclient.Client {
 	n.t.Helper()
 	url := strings.Replace(n.rollupRPC[key], "http://", "ws://", 1)
-	ctx, cancel := rpcCtx()
+	ctx, cancel := nettest.RPCCtx()
 	defer cancel()
 	ec, err := ethclient.DialContext(ctx, url)
 	if err != nil {
@@ -466,7 +315,7 @@ func (n *network) waitReceipt(ec *ethclient.Client, hash common.Hash, timeout ti
 	n.t.Helper()
 	var r *types.Receipt
 	n.waitFor(timeout, "receipt of "+hash.Hex(), func() error {
-		ctx, cancel := rpcCtx()
+		ctx, cancel := nettest.RPCCtx()
 		defer cancel()
 		var err error
 		r, err = ec.TransactionReceipt(ctx, hash)
@@ -479,7 +328,7 @@ func (n *network) waitReceipt(ec *ethclient.Client, hash common.Hash, timeout ti
 // refused.
 func send(t *testing.T, ec *ethclient.Client, tx *types.Transaction) {
 	t.Helper()
-	ctx, cancel := rpcCtx()
+	ctx, cancel := nettest.RPCCtx()
 	defer cancel()
 	if err := ec.SendTransaction(ctx, tx); err != nil {
 		t.Fatalf("eth_sendRawTransaction nonce %d: %v", tx.Nonce(), err)

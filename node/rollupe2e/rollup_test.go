@@ -32,6 +32,7 @@ import (
 
 	"github.com/weftnet/weft/contracts/bindings"
 	"github.com/weftnet/weft/node"
+	"github.com/weftnet/weft/node/e2e/nettest"
 	"github.com/weftnet/weft/node/keys"
 	"github.com/weftnet/weft/rollups/exec/evm"
 )
@@ -64,8 +65,8 @@ func TestERC20OnRollupA(t *testing.T) {
 	ws := n.ethWS("node0/alpha")
 	ctx := ctxFor(t, 3*time.Minute)
 
-	ownerKey := devKey(t, 0)
-	owner, recipient := addrOf(ownerKey), addrOf(devKey(t, 1))
+	ownerKey := nettest.DevKey(t, 0)
+	owner, recipient := nettest.AddrOf(ownerKey), nettest.AddrOf(nettest.DevKey(t, 1))
 	token := bindings.NewTestToken()
 	tokenAddr := crypto.CreateAddress(owner, 0) // the owner's first tx on alpha
 	transferID := token.GetABI().Events["Transfer"].ID
@@ -424,9 +425,9 @@ func TestBundleLandsAtOneWeftHeight(t *testing.T) {
 	}
 
 	// weft_sendBundle on alpha's RPC.
-	k := devKey(t, 2)
-	ta := transferTx(t, k, alphaChainID, 0, addrOf(devKey(t, 3)), value, 21000, nil)
-	tb := transferTx(t, k, betaChainID, 0, addrOf(devKey(t, 3)), value, 21000, nil)
+	k := nettest.DevKey(t, 2)
+	ta := transferTx(t, k, alphaChainID, 0, nettest.AddrOf(nettest.DevKey(t, 3)), value, 21000, nil)
+	tb := transferTx(t, k, betaChainID, 0, nettest.AddrOf(nettest.DevKey(t, 3)), value, 21000, nil)
 	var res bundleResult
 	err := alpha.Client().CallContext(ctx, &res, "weft_sendBundle", []bundlePart{
 		{Rollup: "alpha", Txs: []hexutil.Bytes{rawOf(t, ta)}},
@@ -450,14 +451,14 @@ func TestBundleLandsAtOneWeftHeight(t *testing.T) {
 
 	// The CLI: weft tx bundle --eth-tx, signed by a dev account (funded on
 	// Weft) from a key file.
-	k2 := devKey(t, 4)
+	k2 := nettest.DevKey(t, 4)
 	keyDir := t.TempDir()
 	if _, err := keys.Dir(keyDir).Add("dev4", k2); err != nil {
 		t.Fatal(err)
 	}
 	keyFile := filepath.Join(keyDir, "dev4.json")
-	ta2 := transferTx(t, k2, alphaChainID, 0, addrOf(devKey(t, 3)), value, 21000, nil)
-	tb2 := transferTx(t, k2, betaChainID, 0, addrOf(devKey(t, 3)), value, 21000, nil)
+	ta2 := transferTx(t, k2, alphaChainID, 0, nettest.AddrOf(nettest.DevKey(t, 3)), value, 21000, nil)
+	tb2 := transferTx(t, k2, betaChainID, 0, nettest.AddrOf(nettest.DevKey(t, 3)), value, 21000, nil)
 	out, err := weftCLI(ctx, "tx", "bundle", "--key-file", keyFile, "--node", n.m.Nodes[0].API,
 		"--eth-tx", "alpha="+hexutil.Encode(rawOf(t, ta2)), "--eth-tx", "beta="+hexutil.Encode(rawOf(t, tb2)))
 	if err != nil {
@@ -474,9 +475,9 @@ func TestBundleLandsAtOneWeftHeight(t *testing.T) {
 	t.Logf("weft tx bundle: both rollup txs at Weft height %d", cliHeight)
 
 	// A bundle whose beta tx is signed for alpha's chain is refused whole.
-	k3 := devKey(t, 5)
-	good := transferTx(t, k3, alphaChainID, 0, addrOf(devKey(t, 3)), value, 21000, nil)
-	bad := transferTx(t, k3, alphaChainID, 0, addrOf(devKey(t, 6)), value, 21000, nil) // meant for beta
+	k3 := nettest.DevKey(t, 5)
+	good := transferTx(t, k3, alphaChainID, 0, nettest.AddrOf(nettest.DevKey(t, 3)), value, 21000, nil)
+	bad := transferTx(t, k3, alphaChainID, 0, nettest.AddrOf(nettest.DevKey(t, 6)), value, 21000, nil) // meant for beta
 	err = alpha.Client().CallContext(ctx, &res, "weft_sendBundle", []bundlePart{
 		{Rollup: "alpha", Txs: []hexutil.Bytes{rawOf(t, good)}},
 		{Rollup: "beta", Txs: []hexutil.Bytes{rawOf(t, bad)}},
@@ -495,9 +496,9 @@ func TestBundleLandsAtOneWeftHeight(t *testing.T) {
 
 	// Neither part ever lands: after a later tx on each rollup has landed,
 	// alpha and beta still know nothing of them.
-	k4 := devKey(t, 7)
-	la := transferTx(t, k4, alphaChainID, 0, addrOf(k4), value, 21000, nil)
-	lb := transferTx(t, k4, betaChainID, 0, addrOf(k4), value, 21000, nil)
+	k4 := nettest.DevKey(t, 7)
+	la := transferTx(t, k4, alphaChainID, 0, nettest.AddrOf(k4), value, 21000, nil)
+	lb := transferTx(t, k4, betaChainID, 0, nettest.AddrOf(k4), value, 21000, nil)
 	send(t, alpha, la)
 	send(t, beta, lb)
 	n.waitReceipt(alpha, la.Hash(), time.Minute)
@@ -511,7 +512,7 @@ func TestBundleLandsAtOneWeftHeight(t *testing.T) {
 				t.Fatalf("%s eth_getTransactionByHash(%s) of the refused bundle: %v; want not found", c.name, tx.Hash(), err)
 			}
 		}
-		if nonce, err := c.ec.PendingNonceAt(ctx, addrOf(k3)); err != nil || nonce != 0 {
+		if nonce, err := c.ec.PendingNonceAt(ctx, nettest.AddrOf(k3)); err != nil || nonce != 0 {
 			t.Fatalf("%s pending nonce of the refused bundle's signer = %d, %v; want 0", c.name, nonce, err)
 		}
 	}
@@ -557,8 +558,8 @@ func TestEthersJS(t *testing.T) {
 	alpha := n.eth("node0/alpha")
 	ctx := ctxFor(t, 2*time.Minute)
 
-	key := devKey(t, 8)
-	to := addrOf(devKey(t, 9))
+	key := nettest.DevKey(t, 8)
+	to := nettest.AddrOf(nettest.DevKey(t, 9))
 	amount := "1234500000000000000"
 	cmd := exec.CommandContext(ctx, nodeJS, "transfer.mjs", n.rollupRPC["node0/alpha"], hexutil.Encode(crypto.FromECDSA(key)), to.Hex(), amount)
 	cmd.Dir = dir
@@ -600,8 +601,8 @@ func TestBadRawTxs(t *testing.T) {
 	n := startNetwork(t, netConfig{basePort: portsBadTx, rpcPort: rpcBadTx})
 	alpha := n.eth("node0/alpha")
 	ctx := ctxFor(t, 3*time.Minute)
-	key := devKey(t, 10)
-	from := addrOf(key)
+	key := nettest.DevKey(t, 10)
+	from := nettest.AddrOf(key)
 	sink := common.HexToAddress("0x000000000000000000000000000000000000dEaD")
 	one := big.NewInt(1)
 
@@ -629,11 +630,11 @@ func TestBadRawTxs(t *testing.T) {
 		{"zero r", withSig(v, new(big.Int), s), from, "invalid sender"},
 		{"high s", withSig(v, r, new(big.Int).Sub(crypto.S256().Params().N, s)), from, "invalid sender"},
 		{"nonce too low", transferTx(t, key, alphaChainID, 0, sink, big.NewInt(2), 21000, nil), from, "nonce too low"},
-		{"no funds", transferTx(t, fresh, alphaChainID, 0, sink, one, 21000, nil), addrOf(fresh), "insufficient funds for gas * price + value"},
+		{"no funds", transferTx(t, fresh, alphaChainID, 0, sink, one, 21000, nil), nettest.AddrOf(fresh), "insufficient funds for gas * price + value"},
 		{"oversized", transferTx(t, key, alphaChainID, 1, sink, one, 3_000_000, make([]byte, 129<<10)), from, "oversized data"},
 		{"gas below intrinsic", transferTx(t, key, alphaChainID, 1, sink, one, 20_999, nil), from, "intrinsic gas too low"},
 	}
-	nonces := map[common.Address]uint64{from: 1, addrOf(fresh): 0}
+	nonces := map[common.Address]uint64{from: 1, nettest.AddrOf(fresh): 0}
 	for _, c := range cases {
 		err := alpha.SendTransaction(ctx, c.tx)
 		if err == nil || !strings.Contains(err.Error(), c.wantErr) {
@@ -681,7 +682,7 @@ func TestBadRawTxs(t *testing.T) {
 	recipients := make([]common.Address, senders)
 	value := big.NewInt(params.GWei)
 	for a := range txs {
-		k := devKey(t, 11+a)
+		k := nettest.DevKey(t, 11+a)
 		recipients[a] = common.BigToAddress(big.NewInt(int64(0x1000 + a)))
 		for i := 0; i < perSender; i++ {
 			tx := transferTx(t, k, alphaChainID, uint64(i), recipients[a], value, 21000, nil)
@@ -751,7 +752,7 @@ func TestBadRawTxs(t *testing.T) {
 				t.Fatalf("receipt of sender %d nonce %d: %v, %v", a, tx.Nonce(), r, err)
 			}
 		}
-		if nonce, err := alpha.NonceAt(ctx, addrOf(devKey(t, 11+a)), nil); err != nil || nonce != perSender {
+		if nonce, err := alpha.NonceAt(ctx, nettest.AddrOf(nettest.DevKey(t, 11+a)), nil); err != nil || nonce != perSender {
 			t.Fatalf("sender %d nonce %d, %v; want %d", a, nonce, err, perSender)
 		}
 		wantBal := new(big.Int).Mul(value, big.NewInt(perSender))
@@ -848,7 +849,7 @@ func killNineRestart(t *testing.T, cfg netConfig) {
 	var last []*types.Transaction
 	txs := make([][]*types.Transaction, senders)
 	for a := range txs {
-		k := devKey(t, 15+a)
+		k := nettest.DevKey(t, 15+a)
 		for i := 0; i < perSender; i++ {
 			txs[a] = append(txs[a], transferTx(t, k, alphaChainID, uint64(i), common.BigToAddress(big.NewInt(int64(0x2000+i))), big.NewInt(int64(1+a)), 21000, nil))
 		}
@@ -870,7 +871,7 @@ func killNineRestart(t *testing.T, cfg netConfig) {
 			case <-stopPoll:
 				return
 			case <-tick.C:
-				c, cancel := rpcCtx()
+				c, cancel := nettest.RPCCtx()
 				if h, err := a0.BlockNumber(c); err == nil {
 					head0.Store(h)
 				}
@@ -908,7 +909,7 @@ func killNineRestart(t *testing.T, cfg netConfig) {
 		}
 	}
 	blockNumber := func(ec *ethclient.Client) (uint64, error) {
-		c, cancel := rpcCtx()
+		c, cancel := nettest.RPCCtx()
 		defer cancel()
 		return ec.BlockNumber(c)
 	}

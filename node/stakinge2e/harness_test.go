@@ -1,18 +1,13 @@
 package stakinge2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -31,7 +26,7 @@ import (
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/client"
-	"github.com/weftnet/weft/node/keys"
+	"github.com/weftnet/weft/node/e2e/nettest"
 	"github.com/weftnet/weft/p2p"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
@@ -39,28 +34,7 @@ import (
 // weftBin is the binary TestMain builds once for every test.
 var weftBin string
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		os.Exit(m.Run())
-	}
-	dir, err := os.MkdirTemp("", "weft-stakinge2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "stakinge2e:", err)
-		os.Exit(1)
-	}
-	weftBin = filepath.Join(dir, "weft")
-	build := exec.Command("go", "build", "-o", weftBin, "github.com/weftnet/weft/cmd/weft")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "stakinge2e: building weft:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { nettest.Main(m, "stakinge2e", &weftBin) }
 
 func skipShort(t *testing.T) {
 	t.Helper()
@@ -95,38 +69,11 @@ var stakingParams = map[string]any{
 // feeLimit is what every test tx offers: the CLI's default.
 var feeLimit = uint256.NewInt(1_000_000_000_000_000)
 
-var (
-	devOnce sync.Once
-	devKeys []*ecdsa.PrivateKey
-	devErr  error
-)
-
-// devKey returns Hardhat development account i (prefunded by weft testnet).
-func devKey(t *testing.T, i int) *ecdsa.PrivateKey {
-	t.Helper()
-	devOnce.Do(func() { devKeys, devErr = keys.DevAccounts(20) })
-	if devErr != nil {
-		t.Fatalf("dev accounts: %v", devErr)
-	}
-	return devKeys[i]
-}
-
-func addrOf(k *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress(k.PublicKey) }
-
 // nodeProc is one `weft start` process and a client of its node API.
 type nodeProc struct {
-	name    string
-	home    string
-	rpc     string // CometBFT RPC base URL
-	api     string // node API host:port
-	valAddr common.Address
-	log     string
-
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	client  *client.Client
-	running bool // the test expects the process to be up
+	nettest.Node        // Name is the node's moniker
+	rpc          string // CometBFT RPC base URL
+	valAddr      common.Address
 }
 
 // network is a local testnet whose nodes run as `weft start` processes.
@@ -146,21 +93,13 @@ const slots = 6
 // a port the network needs (p2p is QUIC over UDP; RPC, API, metrics are TCP).
 func checkPortsFree(t *testing.T, basePort int) {
 	t.Helper()
+	var udp, tcp []int
 	for i := 0; i < slots; i++ {
 		p := basePort + 10*i
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			t.Fatalf("udp port %d is taken (tests use %d..%d): %v", p, basePort, basePort+10*slots, err)
-		}
-		u.Close()
-		for _, q := range []int{p, p + 1, p + 2, p + 3} {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", q))
-			if err != nil {
-				t.Fatalf("tcp port %d is taken (tests use %d..%d): %v", q, basePort, basePort+10*slots, err)
-			}
-			l.Close()
-		}
+		udp = append(udp, p)
+		tcp = append(tcp, p, p+1, p+2, p+3)
 	}
+	nettest.CheckPortsFree(t, fmt.Sprintf("tests use %d..%d", basePort, basePort+10*slots), udp, tcp)
 }
 
 // startNetwork writes a network of n validators with `weft testnet`, sets
@@ -170,20 +109,16 @@ func startNetwork(t *testing.T, basePort, validators int) *network {
 	t.Helper()
 	checkPortsFree(t, basePort)
 	dir := filepath.Join(t.TempDir(), "net")
-	args := []string{"testnet", "--validators", strconv.Itoa(validators), "--output", dir, "--base-port", strconv.Itoa(basePort), "--rollup", "alpha"}
-	if out, err := exec.Command(weftBin, args...).CombinedOutput(); err != nil {
-		t.Fatalf("weft %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	m, err := node.LoadManifest(dir)
-	if err != nil {
-		t.Fatalf("load manifest: %v", err)
-	}
+	m := nettest.Testnet(t, weftBin, dir, "--validators", strconv.Itoa(validators), "--base-port", strconv.Itoa(basePort), "--rollup", "alpha")
 	n := &network{t: t, dir: dir, chainID: m.ChainID, basePort: basePort, manifest: m}
 	var homes []string
 	for _, info := range m.Nodes {
 		n.nodes = append(n.nodes, &nodeProc{
-			name: info.Moniker, home: info.Home, rpc: info.RPC, api: info.API,
-			valAddr: common.HexToAddress(info.Validator), log: filepath.Join(info.Home, "test.log"),
+			Node: nettest.Node{
+				Proc: nettest.Proc{Name: info.Moniker, Log: filepath.Join(info.Home, "test.log")},
+				Home: info.Home, API: info.API,
+			},
+			rpc: info.RPC, valAddr: common.HexToAddress(info.Validator),
 		})
 		homes = append(homes, info.Home)
 	}
@@ -192,7 +127,7 @@ func startNetwork(t *testing.T, basePort, validators int) *network {
 	// the logs (complete by then) are shown if the test failed.
 	t.Cleanup(func() {
 		if t.Failed() {
-			n.dumpLogs(80)
+			nettest.DumpLogs(t, 80, n.procs()...)
 		}
 	})
 	t.Cleanup(n.killAll)
@@ -270,7 +205,7 @@ func (n *network) addNode(name string, slot int, valKey secp256k1eth.PrivKey) in
 	if err := node.InitHome(home, c, wc, placeholder, valKey); err != nil {
 		n.t.Fatalf("init %s: %v", name, err)
 	}
-	g, err := os.ReadFile(genesisPath(n.nodes[0].home))
+	g, err := os.ReadFile(genesisPath(n.nodes[0].Home))
 	if err != nil {
 		n.t.Fatal(err)
 	}
@@ -278,8 +213,11 @@ func (n *network) addNode(name string, slot int, valKey secp256k1eth.PrivKey) in
 		n.t.Fatal(err)
 	}
 	n.nodes = append(n.nodes, &nodeProc{
-		name: name, home: home, rpc: fmt.Sprintf("http://127.0.0.1:%d", ports.RPC), api: wc.API.ListenAddr,
-		valAddr: common.BytesToAddress(valKey.PubKey().Address()), log: filepath.Join(home, "test.log"),
+		Node: nettest.Node{
+			Proc: nettest.Proc{Name: name, Log: filepath.Join(home, "test.log")},
+			Home: home, API: wc.API.ListenAddr,
+		},
+		rpc: fmt.Sprintf("http://127.0.0.1:%d", ports.RPC), valAddr: common.BytesToAddress(valKey.PubKey().Address()),
 	})
 	return len(n.nodes) - 1
 }
@@ -287,10 +225,10 @@ func (n *network) addNode(name string, slot int, valKey secp256k1eth.PrivKey) in
 // validatorKey reads node i's consensus key.
 func (n *network) validatorKey(i int) secp256k1eth.PrivKey {
 	n.t.Helper()
-	pv := privval.LoadFilePVEmptyState(filepath.Join(n.nodes[i].home, "config", "priv_validator_key.json"), "")
+	pv := privval.LoadFilePVEmptyState(filepath.Join(n.nodes[i].Home, "config", "priv_validator_key.json"), "")
 	k, ok := pv.Key.PrivKey.(secp256k1eth.PrivKey)
 	if !ok {
-		n.t.Fatalf("%s's validator key is %T", n.nodes[i].name, pv.Key.PrivKey)
+		n.t.Fatalf("%s's validator key is %T", n.nodes[i].Name, pv.Key.PrivKey)
 	}
 	return k
 }
@@ -304,8 +242,8 @@ func (n *network) operatorKey(i int) *ecdsa.PrivateKey {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	if addrOf(k) != n.nodes[i].valAddr {
-		n.t.Fatalf("operator address %s is not validator address %s", addrOf(k), n.nodes[i].valAddr)
+	if nettest.AddrOf(k) != n.nodes[i].valAddr {
+		n.t.Fatalf("operator address %s is not validator address %s", nettest.AddrOf(k), n.nodes[i].valAddr)
 	}
 	return k
 }
@@ -319,172 +257,58 @@ func (n *network) all() []int {
 	return out
 }
 
+// procs lists every node's process.
+func (n *network) procs() []*nettest.Proc {
+	out := make([]*nettest.Proc, len(n.nodes))
+	for i, p := range n.nodes {
+		out[i] = &p.Proc
+	}
+	return out
+}
+
 // start runs `weft start` for node i, appending its output to test.log, and
 // dials a fresh API client.
 func (n *network) start(i int) {
 	n.t.Helper()
-	p := n.nodes[i]
-	f, err := os.OpenFile(p.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		n.t.Fatalf("%s log: %v", p.name, err)
-	}
-	fmt.Fprintf(f, "==== stakinge2e: weft start %s at %s ====\n", p.name, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(weftBin, "start", "--home", p.home)
-	cmd.Stdout, cmd.Stderr = f, f
-	setPdeathsig(cmd)
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		n.t.Fatalf("start %s: %v", p.name, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		f.Close()
-		close(exited)
-	}()
-	c, err := client.Dial(p.api)
-	if err != nil {
-		n.t.Fatalf("dial %s: %v", p.name, err)
-	}
-	p.mu.Lock()
-	old := p.client
-	p.cmd, p.exited, p.client, p.running = cmd, exited, c, true
-	p.mu.Unlock()
-	if old != nil {
-		old.Close()
-	}
+	n.nodes[i].Start(n.t, "stakinge2e", weftBin)
 }
 
 // stop sends SIGTERM to node i and waits for it to exit.
 func (n *network) stop(i int) {
 	n.t.Helper()
-	p := n.nodes[i]
-	p.mu.Lock()
-	p.running = false
-	cmd, exited := p.cmd, p.exited
-	p.mu.Unlock()
-	if cmd == nil {
-		return
+	if !n.nodes[i].Halt(syscall.SIGTERM, 30*time.Second) {
+		n.t.Errorf("%s did not exit within 30s of SIGTERM; killed", n.nodes[i].Name)
 	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-		return
-	case <-time.After(30 * time.Second):
-	}
-	_ = cmd.Process.Kill()
-	<-exited
-	n.t.Errorf("%s did not exit within 30s of SIGTERM; killed", p.name)
 }
 
 // killAll kills every process still running and closes the clients.
 func (n *network) killAll() {
 	for _, p := range n.nodes {
-		p.mu.Lock()
-		p.running = false
-		cmd, exited, c := p.cmd, p.exited, p.client
-		p.mu.Unlock()
-		if cmd != nil {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if c != nil {
-			c.Close()
-		}
-	}
-}
-
-// unexpectedExit reports a node that died while the test expected it up.
-func (n *network) unexpectedExit() error {
-	for _, p := range n.nodes {
-		p.mu.Lock()
-		running, exited := p.running, p.exited
-		p.mu.Unlock()
-		if !running {
-			continue
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("%s exited unexpectedly (see its test.log)", p.name)
-		default:
-		}
-	}
-	return nil
-}
-
-// dumpLogs logs the last lines of every node's test.log.
-func (n *network) dumpLogs(lines int) {
-	for _, p := range n.nodes {
-		b, err := os.ReadFile(p.log)
-		if err != nil {
-			n.t.Logf("%s: %v", p.name, err)
-			continue
-		}
-		ls := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-		if len(ls) > lines {
-			ls = ls[len(ls)-lines:]
-		}
-		n.t.Logf("---- %s %s (last %d lines) ----\n%s", p.name, p.log, len(ls), strings.Join(ls, "\n"))
+		p.Kill()
 	}
 }
 
 // api returns node i's current API client.
-func (n *network) api(i int) weftv1.NodeAPIClient {
-	p := n.nodes[i]
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.client.API
-}
+func (n *network) api(i int) weftv1.NodeAPIClient { return n.nodes[i].Client().API }
 
 // waitFor polls cond every 100ms until it returns nil; it fails the test at
 // the deadline (with cond's last error) or as soon as a node dies that
 // should be running.
 func (n *network) waitFor(timeout time.Duration, what string, cond func() error) {
 	n.t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if dead := n.unexpectedExit(); dead != nil {
-			n.t.Fatalf("waiting for %s: %v", what, dead)
-		}
-		if time.Now().After(deadline) {
-			n.t.Fatalf("%s: not reached after %v: %v", what, timeout, err)
-		}
-		<-tick.C
-	}
-}
-
-func rpcCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 10*time.Second)
+	nettest.WaitFor(n.t, timeout, 100*time.Millisecond, what, cond, n.procs()...)
 }
 
 // height is node i's last committed height.
-func (n *network) height(i int) (int64, error) {
-	ctx, cancel := rpcCtx()
-	defer cancel()
-	st, err := n.api(i).GetStatus(ctx, &weftv1.GetStatusRequest{})
-	if err != nil {
-		return 0, err
-	}
-	return st.Height, nil
-}
+func (n *network) height(i int) (int64, error) { return n.nodes[i].Height() }
 
 // waitHeight waits until every node in idx has committed height h.
 func (n *network) waitHeight(timeout time.Duration, h int64, idx ...int) {
 	n.t.Helper()
 	n.waitFor(timeout, fmt.Sprintf("nodes %v at height %d", idx, h), func() error {
 		for _, i := range idx {
-			got, err := n.height(i)
-			if err != nil {
-				return fmt.Errorf("%s: %v", n.nodes[i].name, err)
-			}
-			if got < h {
-				return fmt.Errorf("%s is at height %d", n.nodes[i].name, got)
+			if err := n.nodes[i].AtHeight(h); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -496,7 +320,7 @@ func (n *network) mustHeight(i int) int64 {
 	n.t.Helper()
 	h, err := n.height(i)
 	if err != nil {
-		n.t.Fatalf("%s GetStatus: %v", n.nodes[i].name, err)
+		n.t.Fatalf("%s GetStatus: %v", n.nodes[i].Name, err)
 	}
 	return h
 }
@@ -508,16 +332,14 @@ func (n *network) submitAndWait(i int, key *ecdsa.PrivateKey, acts ...*weftv1.Ac
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	p := n.nodes[i]
-	p.mu.Lock()
-	c := p.client
-	p.mu.Unlock()
+	c := p.Client()
 	raw, err := c.Build(ctx, key, -1, feeLimit, acts...)
 	if err != nil {
 		n.t.Fatalf("build tx: %v", err)
 	}
 	h, err := c.Submit(ctx, raw)
 	if err != nil {
-		n.t.Fatalf("submit to %s: %v", p.name, err)
+		n.t.Fatalf("submit to %s: %v", p.Name, err)
 	}
 	r, err := c.WaitTx(ctx, h)
 	if err != nil {
@@ -532,7 +354,7 @@ func (n *network) submitAndWait(i int, key *ecdsa.PrivateKey, acts ...*weftv1.Ac
 // account returns a's committed account on node i.
 func (n *network) account(i int, a common.Address) *weftv1.Account {
 	n.t.Helper()
-	ctx, cancel := rpcCtx()
+	ctx, cancel := nettest.RPCCtx()
 	defer cancel()
 	r, err := n.api(i).GetAccount(ctx, &weftv1.GetAccountRequest{Address: a[:]})
 	if err != nil {
@@ -546,7 +368,7 @@ func balanceOf(acc *weftv1.Account) *uint256.Int { return new(uint256.Int).SetBy
 // stakingValidator returns validator a as node i's staking state has it, and
 // the height of that state.
 func (n *network) stakingValidator(i int, a common.Address) (*weftv1.Validator, int64, error) {
-	ctx, cancel := rpcCtx()
+	ctx, cancel := nettest.RPCCtx()
 	defer cancel()
 	r, err := n.api(i).ListValidators(ctx, &weftv1.ListValidatorsRequest{})
 	if err != nil {
@@ -571,7 +393,7 @@ func (n *network) mustValidator(i int, a common.Address) *weftv1.Validator {
 
 // cometGet GETs path from node i's CometBFT RPC and decodes its result.
 func (n *network) cometGet(i int, path string, out any) error {
-	ctx, cancel := rpcCtx()
+	ctx, cancel := nettest.RPCCtx()
 	defer cancel()
 	url := n.nodes[i].rpc + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -703,21 +525,7 @@ func (n *network) waitSigned(i int, a common.Address, from int64, timeout time.D
 // runCLI runs the weft binary and returns its stdout, stderr and exit code.
 func runCLI(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, weftBin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("weft %s: %v", strings.Join(args, " "), err)
-	}
-	return stdout.String(), stderr.String(), code
+	return nettest.RunCLI(t, 90*time.Second, weftBin, args...)
 }
 
 // cliTx runs a `weft tx` command that must succeed and returns the height it
@@ -739,17 +547,6 @@ func cliTx(t *testing.T, args ...string) int64 {
 	return h
 }
 
-// writeKeyFile writes key in the format `weft tx --key-file` reads.
-func writeKeyFile(t *testing.T, name string, key *ecdsa.PrivateKey) string {
-	t.Helper()
-	b, _ := json.Marshal(keys.File{Name: name, Address: addrOf(key).Hex(), PrivateKey: hex.EncodeToString(crypto.FromECDSA(key))})
-	p := filepath.Join(t.TempDir(), name+".json")
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // load sends key's rollup-data txs with consecutive nonces to node i, one
 // every interval, until the returned stop is called (also at cleanup). A tx
 // a node does not take is resent until it does.
@@ -768,10 +565,8 @@ func (n *network) load(i int, key *ecdsa.PrivateKey, interval time.Duration) (st
 			case <-tick.C:
 			}
 			p := n.nodes[i]
-			p.mu.Lock()
-			c := p.client
-			p.mu.Unlock()
-			ctx, cancel := rpcCtx()
+			c := p.Client()
+			ctx, cancel := nettest.RPCCtx()
 			raw, err := c.Build(ctx, key, nonce, feeLimit, client.RollupData("alpha", []byte(fmt.Sprintf("load %d", nonce))))
 			if err == nil {
 				_, err = c.Submit(ctx, raw)

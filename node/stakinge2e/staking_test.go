@@ -13,6 +13,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
 
@@ -57,11 +58,11 @@ func TestValidatorJoinsAndLeaves(t *testing.T) {
 		t.Fatalf("genesis set %v", set)
 	}
 
-	dev0 := devKey(t, 0)
-	op := addrOf(dev0)
-	kf := writeKeyFile(t, "dev0", dev0)
-	api := n.nodes[0].api
-	home4 := n.nodes[i4].home
+	dev0 := nettest.DevKey(t, 0)
+	op := nettest.AddrOf(dev0)
+	kf := nettest.WriteKeyFile(t, "dev0", dev0)
+	api := n.nodes[0].API
+	home4 := n.nodes[i4].Home
 
 	// Bad input first: each refused with its own code, dev0 untouched.
 	edKey := hex.EncodeToString(ed25519.GenPrivKey().PubKey().Bytes())
@@ -132,7 +133,7 @@ func TestValidatorJoinsAndLeaves(t *testing.T) {
 
 	// The unbonding entry completes at undel + unbonding_blocks (10); then
 	// the 9.5 tokens are back in dev0's balance.
-	ctx, cancel := rpcCtx()
+	ctx, cancel := nettest.RPCCtx()
 	dels, err := n.api(0).ListDelegations(ctx, &weftv1.ListDelegationsRequest{Delegator: op[:]})
 	cancel()
 	if err != nil {
@@ -144,7 +145,7 @@ func TestValidatorJoinsAndLeaves(t *testing.T) {
 		t.Fatalf("dev0's delegations after undelegating: %v", dels)
 	}
 	n.waitHeight(time.Minute, undel+10, 0)
-	ctx, cancel = rpcCtx()
+	ctx, cancel = nettest.RPCCtx()
 	dels, err = n.api(0).ListDelegations(ctx, &weftv1.ListDelegationsRequest{Delegator: op[:]})
 	cancel()
 	if err != nil || len(dels.Unbonding) != 0 {
@@ -172,7 +173,7 @@ func TestDoubleSignIsSlashed(t *testing.T) {
 	started := n.mustHeight(0)
 	// Txs reaching the twin first make its proposals differ from node3's,
 	// so the two sign different blocks sooner.
-	stopLoad := n.load(twin, devKey(t, 2), 25*time.Millisecond)
+	stopLoad := n.load(twin, nettest.DevKey(t, 2), 25*time.Millisecond)
 
 	var evH int64
 	from := int64(1)
@@ -224,9 +225,9 @@ func TestDoubleSignIsSlashed(t *testing.T) {
 	}
 	// For good: its operator cannot unjail it.
 	opKey := n.operatorKey(byz)
-	n.submitAndWait(0, devKey(t, 1), client.Transfer(addrOf(opKey), tokens(1)))
+	n.submitAndWait(0, nettest.DevKey(t, 1), client.Transfer(nettest.AddrOf(opKey), tokens(1)))
 	refused(t, "unjail a tombstoned validator", "invalid_state", "tombstoned",
-		"stake", "unjail", "--node", n.nodes[0].api, "--key-file", writeKeyFile(t, "op3", opKey), "--validator", byzAddr.Hex())
+		"stake", "unjail", "--node", n.nodes[0].API, "--key-file", nettest.WriteKeyFile(t, "op3", opKey), "--validator", byzAddr.Hex())
 }
 
 // TestOfflineValidatorIsJailedAndUnjails: node3 stops; after it missed more
@@ -240,10 +241,10 @@ func TestOfflineValidatorIsJailedAndUnjails(t *testing.T) {
 	const off = 3
 	addr := n.nodes[off].valAddr
 	opKey := n.operatorKey(off)
-	kf := writeKeyFile(t, "op3", opKey)
-	api := n.nodes[0].api
+	kf := nettest.WriteKeyFile(t, "op3", opKey)
+	api := n.nodes[0].API
 	// The operator (the consensus key's address) pays fees: fund it.
-	n.submitAndWait(0, devKey(t, 1), client.Transfer(addrOf(opKey), tokens(1)))
+	n.submitAndWait(0, nettest.DevKey(t, 1), client.Transfer(nettest.AddrOf(opKey), tokens(1)))
 	refused(t, "unjail a validator that is not jailed", "invalid_state", "not jailed",
 		"stake", "unjail", "--node", api, "--key-file", kf, "--validator", addr.Hex())
 

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package rollupe2e
+package nettest
 
 import "os/exec"
 

@@ -1,8 +1,0 @@
-//go:build !linux
-
-package e2e
-
-import "os/exec"
-
-// setPdeathsig is Linux-only; elsewhere t.Cleanup is the only safety net.
-func setPdeathsig(*exec.Cmd) {}
