@@ -128,6 +128,7 @@ func (n *Node) stopFeed() {
 	n.feedCancel()
 	<-n.feedDone
 	_ = n.feed.Close()
+	n.feed = nil
 }
 
 // FeedAddrs are the feed host's addresses (nil when the feed is off).

@@ -109,7 +109,8 @@ func (n *Node) APIAddr() string {
 	return n.wcfg.API.ListenAddr
 }
 
-// Start starts CometBFT and the node API.
+// Start starts CometBFT, the rollup feed, the rollup services and the node
+// API. A node that fails to start has been stopped and cannot start again.
 func (n *Node) Start() error {
 	lis, err := net.Listen("tcp", n.wcfg.API.ListenAddr)
 	if err != nil {
@@ -120,17 +121,15 @@ func (n *Node) Start() error {
 		lis.Close()
 		return fmt.Errorf("start cometbft: %w", err)
 	}
+	// A node that fails to start is stopped whole (Stop is idempotent).
 	if err := n.startFeed(); err != nil {
-		n.api.Stop()
-		_ = n.cmt.Stop()
-		n.cmt.Wait()
+		lis.Close()
+		n.Stop()
 		return err
 	}
 	if err := n.startRollups(); err != nil {
-		n.stopFeed()
-		n.api.Stop()
-		_ = n.cmt.Stop()
-		n.cmt.Wait()
+		lis.Close()
+		n.Stop()
 		return err
 	}
 	go func() {
