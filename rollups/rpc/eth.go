@@ -619,31 +619,25 @@ func logMatches(l *types.Log, addrs []common.Address, topics [][]common.Hash) bo
 
 // NewHeads is eth_subscribe("newHeads").
 func (a *ethAPI) NewHeads(ctx context.Context) (*rpc.Subscription, error) {
-	notifier, ok := rpc.NotifierFromContext(ctx)
-	if !ok {
-		return nil, rpc.ErrNotificationsUnsupported
-	}
-	sub := notifier.CreateSubscription()
-	ch := make(chan *BlockEvent, 64)
-	bsub := a.s.backend.SubscribeBlocks(ch)
-	go func() {
-		defer bsub.Unsubscribe()
-		for {
-			select {
-			case ev := <-ch:
-				_ = notifier.Notify(sub.ID, marshalHeader(ev.Block.Header()))
-			case <-sub.Err():
-				return
-			case <-bsub.Err():
-				return
-			}
-		}
-	}()
-	return sub, nil
+	return a.subscribe(ctx, func(ev *BlockEvent, send func(any)) {
+		send(marshalHeader(ev.Block.Header()))
+	})
 }
 
 // Logs is eth_subscribe("logs", criteria).
 func (a *ethAPI) Logs(ctx context.Context, crit filters.FilterCriteria) (*rpc.Subscription, error) {
+	return a.subscribe(ctx, func(ev *BlockEvent, send func(any)) {
+		for _, l := range ev.Logs {
+			if logMatches(l, crit.Addresses, crit.Topics) {
+				send(l)
+			}
+		}
+	})
+}
+
+// subscribe opens an eth_subscribe subscription that notifies what each
+// executed block yields through on, until the client or the feed goes away.
+func (a *ethAPI) subscribe(ctx context.Context, on func(ev *BlockEvent, send func(any))) (*rpc.Subscription, error) {
 	notifier, ok := rpc.NotifierFromContext(ctx)
 	if !ok {
 		return nil, rpc.ErrNotificationsUnsupported
@@ -651,16 +645,13 @@ func (a *ethAPI) Logs(ctx context.Context, crit filters.FilterCriteria) (*rpc.Su
 	sub := notifier.CreateSubscription()
 	ch := make(chan *BlockEvent, 64)
 	bsub := a.s.backend.SubscribeBlocks(ch)
+	send := func(v any) { _ = notifier.Notify(sub.ID, v) }
 	go func() {
 		defer bsub.Unsubscribe()
 		for {
 			select {
 			case ev := <-ch:
-				for _, l := range ev.Logs {
-					if logMatches(l, crit.Addresses, crit.Topics) {
-						_ = notifier.Notify(sub.ID, l)
-					}
-				}
+				on(ev, send)
 			case <-sub.Err():
 				return
 			case <-bsub.Err():
