@@ -18,10 +18,19 @@ const input = {
     optimizer: { enabled: true, runs: 200 },
     evmVersion: 'cancun',
     metadata: { bytecodeHash: 'none', appendCBOR: false },
-    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
+    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
   },
 };
-const out = JSON.parse(solc.compile(JSON.stringify(input)));
+// Imports outside src/ (e.g. "@polytope-labs/...") resolve in node_modules,
+// at the exact versions package-lock.json pins.
+function findImports(p) {
+  for (const base of [srcDir, path.join(__dirname, 'node_modules')]) {
+    const f = path.join(base, p);
+    if (fs.existsSync(f)) return { contents: fs.readFileSync(f, 'utf8') };
+  }
+  return { error: `import not found: ${p}` };
+}
+const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
 let failed = false;
 for (const e of out.errors || []) {
   console.error(e.formattedMessage);
@@ -29,10 +38,18 @@ for (const e of out.errors || []) {
 }
 if (failed) process.exit(1);
 fs.mkdirSync(outDir, { recursive: true });
-for (const file of Object.keys(out.contracts).sort()) {
-  for (const [name, c] of Object.entries(out.contracts[file])) {
+// Artifacts only for deployable contracts of src/ (not imported libraries
+// or interfaces). Predeploys (contracts placed in a rollup's genesis) also
+// get their runtime code.
+const predeploys = new Set(['WeftL2Bridge']);
+for (const file of Object.keys(sources)) {
+  for (const [name, c] of Object.entries(out.contracts[file] || {})) {
+    if (!c.evm.bytecode.object || c.abi.length === 0) continue;
     fs.writeFileSync(path.join(outDir, `${name}.abi`), JSON.stringify(c.abi, null, 2) + '\n');
     fs.writeFileSync(path.join(outDir, `${name}.bin`), c.evm.bytecode.object + '\n');
+    if (predeploys.has(name)) {
+      fs.writeFileSync(path.join(outDir, `${name}.runtime.bin`), c.evm.deployedBytecode.object + '\n');
+    }
   }
 }
 console.log(`compiled ${Object.keys(sources).length} files with solc ${solc.version()}`);
