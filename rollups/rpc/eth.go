@@ -80,8 +80,19 @@ func (a *ethAPI) headerOf(bn rpc.BlockNumber) (*types.Header, error) {
 	switch bn {
 	case rpc.LatestBlockNumber, rpc.PendingBlockNumber:
 		return b.Head(), nil
-	case rpc.SafeBlockNumber, rpc.FinalizedBlockNumber, rpc.EarliestBlockNumber:
+	case rpc.EarliestBlockNumber:
 		return b.HeaderByNumber(0), nil
+	case rpc.SafeBlockNumber, rpc.FinalizedBlockNumber:
+		var n uint64
+		if st := a.s.cfg.Settlement; st != nil {
+			if bn == rpc.SafeBlockNumber {
+				n = st.SafeBlock()
+			} else {
+				n = st.FinalizedBlock()
+			}
+		}
+		n = min(n, b.Head().Number.Uint64())
+		return b.HeaderByNumber(n), nil
 	}
 	if bn < 0 {
 		return nil, fmt.Errorf("unsupported block tag %d", bn)

@@ -31,6 +31,19 @@ type Config struct {
 	ListenAddr string // "host:port", HTTP and WebSocket
 	// InflightTTL bounds how long a submitted tx counts as pending.
 	InflightTTL time.Duration
+	// Settlement, when set, says which rollup blocks are settled on L1: the
+	// "safe" and "finalized" block tags follow it. Without it both tags
+	// name the genesis block.
+	Settlement SettlementStatus
+}
+
+// SettlementStatus reports the rollup's L1 settlement progress as rollup
+// block numbers: safe (the batch holding the block is in an L1 block) and
+// finalized (that L1 block is final and the batch's challenge window is
+// over). Implementations must be safe for concurrent use.
+type SettlementStatus interface {
+	SafeBlock() uint64
+	FinalizedBlock() uint64
 }
 
 // TxSubmitter gets validated rollup txs into Weft (see Submitter).

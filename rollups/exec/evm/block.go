@@ -30,12 +30,19 @@ type candidate struct {
 	tx     *types.Transaction
 	weftTx []byte
 	skip   *SkippedTx
+	// deposit, when set, is a deposit item (tx is nil) sent by sender.
+	deposit []byte
+	sender  []byte
 }
 
 // decodeSlice flattens the slice's items into candidates, in order.
 func decodeSlice(s *weftv1.RollupSlice) []candidate {
 	var out []candidate
 	for _, item := range s.Items {
+		if IsDepositItem(item.Data) {
+			out = append(out, candidate{deposit: item.Data, sender: item.Sender, weftTx: item.TxHash})
+			continue
+		}
 		raw, err := splitItem(item.Data)
 		if err != nil {
 			out = append(out, candidate{skip: &SkippedTx{Hash: crypto.Keccak256Hash(item.Data), WeftTx: item.TxHash, Reason: err.Error()}})
@@ -148,6 +155,12 @@ func (e *Executor) executeBlock(s *weftv1.RollupSlice) (*BlockEvent, error) {
 	for _, c := range cands {
 		if c.skip != nil {
 			skipped = append(skipped, *c.skip)
+			continue
+		}
+		if c.deposit != nil {
+			if err := e.applyDeposits(statedb, c.sender, c.deposit); err != nil {
+				skipped = append(skipped, SkippedTx{Hash: crypto.Keccak256Hash(c.deposit), WeftTx: c.weftTx, Reason: err.Error()})
+			}
 			continue
 		}
 		tx := c.tx

@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/params"
 
+	"github.com/weftnet/weft/contracts"
 	"github.com/weftnet/weft/rollups"
 )
 
@@ -26,7 +27,8 @@ type Config struct {
 	// ChainID is the EIP-155 chain id of the rollup.
 	ChainID uint64
 	// Alloc is the genesis state. The EIP-4788 beacon roots contract is
-	// added when absent, so contracts can read the Weft block hash.
+	// added when absent, so contracts can read the Weft block hash, and so
+	// is the WeftL2Bridge predeploy (withdrawals to L1, deposit count).
 	Alloc types.GenesisAlloc
 	// GasLimit is the block gas limit (DefaultGasLimit when 0).
 	GasLimit uint64
@@ -34,6 +36,9 @@ type Config struct {
 	FeeRecipient common.Address
 	// GenesisTime is the genesis block's timestamp in seconds.
 	GenesisTime uint64
+	// DepositRelayer is the Weft account whose deposit items credit L1
+	// deposits (zero: deposits are refused).
+	DepositRelayer common.Address
 }
 
 // Check validates the config.
@@ -93,6 +98,9 @@ func (c *Config) genesis(chainConfig *params.ChainConfig) *core.Genesis {
 	}
 	if _, ok := alloc[params.BeaconRootsAddress]; !ok {
 		alloc[params.BeaconRootsAddress] = types.Account{Nonce: 1, Code: params.BeaconRootsCode, Balance: common.Big0}
+	}
+	if _, ok := alloc[contracts.L2BridgeAddress]; !ok {
+		alloc[contracts.L2BridgeAddress] = types.Account{Nonce: 1, Code: contracts.L2BridgeRuntime(), Balance: common.Big0}
 	}
 	return &core.Genesis{
 		Config:     chainConfig,

@@ -137,3 +137,31 @@ func (c *chainContext) GetHeaderByNumber(number uint64) *types.Header {
 func (c *chainContext) GetHeaderByHash(hash common.Hash) *types.Header {
 	return c.e.HeaderByHash(hash)
 }
+
+// HeaderAtWeftHeight returns the head the rollup had once Weft height h was
+// executed: the last block whose Weft height is ≤ h (genesis for h = 0).
+// Its Root is the rollup's state root after h. It returns nil when h has
+// not been executed yet.
+func (e *Executor) HeaderAtWeftHeight(h int64) *types.Header {
+	e.mu.RLock()
+	head, last := e.head, e.lastWeft
+	e.mu.RUnlock()
+	if h < 0 || h > last {
+		return nil
+	}
+	// Block numbers grow with Weft heights: find the last block at ≤ h.
+	lo, hi := uint64(0), head.Number.Uint64() // invariant: block lo is at ≤ h
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		hdr := e.HeaderByNumber(mid)
+		if hdr == nil {
+			return nil
+		}
+		if wh, ok := WeftHeight(hdr); ok && wh <= h {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return e.HeaderByNumber(lo)
+}
