@@ -237,7 +237,9 @@ func (e *Executor) checkSlice(s *weftv1.RollupSlice) error {
 	if !bytes.Equal(s.RollupId, e.rollupID[:]) {
 		return fmt.Errorf("%w: height %d is for rollup %x, not %s (%s)", exec.ErrInvalidSlice, s.Height, s.RollupId, e.cfg.Name, e.rollupID)
 	}
-	if len(s.BlockHash) != common.HashLength {
+	// An empty height makes no block, so its hash is optional (a verifier
+	// re-deriving from L1 batches does not have it).
+	if (len(s.Items) > 0 || len(s.BlockHash) > 0) && len(s.BlockHash) != common.HashLength {
 		return fmt.Errorf("%w: height %d: block hash has %d bytes, want %d", exec.ErrInvalidSlice, s.Height, len(s.BlockHash), common.HashLength)
 	}
 	return nil

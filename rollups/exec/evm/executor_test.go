@@ -399,9 +399,11 @@ func TestHeights(t *testing.T) {
 	// Malformed slices are refused.
 	other := slice(4)
 	other.RollupId = bytes.Repeat([]byte{7}, 32)
-	noHash := slice(4)
+	noHash := slice(4, item(t, alice.transfer(t, carol, eth(1))))
 	noHash.BlockHash = nil
-	for name, s := range map[string]*weftv1.RollupSlice{"other rollup": other, "no block hash": noHash, "nil": nil} {
+	shortHash := slice(4)
+	shortHash.BlockHash = []byte{1}
+	for name, s := range map[string]*weftv1.RollupSlice{"other rollup": other, "no block hash": noHash, "short block hash": shortHash, "nil": nil} {
 		if err := e.Execute(s); !errors.Is(err, exec.ErrInvalidSlice) {
 			t.Errorf("%s: %v, want ErrInvalidSlice", name, err)
 		}
