@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/event"
@@ -42,6 +43,13 @@ type RollupService struct {
 	DevAlloc int `toml:"dev_alloc"`
 	// DevBalance is each dev account's balance in wei (decimal).
 	DevBalance string `toml:"dev_balance"`
+	// DepositRelayer is the Weft account (0x address) whose deposit items
+	// credit L1 deposits on the rollup. Like the chain id and the dev
+	// allocation it is part of the rollup's identity: every node and
+	// verifier of the rollup must use the same. Empty: deposits refused.
+	DepositRelayer string `toml:"deposit_relayer"`
+	// Settlement, when present, makes this node settle the rollup on L1.
+	Settlement *SettlementConfig `toml:"settlement"`
 }
 
 // rollupRuntime is a running rollup service.
@@ -51,6 +59,8 @@ type rollupRuntime struct {
 	exec   *evm.Executor
 	server *rpc.Server
 	feed   event.Feed
+	status settlementStatus
+	bg     sync.WaitGroup // settlement goroutines
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -76,6 +86,28 @@ func DevAlloc(n int, balance *big.Int) (types.GenesisAlloc, error) {
 		alloc[crypto.PubkeyToAddress(k.PublicKey)] = types.Account{Balance: new(big.Int).Set(balance)}
 	}
 	return alloc, nil
+}
+
+// RollupEVMConfig is the executor config of an EVM rollup service (Dir
+// unset: in memory). Verifiers build the same config to re-derive the
+// rollup, and the devnet to learn its genesis state root.
+func RollupEVMConfig(svc RollupService, chainID, genesisTime uint64) (evm.Config, error) {
+	bal, ok := new(big.Int).SetString(svc.DevBalance, 10)
+	if !ok {
+		bal = new(big.Int).Mul(big.NewInt(10_000), big.NewInt(params.Ether))
+	}
+	alloc, err := DevAlloc(svc.DevAlloc, bal)
+	if err != nil {
+		return evm.Config{}, err
+	}
+	cfg := evm.Config{Name: svc.Name, ChainID: chainID, Alloc: alloc, GenesisTime: genesisTime}
+	if svc.DepositRelayer != "" {
+		if !common.IsHexAddress(svc.DepositRelayer) {
+			return evm.Config{}, fmt.Errorf("rollup %s: deposit_relayer %q is not a 0x address", svc.Name, svc.DepositRelayer)
+		}
+		cfg.DepositRelayer = common.HexToAddress(svc.DepositRelayer)
+	}
+	return cfg, cfg.Check()
 }
 
 // startRollups starts every configured rollup service: executor fed by the
@@ -113,19 +145,13 @@ func (n *Node) startRollup(svc RollupService) (*rollupRuntime, error) {
 	if reg.Vm != "evm" {
 		return nil, fmt.Errorf("rollup %q has vm %q; this node runs evm rollups", svc.Name, reg.Vm)
 	}
-	bal, ok := new(big.Int).SetString(svc.DevBalance, 10)
-	if !ok {
-		bal = new(big.Int).Mul(big.NewInt(10_000), big.NewInt(params.Ether))
-	}
-	alloc, err := DevAlloc(svc.DevAlloc, bal)
+	ecfg, err := RollupEVMConfig(svc, reg.EvmChainId, uint64(n.cmt.GenesisDoc().GenesisTime.Unix()))
 	if err != nil {
 		return nil, err
 	}
+	ecfg.Dir = filepath.Join(n.ccfg.DBDir(), "rollups", svc.Name)
 	log := n.log.With("module", "rollup", "rollup", svc.Name)
-	ex, err := evm.New(evm.Config{
-		Name: svc.Name, Dir: filepath.Join(n.ccfg.DBDir(), "rollups", svc.Name), ChainID: reg.EvmChainId,
-		Alloc: alloc, GenesisTime: uint64(n.cmt.GenesisDoc().GenesisTime.Unix()),
-	}, log)
+	ex, err := evm.New(ecfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -135,8 +161,9 @@ func (n *Node) startRollup(svc RollupService) (*rollupRuntime, error) {
 		return nil, fmt.Errorf("submitter key: %w", err)
 	}
 	rt := &rollupRuntime{svc: svc, id: id, exec: ex, done: make(chan struct{})}
+	rt.status.exec = ex
 	sub := rpc.NewSubmitter(rpc.SubmitterConfig{Rollup: id, Key: key.Private, FeeLimit: uint256.NewInt(1e17)}, n.app, log)
-	rt.server, err = rpc.NewServer(rpc.Config{Name: svc.Name, ListenAddr: svc.RPCListenAddr}, rollupBackend{ex, rt}, sub, log)
+	rt.server, err = rpc.NewServer(rpc.Config{Name: svc.Name, ListenAddr: svc.RPCListenAddr, Settlement: &rt.status}, rollupBackend{ex, rt}, sub, log)
 	if err != nil {
 		ex.Close()
 		return nil, err
@@ -148,6 +175,14 @@ func (n *Node) startRollup(svc RollupService) (*rollupRuntime, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	rt.cancel = cancel
 	go n.driveRollup(ctx, rt, log)
+	if err := n.startSettlement(ctx, rt, log); err != nil {
+		cancel()
+		<-rt.done
+		rt.bg.Wait()
+		rt.server.Stop()
+		ex.Close()
+		return nil, err
+	}
 	log.Info("rollup service started", "rpc", rt.server.Addr(), "evm_chain_id", reg.EvmChainId, "weft_height", ex.LastWeftHeight(), "submitter", key.Address)
 	return rt, nil
 }
@@ -202,6 +237,7 @@ func (n *Node) stopRollups() {
 			rt.server.Stop()
 			rt.cancel()
 			<-rt.done
+			rt.bg.Wait()
 			if err := rt.exec.Close(); err != nil {
 				n.log.Error("close rollup executor", "rollup", rt.svc.Name, "err", err)
 			}

@@ -1,0 +1,602 @@
+package batcher
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/weftnet/weft/contracts/bindings"
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+)
+
+// L1 is the Ethereum JSON-RPC surface the driver uses; *ethclient.Client
+// implements it.
+type L1 interface {
+	ChainID(ctx context.Context) (*big.Int, error)
+	HeaderByNumber(ctx context.Context, number *big.Int) (*types.Header, error)
+	NonceAt(ctx context.Context, account common.Address, blockNumber *big.Int) (uint64, error)
+	PendingNonceAt(ctx context.Context, account common.Address) (uint64, error)
+	SuggestGasTipCap(ctx context.Context) (*big.Int, error)
+	EstimateGas(ctx context.Context, call ethereum.CallMsg) (uint64, error)
+	SendTransaction(ctx context.Context, tx *types.Transaction) error
+	TransactionReceipt(ctx context.Context, txHash common.Hash) (*types.Receipt, error)
+	CallContract(ctx context.Context, call ethereum.CallMsg, blockNumber *big.Int) ([]byte, error)
+}
+
+// Source gives the driver the rollup's Weft slices and its state roots.
+type Source interface {
+	// Follow calls fn with every slice of the rollup from Weft height
+	// from on, in order, until ctx ends or fn fails.
+	Follow(ctx context.Context, from int64, fn func(*weftv1.RollupSlice) error) error
+	// StateRootAt returns the rollup's state root after Weft height h,
+	// waiting until the executor has executed h.
+	StateRootAt(ctx context.Context, h int64) (common.Hash, error)
+}
+
+// DriverConfig configures a Driver.
+type DriverConfig struct {
+	Builder Config
+	Inbox   common.Address
+	Key     *ecdsa.PrivateKey
+	// Confirmations is the L1 depth at which a batch counts as posted
+	// (the rollup's "safe" tag).
+	Confirmations uint64
+	// PollInterval paces L1 polling (receipts, inbox state).
+	PollInterval time.Duration
+	// ResubmitAfter re-sends a tx not mined this long after it was sent,
+	// with fees raised by FeeBumpPercent (geth needs at least 10).
+	ResubmitAfter  time.Duration
+	FeeBumpPercent int64
+	// MaxGasFeeCap bounds the fee cap the driver will pay (nil: no bound).
+	MaxGasFeeCap *big.Int
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+func (c *DriverConfig) defaults() {
+	if c.PollInterval <= 0 {
+		c.PollInterval = 500 * time.Millisecond
+	}
+	if c.ResubmitAfter <= 0 {
+		c.ResubmitAfter = 12 * time.Second
+	}
+	if c.FeeBumpPercent < 10 {
+		c.FeeBumpPercent = 15
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Status is the settlement progress the driver last read from L1, in Weft
+// heights: Safe is the last height of the last batch at least
+// Confirmations deep, Finalized the last height of the last batch whose L1
+// block is finalized and whose challenge window is over.
+type Status struct {
+	Safe, Finalized int64
+	NextIndex       uint64
+}
+
+// Driver posts a rollup's batches to its L1 inbox: it feeds the pure
+// Builder with executed Weft heights and runs the L1 transaction manager
+// (nonces, gas, fee bumping, resubmission, receipts, reorgs).
+//
+// The inbox is the driver's persisted progress. On start, after a failed
+// or reverted tx, and whenever L1 shows fewer frames than the driver saw
+// confirmed (a reorg, or a challenge deleting batches), it resyncs: waits
+// until none of its own txs is pending, drops any frames of an unfinished
+// batch (discardPending), and rebuilds from the inbox's next index, next
+// Weft height and last state root. The inbox accepts only the next index
+// from the next height on top of the last root, so a restart can neither
+// skip nor duplicate a batch.
+type Driver struct {
+	cfg    DriverConfig
+	l1     L1
+	src    Source
+	log    *slog.Logger
+	from   common.Address
+	inbox  *bindings.WeftInbox
+	chain  *big.Int
+	signer types.Signer
+
+	mu     sync.Mutex
+	status Status
+	stats  Stats
+}
+
+// NewDriver returns a driver; Run starts it.
+func NewDriver(cfg DriverConfig, l1 L1, src Source, log *slog.Logger) (*Driver, error) {
+	cfg.defaults()
+	if err := cfg.Builder.Check(); err != nil {
+		return nil, err
+	}
+	if cfg.Key == nil {
+		return nil, errors.New("batcher: no L1 key")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Driver{cfg: cfg, l1: l1, src: src, log: log, from: crypto.PubkeyToAddress(cfg.Key.PublicKey), inbox: bindings.NewWeftInbox()}, nil
+}
+
+// Address is the batcher's L1 account.
+func (d *Driver) Address() common.Address { return d.from }
+
+// Status returns the last settlement progress read from L1.
+func (d *Driver) Status() Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.status
+}
+
+// Stats returns the builder's compression counters of the current run.
+func (d *Driver) Stats() Stats {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stats
+}
+
+// errResync makes Run rebuild from the inbox.
+var errResync = errors.New("resync with the L1 inbox")
+
+// Run posts batches until ctx ends. L1 errors are logged and retried; Run
+// returns only ctx's error.
+func (d *Driver) Run(ctx context.Context) error {
+	for ctx.Err() == nil {
+		err := d.session(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		if errors.Is(err, errResync) {
+			d.log.Info("batcher resyncing with the L1 inbox", "reason", err)
+		} else {
+			d.log.Warn("batcher session ended; retrying", "err", err)
+		}
+		if !sleepCtx(ctx, d.cfg.PollInterval) {
+			break
+		}
+	}
+	return ctx.Err()
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// inboxState is the inbox as of one L1 block.
+type inboxState struct {
+	nextIndex  uint64
+	nextHeight uint64
+	lastRoot   common.Hash
+	pending    uint32
+}
+
+func (d *Driver) call(ctx context.Context, data []byte, block *big.Int) ([]byte, error) {
+	return d.l1.CallContract(ctx, ethereum.CallMsg{To: &d.cfg.Inbox, Data: data}, block)
+}
+
+func (d *Driver) readInbox(ctx context.Context, block *big.Int) (inboxState, error) {
+	var st inboxState
+	out, err := d.call(ctx, d.inbox.PackNextIndex(), block)
+	if err == nil {
+		st.nextIndex, err = d.inbox.UnpackNextIndex(out)
+	}
+	if err == nil {
+		out, err = d.call(ctx, d.inbox.PackNextFromHeight(), block)
+	}
+	if err == nil {
+		st.nextHeight, err = d.inbox.UnpackNextFromHeight(out)
+	}
+	if err == nil {
+		out, err = d.call(ctx, d.inbox.PackLastStateRoot(), block)
+	}
+	if err == nil {
+		var r [32]byte
+		r, err = d.inbox.UnpackLastStateRoot(out)
+		st.lastRoot = r
+	}
+	if err == nil {
+		out, err = d.call(ctx, d.inbox.PackPendingFrames(), block)
+	}
+	if err == nil {
+		st.pending, err = d.inbox.UnpackPendingFrames(out)
+	}
+	if err != nil {
+		return st, fmt.Errorf("read inbox %s: %w", d.cfg.Inbox, err)
+	}
+	return st, nil
+}
+
+// sent is one L1 tx in flight: every version (fee bump) of it.
+type sent struct {
+	tx      Tx
+	id      string
+	nonce   uint64
+	data    []byte
+	hashes  []common.Hash
+	tip     *big.Int
+	feeCap  *big.Int
+	gas     uint64
+	sentAt  time.Time
+}
+
+// session runs from one resync to the next.
+func (d *Driver) session(ctx context.Context) error {
+	if d.chain == nil {
+		id, err := d.l1.ChainID(ctx)
+		if err != nil {
+			return fmt.Errorf("L1 chain id: %w", err)
+		}
+		d.chain, d.signer = id, types.LatestSignerForChainID(id)
+	}
+	if err := d.settleOwnTxs(ctx); err != nil {
+		return err
+	}
+	st, err := d.readInbox(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if st.pending > 0 {
+		d.log.Info("discarding frames of an unfinished batch", "index", st.nextIndex, "frames", st.pending)
+		if _, err := d.sendAndWait(ctx, "discard pending", d.inbox.PackDiscardPending()); err != nil {
+			return err
+		}
+		return errResync
+	}
+	b, err := New(d.cfg.Builder, Start{NextIndex: st.nextIndex, NextHeight: int64(st.nextHeight), PrevRoot: st.lastRoot})
+	if err != nil {
+		return err
+	}
+	d.log.Info("batcher started", "next_index", st.nextIndex, "next_height", st.nextHeight, "prev_root", st.lastRoot, "l1_account", d.from)
+
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	blocks := make(chan Block, 256)
+	followErr := make(chan error, 1)
+	go func() { followErr <- d.feed(sctx, int64(st.nextHeight), blocks) }()
+
+	ticker := time.NewTicker(d.cfg.PollInterval)
+	defer ticker.Stop()
+	var (
+		inflight  *sent
+		confirmed = st.nextIndex // batches this session saw land
+		frames    uint32         // frames of batch `confirmed` this session saw land
+	)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-followErr:
+			return fmt.Errorf("follow Weft: %w", err)
+		case blk := <-blocks:
+			if err := b.AddBlock(d.cfg.Now(), blk); err != nil {
+				return fmt.Errorf("builder: %w", err)
+			}
+			continue
+		case <-ticker.C:
+		}
+		now := d.cfg.Now()
+		if err := b.Tick(now); err != nil {
+			return fmt.Errorf("builder: %w", err)
+		}
+		d.mu.Lock()
+		d.stats = b.Stats()
+		d.mu.Unlock()
+
+		// The inbox must hold at least what this session saw land.
+		cur, err := d.readInbox(ctx, nil)
+		if err != nil {
+			d.log.Warn("L1 unreachable", "err", err)
+			continue
+		}
+		if cur.nextIndex < confirmed || (cur.nextIndex == confirmed && cur.pending < frames) {
+			return fmt.Errorf("%w: inbox at batch %d frame %d, this batcher saw batch %d frame %d land (L1 reorg or challenge)",
+				errResync, cur.nextIndex, cur.pending, confirmed, frames)
+		}
+		d.updateStatus(ctx, cur)
+
+		if inflight != nil {
+			rcpt, err := d.receipt(ctx, inflight)
+			if err != nil {
+				d.log.Warn("L1 receipt", "tx", inflight.id, "err", err)
+				continue
+			}
+			switch {
+			case rcpt == nil:
+				if now.Sub(inflight.sentAt) >= d.cfg.ResubmitAfter {
+					if err := d.bump(ctx, inflight); err != nil {
+						d.log.Warn("fee bump failed", "tx", inflight.id, "err", err)
+					}
+				}
+				continue
+			case rcpt.Status != types.ReceiptStatusSuccessful:
+				return fmt.Errorf("%w: tx %s (%s) reverted in L1 block %d", errResync, rcpt.TxHash, inflight.id, rcpt.BlockNumber)
+			}
+			tx := inflight.tx
+			if err := b.Confirmed(inflight.id, rcpt.BlockNumber.Uint64()); err != nil {
+				return fmt.Errorf("%w: %v", errResync, err)
+			}
+			if tx.Header != nil {
+				confirmed, frames = tx.BatchIndex+1, 0
+				d.log.Info("batch posted", "index", tx.BatchIndex, "weft_heights", fmt.Sprintf("%d..%d", tx.Header.FromHeight, tx.Header.ToHeight),
+					"frames", tx.Header.FrameCount, "root", common.Hash(tx.Header.NewRoot), "l1_block", rcpt.BlockNumber, "gas", rcpt.GasUsed)
+			} else {
+				frames++
+			}
+			inflight = nil
+		}
+		tx, ok, err := b.NextTx(now)
+		if err != nil {
+			return fmt.Errorf("builder: %w", err)
+		}
+		if !ok {
+			continue
+		}
+		s, err := d.send(ctx, tx.ID, d.pack(tx))
+		if err != nil {
+			d.log.Warn("send batch tx", "tx", tx.ID, "err", err)
+			continue
+		}
+		s.tx = tx
+		inflight = s
+	}
+}
+
+func (d *Driver) pack(tx Tx) []byte {
+	if tx.Header == nil {
+		return d.inbox.PackAppendFrame(tx.BatchIndex, tx.Data)
+	}
+	h := tx.Header
+	return d.inbox.PackPostBatch(h.Index, uint64(h.FromHeight), uint64(h.ToHeight), h.PrevRoot, h.NewRoot, tx.Data)
+}
+
+// feed follows Weft from height `from` and sends each height with its
+// state root.
+func (d *Driver) feed(ctx context.Context, from int64, out chan<- Block) error {
+	return d.src.Follow(ctx, from, func(s *weftv1.RollupSlice) error {
+		root, err := d.src.StateRootAt(ctx, s.Height)
+		if err != nil {
+			return err
+		}
+		select {
+		case out <- Block{Height: s.Height, TimeUnixNano: s.TimeUnixNano, BlockHash: s.BlockHash, Items: s.Items, StateRoot: root}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+}
+
+// updateStatus reads the safe and finalized progress from the inbox.
+func (d *Driver) updateStatus(ctx context.Context, cur inboxState) {
+	head, err := d.l1.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return
+	}
+	st := Status{NextIndex: cur.nextIndex}
+	if n := head.Number.Uint64(); n+1 >= d.cfg.Confirmations {
+		safeBlock := new(big.Int).SetUint64(n + 1 - max(d.cfg.Confirmations, 1))
+		if s, err := d.readInbox(ctx, safeBlock); err == nil {
+			st.Safe = int64(s.nextHeight) - 1
+		}
+	}
+	if fin, err := d.l1.HeaderByNumber(ctx, big.NewInt(int64(rpc.FinalizedBlockNumber))); err == nil && fin != nil {
+		if s, err := d.readInbox(ctx, fin.Number); err == nil && s.nextIndex > 0 {
+			// The newest batch known at the finalized block whose window is
+			// over; windows close in index order.
+			for i := s.nextIndex; i > 0; i-- {
+				out, err := d.call(ctx, d.inbox.PackIsFinal(i-1), nil)
+				if err != nil {
+					break
+				}
+				if ok, _ := d.inbox.UnpackIsFinal(out); ok {
+					out, err := d.call(ctx, d.inbox.PackBatch(i-1), nil)
+					if err != nil {
+						break
+					}
+					if bt, err := d.inbox.UnpackBatch(out); err == nil {
+						st.Finalized = int64(bt.ToHeight)
+					}
+					break
+				}
+			}
+		}
+	}
+	d.mu.Lock()
+	prev := d.status
+	if st.Safe < prev.Safe && st.NextIndex >= prev.NextIndex {
+		st.Safe = prev.Safe // a lagging node behind a load balancer
+	}
+	st.Finalized = max(st.Finalized, prev.Finalized) // final is final
+	d.status = st
+	d.mu.Unlock()
+}
+
+// receipt returns the receipt of any version of s, or nil if none is mined.
+func (d *Driver) receipt(ctx context.Context, s *sent) (*types.Receipt, error) {
+	for _, h := range s.hashes {
+		r, err := d.l1.TransactionReceipt(ctx, h)
+		if err == nil && r != nil {
+			return r, nil
+		}
+		if err != nil && !errors.Is(err, ethereum.NotFound) {
+			return nil, err
+		}
+	}
+	// The nonce was used by a version we do not know (sent before a
+	// restart): resync reads the inbox.
+	if n, err := d.l1.NonceAt(ctx, d.from, nil); err == nil && n > s.nonce {
+		return nil, fmt.Errorf("%w: nonce %d used by an unknown tx", errResync, s.nonce)
+	}
+	return nil, nil
+}
+
+// fees returns the tip and fee cap for a new tx.
+func (d *Driver) fees(ctx context.Context) (tip, feeCap *big.Int, err error) {
+	tip, err = d.l1.SuggestGasTipCap(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	head, err := d.l1.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	base := head.BaseFee
+	if base == nil {
+		base = new(big.Int)
+	}
+	feeCap = new(big.Int).Add(tip, new(big.Int).Mul(base, big.NewInt(2)))
+	return tip, feeCap, nil
+}
+
+func (d *Driver) send(ctx context.Context, id string, data []byte) (*sent, error) {
+	nonce, err := d.l1.PendingNonceAt(ctx, d.from)
+	if err != nil {
+		return nil, err
+	}
+	gas, err := d.l1.EstimateGas(ctx, ethereum.CallMsg{From: d.from, To: &d.cfg.Inbox, Data: data})
+	if err != nil {
+		return nil, fmt.Errorf("estimate gas (the inbox would revert): %w", err)
+	}
+	tip, feeCap, err := d.fees(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &sent{id: id, nonce: nonce, data: data, gas: gas + gas/5, tip: tip, feeCap: feeCap}
+	return s, d.sign(ctx, s)
+}
+
+func (d *Driver) sign(ctx context.Context, s *sent) error {
+	if d.cfg.MaxGasFeeCap != nil && s.feeCap.Cmp(d.cfg.MaxGasFeeCap) > 0 {
+		return fmt.Errorf("fee cap %s above the configured maximum %s", s.feeCap, d.cfg.MaxGasFeeCap)
+	}
+	tx, err := types.SignNewTx(d.cfg.Key, d.signer, &types.DynamicFeeTx{
+		ChainID: d.chain, Nonce: s.nonce, GasTipCap: s.tip, GasFeeCap: s.feeCap, Gas: s.gas, To: &d.cfg.Inbox, Data: s.data,
+	})
+	if err != nil {
+		return err
+	}
+	if err := d.l1.SendTransaction(ctx, tx); err != nil {
+		return err
+	}
+	s.hashes = append(s.hashes, tx.Hash())
+	s.sentAt = d.cfg.Now()
+	d.log.Debug("sent L1 tx", "tx", s.id, "hash", tx.Hash(), "nonce", s.nonce, "tip", s.tip, "fee_cap", s.feeCap, "bytes", len(s.data))
+	return nil
+}
+
+// bump re-sends s at the same nonce with fees raised by FeeBumpPercent (and
+// at least the current suggestion).
+func (d *Driver) bump(ctx context.Context, s *sent) error {
+	tip, feeCap, err := d.fees(ctx)
+	if err != nil {
+		return err
+	}
+	up := func(old, suggested *big.Int) *big.Int {
+		b := new(big.Int).Mul(old, big.NewInt(100+d.cfg.FeeBumpPercent))
+		b.Div(b, big.NewInt(100))
+		if b.Cmp(old) <= 0 {
+			b.Add(old, common.Big1)
+		}
+		if suggested.Cmp(b) > 0 {
+			return suggested
+		}
+		return b
+	}
+	s.tip, s.feeCap = up(s.tip, tip), up(s.feeCap, feeCap)
+	if s.feeCap.Cmp(s.tip) < 0 {
+		s.feeCap = new(big.Int).Set(s.tip)
+	}
+	d.log.Info("re-sending L1 tx with higher fees", "tx", s.id, "nonce", s.nonce, "tip", s.tip, "fee_cap", s.feeCap)
+	return d.sign(ctx, s)
+}
+
+// sendAndWait sends one tx and waits for its receipt, bumping fees.
+func (d *Driver) sendAndWait(ctx context.Context, id string, data []byte) (*types.Receipt, error) {
+	s, err := d.send(ctx, id, data)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		if !sleepCtx(ctx, d.cfg.PollInterval) {
+			return nil, ctx.Err()
+		}
+		r, err := d.receipt(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		if r != nil {
+			if r.Status != types.ReceiptStatusSuccessful {
+				return nil, fmt.Errorf("%s: tx %s reverted", id, r.TxHash)
+			}
+			return r, nil
+		}
+		if d.cfg.Now().Sub(s.sentAt) >= d.cfg.ResubmitAfter {
+			if err := d.bump(ctx, s); err != nil {
+				d.log.Warn("fee bump failed", "tx", id, "err", err)
+			}
+		}
+	}
+}
+
+// settleOwnTxs waits until no tx of the batcher's account is pending (one
+// sent before a restart, or re-injected by an L1 reorg), replacing those
+// that do not get mined with empty self-transfers at rising fees.
+func (d *Driver) settleOwnTxs(ctx context.Context) error {
+	waitedSince := d.cfg.Now()
+	mult := int64(2)
+	for {
+		latest, err := d.l1.NonceAt(ctx, d.from, nil)
+		if err != nil {
+			return fmt.Errorf("L1 nonce: %w", err)
+		}
+		pending, err := d.l1.PendingNonceAt(ctx, d.from)
+		if err != nil {
+			return fmt.Errorf("L1 pending nonce: %w", err)
+		}
+		if pending <= latest {
+			return nil
+		}
+		if d.cfg.Now().Sub(waitedSince) >= d.cfg.ResubmitAfter {
+			tip, feeCap, err := d.fees(ctx)
+			if err != nil {
+				return err
+			}
+			tip.Mul(tip, big.NewInt(mult))
+			feeCap.Mul(feeCap, big.NewInt(mult))
+			d.log.Info("cancelling a stuck batcher tx", "nonce", latest, "pending_nonce", pending)
+			tx, err := types.SignNewTx(d.cfg.Key, d.signer, &types.DynamicFeeTx{
+				ChainID: d.chain, Nonce: latest, GasTipCap: tip, GasFeeCap: feeCap, Gas: 21000, To: &d.from,
+			})
+			if err != nil {
+				return err
+			}
+			if err := d.l1.SendTransaction(ctx, tx); err != nil {
+				d.log.Warn("cancel tx", "nonce", latest, "err", err)
+			}
+			mult *= 2
+			waitedSince = d.cfg.Now()
+		}
+		if !sleepCtx(ctx, d.cfg.PollInterval) {
+			return ctx.Err()
+		}
+	}
+}

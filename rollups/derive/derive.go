@@ -1,0 +1,192 @@
+package derive
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/rollups/batcher"
+	"github.com/weftnet/weft/rollups/exec/evm"
+)
+
+// PostedBatch is one batch as recorded on L1: the inbox header and the
+// frames its data commitment was computed over.
+type PostedBatch struct {
+	Index      uint64
+	FromHeight uint64
+	ToHeight   uint64
+	Commitment common.Hash
+	PrevRoot   common.Hash
+	StateRoot  common.Hash
+	L1Block    uint64
+	Frames     [][]byte
+}
+
+// L1Deposit is a DepositInitiated event of the inbox.
+type L1Deposit struct {
+	Nonce   uint64
+	From    common.Address
+	To      common.Address
+	Value   *big.Int
+	L1Block uint64
+}
+
+// Fault is the first thing found wrong on L1: batch Index's posted state
+// root (or its data) is not what its data derives to.
+type Fault struct {
+	Index  uint64
+	Reason string
+	// Posted and Derived are the roots (zero when the data itself is bad).
+	Posted, Derived common.Hash
+}
+
+func (f *Fault) Error() string {
+	if f.Derived != (common.Hash{}) {
+		return fmt.Sprintf("batch %d: %s: posted state root %s, derived %s", f.Index, f.Reason, f.Posted, f.Derived)
+	}
+	return fmt.Sprintf("batch %d: %s", f.Index, f.Reason)
+}
+
+// Checked is one verified batch.
+type Checked struct {
+	Index      uint64
+	FromHeight uint64
+	ToHeight   uint64
+	StateRoot  common.Hash
+	// RollupBlock is the rollup block number the root belongs to.
+	RollupBlock uint64
+	Txs         int // rollup transactions applied in the batch's range
+	Deposits    int
+}
+
+// Deriver replays batches into an executor. Not safe for concurrent use.
+type Deriver struct {
+	exec     *evm.Executor
+	rollupID rollups.ID
+	maxSize  int
+	deposits func(nonce uint64) (L1Deposit, bool)
+	next     uint64      // index of the next batch
+	root     common.Hash // state root after the last batch
+	fault    *Fault
+}
+
+// New returns a deriver over a fresh executor (at its genesis; it must not
+// have executed anything) whose chain must start from genesisRoot.
+// deposits looks up the inbox's deposit events by nonce.
+func New(exec *evm.Executor, rollupName string, genesisRoot common.Hash, deposits func(nonce uint64) (L1Deposit, bool)) (*Deriver, error) {
+	if exec.LastWeftHeight() != 0 {
+		return nil, fmt.Errorf("derive: executor already at Weft height %d", exec.LastWeftHeight())
+	}
+	if got := exec.Head().Root; got != genesisRoot {
+		return nil, fmt.Errorf("derive: rollup genesis state root %s does not match the inbox's %s (wrong rollup config?)", got, genesisRoot)
+	}
+	return &Deriver{exec: exec, rollupID: rollups.IDFromName(rollupName), maxSize: batcher.DefaultMaxDecompressed, deposits: deposits, root: genesisRoot}, nil
+}
+
+// Fault returns the first fault found, if any; after one, Apply refuses.
+func (d *Deriver) Fault() *Fault { return d.fault }
+
+// Apply verifies the next batch. It returns a *Fault when the batch is
+// wrong; other errors are the verifier's own (the executor failed).
+func (d *Deriver) Apply(b PostedBatch) (*Checked, error) {
+	if d.fault != nil {
+		return nil, d.fault
+	}
+	if b.Index != d.next {
+		return nil, fmt.Errorf("derive: got batch %d, want %d", b.Index, d.next)
+	}
+	fail := func(format string, args ...any) (*Checked, error) {
+		d.fault = &Fault{Index: b.Index, Reason: fmt.Sprintf(format, args...), Posted: b.StateRoot}
+		return nil, d.fault
+	}
+	if got := batcher.FrameCommitment(b.Frames); got != b.Commitment {
+		return fail("frames hash to commitment %s, inbox recorded %s", got, b.Commitment)
+	}
+	if b.PrevRoot != d.root {
+		return fail("previous root %s, derived chain is at %s", b.PrevRoot, d.root)
+	}
+	data, err := batcher.DecodeBatch(batcher.JoinFrames(b.Frames), d.maxSize)
+	if err != nil {
+		return fail("undecodable data: %v", err)
+	}
+	if !bytes.Equal(data.RollupId, d.rollupID[:]) {
+		return fail("data is for rollup %x", data.RollupId)
+	}
+	if uint64(data.FromHeight) != b.FromHeight || uint64(data.ToHeight) != b.ToHeight {
+		return fail("data covers heights %d..%d, header says %d..%d", data.FromHeight, data.ToHeight, b.FromHeight, b.ToHeight)
+	}
+	if last := d.exec.LastWeftHeight(); b.FromHeight != uint64(last)+1 {
+		return fail("starts at Weft height %d, derived chain is at %d", b.FromHeight, last)
+	}
+	out := &Checked{Index: b.Index, FromHeight: b.FromHeight, ToHeight: b.ToHeight, StateRoot: b.StateRoot}
+	// Deposits are checked against L1 before they are replayed: the
+	// executor trusts the relayer's signature, the verifier trusts L1.
+	for _, blk := range data.Blocks {
+		for _, it := range blk.Items {
+			if !evm.IsDepositItem(it.Data) {
+				continue
+			}
+			ds, err := evm.DecodeDeposits(it.Data)
+			if err != nil {
+				continue // the executor skips it too
+			}
+			for _, dep := range ds {
+				l1, ok := d.deposits(dep.Nonce)
+				if !ok {
+					return fail("Weft height %d credits deposit %d, which L1 has not recorded", blk.Height, dep.Nonce)
+				}
+				if l1.From != dep.From || l1.To != dep.To || l1.Value.Cmp(dep.Value) != 0 {
+					return fail("Weft height %d credits deposit %d as %s→%s %s wei, L1 recorded %s→%s %s wei",
+						blk.Height, dep.Nonce, dep.From, dep.To, dep.Value, l1.From, l1.To, l1.Value)
+				}
+			}
+			out.Deposits += len(ds)
+		}
+	}
+	if err := d.replay(data, out); err != nil {
+		return nil, err
+	}
+	hdr := d.exec.HeaderAtWeftHeight(int64(b.ToHeight))
+	if hdr == nil {
+		return nil, fmt.Errorf("derive: executor has no header at Weft height %d", b.ToHeight)
+	}
+	out.RollupBlock = hdr.Number.Uint64()
+	if hdr.Root != b.StateRoot {
+		d.fault = &Fault{Index: b.Index, Reason: "state root mismatch", Posted: b.StateRoot, Derived: hdr.Root}
+		return nil, d.fault
+	}
+	d.root = hdr.Root
+	d.next++
+	return out, nil
+}
+
+// replay executes every height of the batch, empty ones included.
+func (d *Deriver) replay(data *weftv1.BatchData, out *Checked) error {
+	blocks := data.Blocks
+	for h := data.FromHeight; h <= data.ToHeight; h++ {
+		s := &weftv1.RollupSlice{Height: h, RollupId: d.rollupID[:]}
+		if len(blocks) > 0 && blocks[0].Height == h {
+			b := blocks[0]
+			blocks = blocks[1:]
+			s.TimeUnixNano, s.BlockHash, s.Items = b.TimeUnixNano, b.BlockHash, b.Items
+		}
+		before := d.exec.Head().Number.Uint64()
+		if err := d.exec.Execute(s); err != nil {
+			return fmt.Errorf("derive: execute Weft height %d: %w", h, err)
+		}
+		if head := d.exec.Head(); head.Number.Uint64() != before {
+			if blk := d.exec.BlockByHash(head.Hash()); blk != nil {
+				out.Txs += len(blk.Transactions())
+			}
+		}
+	}
+	return nil
+}
+
+// ErrNoBatches is returned by Verify when the inbox holds no batch yet.
+var ErrNoBatches = errors.New("no batches posted yet")
