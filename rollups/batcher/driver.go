@@ -227,15 +227,15 @@ func (d *Driver) readInbox(ctx context.Context, block *big.Int) (inboxState, err
 
 // sent is one L1 tx in flight: every version (fee bump) of it.
 type sent struct {
-	tx      Tx
-	id      string
-	nonce   uint64
-	data    []byte
-	hashes  []common.Hash
-	tip     *big.Int
-	feeCap  *big.Int
-	gas     uint64
-	sentAt  time.Time
+	tx     Tx
+	id     string
+	nonce  uint64
+	data   []byte
+	hashes []common.Hash
+	tip    *big.Int
+	feeCap *big.Int
+	gas    uint64
+	sentAt time.Time
 }
 
 // session runs from one resync to the next.
