@@ -16,6 +16,7 @@ import (
 	"github.com/weftnet/weft/rollups/batcher"
 	"github.com/weftnet/weft/rollups/exec/evm"
 	"github.com/weftnet/weft/rollups/feed"
+	"github.com/weftnet/weft/rollups/settlement"
 )
 
 // SettlementConfig makes a node settle one rollup on L1, in weft.toml:
@@ -46,6 +47,9 @@ type SettlementConfig struct {
 	MaxFrameSize int `toml:"max_frame_size"`
 	// PollInterval paces L1 polling (default "500ms").
 	PollInterval string `toml:"poll_interval"`
+	// L1StartBlock is the inbox's registration block: L1 log queries start
+	// there.
+	L1StartBlock uint64 `toml:"l1_start_block"`
 }
 
 func (c *SettlementConfig) parse(name string) (maxAge, poll time.Duration, inbox common.Address, err error) {
@@ -176,7 +180,7 @@ func (n *Node) startSettlement(ctx context.Context, rt *rollupRuntime, log *slog
 			l1.Close()
 			return fmt.Errorf("rollup %s: relayer_key is %s, but the rollup's deposit_relayer is %q", rt.svc.Name, key.Address, rt.svc.DepositRelayer)
 		}
-		r := &depositRelayer{n: n, rt: rt, l1: l1, inbox: inbox, key: key.Private, poll: poll, log: log}
+		r := &depositRelayer{n: n, rt: rt, l1: l1, inbox: settlement.NewInbox(l1, inbox, settlement.WithFromBlock(sc.L1StartBlock)), key: key.Private, poll: poll, log: log}
 		rt.bg.Go(func() { r.run(ctx) })
 	}
 	rt.bg.Go(func() {

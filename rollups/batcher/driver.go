@@ -110,10 +110,16 @@ type Driver struct {
 	chain  *big.Int
 	signer types.Signer
 
+	lastWarn    time.Time // last "L1 unreachable" log
+	unreachable bool
+
 	mu     sync.Mutex
 	status Status
 	stats  Stats
 }
+
+// unreachableLogEvery rate-limits the warning while L1 is down.
+const unreachableLogEvery = 10 * time.Second
 
 // NewDriver returns a driver; Run starts it.
 func NewDriver(cfg DriverConfig, l1 L1, src Source, log *slog.Logger) (*Driver, error) {
@@ -304,8 +310,16 @@ func (d *Driver) session(ctx context.Context) error {
 		// The inbox must hold at least what this session saw land.
 		cur, err := d.readInbox(ctx, nil)
 		if err != nil {
-			d.log.Warn("L1 unreachable", "err", err)
+			if now.Sub(d.lastWarn) >= unreachableLogEvery {
+				d.log.Warn("L1 unreachable; retrying", "err", err)
+				d.lastWarn = now
+			}
+			d.unreachable = true
 			continue
+		}
+		if d.unreachable {
+			d.log.Info("L1 reachable again")
+			d.unreachable, d.lastWarn = false, time.Time{}
 		}
 		if cur.nextIndex < confirmed || (cur.nextIndex == confirmed && cur.pending < frames) {
 			return fmt.Errorf("%w: inbox at batch %d frame %d, this batcher saw batch %d frame %d land (L1 reorg or challenge)",

@@ -1,0 +1,93 @@
+package derive
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/weftnet/weft/contracts/bindings"
+	"github.com/weftnet/weft/rollups/settlement"
+)
+
+// InboxL1 is the verifier's view of a WeftInbox over Ethereum JSON-RPC,
+// through rollups/settlement. Key, when set, is the rollup's challenger.
+type InboxL1 struct {
+	Inbox  *settlement.Inbox
+	Client settlement.DeployBackend
+	Key    *ecdsa.PrivateKey
+}
+
+var _ L1 = (*InboxL1)(nil)
+
+func (x *InboxL1) GenesisRoot(ctx context.Context) (common.Hash, error) {
+	return x.Inbox.GenesisRoot(ctx)
+}
+
+func (x *InboxL1) Batches(ctx context.Context, from uint64) ([]PostedBatch, error) {
+	bs, err := x.Inbox.Batches(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PostedBatch, len(bs))
+	for i, b := range bs {
+		pb := PostedBatch{Index: b.Index, FromHeight: b.FromHeight, ToHeight: b.ToHeight, Commitment: b.Commitment,
+			PrevRoot: b.PrevRoot, StateRoot: b.StateRoot, L1Block: b.L1Block}
+		for _, f := range b.Frames {
+			if f.Data == nil {
+				return nil, fmt.Errorf("batch %d frame %d (blob %s): no data: the verifier needs a blob source for blob frames", b.Index, f.Index, f.Hash)
+			}
+			pb.Frames = append(pb.Frames, f.Data)
+		}
+		out[i] = pb
+	}
+	return out, nil
+}
+
+func (x *InboxL1) Deposits(ctx context.Context) (map[uint64]L1Deposit, error) {
+	head, err := x.Client.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := x.Inbox.Deposits(ctx, 0, head.Number.Uint64())
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uint64]L1Deposit, len(ds))
+	for _, d := range ds {
+		out[d.Nonce] = L1Deposit{Nonce: d.Nonce, From: d.From, To: d.To, Value: d.Value, L1Block: d.L1Block}
+	}
+	return out, nil
+}
+
+// ErrNoChallengerKey is returned by Challenge without a key.
+var ErrNoChallengerKey = errors.New("no challenger key configured")
+
+func (x *InboxL1) Challenge(ctx context.Context, index uint64) (common.Hash, error) {
+	if x.Key == nil {
+		return common.Hash{}, ErrNoChallengerKey
+	}
+	chainID, err := x.Client.ChainID(ctx)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	opts := bind.NewKeyedTransactor(x.Key, chainID)
+	opts.Context = ctx
+	c := bind.NewBoundContract(x.Inbox.Address(), bindings.NewWeftInbox().GetABI(), x.Client, x.Client, x.Client)
+	tx, err := bind.Transact(c, opts, settlement.PackDeleteBatches(index))
+	if err != nil {
+		return common.Hash{}, settlement.DecodeRevert(err)
+	}
+	rcpt, err := settlement.WaitReceipt(ctx, x.Client, tx.Hash())
+	if err != nil {
+		return tx.Hash(), err
+	}
+	if rcpt.Status != types.ReceiptStatusSuccessful {
+		return tx.Hash(), fmt.Errorf("deleteBatches(%d) reverted in L1 block %d", index, rcpt.BlockNumber)
+	}
+	return tx.Hash(), nil
+}

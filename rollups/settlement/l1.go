@@ -1,0 +1,351 @@
+package settlement
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/eth/ethconfig"
+	"github.com/ethereum/go-ethereum/ethclient/simulated"
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/ethereum/go-ethereum/node"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rpc"
+)
+
+// L1ChainID is the chain id of the embedded L1: go-ethereum's simulated
+// backend always uses 1337.
+const L1ChainID = 1337
+
+// DefaultBlockTime is how often the embedded L1 seals a block when
+// L1Config.BlockTime is zero.
+const DefaultBlockTime = time.Second
+
+// L1Config configures the embedded L1.
+type L1Config struct {
+	// Alloc prefunds accounts (and may place code) at genesis.
+	Alloc types.GenesisAlloc
+	// BlockTime is the interval of the block producer; 0 means DefaultBlockTime.
+	BlockTime time.Duration
+	// Paused starts the block producer paused: blocks are then sealed only
+	// by Commit/AdjustTime until Resume. Tests use this to step the chain.
+	Paused bool
+	// HTTPHost, when set, serves standard Ethereum JSON-RPC (eth, net, web3)
+	// over HTTP on HTTPHost:HTTPPort; port 0 picks a free port (see URL).
+	HTTPHost string
+	HTTPPort int
+	// WS also serves WebSocket JSON-RPC on the HTTP port (same URL, ws://).
+	WS bool
+	// GasLimit is the block gas limit; 0 keeps the simulated backend's default.
+	GasLimit uint64
+	// Logger receives geth's logs; nil discards them.
+	Logger *slog.Logger
+	// ChainConfig overrides the fork schedule; nil means MainnetLikeChainConfig.
+	ChainConfig *params.ChainConfig
+}
+
+// MainnetLikeChainConfig returns the embedded L1's default chain config:
+// go-ethereum's dev config (chain id 1337, every fork from genesis) stopped
+// at Osaka, the fork mainnet runs. The stock simulated backend also enables
+// the unreleased Bogota fork, whose state-gas metering (EIP-8037/8038)
+// roughly multiplies storage-writing gas by five, so gas figures measured on
+// it would not be mainnet's.
+func MainnetLikeChainConfig() *params.ChainConfig {
+	c := *params.AllDevChainProtocolChanges
+	c.AmsterdamTime = nil
+	c.BogotaTime = nil
+	return &c
+}
+
+// L1 is an in-process Ethereum L1: go-ethereum's simulated backend (a real
+// geth node with a simulated beacon client), every fork up to Osaka active
+// from genesis (Cancun's blob transactions included, with Osaka's cell-proof
+// sidecars), plus a block producer.
+//
+// Finality as the simulated beacon reports it (eth/catalyst/simulated_beacon.go):
+// "safe" is always the head; "finalized" is the last block whose number is
+// a multiple of 32 (devEpochLength) strictly below the head, or the head
+// itself when its number is a multiple of 32; at genesis it is block 0. So a
+// batch posted in block n is "finalized" once the chain reaches the next
+// multiple of 32 above n.
+type L1 struct {
+	sim     *simulated.Backend
+	client  simulated.Client
+	url     string
+	wsURL   string
+	blockTm time.Duration
+
+	mu     sync.Mutex // serialises sealing: Commit, AdjustTime, Fork, the producer
+	paused bool
+	closed bool
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// endpointCatcher is a slog handler that remembers the address geth's HTTP
+// server reports once it listens: the only way to learn the bound port when
+// HTTPPort is 0, as simulated.Backend keeps its node private.
+type endpointCatcher struct {
+	next  slog.Handler
+	mu    *sync.Mutex
+	addrs *[]string
+}
+
+func (h endpointCatcher) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelInfo || h.next.Enabled(ctx, l)
+}
+
+func (h endpointCatcher) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "HTTP server started" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "endpoint" {
+				h.mu.Lock()
+				*h.addrs = append(*h.addrs, a.Value.String())
+				h.mu.Unlock()
+				return false
+			}
+			return true
+		})
+	}
+	if h.next.Enabled(ctx, r.Level) {
+		return h.next.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (h endpointCatcher) WithAttrs(as []slog.Attr) slog.Handler {
+	return endpointCatcher{next: h.next.WithAttrs(as), mu: h.mu, addrs: h.addrs}
+}
+
+func (h endpointCatcher) WithGroup(name string) slog.Handler {
+	return endpointCatcher{next: h.next.WithGroup(name), mu: h.mu, addrs: h.addrs}
+}
+
+// StartL1 starts the embedded L1 and its block producer.
+func StartL1(cfg L1Config) (l *L1, err error) {
+	if cfg.BlockTime < 0 {
+		return nil, fmt.Errorf("l1: negative block time %v", cfg.BlockTime)
+	}
+	if cfg.BlockTime == 0 {
+		cfg.BlockTime = DefaultBlockTime
+	}
+	chainConfig := cfg.ChainConfig
+	if chainConfig == nil {
+		chainConfig = MainnetLikeChainConfig()
+	}
+	var (
+		mu    sync.Mutex
+		addrs []string
+	)
+	base := slog.Handler(slog.DiscardHandler)
+	if cfg.Logger != nil {
+		base = cfg.Logger.Handler()
+	}
+	logger := log.NewLogger(endpointCatcher{next: base, mu: &mu, addrs: &addrs})
+
+	opts := []func(*node.Config, *ethconfig.Config){
+		func(nc *node.Config, ec *ethconfig.Config) {
+			nc.Logger = logger
+			ec.Genesis.Config = chainConfig
+			nc.HTTPHost = ""
+			nc.WSHost = ""
+			if cfg.HTTPHost != "" {
+				nc.HTTPHost = cfg.HTTPHost
+				nc.HTTPPort = cfg.HTTPPort
+				nc.HTTPModules = []string{"eth", "net", "web3"}
+				nc.HTTPVirtualHosts = []string{"*"}
+				nc.HTTPCors = []string{"*"}
+				if cfg.WS {
+					// Same host and port: geth serves both on one listener.
+					nc.WSHost = cfg.HTTPHost
+					nc.WSPort = cfg.HTTPPort
+					nc.WSModules = nc.HTTPModules
+					nc.WSOrigins = []string{"*"}
+				}
+			}
+		},
+	}
+	if cfg.GasLimit != 0 {
+		opts = append(opts, simulated.WithBlockGasLimit(cfg.GasLimit))
+	}
+	// NewBackend panics when the node cannot start (port taken).
+	var sim *simulated.Backend
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("l1: start simulated backend: %v", r)
+			}
+		}()
+		sim = simulated.NewBackend(cfg.Alloc, opts...)
+	}()
+	if err != nil {
+		return nil, err
+	}
+	l = &L1{
+		sim:     sim,
+		client:  sim.Client(),
+		blockTm: cfg.BlockTime,
+		paused:  cfg.Paused,
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	if cfg.HTTPHost != "" {
+		mu.Lock()
+		got := append([]string(nil), addrs...)
+		mu.Unlock()
+		if len(got) == 0 {
+			sim.Close()
+			return nil, errors.New("l1: HTTP server did not report its address")
+		}
+		// With WS on the same port there is one listener; otherwise the first
+		// report is the HTTP server.
+		addr := got[0]
+		if host, port, err := net.SplitHostPort(addr); err == nil {
+			if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+				addr = net.JoinHostPort("127.0.0.1", port)
+			}
+		}
+		l.url = "http://" + addr
+		if cfg.WS {
+			l.wsURL = "ws://" + addr
+		}
+	}
+	go l.produce()
+	return l, nil
+}
+
+// produce seals a block every block time unless paused.
+func (l *L1) produce() {
+	defer close(l.done)
+	t := time.NewTicker(l.blockTm)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			l.mu.Lock()
+			if !l.paused && !l.closed {
+				l.sim.Commit()
+			}
+			l.mu.Unlock()
+		}
+	}
+}
+
+// Client returns an in-process client with the ethclient API.
+func (l *L1) Client() simulated.Client { return l.client }
+
+// URL is the HTTP JSON-RPC endpoint ("" when HTTP is off).
+func (l *L1) URL() string { return l.url }
+
+// WSURL is the WebSocket JSON-RPC endpoint ("" when WS is off).
+func (l *L1) WSURL() string { return l.wsURL }
+
+// ChainID is the L1 chain id.
+func (l *L1) ChainID() *big.Int { return big.NewInt(L1ChainID) }
+
+// Commit seals a block with the pending transactions now and returns its hash.
+func (l *L1) Commit() common.Hash {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sim.Commit()
+}
+
+// AdjustTime seals an empty block whose timestamp is the head's plus d
+// (geth refuses when transactions are pending).
+func (l *L1) AdjustTime(d time.Duration) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sim.AdjustTime(d)
+}
+
+// Fork rewinds the head to parentHash so that new blocks build a side chain
+// from there (a reorg once it is longer). No transaction may be pending.
+func (l *L1) Fork(parentHash common.Hash) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sim.Fork(parentHash)
+}
+
+// Rollback drops pending transactions.
+func (l *L1) Rollback() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sim.Rollback()
+}
+
+// Pause stops the block producer; when it returns no producer seal is running.
+func (l *L1) Pause() {
+	l.mu.Lock()
+	l.paused = true
+	l.mu.Unlock()
+}
+
+// Resume restarts the block producer.
+func (l *L1) Resume() {
+	l.mu.Lock()
+	l.paused = false
+	l.mu.Unlock()
+}
+
+// Close stops the producer and the node.
+func (l *L1) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	close(l.stop)
+	<-l.done
+	return l.sim.Close()
+}
+
+// HeaderReader is the part of an Ethereum client FinalizedHeader uses.
+type HeaderReader interface {
+	HeaderByNumber(ctx context.Context, number *big.Int) (*types.Header, error)
+}
+
+// FallbackFinalityDepth is how far below the head FinalizedHeader looks when
+// the endpoint does not support the "finalized" tag (two mainnet epochs).
+const FallbackFinalityDepth = 64
+
+// FinalizedHeader returns the header of the L1 block tagged "finalized".
+// If the endpoint rejects the tag (pre-merge or non-geth dev chains), it
+// falls back to the block FallbackFinalityDepth below the head and reports
+// byDepth = true so callers can log that finality is only assumed.
+func FinalizedHeader(ctx context.Context, c HeaderReader) (h *types.Header, byDepth bool, err error) {
+	h, err = c.HeaderByNumber(ctx, big.NewInt(int64(rpc.FinalizedBlockNumber)))
+	if err == nil && h != nil {
+		return h, false, nil
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return nil, false, ctxErr
+	}
+	tagErr := err
+	head, err := c.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("finalized tag failed (%v), head: %w", tagErr, err)
+	}
+	n := head.Number.Uint64()
+	if n < FallbackFinalityDepth {
+		n = 0
+	} else {
+		n -= FallbackFinalityDepth
+	}
+	h, err = c.HeaderByNumber(ctx, new(big.Int).SetUint64(n))
+	if err != nil {
+		return nil, false, fmt.Errorf("finalized tag failed (%v), fallback block %d: %w", tagErr, n, err)
+	}
+	return h, true, nil
+}
