@@ -32,6 +32,8 @@ type DevnetOptions struct {
 	UntilHeight int64
 	Logger      *slog.Logger
 	Out         io.Writer
+	// L1 is where the rollups settle (the embedded L1 by default).
+	L1 L1Options
 }
 
 // Endpoints is endpoints.json in the devnet home.
@@ -40,6 +42,7 @@ type Endpoints struct {
 	Nodes       []NodeInfo   `json:"nodes"`
 	Mnemonic    string       `json:"dev_mnemonic"`
 	DevAccounts []DevAccount `json:"dev_accounts"`
+	L1          *L1Endpoints `json:"l1,omitempty"`
 }
 
 // DevAccount is a prefunded development account.
@@ -65,6 +68,17 @@ func RunDevnet(ctx context.Context, o DevnetOptions) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var l1ep *L1Endpoints
+	if !o.L1.Disabled {
+		l1, ep, err := setupDevnetL1(ctx, dir, m, o.L1, o.Testnet.DevAccounts, o.Logger)
+		if err != nil {
+			return fmt.Errorf("L1 settlement: %w", err)
+		}
+		if l1 != nil {
+			defer l1.Close()
+		}
+		l1ep = ep
+	}
 	type proc struct {
 		cmd  *exec.Cmd
 		done chan error
@@ -107,7 +121,7 @@ func RunDevnet(ctx context.Context, o DevnetOptions) error {
 	if err := waitHeight(ctx, m, 1, died); err != nil {
 		return err
 	}
-	ep := Endpoints{ChainID: m.ChainID, Nodes: m.Nodes, Mnemonic: keys.DevMnemonic}
+	ep := Endpoints{ChainID: m.ChainID, Nodes: m.Nodes, Mnemonic: keys.DevMnemonic, L1: l1ep}
 	dev, _ := keys.DevAccounts(o.Testnet.DevAccounts)
 	for _, k := range dev {
 		ep.DevAccounts = append(ep.DevAccounts, DevAccount{Address: crypto.PubkeyToAddress(k.PublicKey).Hex(), Balance: o.Testnet.DevBalance})
@@ -133,6 +147,17 @@ func RunDevnet(ctx context.Context, o DevnetOptions) error {
 			}
 		}
 		fmt.Fprintf(o.Out, "  rollup %-8s vm %s, EVM chain id %-6d Ethereum JSON-RPC %s\n", r.Name, r.VM, r.EVMChainID, rpcURL)
+	}
+	if l1ep != nil {
+		kind := "external"
+		if l1ep.Embedded {
+			kind = "embedded (go-ethereum simulated backend, chain id 1337, dev accounts funded)"
+		}
+		fmt.Fprintf(o.Out, "  L1 %s JSON-RPC %s, registry %s\n", kind, l1ep.RPC, l1ep.Deployment.Registry)
+		for _, r := range l1ep.Deployment.Rollups {
+			fmt.Fprintf(o.Out, "    rollup %-8s inbox %s  challenge window %ds  verify: weft rollup verify --home %s --rollup %s\n",
+				r.Name, r.Inbox, r.ChallengeWindow, m.Nodes[0].Home, r.Name)
+		}
 	}
 	if len(m.Nodes) > 0 && m.Nodes[0].Feed != "" {
 		fmt.Fprintf(o.Out, "  rollup feed (gossipsub, for `weft follow --peer`): %s\n", m.Nodes[0].Feed)

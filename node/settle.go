@@ -147,7 +147,7 @@ func (n *Node) startSettlement(ctx context.Context, rt *rollupRuntime, log *slog
 	if err != nil {
 		return fmt.Errorf("rollup %s: dial L1 %s: %w", rt.svc.Name, sc.L1RPC, err)
 	}
-	log = log.With("module", "settlement", "inbox", inbox)
+	log = log.With("service", "settlement", "inbox", inbox)
 	if sc.BatcherKey != "" {
 		key, err := keys.LoadFile(filepath.Join(n.home, sc.BatcherKey))
 		if err != nil {
@@ -162,7 +162,7 @@ func (n *Node) startSettlement(ctx context.Context, rt *rollupRuntime, log *slog
 		}
 		d, err := batcher.NewDriver(batcher.DriverConfig{
 			Builder: bc, Inbox: inbox, Key: key.Private, Confirmations: max(sc.Confirmations, 1), PollInterval: poll,
-		}, l1, rollupSource{n, rt}, log.With("l1_account", key.Address))
+		}, l1, rollupSource{n, rt}, log)
 		if err != nil {
 			l1.Close()
 			return fmt.Errorf("rollup %s: batcher: %w", rt.svc.Name, err)

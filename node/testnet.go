@@ -147,9 +147,11 @@ func GenerateTestnet(o TestnetOptions) (*Manifest, error) {
 				if _, err := keys.Dir(filepath.Join(homes[i], "keys")).Add(r.Name+"-submitter", submitters[r.Name]); err != nil {
 					return nil, err
 				}
+				// The submitter also relays L1 deposits (deposit_relayer).
 				wc.Rollups = append(wc.Rollups, RollupService{
 					Name: r.Name, RPCListenAddr: fmt.Sprintf("%s:%d", o.Host, o.RollupRPCBasePort+j),
 					SubmitterKey: kf + ".json", DevAlloc: o.DevAccounts, DevBalance: DevRollupBalance,
+					DepositRelayer: crypto.PubkeyToAddress(submitters[r.Name].PublicKey).Hex(),
 				})
 			}
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -27,15 +28,36 @@ func devnetCmd() *cobra.Command {
 				return err
 			}
 			until, _ := cmd.Flags().GetInt64("until-height")
+			f := cmd.Flags()
+			l1 := node.DefaultL1Options()
+			withL1, _ := f.GetBool("l1")
+			l1.Disabled = !withL1
+			l1.RPC, _ = f.GetString("l1-rpc")
+			l1.KeyFile, _ = f.GetString("l1-key")
+			l1.Port, _ = f.GetInt("l1-port")
+			l1.BlockTime, _ = f.GetDuration("l1-block-time")
+			l1.ChallengeWindow, _ = f.GetUint64("challenge-window")
+			l1.MaxBatchAge, _ = f.GetDuration("max-batch-age")
+			if l1.BlockTime <= 0 || l1.MaxBatchAge <= 0 {
+				return fmt.Errorf("--l1-block-time and --max-batch-age must be positive")
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return node.RunDevnet(ctx, node.DevnetOptions{
-				Testnet: o, Exe: exe, UntilHeight: until, Logger: logger(cmd), Out: os.Stdout,
+				Testnet: o, Exe: exe, UntilHeight: until, Logger: logger(cmd), Out: os.Stdout, L1: l1,
 			})
 		},
 	}
 	cmd.Flags().String("dir", ".devnet", "devnet home (created on first run, reused after)")
 	cmd.Flags().Int64("until-height", 0, "stop once every node has committed this height (0: run until Ctrl-C)")
+	d := node.DefaultL1Options()
+	cmd.Flags().Bool("l1", true, "settle the rollups on an L1 (embedded unless --l1-rpc)")
+	cmd.Flags().String("l1-rpc", "", "settle on this Ethereum JSON-RPC endpoint instead of the embedded L1")
+	cmd.Flags().String("l1-key", "", "deployer key file for --l1-rpc (also funds the batchers and the challenger)")
+	cmd.Flags().Int("l1-port", d.Port, "embedded L1 JSON-RPC port on 127.0.0.1")
+	cmd.Flags().Duration("l1-block-time", d.BlockTime, "embedded L1 block interval")
+	cmd.Flags().Uint64("challenge-window", d.ChallengeWindow, "seconds during which a posted state root can be challenged")
+	cmd.Flags().Duration("max-batch-age", d.MaxBatchAge, "post a batch at least this often")
 	testnetFlags(cmd, []string{"alpha:901", "beta:902"}, 8546)
 	return addEnvHelp(cmd)
 }

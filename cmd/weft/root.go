@@ -31,7 +31,7 @@ func rootCmd() *cobra.Command {
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().String("log-format", "text", "log format: text or json")
 	root.PersistentFlags().VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
-	root.AddCommand(initCmd(), keysCmd(), testnetCmd(), startCmd(), devnetCmd(), txCmd(), queryCmd(), followCmd())
+	root.AddCommand(initCmd(), keysCmd(), testnetCmd(), startCmd(), devnetCmd(), txCmd(), queryCmd(), followCmd(), rollupCmd())
 	return root
 }
 

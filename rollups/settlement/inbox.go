@@ -206,6 +206,9 @@ func (in *Inbox) logs(ctx context.Context, toBlock *big.Int, events ...string) (
 	for i, e := range events {
 		ids[i] = inboxDef.Events[e].ID
 	}
+	if toBlock != nil && toBlock.Sign() >= 0 && toBlock.Uint64() < in.fromBlock {
+		return nil, nil // the range ends before the inbox existed
+	}
 	logs, err := in.r.FilterLogs(ctx, ethereum.FilterQuery{
 		FromBlock: new(big.Int).SetUint64(in.fromBlock),
 		ToBlock:   toBlock,

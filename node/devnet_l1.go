@@ -1,0 +1,258 @@
+package node
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/node/keys"
+	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/rollups/exec/evm"
+	"github.com/weftnet/weft/rollups/settlement"
+)
+
+// L1Options say where a devnet settles its rollups.
+type L1Options struct {
+	// Disabled runs the devnet without L1 settlement.
+	Disabled bool
+	// RPC is an external Ethereum JSON-RPC endpoint; empty runs the
+	// embedded L1 (go-ethereum's simulated backend) in the devnet process.
+	RPC string
+	// KeyFile is the deployer's key file for an external L1; it also funds
+	// the batchers and the challenger.
+	KeyFile string
+	// Port is the embedded L1's HTTP/WS JSON-RPC port on 127.0.0.1 (0: any).
+	Port int
+	// BlockTime is the embedded L1's block interval.
+	BlockTime time.Duration
+	// ChallengeWindow is each inbox's challenge window in seconds.
+	ChallengeWindow uint64
+	// MaxBatchAge is how often a batch is posted under low load.
+	MaxBatchAge time.Duration
+}
+
+// DefaultL1Options are the devnet's: embedded L1 on 8545 with 1 s blocks,
+// a 60 s challenge window, a batch at least every 5 s.
+func DefaultL1Options() L1Options {
+	return L1Options{Port: 8545, BlockTime: time.Second, ChallengeWindow: 60, MaxBatchAge: 5 * time.Second}
+}
+
+// L1Endpoints is the "l1" section of endpoints.json.
+type L1Endpoints struct {
+	RPC        string                 `json:"rpc"`
+	Embedded   bool                   `json:"embedded"`
+	Deployment *settlement.Deployment `json:"deployment"`
+	// ChallengerKey is the key file of every rollup's challenger (for
+	// `weft rollup verify --challenge`).
+	ChallengerKey string `json:"challenger_key"`
+}
+
+// l1Funding is what the devnet gives each of its L1 accounts.
+var l1Funding = new(big.Int).Mul(big.NewInt(1_000_000), big.NewInt(params.Ether))
+
+// loadOrAddKey returns the key called name in dir, creating it first.
+func loadOrAddKey(dir keys.Dir, name string) (*keys.Key, error) {
+	if _, err := os.Stat(filepath.Join(string(dir), name+".json")); err == nil {
+		return dir.Load(name)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	pk, err := crypto.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	return dir.Add(name, pk)
+}
+
+// setupDevnetL1 starts (or dials) the L1, deploys the registry with one
+// inbox per rollup served by node0, and points node0's rollup services at
+// it: batcher key, deposit relaying, inbox. The returned L1 is nil for an
+// external endpoint; the caller closes it.
+func setupDevnetL1(ctx context.Context, dir string, m *Manifest, o L1Options, devAccounts int, log *slog.Logger) (*settlement.L1, *L1Endpoints, error) {
+	home := m.Nodes[0].Home
+	c, wc, err := LoadConfig(home)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(wc.Rollups) == 0 {
+		return nil, nil, nil
+	}
+	gd, app, err := genesis.LoadCometBFT(filepath.Join(home, "config", "genesis.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	l1Keys := keys.Dir(filepath.Join(dir, "l1-keys"))
+	nodeKeys := keys.Dir(filepath.Join(home, "keys"))
+	challenger, err := loadOrAddKey(l1Keys, "challenger")
+	if err != nil {
+		return nil, nil, err
+	}
+	batchers := map[string]*keys.Key{}
+	for _, svc := range wc.Rollups {
+		if batchers[svc.Name], err = loadOrAddKey(nodeKeys, svc.Name+"-batcher"); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	var (
+		l1       *settlement.L1
+		backend  settlement.DeployBackend
+		deployer *ecdsa.PrivateKey
+		rpcURL   = o.RPC
+	)
+	if o.RPC == "" {
+		dep, err := loadOrAddKey(l1Keys, "deployer")
+		if err != nil {
+			return nil, nil, err
+		}
+		deployer = dep.Private
+		alloc := types.GenesisAlloc{dep.Address: {Balance: l1Funding}, challenger.Address: {Balance: l1Funding}}
+		for _, b := range batchers {
+			alloc[b.Address] = types.Account{Balance: l1Funding}
+		}
+		dev, err := keys.DevAccounts(devAccounts)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, k := range dev {
+			alloc[crypto.PubkeyToAddress(k.PublicKey)] = types.Account{Balance: new(big.Int).Mul(big.NewInt(10_000), big.NewInt(params.Ether))}
+		}
+		l1, err = settlement.StartL1(settlement.L1Config{Alloc: alloc, BlockTime: o.BlockTime, HTTPHost: "127.0.0.1", HTTPPort: o.Port, WS: true})
+		if err != nil {
+			return nil, nil, fmt.Errorf("embedded L1: %w", err)
+		}
+		backend, rpcURL = l1.Client(), l1.URL()
+	} else {
+		if o.KeyFile == "" {
+			return nil, nil, errors.New("--l1-rpc needs --l1-key (the deployer, which also funds the batchers and the challenger)")
+		}
+		k, err := keys.LoadFile(o.KeyFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--l1-key: %w", err)
+		}
+		deployer = k.Private
+		cl, err := ethclient.DialContext(ctx, o.RPC)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dial L1 %s: %w", o.RPC, err)
+		}
+		backend = cl
+		min := big.NewInt(params.Ether / 2)
+		for _, a := range append([]*keys.Key{challenger}, mapValues(batchers)...) {
+			if err := fund(ctx, cl, deployer, a.Address, min); err != nil {
+				cl.Close()
+				return nil, nil, err
+			}
+		}
+	}
+	fail := func(err error) (*settlement.L1, *L1Endpoints, error) {
+		if l1 != nil {
+			l1.Close()
+		}
+		return nil, nil, err
+	}
+
+	chainIDs := map[string]uint64{}
+	for _, r := range app.Rollups {
+		chainIDs[r.Name] = r.EVMChainID
+	}
+	var specs []settlement.RollupSpec
+	for _, svc := range wc.Rollups {
+		ecfg, err := RollupEVMConfig(svc, chainIDs[svc.Name], uint64(gd.GenesisTime.Unix()))
+		if err != nil {
+			return fail(err)
+		}
+		ex, err := evm.New(ecfg, nil)
+		if err != nil {
+			return fail(err)
+		}
+		root := ex.Head().Root
+		ex.Close()
+		specs = append(specs, settlement.RollupSpec{
+			Name: svc.Name, ID: rollups.IDFromName(svc.Name), ChainID: ecfg.ChainID, Batcher: batchers[svc.Name].Address,
+			Challenger: challenger.Address, ChallengeWindow: o.ChallengeWindow, GenesisRoot: root, StartHeight: 1,
+		})
+	}
+	dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	dep, err := settlement.Deploy(dctx, backend, deployer, specs)
+	if err != nil {
+		return fail(fmt.Errorf("deploy settlement contracts: %w", err))
+	}
+	for i := range wc.Rollups {
+		svc := &wc.Rollups[i]
+		r, _ := dep.Rollup(rollups.IDFromName(svc.Name))
+		svc.Settlement = &SettlementConfig{
+			L1RPC: rpcURL, Inbox: r.Inbox.Hex(), BatcherKey: filepath.Join("keys", svc.Name+"-batcher.json"),
+			RelayerKey: svc.SubmitterKey, Confirmations: 1, MaxBatchAge: o.MaxBatchAge.String(), L1StartBlock: r.InboxBlock,
+		}
+		log.Info("rollup settles on L1", "rollup", svc.Name, "inbox", r.Inbox, "batcher", r.Batcher)
+	}
+	if err := WriteConfig(home, c, wc); err != nil {
+		return fail(err)
+	}
+	return l1, &L1Endpoints{RPC: rpcURL, Embedded: l1 != nil, Deployment: dep, ChallengerKey: filepath.Join(string(l1Keys), "challenger.json")}, nil
+}
+
+func mapValues(m map[string]*keys.Key) []*keys.Key {
+	out := make([]*keys.Key, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// fund tops addr up to at least min wei from key on an external L1.
+func fund(ctx context.Context, cl *ethclient.Client, key *ecdsa.PrivateKey, addr common.Address, min *big.Int) error {
+	bal, err := cl.BalanceAt(ctx, addr, nil)
+	if err != nil {
+		return err
+	}
+	if bal.Cmp(min) >= 0 {
+		return nil
+	}
+	chainID, err := cl.ChainID(ctx)
+	if err != nil {
+		return err
+	}
+	opts := bind.NewKeyedTransactor(key, chainID)
+	nonce, err := cl.PendingNonceAt(ctx, opts.From)
+	if err != nil {
+		return err
+	}
+	tip, err := cl.SuggestGasTipCap(ctx)
+	if err != nil {
+		return err
+	}
+	head, err := cl.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return err
+	}
+	feeCap := new(big.Int).Add(tip, new(big.Int).Mul(head.BaseFee, big.NewInt(2)))
+	tx, err := types.SignNewTx(key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{
+		ChainID: chainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap, Gas: 21000, To: &addr, Value: new(big.Int).Sub(min, bal),
+	})
+	if err != nil {
+		return err
+	}
+	if err := cl.SendTransaction(ctx, tx); err != nil {
+		return fmt.Errorf("fund %s: %w", addr, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	_, err = settlement.WaitReceipt(wctx, cl, tx.Hash())
+	return err
+}
