@@ -70,7 +70,7 @@ func RunDevnet(ctx context.Context, o DevnetOptions) error {
 	defer cancel()
 	var l1ep *L1Endpoints
 	if !o.L1.Disabled {
-		l1, ep, err := setupDevnetL1(ctx, dir, m, o.L1, o.Testnet.DevAccounts, o.Logger)
+		l1, ep, err := SetupSettlement(ctx, dir, m, o.L1, o.Testnet.DevAccounts, o.Logger)
 		if err != nil {
 			return fmt.Errorf("L1 settlement: %w", err)
 		}

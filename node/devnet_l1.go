@@ -78,11 +78,12 @@ func loadOrAddKey(dir keys.Dir, name string) (*keys.Key, error) {
 	return dir.Add(name, pk)
 }
 
-// setupDevnetL1 starts (or dials) the L1, deploys the registry with one
-// inbox per rollup served by node0, and points node0's rollup services at
-// it: batcher key, deposit relaying, inbox. The returned L1 is nil for an
-// external endpoint; the caller closes it.
-func setupDevnetL1(ctx context.Context, dir string, m *Manifest, o L1Options, devAccounts int, log *slog.Logger) (*settlement.L1, *L1Endpoints, error) {
+// SetupSettlement starts (or dials) the L1, deploys the registry with one
+// inbox per rollup served by node0 of a testnet in dir, and points node0's
+// rollup services at it: batcher key, deposit relaying, inbox. The
+// returned L1 is nil for an external endpoint; the caller closes it. It
+// returns nil, nil, nil when node0 serves no rollup.
+func SetupSettlement(ctx context.Context, dir string, m *Manifest, o L1Options, devAccounts int, log *slog.Logger) (*settlement.L1, *L1Endpoints, error) {
 	home := m.Nodes[0].Home
 	c, wc, err := LoadConfig(home)
 	if err != nil {

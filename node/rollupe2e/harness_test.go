@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"github.com/weftnet/weft/node/e2e/nettest"
 	"github.com/weftnet/weft/node/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups/settlement"
 )
 
 // weftBin is the binary TestMain builds once for every test.
@@ -95,6 +97,9 @@ type network struct {
 	procs []*proc
 	// rollupRPC maps "nodeI/rollup" to the rollup's JSON-RPC URL.
 	rollupRPC map[string]string
+	// l1 and l1ep are set when the network settles on an embedded L1.
+	l1   *settlement.L1
+	l1ep *node.L1Endpoints
 }
 
 // netConfig chooses a network's ports and shape.
@@ -110,6 +115,9 @@ type netConfig struct {
 	validators int
 	// classicP2P selects CometBFT's classic transport instead of libp2p.
 	classicP2P bool
+	// l1, when set, runs an embedded L1 in the test process, deploys the
+	// settlement contracts and makes node0 settle both rollups on it.
+	l1 *node.L1Options
 }
 
 // checkPortsFree fails fast, with a clear message, when something else holds
@@ -153,6 +161,16 @@ func startNetwork(t *testing.T, c netConfig) *network {
 		addr := fmt.Sprintf("127.0.0.1:%d", c.rpcPort+2)
 		addAlphaService(t, m.Nodes[0].Home, m.Nodes[1].Home, addr)
 		n.rollupRPC["node1/alpha"] = "http://" + addr
+	}
+	if c.l1 != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		l1, ep, err := node.SetupSettlement(ctx, dir, m, *c.l1, 20, slog.New(slog.DiscardHandler))
+		cancel()
+		if err != nil {
+			t.Fatalf("L1 settlement: %v", err)
+		}
+		t.Cleanup(func() { l1.Close() })
+		n.l1, n.l1ep = l1, ep
 	}
 	for i, info := range m.Nodes {
 		n.procs = append(n.procs, &proc{

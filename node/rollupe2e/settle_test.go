@@ -1,0 +1,255 @@
+package rollupe2e
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/params"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/weftnet/weft/contracts"
+	"github.com/weftnet/weft/contracts/bindings"
+	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/node"
+	"github.com/weftnet/weft/node/e2e/nettest"
+	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/rollups/derive"
+	"github.com/weftnet/weft/rollups/exec/evm"
+	"github.com/weftnet/weft/rollups/settlement"
+)
+
+const portsSettle, rpcSettle = 29700, 29750
+
+// TestSettlementEndToEnd runs 2 validators serving rollups alpha and beta,
+// node0 settling both on an embedded L1: an L1 deposit is credited on
+// alpha, EVM txs go Weft → executor → batcher → L1, node0 is killed -9
+// and restarted mid-stream, the safe and finalized tags advance, the
+// verifier re-derives every posted root from L1 alone (in-process and with
+// `weft rollup verify`), and a withdrawal is proved against a final root
+// and paid out on L1.
+func TestSettlementEndToEnd(t *testing.T) {
+	skipShort(t)
+	l1opts := node.L1Options{BlockTime: 100 * time.Millisecond, ChallengeWindow: 3, MaxBatchAge: time.Second}
+	n := startNetwork(t, netConfig{basePort: portsSettle, rpcPort: rpcSettle, l1: &l1opts})
+	ctx := ctxFor(t, 5*time.Minute)
+	l1 := n.l1.Client()
+	alpha := n.eth("node0/alpha")
+	dep, ok := n.l1ep.Deployment.Rollup(rollups.IDFromName("alpha"))
+	if !ok {
+		t.Fatal("alpha not deployed")
+	}
+	inbox := settlement.NewInbox(l1, dep.Inbox, settlement.WithFromBlock(dep.InboxBlock))
+
+	// 1. Deposit 2 ETH on L1 to a fresh address; it is credited on alpha
+	// once its L1 block is final.
+	userKey, _ := crypto.GenerateKey()
+	user := crypto.PubkeyToAddress(userKey.PublicKey)
+	depositor := nettest.DevKey(t, 5)
+	two := new(big.Int).Mul(big.NewInt(2), big.NewInt(params.Ether))
+	opts := bind.NewKeyedTransactor(depositor, n.l1.ChainID())
+	opts.Value = two
+	inboxC := bind.NewBoundContract(dep.Inbox, bindings.NewWeftInbox().GetABI(), l1, l1, l1)
+	tx, err := bind.Transact(inboxC, opts, settlement.PackDeposit(user))
+	if err != nil {
+		t.Fatalf("deposit: %v", settlement.DecodeRevert(err))
+	}
+	if _, err := settlement.WaitReceipt(ctx, l1, tx.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	n.waitFor(90*time.Second, "the deposit credited on alpha", func() error {
+		c, cancel := nettest.RPCCtx()
+		defer cancel()
+		bal, err := alpha.BalanceAt(c, user, nil)
+		if err != nil {
+			return err
+		}
+		if bal.Cmp(two) != 0 {
+			return fmt.Errorf("balance %s", bal)
+		}
+		return nil
+	})
+
+	// 2. EVM txs on alpha, with node0 (sequencer-side executor and
+	// batcher) killed -9 and restarted halfway.
+	sender := nettest.DevKey(t, 0)
+	to := common.HexToAddress("0x00000000000000000000000000000000005e771e")
+	var last common.Hash
+	for i := uint64(0); i < 30; i++ {
+		if i == 15 {
+			n.waitReceipt(alpha, last, 60*time.Second)
+			n.waitFor(60*time.Second, "a batch posted", func() error {
+				idx, err := inbox.NextIndex(ctx)
+				if err != nil || idx == 0 {
+					return fmt.Errorf("next index %d: %v", idx, err)
+				}
+				return nil
+			})
+			n.kill(0)
+			n.start(0)
+			n.waitFor(60*time.Second, "alpha RPC back", func() error {
+				c, cancel := nettest.RPCCtx()
+				defer cancel()
+				_, err := alpha.BlockNumber(c)
+				return err
+			})
+		}
+		tx := transferTx(t, sender, alphaChainID, i, to, big.NewInt(int64(i+1)), 21000, nil)
+		send(t, alpha, tx)
+		last = tx.Hash()
+	}
+	n.waitReceipt(alpha, last, 60*time.Second)
+
+	// 3. Withdraw 1 ETH from alpha to a fresh L1 address.
+	l1To := common.HexToAddress("0x00000000000000000000000000000000000a11ce")
+	one := big.NewInt(params.Ether)
+	wtx := transferTx(t, userKey, alphaChainID, 0, contracts.L2BridgeAddress, one, 200_000, bindings.NewWeftL2Bridge().PackInitiateWithdrawal(l1To))
+	send(t, alpha, wtx)
+	wr := n.waitReceipt(alpha, wtx.Hash(), 60*time.Second)
+	if wr.Status != 1 {
+		t.Fatalf("initiateWithdrawal failed: %+v", wr)
+	}
+	wBlock := wr.BlockNumber.Uint64()
+
+	// 4. safe, then finalized, reach the withdrawal's block.
+	tag := func(name string) uint64 {
+		var h struct{ Number string }
+		c, cancel := nettest.RPCCtx()
+		defer cancel()
+		if err := alpha.Client().CallContext(c, &h, "eth_getBlockByNumber", name, false); err != nil {
+			t.Fatalf("%s block: %v", name, err)
+		}
+		v, _ := new(big.Int).SetString(strings.TrimPrefix(h.Number, "0x"), 16)
+		return v.Uint64()
+	}
+	n.waitFor(60*time.Second, "safe tag at the withdrawal's block", func() error {
+		if s := tag("safe"); s < wBlock {
+			return fmt.Errorf("safe %d < %d", s, wBlock)
+		}
+		return nil
+	})
+	n.waitFor(90*time.Second, "finalized tag at the withdrawal's block", func() error {
+		if f := tag("finalized"); f < wBlock {
+			return fmt.Errorf("finalized %d < %d (safe %d)", f, wBlock, tag("safe"))
+		}
+		return nil
+	})
+
+	// 5. Prove the withdrawal against the final batch covering it and get
+	// paid on L1.
+	wHdr, err := alpha.HeaderByNumber(ctx, wr.BlockNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wWeft := int64(binary.BigEndian.Uint64(wHdr.Extra))
+	batches, err := inbox.Batches(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var covering *settlement.PostedBatch
+	for i := range batches {
+		if int64(batches[i].ToHeight) >= wWeft {
+			covering = &batches[i]
+			break
+		}
+	}
+	if covering == nil {
+		t.Fatalf("no batch covers Weft height %d", wWeft)
+	}
+	// The rollup block whose state the batch's root is.
+	var rootBlock *big.Int
+	for b := wBlock; ; b++ {
+		h, err := alpha.HeaderByNumber(ctx, new(big.Int).SetUint64(b))
+		if err != nil {
+			t.Fatalf("no rollup block has the root of batch %d: %v", covering.Index, err)
+		}
+		if h.Root == covering.StateRoot {
+			rootBlock = h.Number
+			break
+		}
+	}
+	rc, err := gethrpc.DialContext(ctx, n.rollupRPC["node0/alpha"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	w := settlement.Withdrawal{Nonce: big.NewInt(0), From: user, To: l1To, Value: one}
+	proof, err := settlement.ProveWithdrawal(ctx, rc, covering.Index, rootBlock, covering.StateRoot, w)
+	if err != nil {
+		t.Fatalf("prove withdrawal: %v", err)
+	}
+	final, err := inbox.IsFinal(ctx, covering.Index)
+	if err != nil || !final {
+		t.Fatalf("batch %d final: %v %v", covering.Index, final, err)
+	}
+	ftx, err := settlement.FinalizeWithdrawal(l1, bind.NewKeyedTransactor(depositor, n.l1.ChainID()), dep.Inbox, proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := settlement.WaitReceipt(ctx, l1, ftx.Hash()); err != nil || r.Status != 1 {
+		t.Fatalf("finalizeWithdrawal: %v %+v", err, r)
+	}
+	if bal, _ := l1.BalanceAt(ctx, l1To, nil); bal.Cmp(one) != 0 {
+		t.Fatalf("L1 recipient balance %s, want %s", bal, one)
+	}
+
+	// 6. The verifier re-derives alpha from L1 alone: every root matches,
+	// the batches cover every Weft height once, the deposit is checked.
+	cfg := rollupConfig(t, n, "alpha")
+	rep, err := derive.Verify(ctx, cfg, &derive.InboxL1{Inbox: inbox, Client: l1}, derive.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Fault != nil {
+		t.Fatalf("verifier: %v", rep.Fault)
+	}
+	next, txs, deposits := uint64(1), 0, 0
+	for i, c := range rep.Checked {
+		if c.Index != uint64(i) || c.FromHeight != next {
+			t.Fatalf("batch %d covers %d.. (index %d), want %d..", i, c.FromHeight, c.Index, next)
+		}
+		next = c.ToHeight + 1
+		txs += c.Txs
+		deposits += c.Deposits
+	}
+	if txs < 31 || deposits != 1 {
+		t.Fatalf("derived %d txs and %d deposits, want ≥ 31 and 1", txs, deposits)
+	}
+	stdout, stderr, code := nettest.RunCLI(t, time.Minute, weftBin, "rollup", "verify", "--home", n.m.Nodes[0].Home, "--rollup", "alpha")
+	if code != 0 || !strings.Contains(stdout, "batches verified") {
+		t.Fatalf("weft rollup verify: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	t.Logf("alpha: %d batches, %d txs, 1 deposit and 1 withdrawal settled; %s", len(rep.Checked), txs, strings.TrimSpace(stdout[strings.LastIndex(strings.TrimSpace(stdout), "\n")+1:]))
+}
+
+// rollupConfig is the executor config node0 runs the rollup with.
+func rollupConfig(t *testing.T, n *network, name string) (cfg evm.Config) {
+	t.Helper()
+	_, wc, err := node.LoadConfig(n.m.Nodes[0].Home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gd, app, err := genesis.LoadCometBFT(n.m.Nodes[0].Home + "/config/genesis.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range wc.Rollups {
+		for _, r := range app.Rollups {
+			if svc.Name == name && r.Name == name {
+				c, err := node.RollupEVMConfig(svc, r.EVMChainID, uint64(gd.GenesisTime.Unix()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+		}
+	}
+	t.Fatalf("rollup %s not served by node0", name)
+	return cfg
+}
