@@ -35,9 +35,11 @@ e2e:
 	$(GO) test -p 1 -count=1 -timeout 25m ./node/e2e/ ./node/rollupe2e/ ./node/stakinge2e/
 
 # Figures, not assertions: EVM executor vs a raw go-ethereum ApplyTransaction
-# loop over the same txs (ratio printed), block building, mempool.
+# loop over the same txs (ratio printed), block building, mempool, batch
+# compression and the L1 gas of posting batches (rollups/batcher).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./rollups/exec/evm/ ./consensus/ ./mempool/
+	$(GO) test -run '^$$' -bench 'Compression|Settlement' -benchtime=1x ./rollups/batcher/
 	$(GO) run ./node/benchnet -mode all -out $(BIN)/bench-results.json
 
 $(BIN)/buf:

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cryptoenc "github.com/cometbft/cometbft/crypto/encoding"
@@ -41,7 +43,14 @@ type Config struct {
 
 // DefaultConfig is what a node starts with.
 func DefaultConfig() Config {
-	return Config{Mempool: mempool.Config{MaxTxs: 200_000, MaxBytes: 512 << 20}, MaxDropped: 100_000}
+	return Config{
+		Mempool: mempool.Config{
+			MaxTxs: 200_000, MaxBytes: 512 << 20,
+			TTL: mempool.DefaultTTL, MaxNonceAhead: mempool.DefaultMaxNonceAhead,
+			MaxParked: mempool.DefaultMaxParked, PriceBump: mempool.DefaultPriceBump,
+		},
+		MaxDropped: 100_000,
+	}
 }
 
 // App is Weft's ABCI application.
@@ -60,6 +69,10 @@ type App struct {
 	params  *Params
 	height  int64
 	appHash []byte
+	// clock is the last committed block's time: the mempool's clock (TTL),
+	// since consensus code never reads the wall clock. Zero until the first
+	// commit of this run.
+	clock   time.Time
 	commitC chan struct{} // closed and replaced at every commit
 
 	// Consensus-connection state; CometBFT calls these methods one at a time.
@@ -79,6 +92,7 @@ type App struct {
 type stagedBlock struct {
 	hash    []byte
 	height  int64
+	time    time.Time
 	ov      *Overlay
 	results []*abci.ExecTxResult
 	txs     [][32]byte // user txs included
@@ -152,6 +166,13 @@ func (a *App) ChainID() string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return a.chainID
+}
+
+// now is the mempool's clock: the last committed block's time.
+func (a *App) now() time.Time {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.clock
 }
 
 // CommitNotify returns a channel closed at the next commit.
@@ -286,7 +307,8 @@ func (a *App) DroppedReason(h [32]byte) (string, bool) {
 	return r, ok
 }
 
-// PendingNonce is the next nonce for addr counting the mempool.
+// PendingNonce is the next nonce for addr counting the mempool's ready txs
+// (parked ones wait for a gap to be filled and do not count).
 func (a *App) PendingNonce(addr common.Address) uint64 {
 	return a.mp.NextNonce(addr, a.Account(addr).Nonce)
 }
@@ -349,14 +371,16 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *Rejection {
 	}
 	// Validators are fully meshed: the node a client submitted to broadcasts
 	// the tx to every peer, so txs from peers are not broadcast again.
-	mtx := &mempool.Tx{Hash: tx.Hash, Raw: tx.Raw, Sender: tx.Sender, Nonce: tx.Body.Nonce, Cost: tx.Cost(), Payload: tx, Gossip: o != fromPeer}
-	err := a.mp.Insert(mtx, func() mempool.AccountState {
+	mtx := mempoolTx(tx, params)
+	mtx.Gossip = o != fromPeer
+	res, err := a.mp.Insert(mtx, func() mempool.AccountState {
 		acc := a.Account(tx.Sender)
 		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}
-	})
+	}, a.now())
 	if err != nil {
 		return mempoolRejection(err)
 	}
+	a.forget(res.Dropped)
 	if o == fromClient {
 		if err := a.journal(tx); err != nil {
 			a.mp.Remove(tx.Hash)
@@ -366,6 +390,48 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *Rejection {
 	return nil
 }
 
+// mempoolTx is tx as the mempool sees it. Its priority comes from the fee
+// the chain actually charges (params.Fee, per action and data byte), not
+// from fee_limit, which only caps it: a high fee_limit buys nothing.
+func mempoolTx(tx *Tx, params *Params) *mempool.Tx {
+	m := &mempool.Tx{Hash: tx.Hash, Raw: tx.Raw, Sender: tx.Sender, Nonce: tx.Body.Nonce, Cost: tx.Cost(), Fee: params.Fee(tx), Payload: tx}
+	for _, act := range tx.Body.Actions {
+		rd, ok := act.Kind.(*weftv1.Action_RollupData)
+		if !ok {
+			continue
+		}
+		id := [32]byte(rd.RollupData.RollupId)
+		i := slices.IndexFunc(m.Rollups, func(r mempool.RollupBytes) bool { return r.ID == id })
+		if i < 0 {
+			i = len(m.Rollups)
+			m.Rollups = append(m.Rollups, mempool.RollupBytes{ID: id})
+		}
+		m.Rollups[i].Bytes += int64(len(rd.RollupData.Data))
+	}
+	return m
+}
+
+// forget records why txs left the mempool unincluded, for the API's tx
+// status, and takes them out of the journal.
+func (a *App) forget(dropped []mempool.Dropped) {
+	if len(dropped) == 0 {
+		return
+	}
+	var del [][32]byte
+	for _, d := range dropped {
+		a.recordDropped(d.Tx.Hash, d.Reason)
+		a.jmu.Lock()
+		if _, ok := a.journaled[d.Tx.Hash]; ok {
+			del = append(del, d.Tx.Hash)
+			delete(a.journaled, d.Tx.Hash)
+		}
+		a.jmu.Unlock()
+	}
+	if err := a.store.JournalDelete(del); err != nil {
+		a.log.Error("prune mempool journal", "err", err)
+	}
+}
+
 func mempoolRejection(err error) *Rejection {
 	code := CodeMalformed
 	switch {
@@ -373,10 +439,12 @@ func mempoolRejection(err error) *Rejection {
 		code = CodeAlreadyKnown
 	case errors.Is(err, mempool.ErrNonceTooLow):
 		code = CodeNonceTooLow
-	case errors.Is(err, mempool.ErrNoncePending):
-		code = CodeNoncePending
-	case errors.Is(err, mempool.ErrNonceGap):
-		code = CodeNonceGap
+	case errors.Is(err, mempool.ErrUnderpriced):
+		code = CodeReplacementUnderpriced
+	case errors.Is(err, mempool.ErrNonceTooFarAhead):
+		code = CodeNonceTooFarAhead
+	case errors.Is(err, mempool.ErrTooManyParked):
+		code = CodeTooManyParked
 	case errors.Is(err, mempool.ErrInsufficientFunds):
 		code = CodeInsufficientFunds
 	case errors.Is(err, mempool.ErrFull):
@@ -426,7 +494,7 @@ func (a *App) checkStaking(tx *Tx, params *Params) *Rejection {
 func (a *App) dropFailedStaking() []mempool.Dropped {
 	_, params := a.limits()
 	var out []mempool.Dropped
-	for _, m := range a.mp.Candidates(maxCandidates) {
+	for _, m := range a.mp.Pending(maxCandidates) {
 		tx := m.Payload.(*Tx)
 		if !hasStaking(tx) || tx.Body.Nonce != a.Account(tx.Sender).Nonce {
 			continue
@@ -673,12 +741,17 @@ func protoTxSize(n int) int64 { return int64(1 + protowire.SizeVarint(uint64(n))
 // commitmentReserve bounds the commitment item's size for k rollups.
 func commitmentReserve(k int) int64 { return protoTxSize(len(rollups.CommitmentMagic) + k*82) }
 
-// maxCandidates bounds how many mempool txs one proposal looks at.
+// maxCandidates bounds how many mempool txs a scan after a block looks at.
 const maxCandidates = 200_000
 
+// minTxBytes is less than any valid tx's size: a signature field alone is
+// 67 bytes. With less room than that left, a block is full.
+const minTxBytes = 67
+
 // PrepareProposal builds a block from the mempool: the commitment item
-// first, then txs in FIFO order that are valid on top of each other. It is
-// total: it never fails and never exceeds MaxTxBytes.
+// first, then txs valid on top of each other, in the mempool's block order
+// (fee per byte, per-rollup fair shares, each sender's in nonce order). It
+// is total: it never fails and never exceeds MaxTxBytes.
 func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	_, params := a.limits()
 	ov := NewOverlay(a.store)
@@ -690,7 +763,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 	var chosen []*Tx
 	var used int64
 	present := map[rollups.ID]bool{}
-	for _, m := range a.mp.Candidates(maxCandidates) {
+	a.mp.Build(req.MaxTxBytes, func(m *mempool.Tx) mempool.Verdict {
 		tx := m.Payload.(*Tx)
 		sz := protoTxSize(len(tx.Raw))
 		newIDs := 0
@@ -700,17 +773,21 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 			}
 		}
 		if used+sz+commitmentReserve(len(present)+newIDs) > req.MaxTxBytes {
-			continue
+			if used+protoTxSize(minTxBytes)+commitmentReserve(len(present)) > req.MaxTxBytes {
+				return mempool.Stop
+			}
+			return mempool.Skip
 		}
 		if _, rej := applyTx(ov, params, tx, req.Height); rej != nil {
-			continue
+			return mempool.Skip
 		}
 		for _, id := range tx.Rollups {
 			present[id] = true
 		}
 		chosen = append(chosen, tx)
 		used += sz
-	}
+		return mempool.Include
+	})
 	for {
 		cm := commitmentFor(chosen)
 		if used+protoTxSize(len(cm)) <= req.MaxTxBytes || len(chosen) == 0 {
@@ -834,6 +911,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 			return nil, err
 		}
 	}
+	sb.time = req.Time
 	_, prev := a.Committed()
 	sb.appHash = NextAppHash(prev, req.Height, sb.ov.Hash())
 	a.staged = sb
@@ -874,11 +952,21 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	a.rememberDecoded(sb)
 	a.mu.Lock()
 	a.height, a.appHash = sb.height, sb.appHash
+	if sb.time.After(a.clock) {
+		a.clock = sb.time
+	}
+	now := a.clock
 	close(a.commitC)
 	a.commitC = make(chan struct{})
 	a.mu.Unlock()
 
-	dropped := a.mp.Update(sb.txs, func(sender [20]byte) mempool.AccountState {
+	// Only a block's senders can have a higher nonce or a lower balance
+	// now: transfers and rewards only add to other accounts.
+	senders := make([][20]byte, len(sb.decoded))
+	for i, tx := range sb.decoded {
+		senders[i] = tx.Sender
+	}
+	dropped := a.mp.Update(now, sb.txs, senders, func(sender [20]byte) mempool.AccountState {
 		acc := a.Account(sender)
 		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}
 	})
@@ -889,20 +977,8 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 		dropped = append(dropped, a.dropFailedStaking()...)
 	}
 	if len(dropped) > 0 {
-		var del [][32]byte
-		for _, d := range dropped {
-			a.recordDropped(d.Tx.Hash, d.Reason)
-			a.jmu.Lock()
-			if _, ok := a.journaled[d.Tx.Hash]; ok {
-				del = append(del, d.Tx.Hash)
-				delete(a.journaled, d.Tx.Hash)
-			}
-			a.jmu.Unlock()
-		}
-		if err := a.store.JournalDelete(del); err != nil {
-			a.log.Error("prune mempool journal", "err", err)
-		}
-		a.log.Info("dropped invalidated mempool txs", "height", sb.height, "count", len(dropped))
+		a.forget(dropped)
+		a.log.Info("dropped invalidated or expired mempool txs", "height", sb.height, "count", len(dropped))
 	}
 	return &abci.ResponseCommit{}, nil
 }
@@ -914,7 +990,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 func (a *App) dropTakenRegistrations() []mempool.Dropped {
 	st := view{NewOverlay(a.store)}
 	var out []mempool.Dropped
-	for _, m := range a.mp.Candidates(maxCandidates) {
+	for _, m := range a.mp.Pending(maxCandidates) {
 		for _, act := range m.Payload.(*Tx).Body.Actions {
 			r, ok := act.Kind.(*weftv1.Action_RegisterRollup)
 			if !ok || st.Rollup(rollups.IDFromName(r.RegisterRollup.Name)) == nil {

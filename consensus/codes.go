@@ -17,7 +17,7 @@ const (
 	CodeRollupExists      uint32 = 11 // RegisterRollup for a name already taken
 	CodeMempoolFull       uint32 = 12 // the mempool is at its cap; retry later
 	CodeAlreadyKnown      uint32 = 13 // the same tx is already pending
-	CodeNoncePending      uint32 = 14 // another tx with this nonce is pending
+	CodeNoncePending      uint32 = 14 // retired: a tx with a pending nonce is now a replacement (CodeReplacementUnderpriced)
 	CodeReservedTx        uint32 = 15 // a commitment item outside position 0
 	CodeNotFound          uint32 = 16 // no such validator or delegation
 	CodeValidatorExists   uint32 = 17 // CreateValidator for a consensus key already in use
@@ -25,6 +25,17 @@ const (
 	CodeUnauthorized      uint32 = 19 // only the validator's operator may do this
 	CodeInvalidState      uint32 = 20 // not jailed, still jailed, tombstoned...
 	CodeExceedsDelegation uint32 = 21 // undelegating more than the delegation is worth
+	// CodeReplacementUnderpriced: a tx with the sender and nonce of a
+	// pending one whose fee is not at least mempool.Config.PriceBump
+	// percent higher.
+	CodeReplacementUnderpriced uint32 = 22
+	// CodeNonceTooFarAhead: the nonce is further past the sender's next
+	// nonce than the mempool parks (mempool.Config.MaxNonceAhead); retry
+	// once the earlier nonces are in.
+	CodeNonceTooFarAhead uint32 = 23
+	// CodeTooManyParked: the sender already has the most txs the mempool
+	// keeps waiting for an earlier nonce; retry once the gap is filled.
+	CodeTooManyParked uint32 = 24
 )
 
 // CodeName returns a short stable name for a code.
@@ -74,13 +85,23 @@ func CodeName(code uint32) string {
 		return "invalid_state"
 	case CodeExceedsDelegation:
 		return "exceeds_delegation"
+	case CodeReplacementUnderpriced:
+		return "replacement_underpriced"
+	case CodeNonceTooFarAhead:
+		return "nonce_too_far_ahead"
+	case CodeTooManyParked:
+		return "too_many_parked"
 	}
 	return "unknown"
 }
 
 // Retryable reports whether resubmitting the same tx later may succeed.
 func Retryable(code uint32) bool {
-	return code == CodeMempoolFull || code == CodeNonceGap
+	switch code {
+	case CodeMempoolFull, CodeNonceGap, CodeNonceTooFarAhead, CodeTooManyParked:
+		return true
+	}
+	return false
 }
 
 // Rejection is why a transaction is invalid: a result code and a readable log.

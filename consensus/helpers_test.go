@@ -249,6 +249,8 @@ type chain struct {
 	absent map[common.Address]bool
 	// evidence is the misbehaviour the next block carries.
 	evidence []abci.Misbehavior
+	// clock is the next block's time (zero unless a test sets it).
+	clock time.Time
 }
 
 // newChain opens a store in dir ("" for memory), builds an App on it and,
@@ -378,7 +380,7 @@ func (c *chain) finalize(txs [][]byte) *abci.ResponseFinalizeBlock {
 	h := c.height + 1
 	resp, err := c.app.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{
 		Txs: txs, Height: h, Hash: blockHash(h, txs), ProposerAddress: c.proposer.Bytes(),
-		DecidedLastCommit: c.lastCommit(h), Misbehavior: c.evidence,
+		DecidedLastCommit: c.lastCommit(h), Misbehavior: c.evidence, Time: c.clock,
 	})
 	if err != nil {
 		c.t.Fatalf("FinalizeBlock: %v", err)

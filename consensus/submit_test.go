@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/weftnet/weft/consensus"
+	"github.com/weftnet/weft/mempool"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
 )
@@ -98,8 +99,12 @@ func TestSubmitRejections(t *testing.T) {
 		}(), consensus.CodeWrongChainID},
 		{"replayed committed tx", committed, consensus.CodeNonceTooLow},
 		{"new tx with a used nonce", tx(t, alice, 0, 1000, transfer(carol.addr, 9)), consensus.CodeNonceTooLow},
-		{"nonce gap", tx(t, alice, 5, 1000, transfer(bob.addr, 1)), consensus.CodeNonceGap},
-		{"nonce pending", tx(t, bob, 0, 1000, transfer(carol.addr, 2)), consensus.CodeNoncePending},
+		// A small gap is parked (see TestSubmitParked); past the parking
+		// distance it is refused.
+		{"nonce too far ahead", tx(t, alice, 1+mempool.DefaultMaxNonceAhead+1, 1000, transfer(bob.addr, 1)), consensus.CodeNonceTooFarAhead},
+		// Same sender and nonce as a pending tx, and the same fee: not a
+		// valid replacement.
+		{"replacement underpriced", tx(t, bob, 0, 1000, transfer(carol.addr, 2)), consensus.CodeReplacementUnderpriced},
 		{"insufficient balance for fee limit", tx(t, poor, 0, 200, transfer(bob.addr, 0)), consensus.CodeInsufficientFunds},
 		{"insufficient balance for transfer", tx(t, poor, 0, 100, transfer(bob.addr, 51)), consensus.CodeInsufficientFunds},
 		{"fee limit plus transfers overflow", signBody(t, alice, &weftv1.TxBody{
@@ -167,8 +172,18 @@ func TestSubmitRejections(t *testing.T) {
 			rejectedNames = append(rejectedNames, tc.name)
 		}
 	}
-	for code := consensus.CodeMalformed; code <= consensus.CodeReservedTx; code++ {
-		if code != consensus.CodeMempoolFull && !seenCodes[code] {
+	for code := consensus.CodeMalformed; code <= consensus.CodeNonceTooFarAhead; code++ {
+		// Mempool full, nonce gap (parked now; only block execution
+		// returns it) and the retired nonce-pending have other tests or
+		// none; staking codes are covered by the staking tests.
+		switch code {
+		case consensus.CodeMempoolFull, consensus.CodeNonceGap, consensus.CodeNoncePending:
+			continue
+		}
+		if code > consensus.CodeReservedTx && code < consensus.CodeReplacementUnderpriced {
+			continue
+		}
+		if !seenCodes[code] {
 			t.Errorf("no case for code %s", consensus.CodeName(code))
 		}
 	}
@@ -228,13 +243,15 @@ func TestInsertTxAndReap(t *testing.T) {
 	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000})
 	c := newChain(t, "", &gs)
 	a0, a1, gap := tx(t, alice, 0, 1000, transfer(bob.addr, 1)), tx(t, alice, 1, 1000, transfer(bob.addr, 2)), tx(t, alice, 5, 1000, transfer(bob.addr, 3))
+	far := tx(t, alice, 1+mempool.DefaultMaxNonceAhead+1, 1000, transfer(bob.addr, 3))
 	for _, tc := range []struct {
 		raw  []byte
 		code uint32
 	}{
 		{a0, consensus.CodeOK},
 		{a0, consensus.CodeAlreadyKnown},
-		{gap, abci.CodeTypeRetry + consensus.CodeNonceGap}, // may become valid: retry
+		{gap, consensus.CodeOK},                                    // parked until nonces 2-4 arrive
+		{far, abci.CodeTypeRetry + consensus.CodeNonceTooFarAhead}, // may become valid: retry
 		{[]byte("junk"), consensus.CodeMalformed},
 		{a1, consensus.CodeOK},
 	} {
@@ -243,8 +260,13 @@ func TestInsertTxAndReap(t *testing.T) {
 			t.Fatalf("InsertTx: code %d err %v, want %d", resp.Code, err, tc.code)
 		}
 	}
-	if !consensus.Retryable(consensus.CodeNonceGap) || !consensus.Retryable(consensus.CodeMempoolFull) || consensus.Retryable(consensus.CodeNonceTooLow) {
-		t.Fatal("Retryable")
+	for code, want := range map[uint32]bool{
+		consensus.CodeNonceGap: true, consensus.CodeMempoolFull: true, consensus.CodeNonceTooFarAhead: true,
+		consensus.CodeTooManyParked: true, consensus.CodeNonceTooLow: false, consensus.CodeReplacementUnderpriced: false,
+	} {
+		if consensus.Retryable(code) != want {
+			t.Fatalf("Retryable(%s) = %v", consensus.CodeName(code), !want)
+		}
 	}
 	reap := func(max uint64) [][]byte {
 		resp, err := c.app.ReapTxs(ctx, &abci.RequestReapTxs{MaxBytes: max})
@@ -275,14 +297,22 @@ func TestInsertTxAndReap(t *testing.T) {
 	if got := reap(0); len(got) != 0 {
 		t.Fatalf("third reap: %d txs", len(got))
 	}
+	// The parked nonce 5 does not count until nonce 4 fills the gap.
 	if c.app.PendingNonce(alice.addr) != 4 || c.app.PendingNonce(bob.addr) != 0 {
 		t.Fatal("PendingNonce")
+	}
+	a4 := tx(t, alice, 4, 1000, transfer(bob.addr, 6))
+	if resp, err := c.app.InsertTx(ctx, &abci.RequestInsertTx{Tx: a4}); err != nil || resp.Code != consensus.CodeOK {
+		t.Fatalf("InsertTx a4: %v %v", resp, err)
+	}
+	if got := c.app.PendingNonce(alice.addr); got != 6 {
+		t.Fatalf("PendingNonce after the gap is filled = %d, want 6", got)
 	}
 }
 
 func TestCodeNames(t *testing.T) {
 	seen := map[string]uint32{}
-	for code := consensus.CodeOK; code <= consensus.CodeReservedTx; code++ {
+	for code := consensus.CodeOK; code <= consensus.CodeTooManyParked; code++ {
 		n := consensus.CodeName(code)
 		if n == "unknown" {
 			t.Fatalf("code %d has no name", code)

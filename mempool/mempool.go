@@ -1,6 +1,9 @@
 package mempool
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // Mempool is the thread-safe wrapper around Pool that the application uses:
 // CometBFT calls InsertTx and ReapTxs concurrently with consensus.
@@ -12,15 +15,15 @@ type Mempool struct {
 // New returns an empty Mempool.
 func New(cfg Config) *Mempool { return &Mempool{pool: NewPool(cfg)} }
 
-// Insert adds tx. state is read under the mempool lock so the check and the
-// insert are atomic with respect to Update.
-func (m *Mempool) Insert(tx *Tx, state func() AccountState) error {
+// Insert adds tx at time now. state is read under the mempool lock so the
+// check and the insert are atomic with respect to Update.
+func (m *Mempool) Insert(tx *Tx, state func() AccountState, now time.Time) (Inserted, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.pool.Has(tx.Hash) {
-		return ErrAlreadyKnown
+		return Inserted{}, ErrAlreadyKnown
 	}
-	return m.pool.Insert(tx, state())
+	return m.pool.Insert(tx, state(), now)
 }
 
 // Get returns the pending tx with hash, or nil.
@@ -28,6 +31,13 @@ func (m *Mempool) Get(hash [32]byte) *Tx {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.pool.Get(hash)
+}
+
+// IsParked is Pool.IsParked under the lock.
+func (m *Mempool) IsParked(hash [32]byte) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pool.IsParked(hash)
 }
 
 // NextNonce is Pool.NextNonce under the lock.
@@ -44,18 +54,33 @@ func (m *Mempool) TakeGossip(maxBytes int64) []*Tx {
 	return m.pool.TakeGossip(maxBytes)
 }
 
-// Candidates is Pool.Candidates under the lock.
-func (m *Mempool) Candidates(limit int) []*Tx {
+// Build is Pool.Build with the lock held for the whole build, so the
+// builder sees one consistent pool; take must not call the Mempool.
+func (m *Mempool) Build(maxBytes int64, take func(*Tx) Verdict) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.pool.Candidates(limit)
+	m.pool.Build(maxBytes, take)
+}
+
+// Pending is Pool.Pending under the lock.
+func (m *Mempool) Pending(limit int) []*Tx {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pool.Pending(limit)
 }
 
 // Update is Pool.Update under the lock.
-func (m *Mempool) Update(committed [][32]byte, state func(sender [20]byte) AccountState) []Dropped {
+func (m *Mempool) Update(now time.Time, committed [][32]byte, touched [][20]byte, state func(sender [20]byte) AccountState) []Dropped {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.pool.Update(committed, state)
+	return m.pool.Update(now, committed, touched, state)
+}
+
+// Expire is Pool.Expire under the lock.
+func (m *Mempool) Expire(now time.Time) []Dropped {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pool.Expire(now)
 }
 
 // Remove is Pool.Remove under the lock.

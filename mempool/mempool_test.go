@@ -15,11 +15,11 @@ func TestMempoolWrapper(t *testing.T) {
 	a := mk(1, 0, 1, 10, 0)
 	calls := 0
 	state := func() mempool.AccountState { calls++; return rich(0) }
-	if err := m.Insert(a, state); err != nil {
+	if _, err := m.Insert(a, state, t0); err != nil {
 		t.Fatal(err)
 	}
 	// A known tx is refused without reading state.
-	if err := m.Insert(a, state); !errors.Is(err, mempool.ErrAlreadyKnown) || calls != 1 {
+	if _, err := m.Insert(a, state, t0); !errors.Is(err, mempool.ErrAlreadyKnown) || calls != 1 {
 		t.Fatalf("duplicate: %v after %d state reads", err, calls)
 	}
 	if m.Get(a.Hash) != a || m.Get([32]byte{1}) != nil {
@@ -31,15 +31,25 @@ func TestMempoolWrapper(t *testing.T) {
 	if m.NextNonce(addr(1), 0) != 1 || m.NextNonce(addr(2), 3) != 3 {
 		t.Fatal("NextNonce")
 	}
-	sameTxs(t, "candidates", m.Candidates(5), []*mempool.Tx{a})
+	sameTxs(t, "pending", m.Pending(5), []*mempool.Tx{a})
+	var built []*mempool.Tx
+	m.Build(1<<20, func(tx *mempool.Tx) mempool.Verdict { built = append(built, tx); return mempool.Include })
+	sameTxs(t, "build", built, []*mempool.Tx{a})
 	sameTxs(t, "gossip", m.TakeGossip(0), []*mempool.Tx{a})
 	b := mk(1, 1, 1, 10, 0)
-	if err := m.Insert(b, state); err != nil {
+	if _, err := m.Insert(b, state, t0); err != nil {
 		t.Fatal(err)
 	}
 	sameTxs(t, "remove", m.Remove(b.Hash), []*mempool.Tx{b})
-	if d := m.Update([][32]byte{a.Hash}, func([20]byte) mempool.AccountState { return rich(1) }); len(d) != 0 {
+	if d := m.Update(t0, [][32]byte{a.Hash}, nil, func([20]byte) mempool.AccountState { return rich(1) }); len(d) != 0 {
 		t.Fatalf("dropped %v", d)
+	}
+	parked := mk(1, 3, 1, 10, 0)
+	if res, err := m.Insert(parked, func() mempool.AccountState { return rich(1) }, t0); err != nil || !res.Parked || !m.IsParked(parked.Hash) {
+		t.Fatalf("parked insert: %v %v", res, err)
+	}
+	if d := m.Expire(t0.Add(mempool.DefaultTTL)); len(d) != 1 || d[0].Tx != parked {
+		t.Fatalf("expired %v", d)
 	}
 	if n, b := m.Size(); n != 0 || b != 0 {
 		t.Fatalf("Size after commit = %d, %d", n, b)
@@ -74,7 +84,7 @@ func TestMempoolConcurrent(t *testing.T) {
 				// and a client then simply asks again.
 				nonce := m.NextNonce(addr(sender), stateOf(addr(sender)).Nonce)
 				tx := mk(sender, nonce, 1, 20+i%7, 0)
-				err := m.Insert(tx, func() mempool.AccountState { return stateOf(addr(sender)) })
+				_, err := m.Insert(tx, func() mempool.AccountState { return stateOf(addr(sender)) }, t0)
 				if errors.Is(err, mempool.ErrNonceTooLow) {
 					i--
 					continue
@@ -110,9 +120,17 @@ func TestMempoolConcurrent(t *testing.T) {
 	}()
 	commit := func(limit int) {
 		var hs [][32]byte
+		var touched [][20]byte
 		next := map[[20]byte]uint64{}
-		// Candidates before smu: Insert takes the mempool lock, then smu.
-		cands := m.Candidates(limit)
+		// Build before smu: Insert takes the mempool lock, then smu.
+		var cands []*mempool.Tx
+		m.Build(1<<30, func(tx *mempool.Tx) mempool.Verdict {
+			if len(cands) == limit {
+				return mempool.Stop
+			}
+			cands = append(cands, tx)
+			return mempool.Include
+		})
 		smu.Lock()
 		for _, tx := range cands {
 			n, ok := next[tx.Sender]
@@ -125,12 +143,13 @@ func TestMempoolConcurrent(t *testing.T) {
 			}
 			next[tx.Sender] = n + 1
 			hs = append(hs, tx.Hash)
+			touched = append(touched, tx.Sender)
 		}
 		for s, n := range next {
 			committed[s] = n
 		}
 		smu.Unlock()
-		dropped = append(dropped, m.Update(hs, stateOf)...)
+		dropped = append(dropped, m.Update(t0, hs, touched, stateOf)...)
 	}
 	go func() {
 		defer side.Done()
@@ -167,7 +186,7 @@ func TestMempoolConcurrent(t *testing.T) {
 	if n != senders*perSender {
 		t.Fatalf("inserted %d txs, want %d", n, senders*perSender)
 	}
-	for len(m.Candidates(1)) > 0 {
+	for len(m.Pending(1)) > 0 {
 		commit(1000)
 	}
 	if len(dropped) != 0 {

@@ -34,7 +34,8 @@ func rejectionStatus(r *consensus.Rejection) error {
 	case consensus.CodeMempoolFull:
 		c = codes.ResourceExhausted
 	case consensus.CodeNonceTooLow, consensus.CodeNonceGap, consensus.CodeNoncePending,
-		consensus.CodeInsufficientFunds, consensus.CodeRollupExists:
+		consensus.CodeInsufficientFunds, consensus.CodeRollupExists, consensus.CodeReplacementUnderpriced,
+		consensus.CodeNonceTooFarAhead, consensus.CodeTooManyParked:
 		c = codes.FailedPrecondition
 	case consensus.CodeUnknownRollup:
 		c = codes.NotFound

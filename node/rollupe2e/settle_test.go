@@ -25,9 +25,9 @@ import (
 	"github.com/weftnet/weft/rollups/settlement"
 )
 
-const portsSettle, rpcSettle = 29700, 29750
+const portsSettle, rpcSettle = 29700, 29750 // 4 validators: 29700..29734
 
-// TestSettlementEndToEnd runs 2 validators serving rollups alpha and beta,
+// TestSettlementEndToEnd runs 4 validators, node0 serving rollups alpha and beta
 // node0 settling both on an embedded L1: an L1 deposit is credited on
 // alpha, EVM txs go Weft → executor → batcher → L1, node0 is killed -9
 // and restarted mid-stream, the safe and finalized tags advance, the
@@ -37,7 +37,10 @@ const portsSettle, rpcSettle = 29700, 29750
 func TestSettlementEndToEnd(t *testing.T) {
 	skipShort(t)
 	l1opts := node.L1Options{BlockTime: 100 * time.Millisecond, ChallengeWindow: 3, MaxBatchAge: time.Second}
-	n := startNetwork(t, netConfig{basePort: portsSettle, rpcPort: rpcSettle, l1: &l1opts})
+	// Four validators: killing node0 must not halt the chain (a halted
+	// two-validator libp2p network can deadlock on restart, see
+	// TestKillNineRestartSameRoots).
+	n := startNetwork(t, netConfig{basePort: portsSettle, rpcPort: rpcSettle, validators: 4, l1: &l1opts})
 	ctx := ctxFor(t, 5*time.Minute)
 	l1 := n.l1.Client()
 	alpha := n.eth("node0/alpha")
@@ -209,7 +212,7 @@ func TestSettlementEndToEnd(t *testing.T) {
 	if rep.Fault != nil {
 		t.Fatalf("verifier: %v", rep.Fault)
 	}
-	next, txs, deposits := uint64(1), 0, 0
+	next, txs, deposits, depositItems := uint64(1), 0, 0, 0
 	for i, c := range rep.Checked {
 		if c.Index != uint64(i) || c.FromHeight != next {
 			t.Fatalf("batch %d covers %d.. (index %d), want %d..", i, c.FromHeight, c.Index, next)
@@ -217,6 +220,7 @@ func TestSettlementEndToEnd(t *testing.T) {
 		next = c.ToHeight + 1
 		txs += c.Txs
 		deposits += c.Deposits
+		depositItems += c.DepositItems
 	}
 	if txs < 31 || deposits != 1 {
 		t.Fatalf("derived %d txs and %d deposits, want ≥ 31 and 1", txs, deposits)
@@ -225,7 +229,7 @@ func TestSettlementEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "batches verified") {
 		t.Fatalf("weft rollup verify: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	t.Logf("alpha: %d batches, %d txs, 1 deposit and 1 withdrawal settled; %s", len(rep.Checked), txs, strings.TrimSpace(stdout[strings.LastIndex(strings.TrimSpace(stdout), "\n")+1:]))
+	t.Logf("alpha: %d batches, %d txs, 1 deposit (%d carried) and 1 withdrawal settled; %s", len(rep.Checked), txs, depositItems, strings.TrimSpace(stdout[strings.LastIndex(strings.TrimSpace(stdout), "\n")+1:]))
 }
 
 // rollupConfig is the executor config node0 runs the rollup with.

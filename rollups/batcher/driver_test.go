@@ -60,7 +60,7 @@ func rollupConfig() evm.Config {
 
 // slices returns n Weft heights of the rollup: most carry a few signed
 // transfers with some calldata, every fourth is empty.
-func slices(t *testing.T, n int) []*weftv1.RollupSlice {
+func slices(t testing.TB, n int) []*weftv1.RollupSlice {
 	t.Helper()
 	signer := types.LatestSignerForChainID(big.NewInt(chainID))
 	nonces := make([]uint64, len(users))
@@ -126,16 +126,45 @@ func (s *source) StateRootAt(ctx context.Context, h int64) (common.Hash, error) 
 }
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	l1      *settlement.L1
 	inbox   *settlement.Inbox
 	addr    common.Address
 	src     *source
 	heights int
+	rollup  evm.Config
 }
 
 func newEnv(t *testing.T, heights int, l1cfg settlement.L1Config) *env {
 	t.Helper()
+	return newEnvWith(t, envOptions{l1: l1cfg, heights: heights})
+}
+
+// envOptions are what newEnvWith can change from newEnv's defaults.
+type envOptions struct {
+	l1 settlement.L1Config
+	// heights of slices(heights) make the rollup, unless slices is set.
+	heights int
+	slices  []*weftv1.RollupSlice
+	// rollup is the rollup's config (nil: rollupConfig()).
+	rollup *evm.Config
+	// window is the inbox's challenge window in seconds (0: 3600).
+	window uint64
+}
+
+func newEnvWith(t testing.TB, o envOptions) *env {
+	t.Helper()
+	l1cfg := o.l1
+	rcfg := rollupConfig()
+	if o.rollup != nil {
+		rcfg = *o.rollup
+	}
+	if o.window == 0 {
+		o.window = 3600
+	}
+	if o.slices == nil {
+		o.slices = slices(t, o.heights)
+	}
 	bal := new(big.Int).Mul(big.NewInt(1_000_000), ether)
 	l1cfg.Alloc = types.GenesisAlloc{addr(ownerKey): {Balance: bal}, addr(batcherKey): {Balance: bal}, addr(challengerKey): {Balance: bal}}
 	if l1cfg.BlockTime == 0 {
@@ -146,7 +175,7 @@ func newEnv(t *testing.T, heights int, l1cfg settlement.L1Config) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l1.Close() })
-	ex, err := evm.New(rollupConfig(), nil)
+	ex, err := evm.New(rcfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +187,7 @@ func newEnv(t *testing.T, heights int, l1cfg settlement.L1Config) *env {
 	defer cancel()
 	dep, err := settlement.Deploy(ctx, l1.Client(), ownerKey, []settlement.RollupSpec{{
 		Name: rollupName, ID: rollups.IDFromName(rollupName), ChainID: chainID, Batcher: addr(batcherKey), Challenger: addr(challengerKey),
-		ChallengeWindow: 3600, GenesisRoot: ex.Head().Root, StartHeight: 1,
+		ChallengeWindow: o.window, GenesisRoot: ex.Head().Root, StartHeight: 1,
 	}})
 	if l1cfg.Paused {
 		l1.Pause()
@@ -167,7 +196,7 @@ func newEnv(t *testing.T, heights int, l1cfg settlement.L1Config) *env {
 		t.Fatal(err)
 	}
 	inboxAddr := dep.Rollups[0].Inbox
-	return &env{t: t, l1: l1, addr: inboxAddr, inbox: settlement.NewInbox(l1.Client(), inboxAddr), src: &source{exec: ex, slices: slices(t, heights)}, heights: heights}
+	return &env{t: t, l1: l1, addr: inboxAddr, inbox: settlement.NewInbox(l1.Client(), inboxAddr), src: &source{exec: ex, slices: o.slices}, heights: len(o.slices), rollup: rcfg}
 }
 
 func testLog() *slog.Logger {
@@ -179,14 +208,25 @@ func testLog() *slog.Logger {
 
 // start runs a driver against client until the returned stop is called.
 func (e *env) start(client batcher.L1) (stop func()) {
+	return e.startWith(client, testBuilderConfig(), e.src)
+}
+
+// testBuilderConfig makes small batches of several frames, closed quickly.
+func testBuilderConfig() batcher.Config {
 	cfg := batcher.DefaultConfig(common.Hash(rollups.IDFromName(rollupName)))
 	cfg.MaxFrameSize = 700 // several frames per batch
 	cfg.TargetBatchBytes = cfg.MaxFrameSize * 3
 	cfg.MaxBatchAge = 150 * time.Millisecond
+	return cfg
+}
+
+// startWith runs a driver with builder config cfg over src until the
+// returned stop is called.
+func (e *env) startWith(client batcher.L1, cfg batcher.Config, src batcher.Source) (stop func()) {
 	d, err := batcher.NewDriver(batcher.DriverConfig{
 		Builder: cfg, Inbox: e.addr, Key: batcherKey, Confirmations: 1,
 		PollInterval: 20 * time.Millisecond, ResubmitAfter: 2 * time.Second,
-	}, client, e.src, testLog())
+	}, client, src, testLog())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -228,7 +268,7 @@ func (e *env) verify() []derive.Checked {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rep, err := derive.Verify(ctx, rollupConfig(), &derive.InboxL1{Inbox: e.inbox, Client: e.l1.Client()}, derive.Options{})
+	rep, err := derive.Verify(ctx, e.rollup, &derive.InboxL1{Inbox: e.inbox, Client: e.l1.Client()}, derive.Options{})
 	if err != nil {
 		e.t.Fatal(err)
 	}

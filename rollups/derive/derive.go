@@ -61,7 +61,10 @@ type Checked struct {
 	// RollupBlock is the rollup block number the root belongs to.
 	RollupBlock uint64
 	Txs         int // rollup transactions applied in the batch's range
-	Deposits    int
+	// Deposits credited in the range; DepositItems counts the deposits
+	// carried, re-sent ones that the executor skips included.
+	Deposits     int
+	DepositItems int
 }
 
 // Deriver replays batches into an executor. Not safe for concurrent use.
@@ -145,12 +148,21 @@ func (d *Deriver) Apply(b PostedBatch) (*Checked, error) {
 						blk.Height, dep.Nonce, dep.From, dep.To, dep.Value, l1.From, l1.To, l1.Value)
 				}
 			}
-			out.Deposits += len(ds)
+			out.DepositItems += len(ds)
 		}
+	}
+	before, err := d.depositsProcessed()
+	if err != nil {
+		return nil, err
 	}
 	if err := d.replay(data, out); err != nil {
 		return nil, err
 	}
+	after, err := d.depositsProcessed()
+	if err != nil {
+		return nil, err
+	}
+	out.Deposits = int(after - before)
 	hdr := d.exec.HeaderAtWeftHeight(int64(b.ToHeight))
 	if hdr == nil {
 		return nil, fmt.Errorf("derive: executor has no header at Weft height %d", b.ToHeight)
@@ -163,6 +175,14 @@ func (d *Deriver) Apply(b PostedBatch) (*Checked, error) {
 	d.root = hdr.Root
 	d.next++
 	return out, nil
+}
+
+func (d *Deriver) depositsProcessed() (uint64, error) {
+	st, err := d.exec.StateAt(d.exec.Head().Root)
+	if err != nil {
+		return 0, fmt.Errorf("derive: open head state: %w", err)
+	}
+	return evm.DepositsProcessed(st), nil
 }
 
 // replay executes every height of the batch, empty ones included.

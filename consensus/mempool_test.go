@@ -1,0 +1,178 @@
+package consensus_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/weftnet/weft/consensus"
+	"github.com/weftnet/weft/mempool"
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups"
+)
+
+// TestSubmitParkedThenReady: a tx whose earlier nonces are missing (they
+// arrive out of order over gossip) waits in the mempool instead of being
+// refused, stays out of blocks and out of PendingNonce, and lands once the
+// gap is filled.
+func TestSubmitParkedThenReady(t *testing.T) {
+	alice, bob := newKey(t), newKey(t)
+	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000})
+	c := newChain(t, "", &gs)
+	a0, a1, a2 := tx(t, alice, 0, 1000, transfer(bob.addr, 1)), tx(t, alice, 1, 1000, transfer(bob.addr, 2)), tx(t, alice, 2, 1000, transfer(bob.addr, 3))
+	c.submit(a2)
+	c.submit(a0)
+	if got := c.app.PendingNonce(alice.addr); got != 1 {
+		t.Fatalf("PendingNonce with nonce 2 parked = %d, want 1", got)
+	}
+	if !c.app.Mempool().IsParked(consensus.TxHash(a2)) {
+		t.Fatal("nonce 2 is not parked")
+	}
+	block := c.block()
+	if !contains(block, a0) || contains(block, a2) {
+		t.Fatal("block must hold nonce 0 and not the parked nonce 2")
+	}
+	c.submit(a1)
+	if got := c.app.PendingNonce(alice.addr); got != 3 {
+		t.Fatalf("PendingNonce after the gap is filled = %d, want 3", got)
+	}
+	block = c.block()
+	if !contains(block, a1) || !contains(block, a2) {
+		t.Fatal("nonces 1 and 2 did not land together")
+	}
+	if n, _ := c.app.Mempool().Size(); n != 0 {
+		t.Fatalf("%d txs left", n)
+	}
+}
+
+// TestSubmitTooManyParked: one sender may park only so many txs.
+func TestSubmitTooManyParked(t *testing.T) {
+	alice, bob := newKey(t), newKey(t)
+	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000})
+	c := newChain(t, "", &gs)
+	for n := uint64(1); n <= mempool.DefaultMaxParked; n++ {
+		c.submit(tx(t, alice, n, 1000, transfer(bob.addr, 1)))
+	}
+	_, rej := c.app.Submit(tx(t, alice, mempool.DefaultMaxParked+1, 1000, transfer(bob.addr, 1)), false)
+	if rej == nil || rej.Code != consensus.CodeTooManyParked {
+		t.Fatalf("one parked tx too many: %v", rej)
+	}
+	// Filling the gap makes them all ready; the next one is then fine.
+	c.submit(tx(t, alice, 0, 1000, transfer(bob.addr, 1)))
+	c.submit(tx(t, alice, mempool.DefaultMaxParked+1, 1000, transfer(bob.addr, 1)))
+	if got := c.app.PendingNonce(alice.addr); got != mempool.DefaultMaxParked+2 {
+		t.Fatalf("PendingNonce %d", got)
+	}
+}
+
+// TestSubmitReplacement: a pending tx is replaced only by one that pays at
+// least 10% more in fees actually charged (fee_limit is only a cap: raising
+// it buys nothing). The replaced tx is reported as dropped.
+func TestSubmitReplacement(t *testing.T) {
+	alice, bob := newKey(t), newKey(t)
+	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000})
+	c := newChain(t, "", &gs)
+	orig := tx(t, alice, 0, 1000, transfer(bob.addr, 1))
+	c.submit(orig)
+	richer := tx(t, alice, 0, 100_000, transfer(bob.addr, 2))
+	if _, rej := c.app.Submit(richer, false); rej == nil || rej.Code != consensus.CodeReplacementUnderpriced {
+		t.Fatalf("higher fee_limit, same fee: %v", rej)
+	}
+	// Two actions pay twice the per-action fee: a real bump.
+	better := tx(t, alice, 0, 1000, transfer(bob.addr, 3), transfer(bob.addr, 4))
+	c.submit(better)
+	if reason, ok := c.app.DroppedReason(consensus.TxHash(orig)); !ok || !strings.Contains(reason, "replaced") {
+		t.Fatalf("replaced tx status: %q %v", reason, ok)
+	}
+	block := c.block()
+	if !contains(block, better) || contains(block, orig) {
+		t.Fatal("the replacement must land, not the original")
+	}
+}
+
+// TestMempoolTTLFollowsBlockTime: the mempool's clock is the committed
+// blocks' time; a tx that waits longer than the TTL is dropped with a
+// reason.
+func TestMempoolTTLFollowsBlockTime(t *testing.T) {
+	alice, bob := newKey(t), newKey(t)
+	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000})
+	c := newChain(t, "", &gs)
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	c.clock = t0
+	c.block()
+	parked := c.submit(tx(t, alice, 1, 1000, transfer(bob.addr, 1)))
+	c.clock = t0.Add(mempool.DefaultTTL - time.Second)
+	c.block()
+	if c.app.Mempool().Get(parked) == nil {
+		t.Fatal("dropped before its TTL")
+	}
+	c.clock = t0.Add(mempool.DefaultTTL)
+	c.block()
+	if c.app.Mempool().Get(parked) != nil {
+		t.Fatal("still pending after its TTL")
+	}
+	if reason, ok := c.app.DroppedReason(parked); !ok || !strings.Contains(reason, "expired") {
+		t.Fatalf("expired tx status: %q %v", reason, ok)
+	}
+}
+
+// TestPrepareProposalFairShares: with one rollup flooding the mempool, the
+// others still get their share of a block.
+func TestPrepareProposalFairShares(t *testing.T) {
+	const senders = 12
+	keys := make([]key, senders)
+	funded := map[common.Address]uint64{}
+	for i := range keys {
+		keys[i] = newKey(t)
+		funded[keys[i].addr] = 1 << 40
+	}
+	gs := appState(funded)
+	c := newChain(t, "", &gs)
+	payload := make([]byte, 400)
+	// alpha: 10 senders x 20 txs, 83% of the pending bytes; beta and
+	// gamma: one sender x 20 txs each.
+	for n := uint64(0); n < 20; n++ {
+		for i, k := range keys {
+			name := "alpha"
+			switch i {
+			case 10:
+				name = "beta"
+			case 11:
+				name = "gamma"
+			}
+			c.submit(tx(t, k, n, 1<<20, data(name, payload)))
+		}
+	}
+	const max = 30_000 // room for about 54 txs of ~550 bytes
+	txs := c.prepare(max)
+	if size := protoSize(txs); size > max {
+		t.Fatalf("block of %d bytes over %d", size, max)
+	}
+	count := map[string]int{}
+	lim := c.app.Limits()
+	for _, raw := range txs[1:] {
+		dtx, rej := consensus.DecodeTx(raw, lim)
+		if rej != nil {
+			t.Fatal(rej)
+		}
+		for _, a := range dtx.Body.Actions {
+			rd := a.Kind.(*weftv1.Action_RollupData).RollupData
+			for _, name := range rollupNames {
+				if id := rollups.IDFromName(name); string(id[:]) == string(rd.RollupId) {
+					count[name]++
+				}
+			}
+		}
+	}
+	t.Logf("per rollup: %v of %d", count, len(txs)-1)
+	// Each rollup's share is a third of the block: about 18 txs.
+	if count["beta"] < 15 || count["gamma"] < 15 || count["alpha"] > count["beta"]+2 {
+		t.Fatalf("unfair block: %v", count)
+	}
+	// The space is used: another tx would not fit.
+	if protoSize(txs)+600 < max {
+		t.Fatalf("block of %d bytes leaves room", protoSize(txs))
+	}
+}
