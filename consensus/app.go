@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -60,7 +61,10 @@ type App struct {
 	store *Store
 	log   *slog.Logger
 	mp    *mempool.Mempool
-	cfg   Config
+	// weights caches the rollups' block weights for the mempool's fair
+	// shares; replaced (never mutated) when rollups change.
+	weights atomic.Pointer[map[[32]byte]int64]
+	cfg     Config
 
 	// mu guards the committed-state summary read by the mempool connection
 	// and the APIs while consensus moves on.
@@ -113,17 +117,24 @@ func NewApp(store *Store, cfg Config, logger *slog.Logger) (*App, error) {
 	a := &App{
 		store:     store,
 		log:       logger,
-		mp:        mempool.New(cfg.Mempool),
 		cfg:       cfg,
 		commitC:   make(chan struct{}),
 		journaled: map[[32]byte]struct{}{},
 		dropped:   map[[32]byte]string{},
 	}
+	mcfg := cfg.Mempool
+	if mcfg.RollupWeight == nil {
+		mcfg.RollupWeight = a.rollupWeight
+	}
+	a.mp = mempool.New(mcfg)
 	h, ah, err := store.Meta()
 	if err != nil {
 		return nil, err
 	}
 	a.height, a.appHash = h, ah
+	if err := a.refreshWeights(); err != nil {
+		return nil, err
+	}
 	if b, ok, err := store.Get(keyChainID); err != nil {
 		return nil, err
 	} else if ok {
@@ -134,6 +145,33 @@ func NewApp(store *Store, cfg Config, logger *slog.Logger) (*App, error) {
 		}
 	}
 	return a, nil
+}
+
+// rollupWeight is the mempool's per-rollup fairness weight: the committed
+// rollup's block_weight (1 when unset or unknown).
+func (a *App) rollupWeight(id [32]byte) int64 {
+	if m := a.weights.Load(); m != nil {
+		if w, ok := (*m)[id]; ok {
+			return w
+		}
+	}
+	return 1
+}
+
+// refreshWeights reloads the rollups' block weights from committed state.
+func (a *App) refreshWeights() error {
+	rs, err := a.Rollups()
+	if err != nil {
+		return err
+	}
+	m := make(map[[32]byte]int64, len(rs))
+	for _, r := range rs {
+		var id [32]byte
+		copy(id[:], r.Id)
+		m[id] = int64(max(r.BlockWeight, 1))
+	}
+	a.weights.Store(&m)
+	return nil
 }
 
 // Mempool returns the application's mempool.
@@ -676,7 +714,7 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	}
 	for _, r := range gs.Rollups {
 		id := rollups.IDFromName(r.Name)
-		st.SetRollup(&weftv1.Rollup{Id: id[:], Name: r.Name, Vm: r.VM, EvmChainId: r.EVMChainID})
+		st.SetRollup(&weftv1.Rollup{Id: id[:], Name: r.Name, Vm: r.VM, EvmChainId: r.EVMChainID, BlockWeight: r.Weight})
 	}
 	if err := initStaking(st, params, gs, req.Validators); err != nil {
 		return nil, err
@@ -688,6 +726,9 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	a.mu.Lock()
 	a.chainID, a.params, a.height, a.appHash = req.ChainId, params, req.InitialHeight-1, appHash
 	a.mu.Unlock()
+	if err := a.refreshWeights(); err != nil {
+		return nil, err
+	}
 	a.log.Info("initialised chain", "chain_id", req.ChainId, "accounts", len(gs.Accounts), "rollups", len(gs.Rollups))
 	return &abci.ResponseInitChain{AppHash: appHash}, nil
 }
@@ -972,6 +1013,9 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	})
 	if sb.registers {
 		dropped = append(dropped, a.dropTakenRegistrations()...)
+		if err := a.refreshWeights(); err != nil {
+			return nil, err
+		}
 	}
 	if sb.staking {
 		dropped = append(dropped, a.dropFailedStaking()...)

@@ -176,3 +176,57 @@ func TestPrepareProposalFairShares(t *testing.T) {
 		t.Fatalf("block of %d bytes leaves room", protoSize(txs))
 	}
 }
+
+// TestPrepareProposalGenesisWeights: a rollup's genesis weight scales its
+// share of block space (beta weight 2 gets twice gamma's bytes).
+func TestPrepareProposalGenesisWeights(t *testing.T) {
+	const senders = 14
+	keys := make([]key, senders)
+	funded := map[common.Address]uint64{}
+	for i := range keys {
+		keys[i] = newKey(t)
+		funded[keys[i].addr] = 1 << 40
+	}
+	gs := appState(funded)
+	for i := range gs.Rollups {
+		if gs.Rollups[i].Name == "beta" {
+			gs.Rollups[i].Weight = 2
+		}
+	}
+	c := newChain(t, "", &gs)
+	payload := make([]byte, 400)
+	// alpha: 10 senders, beta and gamma: 2 senders each, 20 txs per sender.
+	for n := uint64(0); n < 20; n++ {
+		for i, k := range keys {
+			name := "alpha"
+			switch {
+			case i >= 12:
+				name = "gamma"
+			case i >= 10:
+				name = "beta"
+			}
+			c.submit(tx(t, k, n, 1<<20, data(name, payload)))
+		}
+	}
+	txs := c.prepare(30_000)
+	count := map[string]int{}
+	lim := c.app.Limits()
+	for _, raw := range txs[1:] {
+		dtx, rej := consensus.DecodeTx(raw, lim)
+		if rej != nil {
+			t.Fatal(rej)
+		}
+		for _, a := range dtx.Body.Actions {
+			rd := a.Kind.(*weftv1.Action_RollupData).RollupData
+			for _, name := range rollupNames {
+				if id := rollups.IDFromName(name); string(id[:]) == string(rd.RollupId) {
+					count[name]++
+				}
+			}
+		}
+	}
+	t.Logf("per rollup with beta weight 2: %v of %d", count, len(txs)-1)
+	if count["gamma"] < 10 || count["beta"] < 2*count["gamma"]-3 || count["alpha"] > count["gamma"]+3 {
+		t.Fatalf("weights not honoured: %v", count)
+	}
+}

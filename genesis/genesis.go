@@ -119,7 +119,13 @@ type Rollup struct {
 	Name       string `json:"name"`
 	VM         string `json:"vm"`
 	EVMChainID uint64 `json:"evm_chain_id,omitempty"`
+	// Weight is the rollup's weight in the fair shares of block space the
+	// block builder gives rollups with data waiting (0 means 1).
+	Weight uint32 `json:"weight,omitempty"`
 }
+
+// MaxRollupWeight bounds Rollup.Weight.
+const MaxRollupWeight = 1 << 20
 
 // AppState is Weft's part of the genesis file (CometBFT's app_state).
 type AppState struct {
@@ -319,6 +325,9 @@ func (s *AppState) Validate() error {
 		}
 		if r.VM == "evm" && r.EVMChainID == 0 {
 			return fieldErr(f+".evm_chain_id", "required for an evm rollup")
+		}
+		if r.Weight > MaxRollupWeight {
+			return fieldErr(f+".weight", "%d is above the maximum %d", r.Weight, MaxRollupWeight)
 		}
 	}
 	return nil

@@ -125,6 +125,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"duplicate rollup", "app_state.rollups[1].name", func(d *genesis.Doc) { d.AppState.Rollups[1].Name = "alpha" }},
 		{"unknown vm", "app_state.rollups[0].vm", func(d *genesis.Doc) { d.AppState.Rollups[0].VM = "wasm" }},
 		{"evm without chain id", "app_state.rollups[1].evm_chain_id", func(d *genesis.Doc) { d.AppState.Rollups[1].EVMChainID = 0 }},
+		{"rollup weight too high", "app_state.rollups[1].weight", func(d *genesis.Doc) { d.AppState.Rollups[1].Weight = genesis.MaxRollupWeight + 1 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := validDoc(t)

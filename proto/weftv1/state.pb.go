@@ -88,8 +88,11 @@ type Rollup struct {
 	Owner []byte `protobuf:"bytes,5,opt,name=owner,proto3" json:"owner,omitempty"`
 	// registered_height is 0 for genesis rollups.
 	RegisteredHeight int64 `protobuf:"varint,6,opt,name=registered_height,json=registeredHeight,proto3" json:"registered_height,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// block_weight is the rollup's weight in the block builder's fair shares
+	// of block space (0 counts as 1); set in genesis.
+	BlockWeight   uint32 `protobuf:"varint,7,opt,name=block_weight,json=blockWeight,proto3" json:"block_weight,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Rollup) Reset() {
@@ -160,6 +163,13 @@ func (x *Rollup) GetOwner() []byte {
 func (x *Rollup) GetRegisteredHeight() int64 {
 	if x != nil {
 		return x.RegisteredHeight
+	}
+	return 0
+}
+
+func (x *Rollup) GetBlockWeight() uint32 {
+	if x != nil {
+		return x.BlockWeight
 	}
 	return 0
 }
@@ -752,7 +762,7 @@ const file_weft_v1_state_proto_rawDesc = "" +
 	"\x13weft/v1/state.proto\x12\aweft.v1\"9\n" +
 	"\aAccount\x12\x14\n" +
 	"\x05nonce\x18\x01 \x01(\x04R\x05nonce\x12\x18\n" +
-	"\abalance\x18\x02 \x01(\fR\abalance\"\xa1\x01\n" +
+	"\abalance\x18\x02 \x01(\fR\abalance\"\xc4\x01\n" +
 	"\x06Rollup\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x0e\n" +
@@ -760,7 +770,8 @@ const file_weft_v1_state_proto_rawDesc = "" +
 	"\fevm_chain_id\x18\x04 \x01(\x04R\n" +
 	"evmChainId\x12\x14\n" +
 	"\x05owner\x18\x05 \x01(\fR\x05owner\x12+\n" +
-	"\x11registered_height\x18\x06 \x01(\x03R\x10registeredHeight\"\x9c\x01\n" +
+	"\x11registered_height\x18\x06 \x01(\x03R\x10registeredHeight\x12!\n" +
+	"\fblock_weight\x18\a \x01(\rR\vblockWeight\"\x9c\x01\n" +
 	"\bTxResult\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\fR\x04hash\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x03R\x06height\x12\x14\n" +
