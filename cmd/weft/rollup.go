@@ -4,16 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/spf13/cobra"
 
+	"github.com/weftnet/weft/contracts/bindings"
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/keys"
@@ -23,7 +29,7 @@ import (
 
 func rollupCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "rollup", Short: "Rollup settlement tools"}
-	cmd.AddCommand(rollupVerifyCmd())
+	cmd.AddCommand(rollupVerifyCmd(), rollupDepositCmd(), rollupFinalizeWithdrawalCmd())
 	return cmd
 }
 
@@ -44,70 +50,34 @@ from a node home that serves it (--home, e.g. .devnet/node0).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
 			home, _ := f.GetString("home")
-			name, _ := f.GetString("rollup")
-			l1URL, _ := f.GetString("l1-rpc")
-			inboxHex, _ := f.GetString("inbox")
 			challenge, _ := f.GetBool("challenge")
 			keyFile, _ := f.GetString("l1-key")
-			if name == "" {
-				return errors.New("--rollup is required")
-			}
-			_, wc, err := node.LoadConfig(home)
+			r, err := loadRollupL1(cmd)
 			if err != nil {
 				return err
 			}
-			var svc *node.RollupService
-			for i := range wc.Rollups {
-				if wc.Rollups[i].Name == name {
-					svc = &wc.Rollups[i]
-				}
-			}
-			if svc == nil {
-				return fmt.Errorf("rollup %q is not configured in %s", name, home)
-			}
+			defer r.Close()
+			name := r.svc.Name
 			gd, app, err := genesis.LoadCometBFT(filepath.Join(home, "config", "genesis.json"))
 			if err != nil {
 				return err
 			}
 			var chainID uint64
-			for _, r := range app.Rollups {
-				if r.Name == name {
-					chainID = r.EVMChainID
+			for _, g := range app.Rollups {
+				if g.Name == name {
+					chainID = g.EVMChainID
 				}
 			}
 			if chainID == 0 {
 				return fmt.Errorf("rollup %q is not an EVM rollup of this chain's genesis", name)
 			}
-			ecfg, err := node.RollupEVMConfig(*svc, chainID, uint64(gd.GenesisTime.Unix()))
+			ecfg, err := node.RollupEVMConfig(r.svc, chainID, uint64(gd.GenesisTime.Unix()))
 			if err != nil {
 				return err
 			}
-			var startBlock uint64
-			if s := svc.Settlement; s != nil {
-				if l1URL == "" {
-					l1URL = s.L1RPC
-				}
-				if inboxHex == "" {
-					inboxHex = s.Inbox
-				}
-				startBlock = s.L1StartBlock
-			}
-			if l1URL == "" {
-				return errors.New("--l1-rpc is required (the rollup has no settlement config)")
-			}
-			if !common.IsHexAddress(inboxHex) {
-				return fmt.Errorf("--inbox %q is not a 0x address", inboxHex)
-			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			cl, err := ethclient.DialContext(dctx, l1URL)
-			cancel()
-			if err != nil {
-				return fmt.Errorf("dial L1 %s: %w", l1URL, err)
-			}
-			defer cl.Close()
-			l1 := &derive.InboxL1{Inbox: settlement.NewInbox(cl, common.HexToAddress(inboxHex), settlement.WithFromBlock(startBlock)), Client: cl}
+			l1 := &derive.InboxL1{Inbox: r.inbox, Client: r.l1}
 			if challenge {
 				if keyFile == "" {
 					return errors.New("--challenge needs --l1-key (the rollup's challenger key)")
@@ -119,7 +89,7 @@ from a node home that serves it (--home, e.g. .devnet/node0).`,
 				l1.Key = k.Private
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "verifying rollup %s (EVM chain id %d) from inbox %s on %s\n", name, chainID, inboxHex, l1URL)
+			fmt.Fprintf(out, "verifying rollup %s (EVM chain id %d) from inbox %s\n", name, chainID, r.addr)
 			rep, err := derive.Verify(ctx, ecfg, l1, derive.Options{Challenge: challenge, Out: out})
 			if err != nil {
 				return err
@@ -136,11 +106,235 @@ from a node home that serves it (--home, e.g. .devnet/node0).`,
 			return nil
 		},
 	}
+	rollupL1Flags(cmd)
+	cmd.Flags().Bool("challenge", false, "challenge the first faulty batch (needs --l1-key, the challenger's)")
+	return addEnvHelp(cmd)
+}
+
+// rollupL1 is a rollup's settlement context read from a node home.
+type rollupL1 struct {
+	svc   node.RollupService
+	l1    *ethclient.Client
+	inbox *settlement.Inbox
+	addr  common.Address
+}
+
+func (r *rollupL1) Close() { r.l1.Close() }
+
+// loadRollupL1 reads --home/--rollup/--l1-rpc/--inbox and dials the L1.
+func loadRollupL1(cmd *cobra.Command) (*rollupL1, error) {
+	f := cmd.Flags()
+	home, _ := f.GetString("home")
+	name, _ := f.GetString("rollup")
+	l1URL, _ := f.GetString("l1-rpc")
+	inboxHex, _ := f.GetString("inbox")
+	if name == "" {
+		return nil, errors.New("--rollup is required")
+	}
+	_, wc, err := node.LoadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	var svc *node.RollupService
+	for i := range wc.Rollups {
+		if wc.Rollups[i].Name == name {
+			svc = &wc.Rollups[i]
+		}
+	}
+	if svc == nil {
+		return nil, fmt.Errorf("rollup %q is not configured in %s", name, home)
+	}
+	var start uint64
+	if s := svc.Settlement; s != nil {
+		if l1URL == "" {
+			l1URL = s.L1RPC
+		}
+		if inboxHex == "" {
+			inboxHex = s.Inbox
+		}
+		start = s.L1StartBlock
+	}
+	if l1URL == "" {
+		return nil, errors.New("--l1-rpc is required (the rollup has no settlement config)")
+	}
+	if !common.IsHexAddress(inboxHex) {
+		return nil, fmt.Errorf("--inbox %q is not a 0x address", inboxHex)
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+	defer cancel()
+	cl, err := ethclient.DialContext(ctx, l1URL)
+	if err != nil {
+		return nil, fmt.Errorf("dial L1 %s: %w", l1URL, err)
+	}
+	addr := common.HexToAddress(inboxHex)
+	return &rollupL1{svc: *svc, l1: cl, inbox: settlement.NewInbox(cl, addr, settlement.WithFromBlock(start)), addr: addr}, nil
+}
+
+func l1Transactor(ctx context.Context, cl *ethclient.Client, keyFile string) (*bind.TransactOpts, error) {
+	if keyFile == "" {
+		return nil, errors.New("--l1-key is required")
+	}
+	k, err := keys.LoadFile(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--l1-key: %w", err)
+	}
+	id, err := cl.ChainID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("L1 chain id: %w", err)
+	}
+	opts := bind.NewKeyedTransactor(k.Private, id)
+	opts.Context = ctx
+	return opts, nil
+}
+
+func rollupL1Flags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.String("rollup", "", "rollup name")
 	f.String("l1-rpc", "", "L1 Ethereum JSON-RPC URL (default: the rollup's settlement.l1_rpc)")
 	f.String("inbox", "", "the rollup's WeftInbox address (default: the rollup's settlement.inbox)")
-	f.Bool("challenge", false, "challenge the first faulty batch (needs --l1-key)")
-	f.String("l1-key", "", "the challenger's L1 key file")
+	f.String("l1-key", "", "L1 key file that signs and pays")
+}
+
+func rollupDepositCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "deposit",
+		Short: "Deposit ETH from L1 to an account on the rollup (credited once the L1 block is final)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f := cmd.Flags()
+			toHex, _ := f.GetString("to")
+			amount, _ := f.GetString("amount")
+			keyFile, _ := f.GetString("l1-key")
+			if !common.IsHexAddress(toHex) {
+				return fmt.Errorf("--to %q is not a 0x address", toHex)
+			}
+			value, ok := new(big.Int).SetString(amount, 10)
+			if !ok || value.Sign() <= 0 {
+				return fmt.Errorf("--amount %q must be a positive number of wei", amount)
+			}
+			r, err := loadRollupL1(cmd)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
+			defer cancel()
+			opts, err := l1Transactor(ctx, r.l1, keyFile)
+			if err != nil {
+				return err
+			}
+			opts.Value = value
+			c := bind.NewBoundContract(r.addr, bindings.NewWeftInbox().GetABI(), r.l1, r.l1, r.l1)
+			tx, err := bind.Transact(c, opts, settlement.PackDeposit(common.HexToAddress(toHex)))
+			if err != nil {
+				return fmt.Errorf("deposit: %w", settlement.DecodeRevert(err))
+			}
+			rcpt, err := settlement.WaitReceipt(ctx, r.l1, tx.Hash())
+			if err != nil {
+				return err
+			}
+			if rcpt.Status != types.ReceiptStatusSuccessful {
+				return fmt.Errorf("deposit tx %s reverted", tx.Hash())
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deposited %s wei to %s on %s in L1 tx %s (block %d); credited once that block is finalized\n",
+				value, common.HexToAddress(toHex), r.svc.Name, tx.Hash(), rcpt.BlockNumber)
+			return nil
+		},
+	}
+	rollupL1Flags(cmd)
+	cmd.Flags().String("to", "", "recipient on the rollup")
+	cmd.Flags().String("amount", "", "wei to deposit")
+	return addEnvHelp(cmd)
+}
+
+func rollupFinalizeWithdrawalCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "finalize-withdrawal",
+		Short: "Prove a rollup withdrawal against a final state root on L1 and pay it out",
+		Long: `finalize-withdrawal takes the rollup tx that called the bridge's
+initiateWithdrawal (0x5745465400000000000000000000000000000001), finds the
+first L1 batch covering it, and once that batch is final (its challenge
+window is over) proves the withdrawal with the rollup's eth_getProof and
+sends WeftInbox.finalizeWithdrawal. With --wait it waits for finality.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f := cmd.Flags()
+			txHex, _ := f.GetString("tx")
+			rollupURL, _ := f.GetString("rollup-rpc")
+			keyFile, _ := f.GetString("l1-key")
+			wait, _ := f.GetDuration("wait")
+			h, err := hexutil.Decode(txHex)
+			if err != nil || len(h) != 32 {
+				return fmt.Errorf("--tx %q is not a 32-byte 0x hash", txHex)
+			}
+			r, err := loadRollupL1(cmd)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			if rollupURL == "" {
+				if r.svc.RPCListenAddr == "" {
+					return errors.New("--rollup-rpc is required")
+				}
+				rollupURL = "http://" + r.svc.RPCListenAddr
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), wait+2*time.Minute)
+			defer cancel()
+			rc, err := gethrpc.DialContext(ctx, rollupURL)
+			if err != nil {
+				return fmt.Errorf("dial rollup %s: %w", rollupURL, err)
+			}
+			defer rc.Close()
+			out := cmd.OutOrStdout()
+			deadline := time.Now().Add(wait)
+			var pw *settlement.PendingWithdrawal
+			for {
+				if pw, err = settlement.FindWithdrawal(ctx, ethclient.NewClient(rc), r.inbox, common.BytesToHash(h)); err != nil {
+					return err
+				}
+				if pw.Final || time.Now().After(deadline) {
+					break
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(time.Second):
+				}
+			}
+			w := pw.Withdrawal
+			fmt.Fprintf(out, "withdrawal %d: %s wei from %s to %s, rollup block %d (Weft height %d)\n", w.Nonce, w.Value, w.From, w.To, pw.RollupBlock, pw.WeftHeight)
+			switch {
+			case pw.Batch == nil:
+				return fmt.Errorf("%w: no batch covers Weft height %d yet", settlement.ErrNotFinal, pw.WeftHeight)
+			case !pw.Final:
+				return fmt.Errorf("%w: batch %d is inside its challenge window (or --wait longer)", settlement.ErrNotFinal, pw.Batch.Index)
+			}
+			proof, err := settlement.ProvePending(ctx, rc, pw)
+			if err != nil {
+				return err
+			}
+			opts, err := l1Transactor(ctx, r.l1, keyFile)
+			if err != nil {
+				return err
+			}
+			tx, err := settlement.FinalizeWithdrawal(r.l1, opts, r.addr, proof)
+			if err != nil {
+				return err
+			}
+			rcpt, err := settlement.WaitReceipt(ctx, r.l1, tx.Hash())
+			if err != nil {
+				return err
+			}
+			if rcpt.Status != types.ReceiptStatusSuccessful {
+				return fmt.Errorf("finalizeWithdrawal tx %s reverted", tx.Hash())
+			}
+			fmt.Fprintf(out, "paid out on L1 in tx %s (block %d), proved against batch %d\n", tx.Hash(), rcpt.BlockNumber, pw.Batch.Index)
+			return nil
+		},
+	}
+	rollupL1Flags(cmd)
+	cmd.Flags().String("tx", "", "hash of the rollup tx that initiated the withdrawal")
+	cmd.Flags().String("rollup-rpc", "", "the rollup's JSON-RPC URL (default: the home's rpc_listen_addr)")
+	cmd.Flags().Duration("wait", 0, "wait up to this long for the covering batch to become final")
 	return addEnvHelp(cmd)
 }

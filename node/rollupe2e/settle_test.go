@@ -1,18 +1,15 @@
 package rollupe2e
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math/big"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
-	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/weftnet/weft/contracts"
 	"github.com/weftnet/weft/contracts/bindings"
@@ -50,21 +47,18 @@ func TestSettlementEndToEnd(t *testing.T) {
 	}
 	inbox := settlement.NewInbox(l1, dep.Inbox, settlement.WithFromBlock(dep.InboxBlock))
 
-	// 1. Deposit 2 ETH on L1 to a fresh address; it is credited on alpha
-	// once its L1 block is final.
+	// 1. Deposit 2 ETH on L1 to a fresh address (`weft rollup deposit`);
+	// it is credited on alpha once its L1 block is final.
 	userKey, _ := crypto.GenerateKey()
 	user := crypto.PubkeyToAddress(userKey.PublicKey)
 	depositor := nettest.DevKey(t, 5)
+	depositorFile := nettest.WriteKeyFile(t, "depositor", depositor)
 	two := new(big.Int).Mul(big.NewInt(2), big.NewInt(params.Ether))
-	opts := bind.NewKeyedTransactor(depositor, n.l1.ChainID())
-	opts.Value = two
-	inboxC := bind.NewBoundContract(dep.Inbox, bindings.NewWeftInbox().GetABI(), l1, l1, l1)
-	tx, err := bind.Transact(inboxC, opts, settlement.PackDeposit(user))
-	if err != nil {
-		t.Fatalf("deposit: %v", settlement.DecodeRevert(err))
-	}
-	if _, err := settlement.WaitReceipt(ctx, l1, tx.Hash()); err != nil {
-		t.Fatal(err)
+	home0 := n.m.Nodes[0].Home
+	stdout, stderr, code := nettest.RunCLI(t, time.Minute, weftBin, "rollup", "deposit", "--home", home0, "--rollup", "alpha",
+		"--to", user.Hex(), "--amount", two.String(), "--l1-key", depositorFile)
+	if code != 0 {
+		t.Fatalf("weft rollup deposit: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	n.waitFor(90*time.Second, "the deposit credited on alpha", func() error {
 		c, cancel := nettest.RPCCtx()
@@ -144,62 +138,20 @@ func TestSettlementEndToEnd(t *testing.T) {
 		return nil
 	})
 
-	// 5. Prove the withdrawal against the final batch covering it and get
-	// paid on L1.
-	wHdr, err := alpha.HeaderByNumber(ctx, wr.BlockNumber)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wWeft := int64(binary.BigEndian.Uint64(wHdr.Extra))
-	batches, err := inbox.Batches(ctx, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var covering *settlement.PostedBatch
-	for i := range batches {
-		if int64(batches[i].ToHeight) >= wWeft {
-			covering = &batches[i]
-			break
-		}
-	}
-	if covering == nil {
-		t.Fatalf("no batch covers Weft height %d", wWeft)
-	}
-	// The rollup block whose state the batch's root is.
-	var rootBlock *big.Int
-	for b := wBlock; ; b++ {
-		h, err := alpha.HeaderByNumber(ctx, new(big.Int).SetUint64(b))
-		if err != nil {
-			t.Fatalf("no rollup block has the root of batch %d: %v", covering.Index, err)
-		}
-		if h.Root == covering.StateRoot {
-			rootBlock = h.Number
-			break
-		}
-	}
-	rc, err := gethrpc.DialContext(ctx, n.rollupRPC["node0/alpha"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	w := settlement.Withdrawal{Nonce: big.NewInt(0), From: user, To: l1To, Value: one}
-	proof, err := settlement.ProveWithdrawal(ctx, rc, covering.Index, rootBlock, covering.StateRoot, w)
-	if err != nil {
-		t.Fatalf("prove withdrawal: %v", err)
-	}
-	final, err := inbox.IsFinal(ctx, covering.Index)
-	if err != nil || !final {
-		t.Fatalf("batch %d final: %v %v", covering.Index, final, err)
-	}
-	ftx, err := settlement.FinalizeWithdrawal(l1, bind.NewKeyedTransactor(depositor, n.l1.ChainID()), dep.Inbox, proof)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r, err := settlement.WaitReceipt(ctx, l1, ftx.Hash()); err != nil || r.Status != 1 {
-		t.Fatalf("finalizeWithdrawal: %v %+v", err, r)
+	// 5. `weft rollup finalize-withdrawal` proves it against the final batch
+	// covering it (eth_getProof on alpha) and gets it paid on L1.
+	stdout, stderr, code = nettest.RunCLI(t, 2*time.Minute, weftBin, "rollup", "finalize-withdrawal", "--home", home0, "--rollup", "alpha",
+		"--tx", wtx.Hash().Hex(), "--l1-key", depositorFile, "--wait", "60s")
+	if code != 0 || !strings.Contains(stdout, "paid out on L1") {
+		t.Fatalf("weft rollup finalize-withdrawal: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if bal, _ := l1.BalanceAt(ctx, l1To, nil); bal.Cmp(one) != 0 {
 		t.Fatalf("L1 recipient balance %s, want %s", bal, one)
+	}
+	// Paid once: a second finalization is refused by the inbox.
+	if _, _, code := nettest.RunCLI(t, time.Minute, weftBin, "rollup", "finalize-withdrawal", "--home", home0, "--rollup", "alpha",
+		"--tx", wtx.Hash().Hex(), "--l1-key", depositorFile); code == 0 {
+		t.Fatal("a second finalize-withdrawal succeeded")
 	}
 
 	// 6. The verifier re-derives alpha from L1 alone: every root matches,
@@ -225,7 +177,7 @@ func TestSettlementEndToEnd(t *testing.T) {
 	if txs < 31 || deposits != 1 {
 		t.Fatalf("derived %d txs and %d deposits, want ≥ 31 and 1", txs, deposits)
 	}
-	stdout, stderr, code := nettest.RunCLI(t, time.Minute, weftBin, "rollup", "verify", "--home", n.m.Nodes[0].Home, "--rollup", "alpha")
+	stdout, stderr, code = nettest.RunCLI(t, time.Minute, weftBin, "rollup", "verify", "--home", home0, "--rollup", "alpha")
 	if code != 0 || !strings.Contains(stdout, "batches verified") {
 		t.Fatalf("weft rollup verify: exit %d\n%s\n%s", code, stdout, stderr)
 	}
