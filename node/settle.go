@@ -50,6 +50,9 @@ type SettlementConfig struct {
 	// L1StartBlock is the inbox's registration block: L1 log queries start
 	// there.
 	L1StartBlock uint64 `toml:"l1_start_block"`
+	// Blobs posts frames as EIP-4844 blobs instead of calldata (the L1 must
+	// run Osaka or later; verifiers then need a beacon API).
+	Blobs bool `toml:"blobs"`
 }
 
 func (c *SettlementConfig) parse(name string) (maxAge, poll time.Duration, inbox common.Address, err error) {
@@ -156,12 +159,15 @@ func (n *Node) startSettlement(ctx context.Context, rt *rollupRuntime, log *slog
 		}
 		bc := batcher.DefaultConfig(common.Hash(rt.id))
 		bc.MaxBatchAge = maxAge
-		if sc.MaxFrameSize > 0 {
+		switch {
+		case sc.MaxFrameSize > 0:
 			bc.MaxFrameSize = sc.MaxFrameSize
-			bc.TargetBatchBytes = bc.MaxFrameSize * bc.MaxFramesPerBatch * 9 / 10
+		case sc.Blobs:
+			bc.MaxFrameSize = batcher.MaxBlobPayload
 		}
+		bc.TargetBatchBytes = bc.MaxFrameSize * bc.MaxFramesPerBatch * 9 / 10
 		d, err := batcher.NewDriver(batcher.DriverConfig{
-			Builder: bc, Inbox: inbox, Key: key.Private, Confirmations: max(sc.Confirmations, 1), PollInterval: poll,
+			Builder: bc, Inbox: inbox, Key: key.Private, Confirmations: max(sc.Confirmations, 1), PollInterval: poll, Blobs: sc.Blobs,
 		}, l1, rollupSource{n, rt}, log)
 		if err != nil {
 			l1.Close()

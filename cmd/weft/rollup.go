@@ -78,6 +78,9 @@ from a node home that serves it (--home, e.g. .devnet/node0).`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			l1 := &derive.InboxL1{Inbox: r.inbox, Client: r.l1}
+			if beacon, _ := f.GetString("beacon-url"); beacon != "" {
+				l1.Blobs = &settlement.BeaconBlobSource{URL: beacon, L1: r.l1}
+			}
 			if challenge {
 				if keyFile == "" {
 					return errors.New("--challenge needs --l1-key (the rollup's challenger key)")
@@ -108,6 +111,7 @@ from a node home that serves it (--home, e.g. .devnet/node0).`,
 	}
 	rollupL1Flags(cmd)
 	cmd.Flags().Bool("challenge", false, "challenge the first faulty batch (needs --l1-key, the challenger's)")
+	cmd.Flags().String("beacon-url", "", "beacon API URL serving blob sidecars, for batches posted as blobs")
 	return addEnvHelp(cmd)
 }
 

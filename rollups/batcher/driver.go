@@ -14,7 +14,10 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/crypto/kzg4844"
+	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/holiman/uint256"
 
 	"github.com/weftnet/weft/contracts/bindings"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
@@ -32,6 +35,14 @@ type L1 interface {
 	SendTransaction(ctx context.Context, tx *types.Transaction) error
 	TransactionReceipt(ctx context.Context, txHash common.Hash) (*types.Receipt, error)
 	CallContract(ctx context.Context, call ethereum.CallMsg, blockNumber *big.Int) ([]byte, error)
+}
+
+// BlobBaseFeeReader is what blob mode needs of L1 on top of L1: the
+// current blob base fee (eth_blobBaseFee, computed by the node from its
+// head's excess blob gas and its own blob schedule); *ethclient.Client
+// implements it.
+type BlobBaseFeeReader interface {
+	BlobBaseFee(ctx context.Context) (*big.Int, error)
 }
 
 // Source gives the driver the rollup's Weft slices and its state roots.
@@ -60,6 +71,19 @@ type DriverConfig struct {
 	FeeBumpPercent int64
 	// MaxGasFeeCap bounds the fee cap the driver will pay (nil: no bound).
 	MaxGasFeeCap *big.Int
+
+	// Blobs posts each frame as the single EIP-4844 blob of a type-3 tx
+	// (appendFrame/postBatch with empty data, so the inbox takes the blob)
+	// instead of as calldata. The frame is packed with EncodeBlob, so
+	// Builder.MaxFrameSize must be at most MaxBlobPayload, and the L1
+	// client must implement BlobBaseFeeReader. Sidecars are version 1
+	// (cell proofs): the L1 must run Osaka or later. Blob txs are re-sent
+	// with every fee cap at least doubled (max(FeeBumpPercent, 100)), the
+	// replacement rule of geth's blob pool.
+	Blobs bool
+	// MaxBlobFeeCap bounds the blob fee cap the driver will pay (nil: no
+	// bound).
+	MaxBlobFeeCap *big.Int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -113,6 +137,11 @@ type Driver struct {
 	lastWarn    time.Time // last "L1 unreachable" log
 	unreachable bool
 
+	// Blob mode: the sidecar of the last frame sent (KZG proofs take a
+	// fifth of a second per blob), keyed by tx id and frame hash.
+	sidecarKey common.Hash
+	sidecar    *types.BlobTxSidecar
+
 	mu     sync.Mutex
 	status Status
 	stats  Stats
@@ -129,6 +158,14 @@ func NewDriver(cfg DriverConfig, l1 L1, src Source, log *slog.Logger) (*Driver, 
 	}
 	if cfg.Key == nil {
 		return nil, errors.New("batcher: no L1 key")
+	}
+	if cfg.Blobs {
+		if cfg.Builder.MaxFrameSize > MaxBlobPayload {
+			return nil, fmt.Errorf("batcher: blob mode: max frame size %d is above the blob payload limit %d", cfg.Builder.MaxFrameSize, MaxBlobPayload)
+		}
+		if _, ok := l1.(BlobBaseFeeReader); !ok {
+			return nil, fmt.Errorf("batcher: blob mode: the L1 client (%T) cannot read the blob base fee (eth_blobBaseFee)", l1)
+		}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -242,6 +279,10 @@ type sent struct {
 	feeCap *big.Int
 	gas    uint64
 	sentAt time.Time
+	// Blob txs only: the sidecar (the same in every version) and the blob
+	// fee cap.
+	sidecar    *types.BlobTxSidecar
+	blobFeeCap *big.Int
 }
 
 // session runs from one resync to the next.
@@ -351,7 +392,7 @@ func (d *Driver) session(ctx context.Context) error {
 			if tx.Header != nil {
 				confirmed, frames = tx.BatchIndex+1, 0
 				d.log.Info("batch posted", "index", tx.BatchIndex, "weft_heights", fmt.Sprintf("%d..%d", tx.Header.FromHeight, tx.Header.ToHeight),
-					"frames", tx.Header.FrameCount, "root", common.Hash(tx.Header.NewRoot), "l1_block", rcpt.BlockNumber, "gas", rcpt.GasUsed)
+					"frames", tx.Header.FrameCount, "root", common.Hash(tx.Header.NewRoot), "l1_block", rcpt.BlockNumber, "gas", rcpt.GasUsed, "blob_gas", rcpt.BlobGasUsed)
 			} else {
 				frames++
 			}
@@ -364,7 +405,13 @@ func (d *Driver) session(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		s, err := d.send(ctx, tx.ID, d.pack(tx))
+		var sc *types.BlobTxSidecar
+		if d.cfg.Blobs {
+			if sc, err = d.frameSidecar(tx); err != nil {
+				return fmt.Errorf("blob frame %s: %w", tx.ID, err)
+			}
+		}
+		s, err := d.send(ctx, tx.ID, d.pack(tx), sc)
 		if err != nil {
 			d.log.Warn("send batch tx", "tx", tx.ID, "err", err)
 			continue
@@ -374,12 +421,50 @@ func (d *Driver) session(ctx context.Context) error {
 	}
 }
 
+// pack is the inbox call of tx: the frame as calldata, or, in blob mode,
+// empty data so that the inbox takes the tx's blob as the frame.
 func (d *Driver) pack(tx Tx) []byte {
+	data := tx.Data
+	if d.cfg.Blobs {
+		data = []byte{}
+	}
 	if tx.Header == nil {
-		return d.inbox.PackAppendFrame(tx.BatchIndex, tx.Data)
+		return d.inbox.PackAppendFrame(tx.BatchIndex, data)
 	}
 	h := tx.Header
-	return d.inbox.PackPostBatch(h.Index, uint64(h.FromHeight), uint64(h.ToHeight), h.PrevRoot, h.NewRoot, tx.Data)
+	return d.inbox.PackPostBatch(h.Index, uint64(h.FromHeight), uint64(h.ToHeight), h.PrevRoot, h.NewRoot, data)
+}
+
+// frameSidecar returns the sidecar carrying tx's frame as one blob.
+func (d *Driver) frameSidecar(tx Tx) (*types.BlobTxSidecar, error) {
+	key := crypto.Keccak256Hash([]byte(tx.ID), tx.Data)
+	if d.sidecar != nil && d.sidecarKey == key {
+		return d.sidecar, nil
+	}
+	sc, err := blobSidecar(tx.Data)
+	if err != nil {
+		return nil, err
+	}
+	d.sidecarKey, d.sidecar = key, sc
+	return sc, nil
+}
+
+// blobSidecar encodes frame into one blob with its KZG commitment and cell
+// proofs (a version-1 sidecar, as L1 requires from Osaka on).
+func blobSidecar(frame []byte) (*types.BlobTxSidecar, error) {
+	blob, err := EncodeBlob(frame)
+	if err != nil {
+		return nil, err
+	}
+	commit, err := kzg4844.BlobToCommitment(blob)
+	if err != nil {
+		return nil, fmt.Errorf("blob commitment: %w", err)
+	}
+	proofs, err := kzg4844.ComputeCellProofs(blob)
+	if err != nil {
+		return nil, fmt.Errorf("blob cell proofs: %w", err)
+	}
+	return types.NewBlobTxSidecar(types.BlobSidecarVersion1, []kzg4844.Blob{*blob}, []kzg4844.Commitment{commit}, proofs), nil
 }
 
 // feed follows Weft from height `from` and sends each height with its
@@ -481,20 +566,51 @@ func (d *Driver) fees(ctx context.Context) (tip, feeCap *big.Int, err error) {
 	return tip, feeCap, nil
 }
 
-func (d *Driver) send(ctx context.Context, id string, data []byte) (*sent, error) {
+// minBlobFeeCap is the least blob fee cap the driver offers: the blob base
+// fee sits at its 1 wei floor whenever blob space is not congested, and a
+// cap that low would leave a tx stuck at the first rise. Only the base fee
+// is paid, so a higher cap costs nothing.
+var minBlobFeeCap = big.NewInt(params.GWei)
+
+// blobFeeCap returns the blob fee cap for a new blob tx: twice the current
+// blob base fee (it rises by at most 12.5% a block, so this covers six
+// blocks full of blobs), at least minBlobFeeCap.
+func (d *Driver) blobFeeCap(ctx context.Context) (*big.Int, error) {
+	fee, err := d.l1.(BlobBaseFeeReader).BlobBaseFee(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("blob base fee: %w", err)
+	}
+	c := new(big.Int).Mul(fee, big.NewInt(2))
+	if c.Cmp(minBlobFeeCap) < 0 {
+		c.Set(minBlobFeeCap)
+	}
+	return c, nil
+}
+
+// send signs and sends a tx to the inbox with calldata data, and, when sc
+// is set, sc's blobs.
+func (d *Driver) send(ctx context.Context, id string, data []byte, sc *types.BlobTxSidecar) (*sent, error) {
 	nonce, err := d.l1.PendingNonceAt(ctx, d.from)
 	if err != nil {
 		return nil, err
-	}
-	gas, err := d.l1.EstimateGas(ctx, ethereum.CallMsg{From: d.from, To: &d.cfg.Inbox, Data: data})
-	if err != nil {
-		return nil, fmt.Errorf("estimate gas (the inbox would revert): %w", err)
 	}
 	tip, feeCap, err := d.fees(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s := &sent{id: id, nonce: nonce, data: data, gas: gas + gas/5, tip: tip, feeCap: feeCap}
+	s := &sent{id: id, nonce: nonce, data: data, tip: tip, feeCap: feeCap, sidecar: sc}
+	msg := ethereum.CallMsg{From: d.from, To: &d.cfg.Inbox, Data: data}
+	if sc != nil {
+		if s.blobFeeCap, err = d.blobFeeCap(ctx); err != nil {
+			return nil, err
+		}
+		msg.BlobHashes, msg.BlobGasFeeCap = sc.BlobHashes(), s.blobFeeCap
+	}
+	gas, err := d.l1.EstimateGas(ctx, msg)
+	if err != nil {
+		return nil, fmt.Errorf("estimate gas (the inbox would revert): %w", err)
+	}
+	s.gas = gas + gas/5
 	return s, d.sign(ctx, s)
 }
 
@@ -502,9 +618,16 @@ func (d *Driver) sign(ctx context.Context, s *sent) error {
 	if d.cfg.MaxGasFeeCap != nil && s.feeCap.Cmp(d.cfg.MaxGasFeeCap) > 0 {
 		return fmt.Errorf("fee cap %s above the configured maximum %s", s.feeCap, d.cfg.MaxGasFeeCap)
 	}
-	tx, err := types.SignNewTx(d.cfg.Key, d.signer, &types.DynamicFeeTx{
+	var inner types.TxData = &types.DynamicFeeTx{
 		ChainID: d.chain, Nonce: s.nonce, GasTipCap: s.tip, GasFeeCap: s.feeCap, Gas: s.gas, To: &d.cfg.Inbox, Data: s.data,
-	})
+	}
+	if s.sidecar != nil {
+		if d.cfg.MaxBlobFeeCap != nil && s.blobFeeCap.Cmp(d.cfg.MaxBlobFeeCap) > 0 {
+			return fmt.Errorf("blob fee cap %s above the configured maximum %s", s.blobFeeCap, d.cfg.MaxBlobFeeCap)
+		}
+		inner = d.blobTx(s.nonce, s.tip, s.feeCap, s.blobFeeCap, s.gas, d.cfg.Inbox, s.data, s.sidecar)
+	}
+	tx, err := types.SignNewTx(d.cfg.Key, d.signer, inner)
 	if err != nil {
 		return err
 	}
@@ -513,19 +636,35 @@ func (d *Driver) sign(ctx context.Context, s *sent) error {
 	}
 	s.hashes = append(s.hashes, tx.Hash())
 	s.sentAt = d.cfg.Now()
-	d.log.Debug("sent L1 tx", "tx", s.id, "hash", tx.Hash(), "nonce", s.nonce, "tip", s.tip, "fee_cap", s.feeCap, "bytes", len(s.data))
+	d.log.Debug("sent L1 tx", "tx", s.id, "hash", tx.Hash(), "nonce", s.nonce, "tip", s.tip, "fee_cap", s.feeCap, "blob_fee_cap", s.blobFeeCap, "bytes", len(s.data))
 	return nil
 }
 
-// bump re-sends s at the same nonce with fees raised by FeeBumpPercent (and
-// at least the current suggestion).
+func (d *Driver) blobTx(nonce uint64, tip, feeCap, blobFeeCap *big.Int, gas uint64, to common.Address, data []byte, sc *types.BlobTxSidecar) *types.BlobTx {
+	return &types.BlobTx{
+		ChainID: uint256.MustFromBig(d.chain), Nonce: nonce, GasTipCap: uint256.MustFromBig(tip), GasFeeCap: uint256.MustFromBig(feeCap),
+		Gas: gas, To: to, Value: new(uint256.Int), Data: data,
+		BlobFeeCap: uint256.MustFromBig(blobFeeCap), BlobHashes: sc.BlobHashes(), Sidecar: sc,
+	}
+}
+
+// bump re-sends s at the same nonce with fees raised by FeeBumpPercent (at
+// least 100 for a blob tx) and at least the current suggestion.
 func (d *Driver) bump(ctx context.Context, s *sent) error {
 	tip, feeCap, err := d.fees(ctx)
 	if err != nil {
 		return err
 	}
+	pct := d.cfg.FeeBumpPercent
+	var blobFeeCap *big.Int
+	if s.sidecar != nil {
+		pct = max(pct, 100)
+		if blobFeeCap, err = d.blobFeeCap(ctx); err != nil {
+			return err
+		}
+	}
 	up := func(old, suggested *big.Int) *big.Int {
-		b := new(big.Int).Mul(old, big.NewInt(100+d.cfg.FeeBumpPercent))
+		b := new(big.Int).Mul(old, big.NewInt(100+pct))
 		b.Div(b, big.NewInt(100))
 		if b.Cmp(old) <= 0 {
 			b.Add(old, common.Big1)
@@ -539,13 +678,16 @@ func (d *Driver) bump(ctx context.Context, s *sent) error {
 	if s.feeCap.Cmp(s.tip) < 0 {
 		s.feeCap = new(big.Int).Set(s.tip)
 	}
-	d.log.Info("re-sending L1 tx with higher fees", "tx", s.id, "nonce", s.nonce, "tip", s.tip, "fee_cap", s.feeCap)
+	if s.sidecar != nil {
+		s.blobFeeCap = up(s.blobFeeCap, blobFeeCap)
+	}
+	d.log.Info("re-sending L1 tx with higher fees", "tx", s.id, "nonce", s.nonce, "tip", s.tip, "fee_cap", s.feeCap, "blob_fee_cap", s.blobFeeCap)
 	return d.sign(ctx, s)
 }
 
 // sendAndWait sends one tx and waits for its receipt, bumping fees.
 func (d *Driver) sendAndWait(ctx context.Context, id string, data []byte) (*types.Receipt, error) {
-	s, err := d.send(ctx, id, data)
+	s, err := d.send(ctx, id, data, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -597,14 +739,27 @@ func (d *Driver) settleOwnTxs(ctx context.Context) error {
 			tip.Mul(tip, big.NewInt(mult))
 			feeCap.Mul(feeCap, big.NewInt(mult))
 			d.log.Info("cancelling a stuck batcher tx", "nonce", latest, "pending_nonce", pending)
-			tx, err := types.SignNewTx(d.cfg.Key, d.signer, &types.DynamicFeeTx{
-				ChainID: d.chain, Nonce: latest, GasTipCap: tip, GasFeeCap: feeCap, Gas: 21000, To: &d.from,
-			})
-			if err != nil {
-				return err
+			plain := &types.DynamicFeeTx{ChainID: d.chain, Nonce: latest, GasTipCap: tip, GasFeeCap: feeCap, Gas: 21000, To: &d.from}
+			if d.cfg.Blobs {
+				// geth keeps an account's txs in one pool: a blob tx can
+				// only be replaced by a blob tx (with every fee cap
+				// doubled, which mult does). If the stuck tx is a calldata
+				// one, the plain cancel below replaces it instead.
+				err := d.cancelWithBlob(ctx, latest, tip, feeCap, mult)
+				if err == nil {
+					plain = nil
+				} else {
+					d.log.Warn("blob cancel tx", "nonce", latest, "err", err)
+				}
 			}
-			if err := d.l1.SendTransaction(ctx, tx); err != nil {
-				d.log.Warn("cancel tx", "nonce", latest, "err", err)
+			if plain != nil {
+				tx, err := types.SignNewTx(d.cfg.Key, d.signer, plain)
+				if err != nil {
+					return err
+				}
+				if err := d.l1.SendTransaction(ctx, tx); err != nil {
+					d.log.Warn("cancel tx", "nonce", latest, "err", err)
+				}
 			}
 			mult *= 2
 			waitedSince = d.cfg.Now()
@@ -613,4 +768,23 @@ func (d *Driver) settleOwnTxs(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// cancelWithBlob replaces the tx at nonce with a self-transfer carrying an
+// empty blob, at mult times the current blob fee cap.
+func (d *Driver) cancelWithBlob(ctx context.Context, nonce uint64, tip, feeCap *big.Int, mult int64) error {
+	blobFeeCap, err := d.blobFeeCap(ctx)
+	if err != nil {
+		return err
+	}
+	blobFeeCap.Mul(blobFeeCap, big.NewInt(mult))
+	sc, err := blobSidecar(nil)
+	if err != nil {
+		return err
+	}
+	tx, err := types.SignNewTx(d.cfg.Key, d.signer, d.blobTx(nonce, tip, feeCap, blobFeeCap, 21000, d.from, nil, sc))
+	if err != nil {
+		return err
+	}
+	return d.l1.SendTransaction(ctx, tx)
 }

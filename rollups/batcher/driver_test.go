@@ -223,10 +223,21 @@ func testBuilderConfig() batcher.Config {
 // startWith runs a driver with builder config cfg over src until the
 // returned stop is called.
 func (e *env) startWith(client batcher.L1, cfg batcher.Config, src batcher.Source) (stop func()) {
-	d, err := batcher.NewDriver(batcher.DriverConfig{
+	return e.startDriver(client, e.driverConfig(cfg), src)
+}
+
+// driverConfig is the tests' driver config around builder config cfg.
+func (e *env) driverConfig(cfg batcher.Config) batcher.DriverConfig {
+	return batcher.DriverConfig{
 		Builder: cfg, Inbox: e.addr, Key: batcherKey, Confirmations: 1,
 		PollInterval: 20 * time.Millisecond, ResubmitAfter: 2 * time.Second,
-	}, client, src, testLog())
+	}
+}
+
+// startDriver runs a driver with config dcfg over src until the returned
+// stop is called.
+func (e *env) startDriver(client batcher.L1, dcfg batcher.DriverConfig, src batcher.Source) (stop func()) {
+	d, err := batcher.NewDriver(dcfg, client, src, testLog())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -266,9 +277,15 @@ func (e *env) nextHeight() uint64 {
 // cover every height exactly once with every root right.
 func (e *env) verify() []derive.Checked {
 	e.t.Helper()
+	return e.verifyWith(&derive.InboxL1{Inbox: e.inbox, Client: e.l1.Client()})
+}
+
+// verifyWith is verify reading L1 through l1.
+func (e *env) verifyWith(l1 derive.L1) []derive.Checked {
+	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rep, err := derive.Verify(ctx, e.rollup, &derive.InboxL1{Inbox: e.inbox, Client: e.l1.Client()}, derive.Options{})
+	rep, err := derive.Verify(ctx, e.rollup, l1, derive.Options{})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -2,16 +2,20 @@ package derive
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
 	"github.com/weftnet/weft/rollups/batcher"
 	"github.com/weftnet/weft/rollups/exec/evm"
+	"github.com/weftnet/weft/rollups/settlement"
 )
 
 // PostedBatch is one batch as recorded on L1: the inbox header and the
@@ -24,7 +28,52 @@ type PostedBatch struct {
 	PrevRoot   common.Hash
 	StateRoot  common.Hash
 	L1Block    uint64
-	Frames     [][]byte
+	Frames     []Frame
+}
+
+// Frame is one frame of a posted batch as the inbox logged it.
+type Frame struct {
+	// Hash is what the inbox chained into the batch's commitment:
+	// keccak256(Data) for calldata, the versioned hash of the blob for a
+	// blob frame.
+	Hash common.Hash
+	// Blob marks a blob frame: Data is then the whole blob, holding the
+	// frame bytes in batcher.EncodeBlob's encoding.
+	Blob bool
+	Data []byte
+}
+
+// CalldataFrame is the Frame of calldata bytes data.
+func CalldataFrame(data []byte) Frame {
+	return Frame{Hash: crypto.Keccak256Hash(data), Data: data}
+}
+
+// bytes checks f's data against its hash and returns the frame bytes
+// (decoded from the blob for a blob frame). The error is a fault reason.
+func (f Frame) bytes() ([]byte, error) {
+	if !f.Blob {
+		if h := crypto.Keccak256Hash(f.Data); h != f.Hash {
+			return nil, fmt.Errorf("calldata hashes to %s, inbox logged %s", h, f.Hash)
+		}
+		return f.Data, nil
+	}
+	var blob kzg4844.Blob
+	if len(f.Data) != len(blob) {
+		return nil, fmt.Errorf("blob of %d bytes, want %d", len(f.Data), len(blob))
+	}
+	copy(blob[:], f.Data)
+	c, err := kzg4844.BlobToCommitment(&blob)
+	if err != nil {
+		return nil, fmt.Errorf("blob commitment: %v", err)
+	}
+	if h := common.Hash(kzg4844.CalcBlobHashV1(sha256.New(), &c)); h != f.Hash {
+		return nil, fmt.Errorf("blob has versioned hash %s, inbox logged %s", h, f.Hash)
+	}
+	data, err := batcher.DecodeBlob(&blob)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %v", f.Hash, err)
+	}
+	return data, nil
 }
 
 // L1Deposit is a DepositInitiated event of the inbox.
@@ -96,6 +145,12 @@ func (d *Deriver) Fault() *Fault { return d.fault }
 
 // Apply verifies the next batch. It returns a *Fault when the batch is
 // wrong; other errors are the verifier's own (the executor failed).
+//
+// The frames are checked against the inbox's commitment over their hashes,
+// and each frame's data against its hash (keccak256 of calldata, the KZG
+// versioned hash of a blob), so Apply trusts no L1 reader to have done so;
+// blob frames are then decoded with batcher.DecodeBlob, and a blob that
+// does not decode is the batch's fault.
 func (d *Deriver) Apply(b PostedBatch) (*Checked, error) {
 	if d.fault != nil {
 		return nil, d.fault
@@ -107,13 +162,25 @@ func (d *Deriver) Apply(b PostedBatch) (*Checked, error) {
 		d.fault = &Fault{Index: b.Index, Reason: fmt.Sprintf(format, args...), Posted: b.StateRoot}
 		return nil, d.fault
 	}
-	if got := batcher.FrameCommitment(b.Frames); got != b.Commitment {
+	hashes := make([]common.Hash, len(b.Frames))
+	for i, f := range b.Frames {
+		hashes[i] = f.Hash
+	}
+	if got := settlement.Commitment(hashes); got != b.Commitment {
 		return fail("frames hash to commitment %s, inbox recorded %s", got, b.Commitment)
 	}
 	if b.PrevRoot != d.root {
 		return fail("previous root %s, derived chain is at %s", b.PrevRoot, d.root)
 	}
-	data, err := batcher.DecodeBatch(batcher.JoinFrames(b.Frames), d.maxSize)
+	frames := make([][]byte, len(b.Frames))
+	for i, f := range b.Frames {
+		fb, err := f.bytes()
+		if err != nil {
+			return fail("frame %d: %v", i, err)
+		}
+		frames[i] = fb
+	}
+	data, err := batcher.DecodeBatch(batcher.JoinFrames(frames), d.maxSize)
 	if err != nil {
 		return fail("undecodable data: %v", err)
 	}

@@ -1,6 +1,7 @@
 package derive
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"encoding/binary"
@@ -12,12 +13,14 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/params"
 
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
 	"github.com/weftnet/weft/rollups/batcher"
 	"github.com/weftnet/weft/rollups/exec/evm"
+	"github.com/weftnet/weft/rollups/settlement"
 )
 
 const rollupName = "alpha"
@@ -118,12 +121,23 @@ func (c *chain) post(t *testing.T, ends ...int64) ([]PostedBatch, *evm.Executor)
 		if err != nil {
 			t.Fatal(err)
 		}
-		frames := batcher.SplitFrames(payload, 200)
-		out = append(out, PostedBatch{Index: uint64(i), FromHeight: uint64(from), ToHeight: uint64(end), Commitment: batcher.FrameCommitment(frames),
+		var frames []Frame
+		for _, f := range batcher.SplitFrames(payload, 200) {
+			frames = append(frames, CalldataFrame(f))
+		}
+		out = append(out, PostedBatch{Index: uint64(i), FromHeight: uint64(from), ToHeight: uint64(end), Commitment: commitment(frames),
 			PrevRoot: prev, StateRoot: root, Frames: frames})
 		prev, from = root, end+1
 	}
 	return out, ref
+}
+
+func commitment(frames []Frame) common.Hash {
+	var hs []common.Hash
+	for _, f := range frames {
+		hs = append(hs, f.Hash)
+	}
+	return settlement.Commitment(hs)
 }
 
 func l1Deposits(ds ...evm.Deposit) func(uint64) (L1Deposit, bool) {
@@ -191,9 +205,10 @@ func TestDeriveFaults(t *testing.T) {
 	}{
 		{"state root", func(b []PostedBatch, _ *[]evm.Deposit) { b[2].StateRoot[0] ^= 1 }, 2, "state root mismatch"},
 		{"frame bytes", func(b []PostedBatch, _ *[]evm.Deposit) {
-			b[1].Frames[0] = append([]byte{}, b[1].Frames[0]...)
-			b[1].Frames[0][5] ^= 1
-		}, 1, "commitment"},
+			b[1].Frames[0].Data = append([]byte{}, b[1].Frames[0].Data...)
+			b[1].Frames[0].Data[5] ^= 1
+		}, 1, "frame 0: calldata hashes to"},
+		{"frame hash", func(b []PostedBatch, _ *[]evm.Deposit) { b[1].Frames[0].Hash[5] ^= 1 }, 1, "commitment"},
 		{"deposit not on L1", func(_ []PostedBatch, l1 *[]evm.Deposit) { *l1 = nil }, 1, "L1 has not recorded"},
 		{"deposit value", func(_ []PostedBatch, l1 *[]evm.Deposit) { (*l1)[0].Value = big.NewInt(1) }, 1, "L1 recorded"},
 		{"prev root", func(b []PostedBatch, _ *[]evm.Deposit) { b[1].PrevRoot[3] ^= 1 }, 1, "previous root"},
@@ -204,7 +219,7 @@ func TestDeriveFaults(t *testing.T) {
 			bs := make([]PostedBatch, len(honest))
 			copy(bs, honest)
 			for i := range bs {
-				bs[i].Frames = append([][]byte{}, honest[i].Frames...)
+				bs[i].Frames = append([]Frame{}, honest[i].Frames...)
 			}
 			l1 := []evm.Deposit{{Nonce: d0.Nonce, From: d0.From, To: d0.To, Value: new(big.Int).Set(d0.Value)}}
 			tc.tamper(bs, &l1)
@@ -233,5 +248,95 @@ func TestDeriveRejectsWrongGenesis(t *testing.T) {
 	v := newExec(t)
 	if _, err := New(v, rollupName, common.Hash{1}, l1Deposits()); err == nil || !strings.Contains(err.Error(), "genesis state root") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// blobFrame is the inbox's view of a blob carrying blob (a versioned hash).
+func blobFrame(t *testing.T, blob *kzg4844.Blob) Frame {
+	t.Helper()
+	c, err := kzg4844.BlobToCommitment(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Frame{Hash: kzg4844.CalcBlobHashV1(sha256.New(), &c), Blob: true, Data: bytes.Clone(blob[:])}
+}
+
+// TestDeriveBlobFrames posts a batch as blob frames (one frame each, in
+// batcher.EncodeBlob's encoding): it derives, and the commitment is over
+// versioned hashes; a wrong blob or a blob that does not decode is the
+// batch's fault.
+func TestDeriveBlobFrames(t *testing.T) {
+	bob := common.HexToAddress("0xb0b")
+	var c chain
+	c.add(t, c.transfer(t, bob, 1), c.transfer(t, bob, 2))
+	c.add(t, c.transfer(t, bob, 3))
+	honest, ref := c.post(t, 2)
+	b := honest[0]
+	if len(b.Frames) < 2 {
+		t.Fatalf("want a multi-frame batch, got %d frames", len(b.Frames))
+	}
+	var blobs []Frame
+	for _, f := range b.Frames {
+		blob, err := batcher.EncodeBlob(f.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobs = append(blobs, blobFrame(t, blob))
+	}
+	b.Frames, b.Commitment = blobs, commitment(blobs)
+
+	apply := func(b PostedBatch) error {
+		v := newExec(t)
+		d, err := New(v, rollupName, v.Head().Root, l1Deposits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Apply(b); err != nil {
+			return err
+		}
+		if v.Head().Hash() != ref.Head().Hash() {
+			t.Fatalf("derived head %s, sequencer head %s", v.Head().Hash(), ref.Head().Hash())
+		}
+		return nil
+	}
+	if err := apply(b); err != nil {
+		t.Fatalf("blob batch: %v", err)
+	}
+
+	// A blob that decodes strictly to nothing valid, under a matching hash.
+	var bad kzg4844.Blob
+	bad[0] = 1
+	malformed := blobFrame(t, &bad)
+	for _, tc := range []struct {
+		name   string
+		tamper func(*PostedBatch)
+		want   string
+	}{
+		{"keccak commitment", func(b *PostedBatch) {
+			var fs [][]byte
+			for _, f := range b.Frames {
+				fs = append(fs, f.Data)
+			}
+			b.Commitment = batcher.FrameCommitment(fs)
+		}, "commitment"},
+		{"blob bytes", func(b *PostedBatch) {
+			b.Frames[1].Data = bytes.Clone(b.Frames[1].Data)
+			b.Frames[1].Data[100] ^= 1
+		}, "frame 1: blob has versioned hash"},
+		{"short blob", func(b *PostedBatch) { b.Frames[0].Data = b.Frames[0].Data[:1000] }, "frame 0: blob of 1000 bytes"},
+		{"undecodable blob", func(b *PostedBatch) {
+			b.Frames[0] = malformed
+			b.Commitment = commitment(b.Frames)
+		}, "frame 0: blob"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bb := b
+			bb.Frames = append([]Frame{}, b.Frames...)
+			tc.tamper(&bb)
+			var fault *Fault
+			if err := apply(bb); !errors.As(err, &fault) || !strings.Contains(fault.Error(), tc.want) {
+				t.Fatalf("got %v, want a fault containing %q", err, tc.want)
+			}
+		})
 	}
 }

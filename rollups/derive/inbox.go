@@ -16,10 +16,14 @@ import (
 
 // InboxL1 is the verifier's view of a WeftInbox over Ethereum JSON-RPC,
 // through rollups/settlement. Key, when set, is the rollup's challenger.
+// Blobs, when set, fetches blob frames (settlement.WithBlobSource, e.g. a
+// settlement.BeaconBlobSource); without it a batch with a blob frame is an
+// error (not a fault: the data exists, the verifier cannot see it).
 type InboxL1 struct {
 	Inbox  *settlement.Inbox
 	Client settlement.DeployBackend
 	Key    *ecdsa.PrivateKey
+	Blobs  settlement.BlobSource
 }
 
 var _ L1 = (*InboxL1)(nil)
@@ -29,7 +33,11 @@ func (x *InboxL1) GenesisRoot(ctx context.Context) (common.Hash, error) {
 }
 
 func (x *InboxL1) Batches(ctx context.Context, from uint64) ([]PostedBatch, error) {
-	bs, err := x.Inbox.Batches(ctx, from)
+	in := x.Inbox
+	if x.Blobs != nil {
+		in = in.With(settlement.WithBlobSource(x.Blobs))
+	}
+	bs, err := in.Batches(ctx, from)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +49,7 @@ func (x *InboxL1) Batches(ctx context.Context, from uint64) ([]PostedBatch, erro
 			if f.Data == nil {
 				return nil, fmt.Errorf("batch %d frame %d (blob %s): no data: the verifier needs a blob source for blob frames", b.Index, f.Index, f.Hash)
 			}
-			pb.Frames = append(pb.Frames, f.Data)
+			pb.Frames = append(pb.Frames, Frame{Hash: f.Hash, Blob: f.Blob, Data: f.Data})
 		}
 		out[i] = pb
 	}

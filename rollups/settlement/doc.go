@@ -7,7 +7,9 @@
 //     JSON-serialisable Deployment the devnet writes to endpoints.json;
 //   - typed read access to an inbox over any Ethereum JSON-RPC endpoint
 //     (Inbox): views, the current list of posted batches with their frames
-//     rebuilt from logs and transactions, deposits in nonce order;
+//     rebuilt from logs and transactions (blob frames through a BlobSource,
+//     such as BeaconBlobSource over a consensus client's beacon API),
+//     deposits in nonce order;
 //   - calldata for the batcher's and challenger's transactions
 //     (PackAppendFrame, PackPostBatch, PackDeleteBatches, …) and decoding of
 //     the contracts' custom-error reverts (DecodeRevert, ContractError);

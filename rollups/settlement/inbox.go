@@ -129,6 +129,15 @@ func NewInbox(r L1Reader, addr common.Address, opts ...InboxOption) *Inbox {
 	return in
 }
 
+// With returns a copy of in with opts applied (e.g. a BlobSource added).
+func (in *Inbox) With(opts ...InboxOption) *Inbox {
+	c := *in
+	for _, o := range opts {
+		o(&c)
+	}
+	return &c
+}
+
 // Address is the inbox contract's address.
 func (in *Inbox) Address() common.Address { return in.addr }
 

@@ -225,20 +225,25 @@ func (s staticBlobs) Blob(_ context.Context, ref BlobRef) (*kzg4844.Blob, error)
 	return nil, errors.New("unknown blob")
 }
 
-func TestBlobBatch(t *testing.T) {
-	l1 := newL1(t, L1Config{})
-	ctx := context.Background()
-	d := deploy(t, l1, testSpec("alpha", 60))
-	in := NewInbox(l1.Client(), d.Rollups[0].Inbox, WithFromBlock(d.Rollups[0].InboxBlock))
-	c := l1.Client()
-
-	blobs := make([]kzg4844.Blob, 2)
+// testBlobs returns n blobs of distinct content (31 bytes per field
+// element, top byte 0).
+func testBlobs(n int) []kzg4844.Blob {
+	blobs := make([]kzg4844.Blob, n)
 	for i := range blobs {
 		content := frameBytes(string(rune('a'+i)), 4096*31)
-		for fe := 0; fe < 4096; fe++ { // 31 bytes per field element, top byte 0
+		for fe := 0; fe < 4096; fe++ {
 			copy(blobs[i][fe*32+1:fe*32+32], content[fe*31:])
 		}
 	}
+	return blobs
+}
+
+// postBlobBatch posts batch `index` over heights from..to with blobs as its
+// frames (one type-3 tx, empty calldata data) and seals a block.
+func postBlobBatch(t *testing.T, l1 *L1, in *Inbox, index, from, to uint64, newRoot common.Hash, blobs []kzg4844.Blob) ([]common.Hash, *types.Receipt) {
+	t.Helper()
+	ctx := context.Background()
+	c := l1.Client()
 	var commits []kzg4844.Commitment
 	var proofs []kzg4844.Proof
 	for i := range blobs {
@@ -257,7 +262,7 @@ func TestBlobBatch(t *testing.T) {
 	hashes := sidecar.BlobHashes()
 
 	prev, _ := in.LastStateRoot(ctx)
-	data := PackPostBatch(0, 10, 19, prev, common.HexToHash("0xb10b"), nil)
+	data := PackPostBatch(index, from, to, prev, newRoot, nil)
 	gas, err := c.EstimateGas(ctx, ethereum.CallMsg{From: addr(batcherKey), To: ptr(in.Address()), Data: data, BlobHashes: hashes, BlobGasFeeCap: big.NewInt(params.GWei)})
 	if err != nil {
 		t.Fatal(DecodeRevert(err))
@@ -292,6 +297,18 @@ func TestBlobBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return hashes, r
+}
+
+func TestBlobBatch(t *testing.T) {
+	l1 := newL1(t, L1Config{})
+	ctx := context.Background()
+	d := deploy(t, l1, testSpec("alpha", 60))
+	in := NewInbox(l1.Client(), d.Rollups[0].Inbox, WithFromBlock(d.Rollups[0].InboxBlock))
+	c := l1.Client()
+
+	blobs := testBlobs(2)
+	hashes, r := postBlobBatch(t, l1, in, 0, 10, 19, common.HexToHash("0xb10b"), blobs)
 	t.Logf("postBatch with 2 blob frames: %d L1 gas, blob gas %d", r.GasUsed, r.BlobGasUsed)
 
 	bs, err := in.Batches(ctx, 0)
