@@ -1,0 +1,96 @@
+package batcher_test
+
+import (
+	"context"
+	"math/big"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/weftnet/weft/rollups/batcher"
+	"github.com/weftnet/weft/rollups/settlement"
+)
+
+// recordingL1 records every tx the driver sends through a real L1 client.
+type recordingL1 struct {
+	batcher.L1
+	mu   sync.Mutex
+	sent []*types.Transaction
+}
+
+func (r *recordingL1) SendTransaction(ctx context.Context, tx *types.Transaction) error {
+	err := r.L1.SendTransaction(ctx, tx)
+	if err == nil {
+		r.mu.Lock()
+		r.sent = append(r.sent, tx)
+		r.mu.Unlock()
+	}
+	return err
+}
+
+func (r *recordingL1) byNonce() map[uint64][]*types.Transaction {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[uint64][]*types.Transaction{}
+	for _, tx := range r.sent {
+		out[tx.Nonce()] = append(out[tx.Nonce()], tx)
+	}
+	return out
+}
+
+// TestDriverBumpsFeesOfStuckTx: while L1 produces no block, the driver
+// re-sends its pending tx at the same nonce with fees raised by at least
+// FeeBumpPercent; once blocks resume exactly one version is mined, the
+// driver follows it and everything lands once.
+func TestDriverBumpsFeesOfStuckTx(t *testing.T) {
+	e := newEnv(t, 24, settlement.L1Config{Paused: true})
+	rec := &recordingL1{L1: e.l1.Client()}
+	dcfg := e.driverConfig(testBuilderConfig())
+	dcfg.ResubmitAfter = 200 * time.Millisecond
+	dcfg.FeeBumpPercent = 15
+	stop := e.startDriver(rec, dcfg, e.src)
+	defer stop()
+
+	// No blocks: wait until some nonce was sent in three versions.
+	var versions []*types.Transaction
+	e.waitFor("two fee bumps of a stuck tx", 30*time.Second, func() bool {
+		for _, txs := range rec.byNonce() {
+			if len(txs) >= 3 {
+				versions = txs
+				return true
+			}
+		}
+		return false
+	})
+	for i := 1; i < len(versions); i++ {
+		prev, cur := versions[i-1], versions[i]
+		minTip := new(big.Int).Div(new(big.Int).Mul(prev.GasTipCap(), big.NewInt(100+dcfg.FeeBumpPercent)), big.NewInt(100))
+		minCap := new(big.Int).Div(new(big.Int).Mul(prev.GasFeeCap(), big.NewInt(100+dcfg.FeeBumpPercent)), big.NewInt(100))
+		if cur.GasTipCap().Cmp(minTip) < 0 || cur.GasFeeCap().Cmp(minCap) < 0 {
+			t.Fatalf("version %d: tip %s cap %s after tip %s cap %s: bump below %d%%", i, cur.GasTipCap(), cur.GasFeeCap(), prev.GasTipCap(), prev.GasFeeCap(), dcfg.FeeBumpPercent)
+		}
+		if cur.Nonce() != prev.Nonce() || string(cur.Data()) != string(prev.Data()) {
+			t.Fatalf("version %d changed nonce or data", i)
+		}
+	}
+
+	// Blocks again: one version is mined and the driver moves on.
+	e.waitFor("every height posted", 2*time.Minute, func() bool {
+		e.l1.Commit()
+		time.Sleep(20 * time.Millisecond)
+		return e.nextHeight() > uint64(e.heights)
+	})
+	ctx := context.Background()
+	mined := 0
+	for _, v := range versions {
+		if r, err := e.l1.Client().TransactionReceipt(ctx, v.Hash()); err == nil && r != nil {
+			mined++
+		}
+	}
+	if mined != 1 {
+		t.Fatalf("%d versions of the stuck tx mined, want 1", mined)
+	}
+	e.verify()
+}
