@@ -166,3 +166,26 @@ func TestHeaderAtWeftHeight(t *testing.T) {
 		t.Fatal("edge heights")
 	}
 }
+
+// FuzzDecodeDeposits: deposit items come from Weft blocks (and, for a
+// verifier, from L1): any bytes decode or fail cleanly, and what decodes
+// re-encodes to the same bytes.
+func FuzzDecodeDeposits(f *testing.F) {
+	good, _ := EncodeDeposits([]Deposit{dep(3, common.HexToAddress("0xb0b"), 7), dep(4, common.HexToAddress("0xca201"), 1)})
+	f.Add(good)
+	f.Add(append([]byte{}, DepositMagic...))
+	f.Add([]byte("\x00WEFTDP1\xc0"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ds, err := DecodeDeposits(data)
+		if err != nil {
+			return
+		}
+		again, err := EncodeDeposits(ds)
+		if err != nil {
+			t.Fatalf("decoded deposits do not re-encode: %v", err)
+		}
+		if _, err := DecodeDeposits(again); err != nil {
+			t.Fatalf("re-encoded deposits do not decode: %v", err)
+		}
+	})
+}
