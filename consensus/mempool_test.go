@@ -150,22 +150,7 @@ func TestPrepareProposalFairShares(t *testing.T) {
 	if size := protoSize(txs); size > max {
 		t.Fatalf("block of %d bytes over %d", size, max)
 	}
-	count := map[string]int{}
-	lim := c.app.Limits()
-	for _, raw := range txs[1:] {
-		dtx, rej := consensus.DecodeTx(raw, lim)
-		if rej != nil {
-			t.Fatal(rej)
-		}
-		for _, a := range dtx.Body.Actions {
-			rd := a.Kind.(*weftv1.Action_RollupData).RollupData
-			for _, name := range rollupNames {
-				if id := rollups.IDFromName(name); string(id[:]) == string(rd.RollupId) {
-					count[name]++
-				}
-			}
-		}
-	}
+	count := perRollup(t, c, txs)
 	t.Logf("per rollup: %v of %d", count, len(txs)-1)
 	// Each rollup's share is a third of the block: about 18 txs.
 	if count["beta"] < 15 || count["gamma"] < 15 || count["alpha"] > count["beta"]+2 {
@@ -209,6 +194,16 @@ func TestPrepareProposalGenesisWeights(t *testing.T) {
 		}
 	}
 	txs := c.prepare(30_000)
+	count := perRollup(t, c, txs)
+	t.Logf("per rollup with beta weight 2: %v of %d", count, len(txs)-1)
+	if count["gamma"] < 10 || count["beta"] < 2*count["gamma"]-3 || count["alpha"] > count["gamma"]+3 {
+		t.Fatalf("weights not honoured: %v", count)
+	}
+}
+
+// perRollup counts a proposal's rollup-data actions per test rollup.
+func perRollup(t *testing.T, c *chain, txs [][]byte) map[string]int {
+	t.Helper()
 	count := map[string]int{}
 	lim := c.app.Limits()
 	for _, raw := range txs[1:] {
@@ -225,8 +220,5 @@ func TestPrepareProposalGenesisWeights(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("per rollup with beta weight 2: %v of %d", count, len(txs)-1)
-	if count["gamma"] < 10 || count["beta"] < 2*count["gamma"]-3 || count["alpha"] > count["gamma"]+3 {
-		t.Fatalf("weights not honoured: %v", count)
-	}
+	return count
 }

@@ -32,22 +32,14 @@ import (
 // executor accepts.
 var settleRollup = sync.OnceValues(func() (evm.Config, []*weftv1.RollupSlice) {
 	rng := rand.New(rand.NewSource(42))
-	signer := types.LatestSignerForChainID(big.NewInt(chainID))
 	cfg := rollupConfig()
 	cfg.Alloc = types.GenesisAlloc{}
 	users := make([]*ecdsa.PrivateKey, 300)
-	nonces := make([]uint64, len(users))
 	for i := range users {
 		users[i] = key(fmt.Sprintf("bench user %d", i))
 		cfg.Alloc[addr(users[i])] = types.Account{Balance: new(big.Int).Mul(big.NewInt(1000), ether)}
 	}
-	randAddr := func() common.Address {
-		var a common.Address
-		rng.Read(a[:])
-		return a
-	}
-	tokens := []common.Address{randAddr(), randAddr(), randAddr(), randAddr(), randAddr()}
-	submitters := [][]byte{randAddr().Bytes(), randAddr().Bytes(), randAddr().Bytes()}
+	mix := batcher.NewBenchMix(rng, chainID, users)
 	id := rollups.IDFromName(rollupName)
 	var out []*weftv1.RollupSlice
 	for h := int64(1); h <= 100; h++ {
@@ -59,39 +51,7 @@ var settleRollup = sync.OnceValues(func() (evm.Config, []*weftv1.RollupSlice) {
 		if h%5 == 0 {
 			continue
 		}
-		for it := 1 + rng.Intn(3); it > 0; it-- {
-			var txs []*types.Transaction
-			for n := 10 + rng.Intn(31); n > 0; n-- {
-				u := rng.Intn(len(users))
-				tx := &types.DynamicFeeTx{
-					ChainID: big.NewInt(chainID), Nonce: nonces[u],
-					GasTipCap: big.NewInt(1_000_000 + rng.Int63n(1_000_000)), GasFeeCap: big.NewInt(2_000_000_000 + rng.Int63n(1_000_000_000)),
-				}
-				nonces[u]++
-				if rng.Intn(10) < 6 {
-					to := randAddr()
-					tx.To, tx.Gas = &to, 21_000
-					tx.Value = new(big.Int).Mul(big.NewInt(rng.Int63n(1_000_000)), big.NewInt(1e12))
-				} else {
-					to := tokens[rng.Intn(len(tokens))]
-					tx.To, tx.Gas, tx.Value = &to, 65_000, new(big.Int)
-					data := []byte{0xa9, 0x05, 0x9c, 0xbb} // transfer(address,uint256)
-					data = append(data, common.LeftPadBytes(randAddr().Bytes(), 32)...)
-					data = append(data, common.LeftPadBytes(big.NewInt(rng.Int63n(1e15)).Bytes(), 32)...)
-					tx.Data = data
-				}
-				signed, err := types.SignNewTx(users[u], signer, tx)
-				if err != nil {
-					panic(err)
-				}
-				txs = append(txs, signed)
-			}
-			data, err := evm.EncodeTxs(txs)
-			if err != nil {
-				panic(err)
-			}
-			s.Items = append(s.Items, &weftv1.RollupItem{TxHash: crypto.Keccak256(data), Sender: submitters[rng.Intn(len(submitters))], Data: data})
-		}
+		s.Items, _ = mix.Items()
 	}
 	return cfg, out
 })

@@ -19,26 +19,87 @@ import (
 	"github.com/weftnet/weft/rollups/exec/evm"
 )
 
+// BenchMix generates realistic rollup items: each an evm.EncodeTxs list of
+// 10-40 EIP-1559 txs signed by Users (sequential nonces), 60% ETH
+// transfers and 40% ERC-20 transfer(address,uint256) calls on Tokens,
+// submitted by one of Submitters. Exported for this package's external
+// tests (BenchmarkSettlement).
+type BenchMix struct {
+	Rng        *rand.Rand
+	ChainID    int64
+	Users      []*ecdsa.PrivateKey
+	Nonces     []uint64
+	Tokens     []common.Address
+	Submitters [][]byte
+}
+
+// NewBenchMix returns a mix over users with 5 tokens and 3 submitters.
+func NewBenchMix(rng *rand.Rand, chainID int64, users []*ecdsa.PrivateKey) *BenchMix {
+	m := &BenchMix{Rng: rng, ChainID: chainID, Users: users, Nonces: make([]uint64, len(users))}
+	m.Tokens = []common.Address{m.Addr(), m.Addr(), m.Addr(), m.Addr(), m.Addr()}
+	m.Submitters = [][]byte{m.Addr().Bytes(), m.Addr().Bytes(), m.Addr().Bytes()}
+	return m
+}
+
+// Addr is a random address.
+func (m *BenchMix) Addr() common.Address {
+	var a common.Address
+	m.Rng.Read(a[:])
+	return a
+}
+
+// Items returns 1-3 items and the number of txs in them.
+func (m *BenchMix) Items() ([]*weftv1.RollupItem, int) {
+	rng := m.Rng
+	signer := types.LatestSignerForChainID(big.NewInt(m.ChainID))
+	var items []*weftv1.RollupItem
+	ntx := 0
+	for it := 1 + rng.Intn(3); it > 0; it-- {
+		var txs []*types.Transaction
+		for n := 10 + rng.Intn(31); n > 0; n-- {
+			u := rng.Intn(len(m.Users))
+			tx := &types.DynamicFeeTx{
+				ChainID: big.NewInt(m.ChainID), Nonce: m.Nonces[u],
+				GasTipCap: big.NewInt(1_000_000 + rng.Int63n(1_000_000)), GasFeeCap: big.NewInt(2_000_000_000 + rng.Int63n(1_000_000_000)),
+			}
+			m.Nonces[u]++
+			if rng.Intn(10) < 6 {
+				to := m.Addr()
+				tx.To, tx.Gas = &to, 21_000
+				tx.Value = new(big.Int).Mul(big.NewInt(rng.Int63n(1_000_000)), big.NewInt(1e12))
+			} else {
+				to := m.Tokens[rng.Intn(len(m.Tokens))]
+				tx.To, tx.Gas, tx.Value = &to, 65_000, new(big.Int)
+				data := []byte{0xa9, 0x05, 0x9c, 0xbb} // transfer(address,uint256)
+				data = append(data, common.LeftPadBytes(m.Addr().Bytes(), 32)...)
+				data = append(data, common.LeftPadBytes(big.NewInt(rng.Int63n(1e15)).Bytes(), 32)...)
+				tx.Data = data
+			}
+			signed, err := types.SignNewTx(m.Users[u], signer, tx)
+			if err != nil {
+				panic(err)
+			}
+			txs = append(txs, signed)
+		}
+		data, err := evm.EncodeTxs(txs)
+		if err != nil {
+			panic(err)
+		}
+		items = append(items, &weftv1.RollupItem{TxHash: crypto.Keccak256(data), Sender: m.Submitters[rng.Intn(len(m.Submitters))], Data: data})
+		ntx += len(txs)
+	}
+	return items, ntx
+}
+
 // benchBatch is a realistic batch: 100 Weft heights of which 80 carry
-// items, each item an evm.EncodeTxs list of 10-40 EIP-1559 txs signed by
-// 300 users (sequential nonces): 60% ETH transfers, 40% ERC-20 transfer
-// calls on 5 tokens. Items are submitted by 3 rollup RPC nodes.
+// BenchMix items of 300 users.
 var benchBatch = sync.OnceValues(func() (*weftv1.BatchData, int) {
 	rng := rand.New(rand.NewSource(42))
-	const chainID = 901
-	signer := types.LatestSignerForChainID(big.NewInt(chainID))
 	users := make([]*ecdsa.PrivateKey, 300)
-	nonces := make([]uint64, len(users))
 	for i := range users {
 		users[i], _ = crypto.GenerateKey()
 	}
-	addr := func() common.Address {
-		var a common.Address
-		rng.Read(a[:])
-		return a
-	}
-	tokens := []common.Address{addr(), addr(), addr(), addr(), addr()}
-	submitters := [][]byte{addr().Bytes(), addr().Bytes(), addr().Bytes()}
+	mix := NewBenchMix(rng, 901, users)
 	b := &weftv1.BatchData{
 		Version: BatchVersion, RollupId: testRollup.Bytes(), FromHeight: 1000, ToHeight: 1099,
 		PrevStateRoot: make([]byte, 32), StateRoot: make([]byte, 32),
@@ -49,42 +110,9 @@ var benchBatch = sync.OnceValues(func() (*weftv1.BatchData, int) {
 			continue
 		}
 		blk := &weftv1.BatchBlock{Height: h, TimeUnixNano: 1_700_000_000_000_000_000 + h*1_000_000_000 + rng.Int63n(1e8), BlockHash: crypto.Keccak256([]byte{byte(h), byte(h >> 8)})}
-		for it := 1 + rng.Intn(3); it > 0; it-- {
-			var txs []*types.Transaction
-			for n := 10 + rng.Intn(31); n > 0; n-- {
-				u := rng.Intn(len(users))
-				tx := &types.DynamicFeeTx{
-					ChainID: big.NewInt(chainID), Nonce: nonces[u],
-					GasTipCap: big.NewInt(1_000_000 + rng.Int63n(1_000_000)), GasFeeCap: big.NewInt(2_000_000_000 + rng.Int63n(1_000_000_000)),
-				}
-				nonces[u]++
-				if rng.Intn(10) < 6 {
-					to := addr()
-					tx.To, tx.Gas = &to, 21_000
-					tx.Value = new(big.Int).Mul(big.NewInt(rng.Int63n(1_000_000)), big.NewInt(1e12))
-				} else {
-					to := tokens[rng.Intn(len(tokens))]
-					tx.To, tx.Gas, tx.Value = &to, 65_000, new(big.Int)
-					data := []byte{0xa9, 0x05, 0x9c, 0xbb} // transfer(address,uint256)
-					data = append(data, common.LeftPadBytes(addr().Bytes(), 32)...)
-					data = append(data, common.LeftPadBytes(big.NewInt(rng.Int63n(1e15)).Bytes(), 32)...)
-					tx.Data = data
-				}
-				signed, err := types.SignTx(types.NewTx(tx), signer, users[u])
-				if err != nil {
-					panic(err)
-				}
-				txs = append(txs, signed)
-			}
-			data, err := evm.EncodeTxs(txs)
-			if err != nil {
-				panic(err)
-			}
-			blk.Items = append(blk.Items, &weftv1.RollupItem{
-				TxHash: crypto.Keccak256(data), Sender: submitters[rng.Intn(len(submitters))], Data: data,
-			})
-			ntx += len(txs)
-		}
+		items, n := mix.Items()
+		blk.Items = items
+		ntx += n
 		b.Blocks = append(b.Blocks, blk)
 	}
 	return b, ntx
