@@ -142,9 +142,10 @@ type Driver struct {
 	sidecarKey common.Hash
 	sidecar    *types.BlobTxSidecar
 
-	mu     sync.Mutex
-	status Status
-	stats  Stats
+	mu       sync.Mutex
+	status   Status
+	stats    Stats
+	retained int
 }
 
 // unreachableLogEvery rate-limits the warning while L1 is down.
@@ -181,6 +182,14 @@ func (d *Driver) Status() Status {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.status
+}
+
+// Retained is how many closed batches the builder holds in memory (those
+// not fully landed on L1 yet).
+func (d *Driver) Retained() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.retained
 }
 
 // Stats returns the builder's compression counters of the current run.
@@ -346,6 +355,7 @@ func (d *Driver) session(ctx context.Context) error {
 		}
 		d.mu.Lock()
 		d.stats = b.Stats()
+		d.retained = len(b.Batches())
 		d.mu.Unlock()
 
 		// The inbox must hold at least what this session saw land.
@@ -393,6 +403,12 @@ func (d *Driver) session(ctx context.Context) error {
 				confirmed, frames = tx.BatchIndex+1, 0
 				d.log.Info("batch posted", "index", tx.BatchIndex, "weft_heights", fmt.Sprintf("%d..%d", tx.Header.FromHeight, tx.Header.ToHeight),
 					"frames", tx.Header.FrameCount, "root", common.Hash(tx.Header.NewRoot), "l1_block", rcpt.BlockNumber, "gas", rcpt.GasUsed, "blob_gas", rcpt.BlobGasUsed)
+				// From here on L1 is the record (a reorg or a challenge makes
+				// the driver resync from the inbox): the builder lets go of
+				// the batch and its heights.
+				if err := b.Finalized(tx.BatchIndex); err != nil {
+					return fmt.Errorf("builder: %w", err)
+				}
 			} else {
 				frames++
 			}

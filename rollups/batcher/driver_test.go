@@ -126,6 +126,7 @@ func (s *source) StateRootAt(ctx context.Context, h int64) (common.Hash, error) 
 }
 
 type env struct {
+	driver  *batcher.Driver // the last one started
 	t       testing.TB
 	l1      *settlement.L1
 	inbox   *settlement.Inbox
@@ -241,6 +242,7 @@ func (e *env) startDriver(client batcher.L1, dcfg batcher.DriverConfig, src batc
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.driver = d
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -323,6 +325,8 @@ func TestDriverPostsEverythingAcrossRestarts(t *testing.T) {
 	stop := e.start(client)
 	defer stop()
 	e.waitFor("every height posted", 2*time.Minute, func() bool { return e.nextHeight() > uint64(e.heights) })
+	// Landed batches are let go of: memory does not grow with the chain.
+	e.waitFor("the builder to let go of landed batches", 10*time.Second, func() bool { return e.driver.Retained() == 0 })
 	checked := e.verify()
 	t.Logf("%d batches for %d heights", len(checked), e.heights)
 }
