@@ -53,6 +53,9 @@ type SettlementConfig struct {
 	// Blobs posts frames as EIP-4844 blobs instead of calldata (the L1 must
 	// run Osaka or later; verifiers then need a beacon API).
 	Blobs bool `toml:"blobs"`
+	// MaxInFlight is how many frames of a batch may wait in the L1 pool at
+	// once, at consecutive nonces (default 4).
+	MaxInFlight int `toml:"max_in_flight"`
 }
 
 func (c *SettlementConfig) parse(name string) (maxAge, poll time.Duration, inbox common.Address, err error) {
@@ -166,6 +169,9 @@ func (n *Node) startSettlement(ctx context.Context, rt *rollupRuntime, log *slog
 			bc.MaxFrameSize = batcher.MaxBlobPayload
 		}
 		bc.TargetBatchBytes = bc.MaxFrameSize * bc.MaxFramesPerBatch * 9 / 10
+		if sc.MaxInFlight > 0 {
+			bc.MaxInFlight = sc.MaxInFlight
+		}
 		d, err := batcher.NewDriver(batcher.DriverConfig{
 			Builder: bc, Inbox: inbox, Key: key.Private, Confirmations: max(sc.Confirmations, 1), PollInterval: poll, Blobs: sc.Blobs,
 		}, l1, rollupSource{n, rt}, log)

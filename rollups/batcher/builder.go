@@ -39,10 +39,15 @@ type Config struct {
 	// Algos are the compressions tried when a batch closes; the smallest
 	// payload wins, ties going to the earlier entry.
 	Algos []Algo
+	// MaxInFlight is how many frames of one batch NextTx hands out before
+	// the first of them is confirmed (0 or 1: one at a time). Frames of the
+	// next batch wait until the current batch has landed.
+	MaxInFlight int
 }
 
 // DefaultConfig returns the defaults for rollupID: 120 kB frames, 8 per
-// batch, batches closed at 90% of that or after a minute, zstd and brotli.
+// batch, batches closed at 90% of that or after a minute, zstd and brotli,
+// up to 4 frames of a batch in flight at once.
 func DefaultConfig(rollupID common.Hash) Config {
 	return Config{
 		RollupID:          rollupID,
@@ -51,6 +56,7 @@ func DefaultConfig(rollupID common.Hash) Config {
 		TargetBatchBytes:  DefaultMaxFrameSize * 8 * 9 / 10,
 		MaxBatchAge:       time.Minute,
 		Algos:             []Algo{AlgoZstd, AlgoBrotli},
+		MaxInFlight:       4,
 	}
 }
 
@@ -65,6 +71,8 @@ func (c Config) Check() error {
 		return fmt.Errorf("batcher: max frames per batch %d is below 1", c.MaxFramesPerBatch)
 	case c.TargetBatchBytes < 1 || c.TargetBatchBytes > c.maxBatchBytes():
 		return fmt.Errorf("batcher: target batch size %d is outside [1, %d] (max frame size × max frames)", c.TargetBatchBytes, c.maxBatchBytes())
+	case c.MaxInFlight < 0:
+		return fmt.Errorf("batcher: max in flight %d is negative", c.MaxInFlight)
 	case c.MaxBatchAge <= 0:
 		return fmt.Errorf("batcher: max batch age %v is not positive", c.MaxBatchAge)
 	case len(c.Algos) == 0:
@@ -234,7 +242,7 @@ type Builder struct {
 	openedAt time.Time // arrival of open's first height; zero if none
 
 	batches  []*batch // closed, not finalized, by index
-	inFlight string   // id of the tx handed out and not answered
+	inFlight []string // ids of the txs handed out and not answered, in order
 
 	ratio uint32 // payload/raw of the last sizeable batch, in ppm
 	stats Stats
@@ -459,18 +467,24 @@ func (b *Builder) NextTx(now time.Time) (Tx, bool, error) {
 	if err := b.Tick(now); err != nil {
 		return Tx{}, false, err
 	}
-	if b.inFlight != "" {
+	if len(b.inFlight) >= max(b.cfg.MaxInFlight, 1) {
 		return Tx{}, false, nil
 	}
 	bt, f := b.firstUnconfirmed()
 	if bt == nil || !bt.ready() {
 		return Tx{}, false, nil
 	}
+	// The frames in flight are the batch's next ones; hand out the one
+	// after them, within the same batch.
+	f += len(b.inFlight)
+	if f >= bt.frameCount {
+		return Tx{}, false, nil
+	}
 	tx := Tx{ID: txID(bt.index, f, bt.frameCount), BatchIndex: bt.index, Frame: f, Frames: bt.frameCount, Data: bt.frames[f]}
 	if f == bt.frameCount-1 {
 		tx.Header = bt.header()
 	}
-	b.inFlight = tx.ID
+	b.inFlight = append(b.inFlight, tx.ID)
 	return tx, true, nil
 }
 
@@ -496,20 +510,23 @@ func (b *Builder) Confirmed(id string, l1Block uint64) error {
 		return fmt.Errorf("%w: %q confirmed", ErrUnknownTx, id)
 	}
 	bt.confirmed[f] = l1Block
-	if b.inFlight == id {
-		b.inFlight = ""
+	if len(b.inFlight) > 0 && b.inFlight[0] == id {
+		b.inFlight = b.inFlight[1:]
 	}
 	return nil
 }
 
 // Failed records that the tx id was not sent or not included; the same
-// frame is handed out again.
+// frame is handed out again, and so are the frames handed out after it.
 func (b *Builder) Failed(id string, _ error) error {
-	if id == "" || id != b.inFlight {
-		return fmt.Errorf("%w: %q failed", ErrUnknownTx, id)
+	for i, f := range b.inFlight {
+		if f == id {
+			// Frames handed out after it cannot land before it either.
+			b.inFlight = b.inFlight[:i]
+			return nil
+		}
 	}
-	b.inFlight = ""
-	return nil
+	return fmt.Errorf("%w: %q failed", ErrUnknownTx, id)
 }
 
 // Reorged marks every frame confirmed in l1Block or later as unconfirmed:
@@ -526,7 +543,7 @@ func (b *Builder) Reorged(l1Block uint64) {
 		}
 	}
 	if reverted {
-		b.inFlight = ""
+		b.inFlight = nil
 	}
 }
 
@@ -545,8 +562,8 @@ func (b *Builder) Rewind(nextIndex uint64) error {
 		if bt.index < nextIndex {
 			continue
 		}
-		if b.inFlight != "" && b.inFlight == txID(bt.index, bt.confirmedFrames(), bt.frameCount) {
-			b.inFlight = ""
+		if len(b.inFlight) > 0 {
+			b.inFlight = nil // they were frames of a rewound batch or after one
 		}
 		clear(bt.confirmed)
 	}

@@ -55,6 +55,7 @@ func testConfig() Config {
 	cfg.MaxFramesPerBatch = 4
 	cfg.TargetBatchBytes = 3000
 	cfg.MaxBatchAge = 10 * time.Second
+	cfg.MaxInFlight = 1 // one frame at a time unless a test says otherwise
 	return cfg
 }
 
@@ -703,5 +704,78 @@ func TestRestoreChecksSnapshot(t *testing.T) {
 	bad.StateRoot = common.Hash{1}
 	if err := r.AddBlock(t0, bad); err == nil || !strings.Contains(err.Error(), "snapshot recorded") {
 		t.Fatalf("replay with a wrong root: %v", err)
+	}
+}
+
+// TestPipelinedFrames: with MaxInFlight 2 the builder hands out two frames
+// of a batch before the first is confirmed, never a frame of the next
+// batch before the current one has landed, and Failed takes back the
+// failed frame and the ones after it.
+func TestPipelinedFrames(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxInFlight = 2
+	b := newBuilder(t, cfg)
+	c := newChain(12, 600)
+	for h := int64(1); h <= 4; h++ {
+		mustAdd(t, b, t0, c.block(h, 1))
+	}
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for h := int64(5); h <= 8; h++ {
+		mustAdd(t, b, t0, c.block(h, 1))
+	}
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	infos := b.Batches()
+	if len(infos) != 2 || infos[0].Frames < 3 {
+		t.Fatalf("batches %+v", infos)
+	}
+	n := infos[0].Frames
+	f1, f2 := mustNext(t, b, t0), mustNext(t, b, t0)
+	if f1.Frame != 0 || f2.Frame != 1 || f2.BatchIndex != 0 {
+		t.Fatalf("handed out %s, %s", f1.ID, f2.ID)
+	}
+	noNext(t, b, t0) // two in flight
+	// The second failing takes back only itself; the first is still out.
+	if err := b.Failed(f2.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if again := mustNext(t, b, t0); again.ID != f2.ID {
+		t.Fatalf("after Failed got %s, want %s", again.ID, f2.ID)
+	}
+	// The first failing takes back both.
+	if err := b.Failed(f1.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	var sent []Tx
+	for len(sent) < n {
+		tx := mustNext(t, b, t0)
+		if tx.ID != txID(0, len(sent), n) {
+			t.Fatalf("got %s, want frame %d of batch 0", tx.ID, len(sent)+1)
+		}
+		if len(sent) < n-1 {
+			// Room for one more, which is the next frame of the same batch.
+			next := mustNext(t, b, t0)
+			if err := b.Confirmed(tx.ID, 100); err != nil {
+				t.Fatal(err)
+			}
+			sent = append(sent, tx, next)
+			if err := b.Confirmed(next.ID, 101); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		// The batch's last frame is out: batch 1 waits until it lands.
+		noNext(t, b, t0)
+		if err := b.Confirmed(tx.ID, 102); err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, tx)
+	}
+	decodeSent(t, sent[:n])
+	if tx := mustNext(t, b, t0); tx.BatchIndex != 1 || tx.Frame != 0 {
+		t.Fatalf("after batch 0 landed got %s", tx.ID)
 	}
 }

@@ -332,7 +332,7 @@ func (d *Driver) session(ctx context.Context) error {
 	ticker := time.NewTicker(d.cfg.PollInterval)
 	defer ticker.Stop()
 	var (
-		inflight  *sent
+		queue     []*sent        // txs sent and not mined, by nonce
 		confirmed = st.nextIndex // batches this session saw land
 		frames    uint32         // frames of batch `confirmed` this session saw land
 	)
@@ -378,62 +378,83 @@ func (d *Driver) session(ctx context.Context) error {
 		}
 		d.updateStatus(ctx, cur)
 
-		if inflight != nil {
-			rcpt, err := d.receipt(ctx, inflight)
-			if err != nil {
-				d.log.Warn("L1 receipt", "tx", inflight.id, "err", err)
-				continue
+		// Land what was mined, in nonce order.
+		for len(queue) > 0 {
+			s := queue[0]
+			rcpt, err := d.receipt(ctx, s)
+			if errors.Is(err, errResync) {
+				return err
 			}
-			switch {
-			case rcpt == nil:
-				if now.Sub(inflight.sentAt) >= d.cfg.ResubmitAfter {
-					if err := d.bump(ctx, inflight); err != nil {
-						d.log.Warn("fee bump failed", "tx", inflight.id, "err", err)
+			if err != nil {
+				d.log.Warn("L1 receipt", "tx", s.id, "err", err)
+				break
+			}
+			if rcpt == nil {
+				for _, q := range queue {
+					if now.Sub(q.sentAt) >= d.cfg.ResubmitAfter {
+						if err := d.bump(ctx, q); err != nil {
+							d.log.Warn("fee bump failed", "tx", q.id, "err", err)
+						}
 					}
 				}
-				continue
-			case rcpt.Status != types.ReceiptStatusSuccessful:
-				return fmt.Errorf("%w: tx %s (%s) reverted in L1 block %d", errResync, rcpt.TxHash, inflight.id, rcpt.BlockNumber)
+				break
 			}
-			tx := inflight.tx
-			if err := b.Confirmed(inflight.id, rcpt.BlockNumber.Uint64()); err != nil {
+			if rcpt.Status != types.ReceiptStatusSuccessful {
+				return fmt.Errorf("%w: tx %s (%s) reverted in L1 block %d", errResync, rcpt.TxHash, s.id, rcpt.BlockNumber)
+			}
+			tx := s.tx
+			if err := b.Confirmed(s.id, rcpt.BlockNumber.Uint64()); err != nil {
 				return fmt.Errorf("%w: %v", errResync, err)
 			}
-			if tx.Header != nil {
-				confirmed, frames = tx.BatchIndex+1, 0
-				d.log.Info("batch posted", "index", tx.BatchIndex, "weft_heights", fmt.Sprintf("%d..%d", tx.Header.FromHeight, tx.Header.ToHeight),
-					"frames", tx.Header.FrameCount, "root", common.Hash(tx.Header.NewRoot), "l1_block", rcpt.BlockNumber, "gas", rcpt.GasUsed, "blob_gas", rcpt.BlobGasUsed)
-				// From here on L1 is the record (a reorg or a challenge makes
-				// the driver resync from the inbox): the builder lets go of
-				// the batch and its heights.
-				if err := b.Finalized(tx.BatchIndex); err != nil {
-					return fmt.Errorf("builder: %w", err)
-				}
-			} else {
+			queue = queue[1:]
+			if tx.Header == nil {
 				frames++
+				continue
 			}
-			inflight = nil
-		}
-		tx, ok, err := b.NextTx(now)
-		if err != nil {
-			return fmt.Errorf("builder: %w", err)
-		}
-		if !ok {
-			continue
-		}
-		var sc *types.BlobTxSidecar
-		if d.cfg.Blobs {
-			if sc, err = d.frameSidecar(tx); err != nil {
-				return fmt.Errorf("blob frame %s: %w", tx.ID, err)
+			confirmed, frames = tx.BatchIndex+1, 0
+			d.log.Info("batch posted", "index", tx.BatchIndex, "weft_heights", fmt.Sprintf("%d..%d", tx.Header.FromHeight, tx.Header.ToHeight),
+				"frames", tx.Header.FrameCount, "root", common.Hash(tx.Header.NewRoot), "l1_block", rcpt.BlockNumber, "gas", rcpt.GasUsed, "blob_gas", rcpt.BlobGasUsed)
+			// From here on L1 is the record (a reorg or a challenge makes
+			// the driver resync from the inbox): the builder lets go of
+			// the batch and its heights.
+			if err := b.Finalized(tx.BatchIndex); err != nil {
+				return fmt.Errorf("builder: %w", err)
 			}
 		}
-		s, err := d.send(ctx, tx.ID, d.pack(tx), sc)
-		if err != nil {
-			d.log.Warn("send batch tx", "tx", tx.ID, "err", err)
-			continue
+		// Keep up to MaxInFlight frames of the batch in the L1 pool, at
+		// consecutive nonces.
+		for len(queue) < max(d.cfg.Builder.MaxInFlight, 1) {
+			tx, ok, err := b.NextTx(now)
+			if err != nil {
+				return fmt.Errorf("builder: %w", err)
+			}
+			if !ok {
+				break
+			}
+			var sc *types.BlobTxSidecar
+			if d.cfg.Blobs {
+				if sc, err = d.frameSidecar(tx); err != nil {
+					return fmt.Errorf("blob frame %s: %w", tx.ID, err)
+				}
+			}
+			nonce := uint64(0)
+			if len(queue) > 0 {
+				nonce = queue[len(queue)-1].nonce + 1
+			} else if nonce, err = d.l1.PendingNonceAt(ctx, d.from); err != nil {
+				_ = b.Failed(tx.ID, err)
+				d.log.Warn("L1 nonce", "err", err)
+				break
+			}
+			s, err := d.send(ctx, tx.ID, d.pack(tx), sc, nonce)
+			if err != nil {
+				// Hand the frame back: it goes out again next tick.
+				_ = b.Failed(tx.ID, err)
+				d.log.Warn("send batch tx", "tx", tx.ID, "err", err)
+				break
+			}
+			s.tx = tx
+			queue = append(queue, s)
 		}
-		s.tx = tx
-		inflight = s
 	}
 }
 
@@ -605,11 +626,7 @@ func (d *Driver) blobFeeCap(ctx context.Context) (*big.Int, error) {
 
 // send signs and sends a tx to the inbox with calldata data, and, when sc
 // is set, sc's blobs.
-func (d *Driver) send(ctx context.Context, id string, data []byte, sc *types.BlobTxSidecar) (*sent, error) {
-	nonce, err := d.l1.PendingNonceAt(ctx, d.from)
-	if err != nil {
-		return nil, err
-	}
+func (d *Driver) send(ctx context.Context, id string, data []byte, sc *types.BlobTxSidecar, nonce uint64) (*sent, error) {
 	tip, feeCap, err := d.fees(ctx)
 	if err != nil {
 		return nil, err
@@ -703,7 +720,11 @@ func (d *Driver) bump(ctx context.Context, s *sent) error {
 
 // sendAndWait sends one tx and waits for its receipt, bumping fees.
 func (d *Driver) sendAndWait(ctx context.Context, id string, data []byte) (*types.Receipt, error) {
-	s, err := d.send(ctx, id, data, nil)
+	nonce, err := d.l1.PendingNonceAt(ctx, d.from)
+	if err != nil {
+		return nil, err
+	}
+	s, err := d.send(ctx, id, data, nil, nonce)
 	if err != nil {
 		return nil, err
 	}

@@ -218,6 +218,7 @@ func testBuilderConfig() batcher.Config {
 	cfg.MaxFrameSize = 700 // several frames per batch
 	cfg.TargetBatchBytes = cfg.MaxFrameSize * 3
 	cfg.MaxBatchAge = 150 * time.Millisecond
+	cfg.MaxInFlight = 2 // pipelined, still landing batches of 3 frames in two L1 blocks
 	return cfg
 }
 

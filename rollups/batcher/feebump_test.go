@@ -94,3 +94,38 @@ func TestDriverBumpsFeesOfStuckTx(t *testing.T) {
 	}
 	e.verify()
 }
+
+// TestDriverPipelinesFramesOfABatch: with MaxInFlight 3 the driver puts
+// three frames of a batch in the L1 pool at consecutive nonces before any
+// is mined, and all land in order.
+func TestDriverPipelinesFramesOfABatch(t *testing.T) {
+	e := newEnv(t, 24, settlement.L1Config{Paused: true})
+	rec := &recordingL1{L1: e.l1.Client()}
+	bcfg := testBuilderConfig()
+	bcfg.MaxInFlight = 3
+	stop := e.startDriver(rec, e.driverConfig(bcfg), e.src)
+	defer stop()
+	e.waitFor("three frames in the pool", 30*time.Second, func() bool { return len(rec.byNonce()) >= 3 })
+	byNonce := rec.byNonce()
+	var first uint64 = 1 << 63
+	for n := range byNonce {
+		first = min(first, n)
+	}
+	for n := first; n < first+3; n++ {
+		if len(byNonce[n]) == 0 {
+			t.Fatalf("nonces sent: %v, want %d..%d", len(byNonce), first, first+2)
+		}
+	}
+	if head, _ := e.l1.Client().BlockNumber(context.Background()); head > 0 {
+		// Deploy mined blocks before the driver started; none since.
+		if n, _ := e.inbox.PendingFrames(context.Background()); n != 0 {
+			t.Fatalf("frames landed before any block was sealed: %d", n)
+		}
+	}
+	e.waitFor("every height posted", 2*time.Minute, func() bool {
+		e.l1.Commit()
+		time.Sleep(20 * time.Millisecond)
+		return e.nextHeight() > uint64(e.heights)
+	})
+	e.verify()
+}
