@@ -30,13 +30,43 @@ type depositRelayer struct {
 	key   *ecdsa.PrivateKey
 	poll  time.Duration
 	log   *slog.Logger
+	// startBlock is the inbox's registration block.
+	startBlock uint64
 
 	sentTo uint64    // deposits < sentTo were handed to Weft at sentAt
 	sentAt time.Time // zero: nothing in flight
+
+	// L1 is scanned once: blocks below scanned have been read, deposits
+	// below nextUnknown are in known (until credited).
+	scanned     uint64
+	nextUnknown uint64
+	known       map[uint64]evm.Deposit
 }
 
 // relayResend re-orders deposits not credited this long after submission.
 const relayResend = 30 * time.Second
+
+// scan reads the DepositInitiated events of finalized L1 blocks not read
+// yet (up to fin).
+func (r *depositRelayer) scan(ctx context.Context, fin uint64) error {
+	if r.known == nil {
+		r.known = map[uint64]evm.Deposit{}
+		r.scanned = r.startBlock
+	}
+	if fin < r.scanned {
+		return nil
+	}
+	ds, err := r.inbox.With(settlement.WithFromBlock(r.scanned)).Deposits(ctx, r.nextUnknown, fin)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		r.known[d.Nonce] = evm.Deposit{Nonce: d.Nonce, From: d.From, To: d.To, Value: d.Value}
+		r.nextUnknown = d.Nonce + 1
+	}
+	r.scanned = fin + 1
+	return nil
+}
 
 func (r *depositRelayer) run(ctx context.Context) {
 	t := time.NewTicker(r.poll)
@@ -66,16 +96,24 @@ func (r *depositRelayer) step(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("L1 finalized block: %w", err)
 	}
-	ds, err := r.inbox.Deposits(ctx, next, fin.Number.Uint64())
-	if err != nil {
+	if err := r.scan(ctx, fin.Number.Uint64()); err != nil {
 		return err
 	}
-	if len(ds) == 0 {
-		return nil
+	for n := range r.known {
+		if n < next {
+			delete(r.known, n) // credited
+		}
 	}
-	items := make([]evm.Deposit, 0, min(len(ds), evm.MaxDepositsPerItem))
-	for _, d := range ds[:cap(items)] {
-		items = append(items, evm.Deposit{Nonce: d.Nonce, From: d.From, To: d.To, Value: d.Value})
+	var items []evm.Deposit
+	for n := next; len(items) < evm.MaxDepositsPerItem; n++ {
+		d, ok := r.known[n]
+		if !ok {
+			break
+		}
+		items = append(items, d)
+	}
+	if len(items) == 0 {
+		return nil
 	}
 	data, err := evm.EncodeDeposits(items)
 	if err != nil {

@@ -192,7 +192,7 @@ func (n *Node) startSettlement(ctx context.Context, rt *rollupRuntime, log *slog
 			l1.Close()
 			return fmt.Errorf("rollup %s: relayer_key is %s, but the rollup's deposit_relayer is %q", rt.svc.Name, key.Address, rt.svc.DepositRelayer)
 		}
-		r := &depositRelayer{n: n, rt: rt, l1: l1, inbox: settlement.NewInbox(l1, inbox, settlement.WithFromBlock(sc.L1StartBlock)), key: key.Private, poll: poll, log: log}
+		r := &depositRelayer{n: n, rt: rt, l1: l1, inbox: settlement.NewInbox(l1, inbox), startBlock: sc.L1StartBlock, key: key.Private, poll: poll, log: log}
 		rt.bg.Go(func() { r.run(ctx) })
 	}
 	rt.bg.Go(func() {

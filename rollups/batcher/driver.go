@@ -537,21 +537,33 @@ func (d *Driver) updateStatus(ctx context.Context, cur inboxState) {
 	if fin, err := d.l1.HeaderByNumber(ctx, big.NewInt(int64(rpc.FinalizedBlockNumber))); err == nil && fin != nil {
 		if s, err := d.readInbox(ctx, fin.Number); err == nil && s.nextIndex > 0 {
 			// The newest batch known at the finalized block whose window is
-			// over; windows close in index order.
-			for i := s.nextIndex; i > 0; i-- {
-				out, err := d.call(ctx, d.inbox.PackIsFinal(i-1), nil)
+			// over. Windows close in index order (posting times rise), so
+			// binary search: O(log n) calls however long the window.
+			isFinal := func(i uint64) (bool, error) {
+				out, err := d.call(ctx, d.inbox.PackIsFinal(i), nil)
 				if err != nil {
-					break
+					return false, err
 				}
-				if ok, _ := d.inbox.UnpackIsFinal(out); ok {
-					out, err := d.call(ctx, d.inbox.PackBatch(i-1), nil)
-					if err != nil {
-						break
-					}
+				return d.inbox.UnpackIsFinal(out)
+			}
+			lo, hi, failed := uint64(0), s.nextIndex, false // final: [0, lo); not final: [hi, …)
+			for lo < hi && !failed {
+				mid := lo + (hi-lo)/2
+				ok, err := isFinal(mid)
+				switch {
+				case err != nil:
+					failed = true
+				case ok:
+					lo = mid + 1
+				default:
+					hi = mid
+				}
+			}
+			if !failed && lo > 0 {
+				if out, err := d.call(ctx, d.inbox.PackBatch(lo-1), nil); err == nil {
 					if bt, err := d.inbox.UnpackBatch(out); err == nil {
 						st.Finalized = int64(bt.ToHeight)
 					}
-					break
 				}
 			}
 		}
