@@ -51,13 +51,25 @@ type DevAccount struct {
 	Balance string `json:"balance"`
 }
 
-// RunDevnet creates the network in Testnet.Output if it is not there yet,
+// RunDevnet creates the network in Testnet.Output if it is not there yet
+// (always anew with the embedded L1, which keeps no state between runs),
 // starts every validator as a `weft start` process, waits until all commit
 // blocks, prints and writes the endpoints, and stops them all when ctx ends
 // or any of them dies.
 func RunDevnet(ctx context.Context, o DevnetOptions) error {
 	dir := o.Testnet.Output
 	m, err := LoadManifest(dir)
+	if err == nil && !o.L1.Disabled && o.L1.RPC == "" {
+		// The embedded L1 keeps no state between runs (go-ethereum's
+		// simulated backend always starts from genesis), and a Weft chain
+		// whose rollups were settled on an earlier L1 would not verify
+		// against a new one: with the embedded L1 every run starts afresh.
+		o.Logger.Info("the embedded L1 starts from genesis: recreating the devnet (use --l1-rpc for a lasting L1, or --l1=false to keep the chain)", "dir", dir)
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+		m, err = nil, os.ErrNotExist
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		if m, err = GenerateTestnet(o.Testnet); err != nil {
 			return err
@@ -69,7 +81,11 @@ func RunDevnet(ctx context.Context, o DevnetOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var l1ep *L1Endpoints
-	if !o.L1.Disabled {
+	if o.L1.Disabled {
+		if err := dropSettlement(m.Nodes[0].Home); err != nil {
+			return err
+		}
+	} else {
 		l1, ep, err := SetupSettlement(ctx, dir, m, o.L1, o.Testnet.DevAccounts, o.Logger)
 		if err != nil {
 			return fmt.Errorf("L1 settlement: %w", err)
@@ -220,4 +236,23 @@ func waitHeight(ctx context.Context, m *Manifest, h int64, died <-chan string) e
 		case <-t.C:
 		}
 	}
+}
+
+// dropSettlement removes the [rollup.settlement] tables an earlier run with
+// an L1 wrote into a node's weft.toml.
+func dropSettlement(home string) error {
+	c, wc, err := LoadConfig(home)
+	if err != nil {
+		return err
+	}
+	changed := false
+	for i := range wc.Rollups {
+		if wc.Rollups[i].Settlement != nil {
+			wc.Rollups[i].Settlement, changed = nil, true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return WriteConfig(home, c, wc)
 }

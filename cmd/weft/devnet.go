@@ -48,7 +48,7 @@ func devnetCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().String("dir", ".devnet", "devnet home (created on first run, reused after)")
+	cmd.Flags().String("dir", ".devnet", "devnet home (created on first run; reused after only without the embedded L1, which starts from genesis every run)")
 	cmd.Flags().Int64("until-height", 0, "stop once every node has committed this height (0: run until Ctrl-C)")
 	d := node.DefaultL1Options()
 	cmd.Flags().Bool("l1", true, "settle the rollups on an L1 (embedded unless --l1-rpc)")
