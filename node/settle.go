@@ -174,6 +174,7 @@ func (n *Node) startSettlement(ctx context.Context, rt *rollupRuntime, log *slog
 		}
 		d, err := batcher.NewDriver(batcher.DriverConfig{
 			Builder: bc, Inbox: inbox, Key: key.Private, Confirmations: max(sc.Confirmations, 1), PollInterval: poll, Blobs: sc.Blobs,
+			StateFile: filepath.Join(n.ccfg.DBDir(), "rollups", rt.svc.Name+"-batcher.json"),
 		}, l1, rollupSource{n, rt}, log)
 		if err != nil {
 			l1.Close()

@@ -488,6 +488,17 @@ func (b *Builder) NextTx(now time.Time) (Tx, bool, error) {
 	return tx, true, nil
 }
 
+// frameChain is the inbox commitment over the first n frames of closed
+// batch index (zero when the batch is unknown or not rebuilt yet).
+func (b *Builder) frameChain(index uint64, n int) common.Hash {
+	for _, bt := range b.batches {
+		if bt.index == index && bt.ready() && n <= len(bt.frames) {
+			return FrameCommitment(bt.frames[:n])
+		}
+	}
+	return common.Hash{}
+}
+
 // firstUnconfirmed returns the next frame to land on L1, or nil.
 func (b *Builder) firstUnconfirmed() (*batch, int) {
 	for _, bt := range b.batches {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"os"
 	"sync"
 	"time"
 
@@ -86,6 +87,10 @@ type DriverConfig struct {
 	MaxBlobFeeCap *big.Int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// StateFile, when set, holds the builder's progress (Builder.Snapshot),
+	// saved after every frame that lands, so that a restart finishes a
+	// half-posted batch instead of discarding its frames.
+	StateFile string
 }
 
 func (c *DriverConfig) defaults() {
@@ -239,6 +244,7 @@ type inboxState struct {
 	nextHeight uint64
 	lastRoot   common.Hash
 	pending    uint32
+	pendingC   common.Hash // commitment over the pending frames
 }
 
 func (d *Driver) call(ctx context.Context, data []byte, block *big.Int) ([]byte, error) {
@@ -270,6 +276,14 @@ func (d *Driver) readInbox(ctx context.Context, block *big.Int) (inboxState, err
 	}
 	if err == nil {
 		st.pending, err = d.inbox.UnpackPendingFrames(out)
+	}
+	if err == nil && st.pending > 0 {
+		out, err = d.call(ctx, d.inbox.PackPendingCommitment(), block)
+		if err == nil {
+			var c [32]byte
+			c, err = d.inbox.UnpackPendingCommitment(out)
+			st.pendingC = c
+		}
 	}
 	if err != nil {
 		return st, fmt.Errorf("read inbox %s: %w", d.cfg.Inbox, err)
@@ -310,31 +324,40 @@ func (d *Driver) session(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if st.pending > 0 {
+	b := d.resume(ctx, st)
+	if b == nil && st.pending > 0 {
 		d.log.Info("discarding frames of an unfinished batch", "index", st.nextIndex, "frames", st.pending)
 		if _, err := d.sendAndWait(ctx, "discard pending", d.inbox.PackDiscardPending()); err != nil {
 			return err
 		}
 		return errResync
 	}
-	b, err := New(d.cfg.Builder, Start{NextIndex: st.nextIndex, NextHeight: int64(st.nextHeight), PrevRoot: st.lastRoot})
-	if err != nil {
-		return err
+	resumeFrom := int64(st.nextHeight)
+	if b != nil {
+		resumeFrom = b.ResumeHeight()
+	} else {
+		var err error
+		if b, err = New(d.cfg.Builder, Start{NextIndex: st.nextIndex, NextHeight: int64(st.nextHeight), PrevRoot: st.lastRoot}); err != nil {
+			return err
+		}
 	}
+	// checkResumed is set while the resumed batch's rebuilt frames have not
+	// been checked against the frames already on L1.
+	checkResumed := st.pending > 0
 	d.log.Info("batcher started", "next_index", st.nextIndex, "next_height", st.nextHeight, "prev_root", st.lastRoot, "l1_account", d.from)
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	blocks := make(chan Block, 256)
 	followErr := make(chan error, 1)
-	go func() { followErr <- d.feed(sctx, int64(st.nextHeight), blocks) }()
+	go func() { followErr <- d.feed(sctx, resumeFrom, blocks) }()
 
 	ticker := time.NewTicker(d.cfg.PollInterval)
 	defer ticker.Stop()
 	var (
-		queue     []*sent        // txs sent and not mined, by nonce
-		confirmed = st.nextIndex // batches this session saw land
-		frames    uint32         // frames of batch `confirmed` this session saw land
+		queue     []*sent                // txs sent and not mined, by nonce
+		confirmed         = st.nextIndex // batches this session saw land
+		frames    uint32  = st.pending   // frames of batch `confirmed` this session saw land
 	)
 	for {
 		select {
@@ -409,6 +432,7 @@ func (d *Driver) session(ctx context.Context) error {
 			queue = queue[1:]
 			if tx.Header == nil {
 				frames++
+				d.saveState(b)
 				continue
 			}
 			confirmed, frames = tx.BatchIndex+1, 0
@@ -420,6 +444,7 @@ func (d *Driver) session(ctx context.Context) error {
 			if err := b.Finalized(tx.BatchIndex); err != nil {
 				return fmt.Errorf("builder: %w", err)
 			}
+			d.saveState(b)
 		}
 		// Keep up to MaxInFlight frames of the batch in the L1 pool, at
 		// consecutive nonces.
@@ -430,6 +455,15 @@ func (d *Driver) session(ctx context.Context) error {
 			}
 			if !ok {
 				break
+			}
+			if checkResumed {
+				// The frames on L1 must be the rebuilt batch's first ones.
+				if got := b.frameChain(st.nextIndex, int(st.pending)); got != st.pendingC {
+					d.dropState()
+					return fmt.Errorf("%w: rebuilt batch %d does not match its %d frames on L1 (commitment %s, L1 %s)",
+						errResync, st.nextIndex, st.pending, got, st.pendingC)
+				}
+				checkResumed = false
 			}
 			var sc *types.BlobTxSidecar
 			if d.cfg.Blobs {
@@ -455,6 +489,65 @@ func (d *Driver) session(ctx context.Context) error {
 			s.tx = tx
 			queue = append(queue, s)
 		}
+	}
+}
+
+// resume restores the builder from the state file when the inbox holds
+// frames of an unfinished batch that the saved progress knows: the batch is
+// then finished instead of discarded and posted again. It returns nil when
+// there is nothing to resume.
+func (d *Driver) resume(ctx context.Context, st inboxState) *Builder {
+	if d.cfg.StateFile == "" || st.pending == 0 || d.cfg.Blobs {
+		return nil // blob frames are hashed by KZG commitment: not resumed
+	}
+	data, err := os.ReadFile(d.cfg.StateFile)
+	if err != nil {
+		return nil
+	}
+	b, err := Restore(d.cfg.Builder, data)
+	if err != nil {
+		d.log.Warn("saved batcher progress unusable", "file", d.cfg.StateFile, "err", err)
+		return nil
+	}
+	infos := b.Batches()
+	if len(infos) == 0 || infos[0].Index != st.nextIndex || infos[0].ConfirmedFrames > int(st.pending) || int(st.pending) >= infos[0].Frames {
+		return nil
+	}
+	// Frames that landed after the last save.
+	head, err := d.l1.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return nil
+	}
+	for f := infos[0].ConfirmedFrames; f < int(st.pending); f++ {
+		if err := b.Confirmed(txID(st.nextIndex, f, infos[0].Frames), head.Number.Uint64()); err != nil {
+			return nil
+		}
+	}
+	d.log.Info("resuming an unfinished batch", "index", st.nextIndex, "frames_on_l1", st.pending, "frames", infos[0].Frames, "from_height", b.ResumeHeight())
+	return b
+}
+
+// saveState writes the builder's progress (atomically, 0600) when a
+// StateFile is configured. A failure is logged: the inbox stays the record.
+func (d *Driver) saveState(b *Builder) {
+	if d.cfg.StateFile == "" {
+		return
+	}
+	data, err := b.Snapshot()
+	if err == nil {
+		tmp := d.cfg.StateFile + ".tmp"
+		if err = os.WriteFile(tmp, data, 0o600); err == nil {
+			err = os.Rename(tmp, d.cfg.StateFile)
+		}
+	}
+	if err != nil {
+		d.log.Warn("save batcher progress", "file", d.cfg.StateFile, "err", err)
+	}
+}
+
+func (d *Driver) dropState() {
+	if d.cfg.StateFile != "" {
+		_ = os.Remove(d.cfg.StateFile)
 	}
 }
 

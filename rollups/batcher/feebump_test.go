@@ -3,12 +3,17 @@ package batcher_test
 import (
 	"context"
 	"math/big"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 
+	"github.com/weftnet/weft/contracts/bindings"
 	"github.com/weftnet/weft/rollups/batcher"
 	"github.com/weftnet/weft/rollups/settlement"
 )
@@ -128,4 +133,53 @@ func TestDriverPipelinesFramesOfABatch(t *testing.T) {
 		return e.nextHeight() > uint64(e.heights)
 	})
 	e.verify()
+}
+
+// TestDriverResumesHalfPostedBatch: with a state file, a driver killed in
+// the middle of a multi-frame batch finishes that batch after a restart
+// instead of discarding its frames on L1 and posting them again.
+func TestDriverResumesHalfPostedBatch(t *testing.T) {
+	e := newEnv(t, 48, settlement.L1Config{})
+	dcfg := e.driverConfig(testBuilderConfig())
+	dcfg.StateFile = filepath.Join(t.TempDir(), "batcher-state.json")
+	for kill := 0; kill < 3; kill++ {
+		stop := e.startDriver(e.l1.Client(), dcfg, e.src)
+		// Kill it once a half-posted batch is on L1 and in its saved
+		// progress (frames that land unseen are discarded, by design).
+		e.waitFor("a batch half posted and saved", 60*time.Second, func() bool {
+			ctx := context.Background()
+			n, err := e.inbox.PendingFrames(ctx)
+			if err != nil || n == 0 {
+				return false
+			}
+			idx, err := e.inbox.NextIndex(ctx)
+			if err != nil {
+				return false
+			}
+			data, err := os.ReadFile(dcfg.StateFile)
+			if err != nil {
+				return false
+			}
+			b, err := batcher.Restore(dcfg.Builder, data)
+			if err != nil {
+				return false
+			}
+			infos := b.Batches()
+			return len(infos) > 0 && infos[0].Index == idx && infos[0].ConfirmedFrames == int(n)
+		})
+		stop()
+	}
+	stop := e.startDriver(e.l1.Client(), dcfg, e.src)
+	defer stop()
+	e.waitFor("every height posted", 2*time.Minute, func() bool { return e.nextHeight() > uint64(e.heights) })
+	e.verify()
+	// No frame was thrown away.
+	ev := bindings.NewWeftInbox().GetABI().Events["PendingDiscarded"]
+	logs, err := e.l1.Client().FilterLogs(context.Background(), ethereum.FilterQuery{FromBlock: big.NewInt(0), Addresses: []common.Address{e.addr}, Topics: [][]common.Hash{{ev.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logs) != 0 {
+		t.Fatalf("%d PendingDiscarded events: half-posted batches were discarded, not resumed", len(logs))
+	}
 }

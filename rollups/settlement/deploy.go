@@ -127,6 +127,23 @@ func Deploy(ctx context.Context, b DeployBackend, key *ecdsa.PrivateKey, rollups
 	if rcpt.ContractAddress != addr {
 		return nil, fmt.Errorf("deploy registry: receipt address %s, expected %s", rcpt.ContractAddress, addr)
 	}
+	// Gas for the registrations is estimated against the node's pending
+	// state, which geth rebuilds a moment after a block: wait until it holds
+	// the registry, or the estimate would price a call to an empty address.
+	for {
+		code, err := b.PendingCodeAt(ctx, addr)
+		if err != nil {
+			return nil, fmt.Errorf("deploy registry: %w", err)
+		}
+		if len(code) > 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("deploy registry: pending state never showed its code: %w", ctx.Err())
+		case <-time.After(ReceiptPollInterval):
+		}
+	}
 	d := &Deployment{L1ChainID: chainID.Uint64(), Registry: addr, RegistryBlock: rcpt.BlockNumber.Uint64()}
 	regc := reg.Instance(b, addr)
 	for _, r := range rollups {
