@@ -29,7 +29,7 @@ import (
 
 func rollupCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "rollup", Short: "Rollup settlement tools"}
-	cmd.AddCommand(rollupVerifyCmd(), rollupDepositCmd(), rollupFinalizeWithdrawalCmd())
+	cmd.AddCommand(rollupVerifyCmd(), rollupStatusCmd(), rollupDepositCmd(), rollupFinalizeWithdrawalCmd())
 	return cmd
 }
 
@@ -340,5 +340,89 @@ sends WeftInbox.finalizeWithdrawal. With --wait it waits for finality.`,
 	cmd.Flags().String("tx", "", "hash of the rollup tx that initiated the withdrawal")
 	cmd.Flags().String("rollup-rpc", "", "the rollup's JSON-RPC URL (default: the home's rpc_listen_addr)")
 	cmd.Flags().Duration("wait", 0, "wait up to this long for the covering batch to become final")
+	return addEnvHelp(cmd)
+}
+
+func rollupStatusCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show a rollup's settlement on L1: batches, last root, finality, deposits, and the rollup RPC's block tags",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rollupURL, _ := cmd.Flags().GetString("rollup-rpc")
+			r, err := loadRollupL1(cmd)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+			defer cancel()
+			in := r.inbox
+			next, err := in.NextIndex(ctx)
+			if err != nil {
+				return err
+			}
+			from, err := in.NextFromHeight(ctx)
+			if err != nil {
+				return err
+			}
+			root, err := in.LastStateRoot(ctx)
+			if err != nil {
+				return err
+			}
+			pending, err := in.PendingFrames(ctx)
+			if err != nil {
+				return err
+			}
+			window, err := in.ChallengeWindow(ctx)
+			if err != nil {
+				return err
+			}
+			deposits, err := in.DepositCount(ctx)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "rollup %s, inbox %s\n", r.svc.Name, r.addr)
+			fmt.Fprintf(out, "  batches posted   %d (next covers Weft height %d on)\n", next, from)
+			fmt.Fprintf(out, "  last state root  %s\n", root)
+			fmt.Fprintf(out, "  pending frames   %d\n", pending)
+			fmt.Fprintf(out, "  challenge window %ds\n", window)
+			if next > 0 {
+				b, err := in.Batch(ctx, next-1)
+				if err != nil {
+					return err
+				}
+				final, err := in.IsFinal(ctx, next-1)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "  last batch       %d: Weft heights %d..%d, %d frames, L1 block %d, final %t\n", next-1, b.FromHeight, b.ToHeight, b.Frames, b.L1Block, final)
+			}
+			fmt.Fprintf(out, "  L1 deposits      %d\n", deposits)
+			if rollupURL == "" && r.svc.RPCListenAddr != "" {
+				rollupURL = "http://" + r.svc.RPCListenAddr
+			}
+			if rollupURL == "" {
+				return nil
+			}
+			rc, err := gethrpc.DialContext(ctx, rollupURL)
+			if err != nil {
+				return fmt.Errorf("dial rollup %s: %w", rollupURL, err)
+			}
+			defer rc.Close()
+			ec := ethclient.NewClient(rc)
+			for _, tag := range []gethrpc.BlockNumber{gethrpc.LatestBlockNumber, gethrpc.SafeBlockNumber, gethrpc.FinalizedBlockNumber} {
+				h, err := ec.HeaderByNumber(ctx, big.NewInt(tag.Int64()))
+				if err != nil {
+					return fmt.Errorf("rollup %s block: %w", tag, err)
+				}
+				fmt.Fprintf(out, "  rollup %-9s  block %d\n", tag.String(), h.Number)
+			}
+			return nil
+		},
+	}
+	rollupL1Flags(cmd)
+	cmd.Flags().String("rollup-rpc", "", "the rollup's JSON-RPC URL (default: the home's rpc_listen_addr)")
 	return addEnvHelp(cmd)
 }
