@@ -3,7 +3,6 @@ package derive
 import (
 	"bytes"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"math/big"
 
@@ -274,6 +273,3 @@ func (d *Deriver) replay(data *weftv1.BatchData, out *Checked) error {
 	}
 	return nil
 }
-
-// ErrNoBatches is returned by Verify when the inbox holds no batch yet.
-var ErrNoBatches = errors.New("no batches posted yet")
