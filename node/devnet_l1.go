@@ -166,13 +166,9 @@ func SetupSettlement(ctx context.Context, dir string, m *Manifest, o L1Options, 
 		return nil, nil, err
 	}
 
-	chainIDs := map[string]uint64{}
-	for _, r := range app.Rollups {
-		chainIDs[r.Name] = r.EVMChainID
-	}
 	var specs []settlement.RollupSpec
 	for _, svc := range wc.Rollups {
-		ecfg, err := RollupEVMConfig(svc, chainIDs[svc.Name], uint64(gd.GenesisTime.Unix()))
+		ecfg, err := GenesisRollupEVMConfig(svc, gd, app)
 		if err != nil {
 			return fail(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -17,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/holiman/uint256"
 
+	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/node/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
@@ -108,6 +110,37 @@ func RollupEVMConfig(svc RollupService, chainID, genesisTime uint64) (evm.Config
 		cfg.DepositRelayer = common.HexToAddress(svc.DepositRelayer)
 	}
 	return cfg, cfg.Check()
+}
+
+// GenesisRollupEVMConfig is RollupEVMConfig for a service of the chain
+// whose genesis is gd/app: the chain id comes from the genesis rollup.
+func GenesisRollupEVMConfig(svc RollupService, gd *cmttypes.GenesisDoc, app *genesis.AppState) (evm.Config, error) {
+	for _, r := range app.Rollups {
+		if r.Name == svc.Name && r.EVMChainID != 0 {
+			return RollupEVMConfig(svc, r.EVMChainID, uint64(gd.GenesisTime.Unix()))
+		}
+	}
+	return evm.Config{}, fmt.Errorf("rollup %q is not an EVM rollup of this chain's genesis", svc.Name)
+}
+
+// HomeRollupEVMConfig is the executor config (Dir unset) of rollup name as
+// the node at home runs it, with that service's settings.
+func HomeRollupEVMConfig(home, name string) (evm.Config, RollupService, error) {
+	_, wc, err := LoadConfig(home)
+	if err != nil {
+		return evm.Config{}, RollupService{}, err
+	}
+	gd, app, err := genesis.LoadCometBFT(filepath.Join(home, "config", "genesis.json"))
+	if err != nil {
+		return evm.Config{}, RollupService{}, err
+	}
+	for _, svc := range wc.Rollups {
+		if svc.Name == name {
+			cfg, err := GenesisRollupEVMConfig(svc, gd, app)
+			return cfg, svc, err
+		}
+	}
+	return evm.Config{}, RollupService{}, fmt.Errorf("rollup %q is not configured in %s", name, home)
 }
 
 // startRollups starts every configured rollup service: executor fed by the

@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -20,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/weftnet/weft/contracts/bindings"
-	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/keys"
 	"github.com/weftnet/weft/rollups/derive"
@@ -58,23 +56,11 @@ from a node home that serves it (--home, e.g. .devnet/node0).`,
 			}
 			defer r.Close()
 			name := r.svc.Name
-			gd, app, err := genesis.LoadCometBFT(filepath.Join(home, "config", "genesis.json"))
+			ecfg, _, err := node.HomeRollupEVMConfig(home, name)
 			if err != nil {
 				return err
 			}
-			var chainID uint64
-			for _, g := range app.Rollups {
-				if g.Name == name {
-					chainID = g.EVMChainID
-				}
-			}
-			if chainID == 0 {
-				return fmt.Errorf("rollup %q is not an EVM rollup of this chain's genesis", name)
-			}
-			ecfg, err := node.RollupEVMConfig(r.svc, chainID, uint64(gd.GenesisTime.Unix()))
-			if err != nil {
-				return err
-			}
+			chainID := ecfg.ChainID
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			l1 := &derive.InboxL1{Inbox: r.inbox, Client: r.l1}

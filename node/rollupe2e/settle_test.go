@@ -13,7 +13,6 @@ import (
 
 	"github.com/weftnet/weft/contracts"
 	"github.com/weftnet/weft/contracts/bindings"
-	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	"github.com/weftnet/weft/rollups"
@@ -189,27 +188,11 @@ func TestSettlementEndToEnd(t *testing.T) {
 }
 
 // rollupConfig is the executor config node0 runs the rollup with.
-func rollupConfig(t *testing.T, n *network, name string) (cfg evm.Config) {
+func rollupConfig(t *testing.T, n *network, name string) evm.Config {
 	t.Helper()
-	_, wc, err := node.LoadConfig(n.m.Nodes[0].Home)
+	cfg, _, err := node.HomeRollupEVMConfig(n.m.Nodes[0].Home, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gd, app, err := genesis.LoadCometBFT(n.m.Nodes[0].Home + "/config/genesis.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, svc := range wc.Rollups {
-		for _, r := range app.Rollups {
-			if svc.Name == name && r.Name == name {
-				c, err := node.RollupEVMConfig(svc, r.EVMChainID, uint64(gd.GenesisTime.Unix()))
-				if err != nil {
-					t.Fatal(err)
-				}
-				return c
-			}
-		}
-	}
-	t.Fatalf("rollup %s not served by node0", name)
 	return cfg
 }
