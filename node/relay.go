@@ -7,13 +7,11 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/holiman/uint256"
 
-	"github.com/weftnet/weft/consensus"
-	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups/exec/evm"
+	"github.com/weftnet/weft/rollups/rpc"
 	"github.com/weftnet/weft/rollups/settlement"
 )
 
@@ -119,12 +117,7 @@ func (r *depositRelayer) step(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	from := crypto.PubkeyToAddress(r.key.PublicKey)
-	body := &weftv1.TxBody{
-		ChainId: r.n.app.ChainID(), Nonce: r.n.app.PendingNonce(from), FeeLimit: uint256.NewInt(1e17).Bytes(),
-		Actions: []*weftv1.Action{{Kind: &weftv1.Action_RollupData{RollupData: &weftv1.RollupData{RollupId: r.rt.id[:], Data: data}}}},
-	}
-	raw, err := consensus.Sign(r.key, body)
+	raw, err := rpc.RollupDataTx(r.n.app, r.key, r.rt.id, data, uint256.NewInt(1e17))
 	if err != nil {
 		return err
 	}

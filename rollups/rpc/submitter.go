@@ -139,6 +139,16 @@ func (s *Submitter) flush(b []*queued) {
 	}
 }
 
+// RollupDataTx signs a Weft tx from key, at its pending nonce in sink,
+// carrying data for rollup id in one RollupData action.
+func RollupDataTx(sink Sink, key *ecdsa.PrivateKey, id rollups.ID, data []byte, feeLimit *uint256.Int) ([]byte, error) {
+	body := &weftv1.TxBody{
+		ChainId: sink.ChainID(), Nonce: sink.PendingNonce(crypto.PubkeyToAddress(key.PublicKey)), FeeLimit: feeLimit.Bytes(),
+		Actions: []*weftv1.Action{{Kind: &weftv1.Action_RollupData{RollupData: &weftv1.RollupData{RollupId: id[:], Data: data}}}},
+	}
+	return consensus.Sign(key, body)
+}
+
 // ErrSubmitter wraps a failure to get a batch into Weft.
 var ErrSubmitter = errors.New("sequencer submission failed")
 
@@ -151,11 +161,7 @@ func (s *Submitter) send(raws [][]byte) error {
 	defer s.flushMu.Unlock()
 	backoff := 10 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		body := &weftv1.TxBody{
-			ChainId: s.sink.ChainID(), Nonce: s.sink.PendingNonce(s.from), FeeLimit: s.cfg.FeeLimit.Bytes(),
-			Actions: []*weftv1.Action{{Kind: &weftv1.Action_RollupData{RollupData: &weftv1.RollupData{RollupId: s.cfg.Rollup[:], Data: data}}}},
-		}
-		raw, err := consensus.Sign(s.cfg.Key, body)
+		raw, err := RollupDataTx(s.sink, s.cfg.Key, s.cfg.Rollup, data, s.cfg.FeeLimit)
 		if err != nil {
 			return err
 		}
