@@ -141,6 +141,7 @@ type Driver struct {
 
 	lastWarn    time.Time // last "L1 unreachable" log
 	unreachable bool
+	statusHead  common.Hash // L1 head the status was last read at
 
 	// Blob mode: the sidecar of the last frame sent (KZG proofs take a
 	// fifth of a second per blob), keyed by tx id and frame hash.
@@ -617,9 +618,10 @@ func (d *Driver) feed(ctx context.Context, from int64, out chan<- Block) error {
 // updateStatus reads the safe and finalized progress from the inbox.
 func (d *Driver) updateStatus(ctx context.Context, cur inboxState) {
 	head, err := d.l1.HeaderByNumber(ctx, nil)
-	if err != nil {
-		return
+	if err != nil || head.Hash() == d.statusHead {
+		return // nothing new on L1 since the last poll
 	}
+	d.statusHead = head.Hash()
 	st := Status{NextIndex: cur.nextIndex}
 	if n := head.Number.Uint64(); n+1 >= d.cfg.Confirmations {
 		safeBlock := new(big.Int).SetUint64(n + 1 - max(d.cfg.Confirmations, 1))
