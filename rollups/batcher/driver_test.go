@@ -424,15 +424,14 @@ func TestDriverSurvivesL1Outage(t *testing.T) {
 }
 
 func TestDriverRepostsAfterL1Reorg(t *testing.T) {
-	e := newEnv(t, 40, settlement.L1Config{Paused: true})
+	e := newEnv(t, 40, settlement.L1Config{})
 	client := e.l1.Client()
 	stop := e.start(client)
 	defer stop()
 	ctx := context.Background()
 
-	// Produce blocks by hand until two batches are in.
-	step := func() { e.l1.Commit(); time.Sleep(20 * time.Millisecond) }
-	e.waitFor("two batches", 60*time.Second, func() bool { step(); n, _ := e.inbox.NextIndex(ctx); return n >= 2 })
+	e.waitFor("two batches", 60*time.Second, func() bool { n, _ := e.inbox.NextIndex(ctx); return n >= 2 })
+	e.l1.Pause() // no block is sealed from here until Resume
 	bs, err := e.inbox.Batches(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -454,6 +453,7 @@ func TestDriverRepostsAfterL1Reorg(t *testing.T) {
 	if n, _ := e.inbox.NextIndex(ctx); n > last.Index {
 		t.Fatalf("after the reorg the inbox still has batch %d (next index %d)", last.Index, n)
 	}
-	e.waitFor("every height posted after the reorg", 2*time.Minute, func() bool { step(); return e.nextHeight() > uint64(e.heights) })
+	e.l1.Resume()
+	e.waitFor("every height posted after the reorg", 2*time.Minute, func() bool { return e.nextHeight() > uint64(e.heights) })
 	e.verify()
 }

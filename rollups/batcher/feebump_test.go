@@ -82,11 +82,8 @@ func TestDriverBumpsFeesOfStuckTx(t *testing.T) {
 	}
 
 	// Blocks again: one version is mined and the driver moves on.
-	e.waitFor("every height posted", 2*time.Minute, func() bool {
-		e.l1.Commit()
-		time.Sleep(20 * time.Millisecond)
-		return e.nextHeight() > uint64(e.heights)
-	})
+	e.l1.Resume()
+	e.waitFor("every height posted", 2*time.Minute, func() bool { return e.nextHeight() > uint64(e.heights) })
 	ctx := context.Background()
 	mined := 0
 	for _, v := range versions {
@@ -121,17 +118,8 @@ func TestDriverPipelinesFramesOfABatch(t *testing.T) {
 			t.Fatalf("nonces sent: %v, want %d..%d", len(byNonce), first, first+2)
 		}
 	}
-	if head, _ := e.l1.Client().BlockNumber(context.Background()); head > 0 {
-		// Deploy mined blocks before the driver started; none since.
-		if n, _ := e.inbox.PendingFrames(context.Background()); n != 0 {
-			t.Fatalf("frames landed before any block was sealed: %d", n)
-		}
-	}
-	e.waitFor("every height posted", 2*time.Minute, func() bool {
-		e.l1.Commit()
-		time.Sleep(20 * time.Millisecond)
-		return e.nextHeight() > uint64(e.heights)
-	})
+	e.l1.Resume()
+	e.waitFor("every height posted", 2*time.Minute, func() bool { return e.nextHeight() > uint64(e.heights) })
 	e.verify()
 }
 
