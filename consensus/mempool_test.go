@@ -8,6 +8,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/weftnet/weft/consensus"
+	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/mempool"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
@@ -121,14 +122,7 @@ func TestMempoolTTLFollowsBlockTime(t *testing.T) {
 // TestPrepareProposalFairShares: with one rollup flooding the mempool, the
 // others still get their share of a block.
 func TestPrepareProposalFairShares(t *testing.T) {
-	const senders = 12
-	keys := make([]key, senders)
-	funded := map[common.Address]uint64{}
-	for i := range keys {
-		keys[i] = newKey(t)
-		funded[keys[i].addr] = 1 << 40
-	}
-	gs := appState(funded)
+	keys, gs := fundedKeys(t, 12)
 	c := newChain(t, "", &gs)
 	payload := make([]byte, 400)
 	// alpha: 10 senders x 20 txs, 83% of the pending bytes; beta and
@@ -165,14 +159,7 @@ func TestPrepareProposalFairShares(t *testing.T) {
 // TestPrepareProposalGenesisWeights: a rollup's genesis weight scales its
 // share of block space (beta weight 2 gets twice gamma's bytes).
 func TestPrepareProposalGenesisWeights(t *testing.T) {
-	const senders = 14
-	keys := make([]key, senders)
-	funded := map[common.Address]uint64{}
-	for i := range keys {
-		keys[i] = newKey(t)
-		funded[keys[i].addr] = 1 << 40
-	}
-	gs := appState(funded)
+	keys, gs := fundedKeys(t, 14)
 	for i := range gs.Rollups {
 		if gs.Rollups[i].Name == "beta" {
 			gs.Rollups[i].Weight = 2
@@ -221,4 +208,16 @@ func perRollup(t *testing.T, c *chain, txs [][]byte) map[string]int {
 		}
 	}
 	return count
+}
+
+// fundedKeys returns n new keys and a genesis app state funding each.
+func fundedKeys(t *testing.T, n int) ([]key, genesis.AppState) {
+	t.Helper()
+	keys := make([]key, n)
+	funded := map[common.Address]uint64{}
+	for i := range keys {
+		keys[i] = newKey(t)
+		funded[keys[i].addr] = 1 << 40
+	}
+	return keys, appState(funded)
 }
