@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -262,11 +263,28 @@ func (l *L1) Commit() common.Hash {
 
 // AdjustTime seals an empty block whose timestamp is the head's plus d
 // (geth refuses when transactions are pending).
+//
+// The simulated beacon checks the txpool's pending set without first waiting
+// for the pool to process the latest head (unlike Commit and Fork), so right
+// after a Commit the transactions it just included can still look pending.
+// AdjustTime therefore retries that refusal for a short while; a transaction
+// that really is pending still makes it fail.
 func (l *L1) AdjustTime(d time.Duration) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.sim.AdjustTime(d)
+	deadline := time.Now().Add(adjustTimeSettle)
+	for {
+		err := l.sim.AdjustTime(d)
+		if err == nil || !strings.Contains(err.Error(), "non-empty block") || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
+
+// adjustTimeSettle bounds how long AdjustTime waits for the txpool to drop
+// transactions the last sealed block included.
+const adjustTimeSettle = 2 * time.Second
 
 // Fork rewinds the head to parentHash so that new blocks build a side chain
 // from there (a reorg once it is longer). No transaction may be pending.
