@@ -64,7 +64,9 @@ type App struct {
 	// weights caches the rollups' block weights for the mempool's fair
 	// shares; replaced (never mutated) when rollups change.
 	weights atomic.Pointer[map[[32]byte]int64]
-	cfg     Config
+	// peerTxsOnTopic: peers' txs come on Weft's gossip topic, not InsertTx.
+	peerTxsOnTopic atomic.Bool
+	cfg            Config
 
 	// mu guards the committed-state summary read by the mempool connection
 	// and the APIs while consensus moves on.
@@ -666,8 +668,12 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	return &abci.ResponseCheckTx{Code: CodeOK}, nil
 }
 
-// InsertTx takes a tx gossiped by a peer.
+// InsertTx takes a tx gossiped by a peer over CometBFT's mempool channel
+// (refused when SetPeerTxsOnTopic is on).
 func (a *App) InsertTx(_ context.Context, req *abci.RequestInsertTx) (*abci.ResponseInsertTx, error) {
+	if a.peerTxsOnTopic.Load() {
+		return &abci.ResponseInsertTx{Code: CodeGossipTopicOnly}, nil
+	}
 	_, rej := a.Submit(req.Tx, false)
 	if rej != nil {
 		code := rej.Code
@@ -680,14 +686,26 @@ func (a *App) InsertTx(_ context.Context, req *abci.RequestInsertTx) (*abci.Resp
 	return &abci.ResponseInsertTx{Code: CodeOK}, nil
 }
 
-// ReapTxs hands CometBFT the txs accepted since the last call, to gossip.
-func (a *App) ReapTxs(_ context.Context, req *abci.RequestReapTxs) (*abci.ResponseReapTxs, error) {
-	txs := a.mp.TakeGossip(int64(min(req.MaxBytes, 1<<40)))
+// SetPeerTxsOnTopic makes InsertTx refuse every tx: the node takes peers'
+// txs on Weft's own gossip topic instead (node and p2p.TxGossip), which
+// judges each peer, while CometBFT's mempool channel cannot tell the app
+// which peer sent a tx.
+func (a *App) SetPeerTxsOnTopic(on bool) { a.peerTxsOnTopic.Store(on) }
+
+// TakeGossip returns up to maxBytes of the txs accepted from clients since
+// the last call, to broadcast to the other validators.
+func (a *App) TakeGossip(maxBytes int64) [][]byte {
+	txs := a.mp.TakeGossip(maxBytes)
 	out := make([][]byte, len(txs))
 	for i, t := range txs {
 		out[i] = t.Raw
 	}
-	return &abci.ResponseReapTxs{Txs: out}, nil
+	return out
+}
+
+// ReapTxs hands CometBFT the txs accepted since the last call, to gossip.
+func (a *App) ReapTxs(_ context.Context, req *abci.RequestReapTxs) (*abci.ResponseReapTxs, error) {
+	return &abci.ResponseReapTxs{Txs: a.TakeGossip(int64(min(req.MaxBytes, 1<<40)))}, nil
 }
 
 // ---- Consensus connection ----

@@ -36,6 +36,10 @@ const (
 	// CodeTooManyParked: the sender already has the most txs the mempool
 	// keeps waiting for an earlier nonce; retry once the gap is filled.
 	CodeTooManyParked uint32 = 24
+	// CodeGossipTopicOnly: InsertTx refuses txs from CometBFT's mempool
+	// channel because this node takes peers' txs only on Weft's gossip
+	// topic, where each peer's standing is kept (App.SetPeerTxsOnTopic).
+	CodeGossipTopicOnly uint32 = 25
 )
 
 // CodeName returns a short stable name for a code.
@@ -91,6 +95,8 @@ func CodeName(code uint32) string {
 		return "nonce_too_far_ahead"
 	case CodeTooManyParked:
 		return "too_many_parked"
+	case CodeGossipTopicOnly:
+		return "gossip_topic_only"
 	}
 	return "unknown"
 }
@@ -99,6 +105,18 @@ func CodeName(code uint32) string {
 func Retryable(code uint32) bool {
 	switch code {
 	case CodeMempoolFull, CodeNonceGap, CodeNonceTooFarAhead, CodeTooManyParked:
+		return true
+	}
+	return false
+}
+
+// PeerFault reports whether a tx rejected with code can never become valid
+// whatever the state: its bytes are malformed, its signature is wrong, it is
+// for another chain or breaks a fixed limit. A peer that relays such a tx
+// misbehaves (honest nodes only relay txs they accepted).
+func PeerFault(code uint32) bool {
+	switch code {
+	case CodeMalformed, CodeBadSignature, CodeWrongChainID, CodeTxTooLarge, CodeInvalidAction, CodeReservedTx:
 		return true
 	}
 	return false

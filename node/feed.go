@@ -9,6 +9,7 @@ import (
 	cmtp2p "github.com/cometbft/cometbft/p2p"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/weftnet/weft/consensus"
 	"github.com/weftnet/weft/p2p"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
@@ -22,7 +23,30 @@ type FeedConfig struct {
 	ListenAddr string `toml:"listen_addr"`
 	// Peers are other nodes' feed addresses (multiaddrs with /p2p/ID).
 	Peers []string `toml:"peers"`
+	// PeerRateBytes and PeerRateMsgs are each peer's sustained gossip budget
+	// per second (published bytes, messages); 0 takes the defaults of
+	// p2p.DefaultStandingConfig. A peer over budget has its messages dropped.
+	PeerRateBytes float64 `toml:"peer_rate_bytes"`
+	PeerRateMsgs  float64 `toml:"peer_rate_msgs"`
 }
+
+// validate checks the [feed] section.
+func (c FeedConfig) validate() error {
+	if c.PeerRateBytes < 0 || c.PeerRateMsgs < 0 {
+		return fmt.Errorf("feed.peer_rate_bytes and feed.peer_rate_msgs must not be negative")
+	}
+	for _, a := range c.Peers {
+		if _, err := peer.AddrInfoFromString(a); err != nil {
+			return fmt.Errorf("feed.peers %q: %w", a, err)
+		}
+	}
+	return nil
+}
+
+// gossipsTxs reports whether the node exchanges txs with the other
+// validators on Weft's tx topic (it runs a feed host) rather than on
+// CometBFT's mempool channel.
+func (c FeedConfig) gossipsTxs() bool { return c.ListenAddr != "" }
 
 // startFeed starts the feed host and a publisher that gossips each
 // committed block's slice of every registered rollup.
@@ -48,13 +72,22 @@ func (n *Node) startFeed() error {
 		peers = append(peers, *pi)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	f, err := p2p.NewFeed(ctx, key, []string{fc.ListenAddr}, peers)
+	f, err := p2p.NewFeed(ctx, key, []string{fc.ListenAddr}, peers,
+		p2p.WithStanding(p2p.StandingConfig{RateBytes: fc.PeerRateBytes, RateMsgs: fc.PeerRateMsgs}))
 	if err != nil {
 		cancel()
 		return err
 	}
-	n.feed, n.feedCancel, n.feedDone = f, cancel, make(chan struct{})
+	g, err := f.GossipTxs(ctx, n.cmt.GenesisDoc().ChainID, n.insertGossiped)
+	if err != nil {
+		cancel()
+		f.Close()
+		return err
+	}
+	n.feed, n.txg, n.feedCancel, n.feedDone = f, g, cancel, make(chan struct{})
+	n.txgDone = make(chan struct{})
 	go n.publishSlices(ctx, peers)
+	go n.publishTxs(ctx)
 	n.log.Info("rollup feed started", "addrs", fmt.Sprint(f.Addrs()))
 	return nil
 }
@@ -121,12 +154,67 @@ func (n *Node) publishSlices(ctx context.Context, peers []peer.AddrInfo) {
 	}
 }
 
+// insertGossiped hands a tx from the tx topic to the mempool and tells the
+// topic what the sender deserves.
+func (n *Node) insertGossiped(raw []byte) p2p.TxResult {
+	if n.app.ChainID() == "" {
+		return p2p.TxUseless // not initialised yet: cannot judge
+	}
+	_, rej := n.app.Submit(raw, false)
+	switch {
+	case rej == nil:
+		return p2p.TxAccepted
+	case consensus.PeerFault(rej.Code):
+		return p2p.TxInvalid
+	}
+	return p2p.TxUseless
+}
+
+// txGossipInterval is how often txs accepted from clients are published.
+const txGossipInterval = 5 * time.Millisecond
+
+// publishTxs publishes the txs clients submitted to this node on the tx
+// topic, in batches, every txGossipInterval.
+func (n *Node) publishTxs(ctx context.Context) {
+	defer close(n.txgDone)
+	t := time.NewTicker(txGossipInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for {
+			txs := n.app.TakeGossip(p2p.MaxTxBatchBytes)
+			if len(txs) == 0 {
+				break
+			}
+			if err := n.txg.Publish(ctx, txs); err != nil && ctx.Err() == nil {
+				// The txs stay in this node's mempool: it includes them when
+				// it proposes, only the other proposers miss them.
+				n.log.Warn("tx gossip: publish", "txs", len(txs), "err", err)
+			}
+		}
+	}
+}
+
+// GossipStats are the feed host's peer-standing counters (zero without a feed).
+func (n *Node) GossipStats() p2p.StandingStats {
+	if n.feed == nil {
+		return p2p.StandingStats{}
+	}
+	return n.feed.Stats()
+}
+
 func (n *Node) stopFeed() {
 	if n.feed == nil {
 		return
 	}
 	n.feedCancel()
 	<-n.feedDone
+	<-n.txgDone
+	_ = n.txg.Close()
 	_ = n.feed.Close()
 	n.feed = nil
 }

@@ -52,6 +52,9 @@ func (c Config) Check() error {
 	if c.API.ListenAddr == "" {
 		return errors.New("weft.toml: api.listen_addr must be set")
 	}
+	if err := c.Feed.validate(); err != nil {
+		return fmt.Errorf("weft.toml: %w", err)
+	}
 	return nil
 }
 

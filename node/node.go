@@ -37,6 +37,8 @@ type Node struct {
 	rollups []*rollupRuntime
 
 	feed       *p2p.Feed
+	txg        *p2p.TxGossip
+	txgDone    chan struct{}
 	feedCancel context.CancelFunc
 	feedDone   chan struct{}
 
@@ -74,6 +76,12 @@ func (n *Node) build() error {
 		return err
 	}
 	n.app = app
+	if n.wcfg.Feed.gossipsTxs() {
+		// Txs travel between validators on Weft's tx topic, where each
+		// peer's standing is kept; CometBFT's mempool channel stays shut.
+		n.ccfg.Mempool.Broadcast = false
+		app.SetPeerTxsOnTopic(true)
+	}
 	nodeKey, err := cmtp2p.LoadNodeKey(n.ccfg.NodeKeyFile())
 	if err != nil {
 		return fmt.Errorf("node key: %w", err)

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	cmtcrypto "github.com/cometbft/cometbft/crypto"
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/control"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
 	"google.golang.org/protobuf/proto"
@@ -52,26 +55,54 @@ func (r *seedReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Feed is a libp2p host speaking gossipsub for rollup slice topics: nodes
-// publish every committed slice, rollup nodes subscribe and verify.
+// Feed is the node's own libp2p host speaking gossipsub: the rollup slice
+// topics (nodes publish every committed slice, rollup nodes subscribe and
+// verify) and the validators' transaction topic (see TxGossip). Every peer's
+// gossip is metered and judged by a Standing table: a peer over its budget
+// has its RPCs dropped unread, one that keeps sending invalid messages is
+// banned (RPCs dropped, connections closed, new ones refused).
 type Feed struct {
 	host host.Host
 	ps   *pubsub.PubSub
+	now  func() time.Time
 
 	mu     sync.Mutex
 	topics map[string]*pubsub.Topic
+
+	smu      sync.Mutex
+	standing *Standing
+	dropped  map[Admission]uint64
 }
+
+// FeedOption configures NewFeed.
+type FeedOption func(*feedOptions)
+
+type feedOptions struct {
+	standing StandingConfig
+	now      func() time.Time
+}
+
+// WithStanding sets the per-peer gossip budget and ban policy.
+func WithStanding(c StandingConfig) FeedOption { return func(o *feedOptions) { o.standing = c } }
+
+// WithClock injects the clock Standing is driven by (tests).
+func WithClock(now func() time.Time) FeedOption { return func(o *feedOptions) { o.now = now } }
 
 // NewFeed starts a feed host listening on listen (multiaddrs; none for a
 // client-only follower) and connects to peers.
-func NewFeed(ctx context.Context, key crypto.PrivKey, listen []string, peers []peer.AddrInfo) (*Feed, error) {
-	opts := []libp2p.Option{libp2p.Identity(key), libp2p.UserAgent("weft-feed")}
-	if len(listen) > 0 {
-		opts = append(opts, libp2p.ListenAddrStrings(listen...))
-	} else {
-		opts = append(opts, libp2p.NoListenAddrs)
+func NewFeed(ctx context.Context, key crypto.PrivKey, listen []string, peers []peer.AddrInfo, opts ...FeedOption) (*Feed, error) {
+	o := feedOptions{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
 	}
-	h, err := libp2p.New(opts...)
+	f := &Feed{now: o.now, topics: map[string]*pubsub.Topic{}, standing: NewStanding(o.standing), dropped: map[Admission]uint64{}}
+	lopts := []libp2p.Option{libp2p.Identity(key), libp2p.UserAgent("weft-feed"), libp2p.ConnectionGater(gater{f})}
+	if len(listen) > 0 {
+		lopts = append(lopts, libp2p.ListenAddrStrings(listen...))
+	} else {
+		lopts = append(lopts, libp2p.NoListenAddrs)
+	}
+	h, err := libp2p.New(lopts...)
 	if err != nil {
 		return nil, fmt.Errorf("feed host: %w", err)
 	}
@@ -79,18 +110,119 @@ func NewFeed(ctx context.Context, key crypto.PrivKey, listen []string, peers []p
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithMaxMessageSize(MaxSliceMessage),
 		pubsub.WithPeerExchange(true),
+		// A node's own messages go straight to every peer of the topic, not
+		// only its mesh: the validators are few and want each other's txs
+		// (and followers their slices) one hop away.
+		pubsub.WithFloodPublish(true),
+		pubsub.WithAppSpecificRpcInspector(f.inspect),
 	)
 	if err != nil {
 		h.Close()
 		return nil, fmt.Errorf("gossipsub: %w", err)
 	}
-	f := &Feed{host: h, ps: ps, topics: map[string]*pubsub.Topic{}}
+	f.host, f.ps = h, ps
 	for _, p := range peers {
 		h.Peerstore().AddAddrs(p.ID, p.Addrs, 1<<62)
 		go func(p peer.AddrInfo) { _ = h.Connect(ctx, p) }(p)
 	}
 	return f, nil
 }
+
+// errDropped is what the RPC inspector returns for an RPC it drops.
+var errDropped = errors.New("dropped by peer standing")
+
+// inspect runs in gossipsub's event loop for every incoming RPC, before
+// anything else looks at it: it charges the RPC's published messages to
+// the sender's budget and drops the RPC of a peer over budget or banned.
+func (f *Feed) inspect(from peer.ID, rpc *pubsub.RPC) error {
+	n, bytes := len(rpc.GetPublish()), 0
+	for _, m := range rpc.GetPublish() {
+		bytes += len(m.GetData())
+	}
+	f.smu.Lock()
+	a := f.standing.Admit(from, n, bytes, f.now())
+	if a != Admitted {
+		f.dropped[a]++
+	}
+	f.smu.Unlock()
+	if a == Banned {
+		f.disconnect(from)
+	}
+	if a != Admitted {
+		return errDropped
+	}
+	return nil
+}
+
+// invalid records an invalid message from peer p and bans it once its
+// penalty reaches the limit.
+func (f *Feed) invalid(p peer.ID) {
+	if p == f.host.ID() {
+		return
+	}
+	f.smu.Lock()
+	banned := f.standing.Invalid(p, f.now())
+	f.smu.Unlock()
+	if banned {
+		f.disconnect(p)
+	}
+}
+
+func (f *Feed) disconnect(p peer.ID) {
+	if f.host.Network().Connectedness(p) == network.Connected {
+		go func() { _ = f.host.Network().ClosePeer(p) }()
+	}
+}
+
+// IsBanned reports whether p is banned now.
+func (f *Feed) IsBanned(p peer.ID) bool {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	return f.standing.IsBanned(p, f.now())
+}
+
+// StandingStats are counters of the peer standing table.
+type StandingStats struct {
+	Bans           int    // peers banned so far
+	Peers          int    // peers tracked
+	DroppedOver    uint64 // RPCs dropped over budget
+	DroppedBanned  uint64 // RPCs dropped from banned peers
+	RefusedConnect uint64 // connections refused to banned peers
+}
+
+// Stats returns the standing counters.
+func (f *Feed) Stats() StandingStats {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	return StandingStats{
+		Bans: f.standing.Bans(), Peers: f.standing.Len(),
+		DroppedOver: f.dropped[OverRate], DroppedBanned: f.dropped[Banned], RefusedConnect: f.dropped[refused],
+	}
+}
+
+// refused counts connections the gater refused (not an Admit result).
+const refused Admission = -1
+
+// gater refuses connections to and from banned peers.
+type gater struct{ f *Feed }
+
+func (g gater) allow(p peer.ID) bool {
+	g.f.smu.Lock()
+	defer g.f.smu.Unlock()
+	if g.f.standing.IsBanned(p, g.f.now()) {
+		g.f.dropped[refused]++
+		return false
+	}
+	return true
+}
+
+func (g gater) InterceptPeerDial(p peer.ID) bool                        { return g.allow(p) }
+func (g gater) InterceptAddrDial(p peer.ID, _ multiaddr.Multiaddr) bool { return g.allow(p) }
+func (g gater) InterceptAccept(network.ConnMultiaddrs) bool             { return true }
+func (g gater) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
+	return g.allow(p)
+}
+func (g gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
 
 // Addrs are the host's dialable addresses with its /p2p/ id.
 func (f *Feed) Addrs() []multiaddr.Multiaddr {
@@ -133,9 +265,10 @@ const (
 // delivers it: rejected slices are dropped and their senders lose standing
 // in gossipsub's peer scoring.
 func (f *Feed) Validate(chainID string, id rollups.ID, check func(*weftv1.RollupSlice) Verdict) error {
-	return f.ps.RegisterTopicValidator(FeedTopic(chainID, id), func(_ context.Context, _ peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	return f.ps.RegisterTopicValidator(FeedTopic(chainID, id), func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 		var s weftv1.RollupSlice
 		if err := proto.Unmarshal(m.Data, &s); err != nil {
+			f.invalid(from)
 			return pubsub.ValidationReject
 		}
 		switch check(&s) {
@@ -144,6 +277,7 @@ func (f *Feed) Validate(chainID string, id rollups.ID, check func(*weftv1.Rollup
 		case Ignore:
 			return pubsub.ValidationIgnore
 		}
+		f.invalid(from)
 		return pubsub.ValidationReject
 	})
 }

@@ -804,6 +804,53 @@ func (x *Unjail) GetValidator() []byte {
 	return nil
 }
 
+// TxBatch is one message of the validators' transaction gossip topic
+// (/weft/<chain_id>/txs/v1): signed transactions (SignedTx bytes) that the
+// publishing node accepted into its mempool.
+type TxBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Txs           [][]byte               `protobuf:"bytes,1,rep,name=txs,proto3" json:"txs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxBatch) Reset() {
+	*x = TxBatch{}
+	mi := &file_weft_v1_tx_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxBatch) ProtoMessage() {}
+
+func (x *TxBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_tx_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxBatch.ProtoReflect.Descriptor instead.
+func (*TxBatch) Descriptor() ([]byte, []int) {
+	return file_weft_v1_tx_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *TxBatch) GetTxs() [][]byte {
+	if x != nil {
+		return x.Txs
+	}
+	return nil
+}
+
 var File_weft_v1_tx_proto protoreflect.FileDescriptor
 
 const file_weft_v1_tx_proto_rawDesc = "" +
@@ -861,7 +908,9 @@ const file_weft_v1_tx_proto_rawDesc = "" +
 	"\x0ecommission_bps\x18\x03 \x01(\rR\rcommissionBps\x12\x18\n" +
 	"\amoniker\x18\x04 \x01(\tR\amoniker\"&\n" +
 	"\x06Unjail\x12\x1c\n" +
-	"\tvalidator\x18\x01 \x01(\fR\tvalidatorB-Z+github.com/weftnet/weft/proto/weftv1;weftv1b\x06proto3"
+	"\tvalidator\x18\x01 \x01(\fR\tvalidator\"\x1b\n" +
+	"\aTxBatch\x12\x10\n" +
+	"\x03txs\x18\x01 \x03(\fR\x03txsB-Z+github.com/weftnet/weft/proto/weftv1;weftv1b\x06proto3"
 
 var (
 	file_weft_v1_tx_proto_rawDescOnce sync.Once
@@ -875,7 +924,7 @@ func file_weft_v1_tx_proto_rawDescGZIP() []byte {
 	return file_weft_v1_tx_proto_rawDescData
 }
 
-var file_weft_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_weft_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_weft_v1_tx_proto_goTypes = []any{
 	(*SignedTx)(nil),        // 0: weft.v1.SignedTx
 	(*TxBody)(nil),          // 1: weft.v1.TxBody
@@ -888,6 +937,7 @@ var file_weft_v1_tx_proto_goTypes = []any{
 	(*Undelegate)(nil),      // 8: weft.v1.Undelegate
 	(*EditValidator)(nil),   // 9: weft.v1.EditValidator
 	(*Unjail)(nil),          // 10: weft.v1.Unjail
+	(*TxBatch)(nil),         // 11: weft.v1.TxBatch
 }
 var file_weft_v1_tx_proto_depIdxs = []int32{
 	2,  // 0: weft.v1.TxBody.actions:type_name -> weft.v1.Action
@@ -927,7 +977,7 @@ func file_weft_v1_tx_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_weft_v1_tx_proto_rawDesc), len(file_weft_v1_tx_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
