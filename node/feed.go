@@ -86,6 +86,7 @@ func (n *Node) startFeed() error {
 	}
 	n.feed, n.txg, n.feedCancel, n.feedDone = f, g, cancel, make(chan struct{})
 	n.txgDone = make(chan struct{})
+	n.gossipFeed.Store(f)
 	go n.publishSlices(ctx, peers)
 	go n.publishTxs(ctx)
 	n.log.Info("rollup feed started", "addrs", fmt.Sprint(f.Addrs()))
@@ -201,10 +202,11 @@ func (n *Node) publishTxs(ctx context.Context) {
 
 // GossipStats are the feed host's peer-standing counters (zero without a feed).
 func (n *Node) GossipStats() p2p.StandingStats {
-	if n.feed == nil {
+	f := n.gossipFeed.Load()
+	if f == nil {
 		return p2p.StandingStats{}
 	}
-	return n.feed.Stats()
+	return f.Stats()
 }
 
 func (n *Node) stopFeed() {

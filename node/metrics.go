@@ -18,7 +18,7 @@ var (
 
 // registerMetrics exposes Weft's metrics on the registry CometBFT's
 // Prometheus endpoint serves. One node per process registers them.
-func registerMetrics(app *consensus.App) {
+func registerMetrics(app *consensus.App, n *Node) {
 	metricsOnce.Do(func() {
 		prometheus.MustRegister(submitted,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -30,6 +30,22 @@ func registerMetrics(app *consensus.App) {
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Namespace: "weft", Name: "app_height", Help: "Last height committed by the Weft app.",
 			}, func() float64 { h, _ := app.Committed(); return float64(h) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Namespace: "weft", Name: "gossip_peer_bans_total",
+				Help: "Gossip peers banned for invalid messages or for exceeding their budget.",
+			}, func() float64 { return float64(n.GossipStats().Bans) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Namespace: "weft", Name: "gossip_rpcs_dropped_over_budget_total",
+				Help: "Gossip RPCs dropped unread because their peer was over its budget.",
+			}, func() float64 { return float64(n.GossipStats().DroppedOver) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Namespace: "weft", Name: "gossip_rpcs_dropped_banned_total",
+				Help: "Gossip RPCs dropped unread because their peer is banned.",
+			}, func() float64 { return float64(n.GossipStats().DroppedBanned) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Namespace: "weft", Name: "gossip_connections_refused_total",
+				Help: "Connections to or from banned gossip peers refused.",
+			}, func() float64 { return float64(n.GossipStats().RefusedConnect) }),
 		)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	cfg "github.com/cometbft/cometbft/config"
 	cmtnode "github.com/cometbft/cometbft/node"
@@ -39,6 +40,7 @@ type Node struct {
 	feed       *p2p.Feed
 	txg        *p2p.TxGossip
 	txgDone    chan struct{}
+	gossipFeed atomic.Pointer[p2p.Feed] // for metrics, read from any goroutine
 	feedCancel context.CancelFunc
 	feedDone   chan struct{}
 
@@ -99,7 +101,7 @@ func (n *Node) build() error {
 	}
 	n.api = grpc.NewServer(grpc.MaxRecvMsgSize(4 << 20))
 	weftv1.RegisterNodeAPIServer(n.api, &apiServer{app: app, node: n, log: n.log.With("module", "api")})
-	registerMetrics(app)
+	registerMetrics(app, n)
 	return nil
 }
 

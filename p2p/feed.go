@@ -156,12 +156,17 @@ func (f *Feed) inspect(from peer.ID, rpc *pubsub.RPC) error {
 
 // invalid records an invalid message from peer p and bans it once its
 // penalty reaches the limit.
-func (f *Feed) invalid(p peer.ID) {
+func (f *Feed) invalid(p peer.ID) { f.judge(p, (*Standing).Invalid) }
+
+// useless records a message from p that brought nothing new.
+func (f *Feed) useless(p peer.ID) { f.judge(p, (*Standing).Useless) }
+
+func (f *Feed) judge(p peer.ID, charge func(*Standing, peer.ID, time.Time) bool) {
 	if p == f.host.ID() {
 		return
 	}
 	f.smu.Lock()
-	banned := f.standing.Invalid(p, f.now())
+	banned := charge(f.standing, p, f.now())
 	f.smu.Unlock()
 	if banned {
 		f.disconnect(p)

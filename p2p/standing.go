@@ -21,6 +21,10 @@ type StandingConfig struct {
 	// or does not decode; RatePenalty for each RPC dropped over budget.
 	InvalidPenalty float64
 	RatePenalty    float64
+	// UselessPenalty is added for each message none of whose transactions
+	// was new and valid here (all known, stale or unaffordable): honest
+	// peers send few, a peer replaying or spamming cheap txs many.
+	UselessPenalty float64
 	// BanAt is the penalty at which a peer is banned for BanFor: its RPCs
 	// are dropped, its connections closed and new ones refused.
 	BanAt  float64
@@ -41,6 +45,7 @@ func DefaultStandingConfig() StandingConfig {
 		Burst:          2 * time.Second,
 		InvalidPenalty: 10,
 		RatePenalty:    1,
+		UselessPenalty: 1,
 		BanAt:          100,
 		BanFor:         time.Hour,
 		HalfLife:       time.Minute,
@@ -64,6 +69,7 @@ func (c StandingConfig) withDefaults() StandingConfig {
 	pick(&c.RateMsgs, d.RateMsgs)
 	pick(&c.InvalidPenalty, d.InvalidPenalty)
 	pick(&c.RatePenalty, d.RatePenalty)
+	pick(&c.UselessPenalty, d.UselessPenalty)
 	pick(&c.BanAt, d.BanAt)
 	pickD(&c.Burst, d.Burst)
 	pickD(&c.BanFor, d.BanFor)
@@ -161,11 +167,21 @@ func (s *Standing) Admit(p peer.ID, msgs, bytes int, now time.Time) Admission {
 // Invalid records that p sent an invalid message; it reports whether that
 // got p banned (true only on the call that crosses BanAt).
 func (s *Standing) Invalid(p peer.ID, now time.Time) (banned bool) {
+	return s.charge(p, s.cfg.InvalidPenalty, now)
+}
+
+// Useless records that p sent a message with nothing new and valid in it;
+// it reports whether that got p banned.
+func (s *Standing) Useless(p peer.ID, now time.Time) (banned bool) {
+	return s.charge(p, s.cfg.UselessPenalty, now)
+}
+
+func (s *Standing) charge(p peer.ID, pts float64, now time.Time) bool {
 	ps := s.get(p, now)
 	if now.Before(ps.bannedUntil) {
 		return false
 	}
-	return s.penalise(ps, s.cfg.InvalidPenalty, now)
+	return s.penalise(ps, pts, now)
 }
 
 func (s *Standing) penalise(ps *peerStanding, pts float64, now time.Time) bool {

@@ -142,3 +142,27 @@ func TestStandingForgetsIdlePeers(t *testing.T) {
 		t.Fatalf("a banned peer was forgotten: len %d", s2.Len())
 	}
 }
+
+func TestStandingUselessMessagesWeighLess(t *testing.T) {
+	s := NewStanding(StandingConfig{InvalidPenalty: 10, UselessPenalty: 1, BanAt: 100, HalfLife: time.Minute})
+	p := peer.ID("replayer")
+	// Honest peers send a useless message now and then: 50 in a minute is
+	// nowhere near a ban...
+	for i := 0; i < 50; i++ {
+		if s.Useless(p, t0.Add(time.Duration(i)*time.Second)) {
+			t.Fatalf("banned after %d useless messages over %ds", i+1, i)
+		}
+	}
+	// ...but a peer that sends nothing else, fast, is banned at BanAt.
+	q := peer.ID("spammer")
+	banned := 0
+	for i := 0; i < 100; i++ {
+		if s.Useless(q, t0) {
+			banned = i + 1
+			break
+		}
+	}
+	if banned != 100 {
+		t.Fatalf("spammer banned after %d useless messages, want 100", banned)
+	}
+}

@@ -38,7 +38,8 @@ const (
 // receiver hands each transaction to insert; a batch with an invalid
 // transaction is rejected (not relayed, and its sender loses standing), a
 // batch with at least one new transaction is accepted and relayed to the
-// receiver's mesh peers, anything else is dropped quietly. Duplicates stop
+// receiver's mesh peers, anything else is dropped (a small penalty: a peer
+// sending only stale or duplicate txs wastes signature checks). Duplicates stop
 // at gossipsub's seen-message cache and, for the same transaction in
 // different batches, at the mempool.
 type TxGossip struct {
@@ -72,6 +73,7 @@ func (f *Feed) GossipTxs(ctx context.Context, chainID string, insert func(raw []
 			}
 		}
 		if accepted == 0 {
+			f.useless(from)
 			return pubsub.ValidationIgnore
 		}
 		return pubsub.ValidationAccept
