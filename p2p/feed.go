@@ -271,6 +271,9 @@ const (
 // in gossipsub's peer scoring.
 func (f *Feed) Validate(chainID string, id rollups.ID, check func(*weftv1.RollupSlice) Verdict) error {
 	return f.ps.RegisterTopicValidator(FeedTopic(chainID, id), func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		if from == f.host.ID() {
+			return pubsub.ValidationAccept // our own slice, cut from our own block
+		}
 		var s weftv1.RollupSlice
 		if err := proto.Unmarshal(m.Data, &s); err != nil {
 			f.invalid(from)
