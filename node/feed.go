@@ -98,11 +98,13 @@ func (n *Node) checkSlice(s *weftv1.RollupSlice) p2p.Verdict {
 	if s.Height > n.Committed() {
 		return p2p.Ignore
 	}
-	b, err := n.loadBlock(s.Height)
+	// The block split by rollup is cached (this node publishes its own
+	// slices from it): no block is loaded and decoded per gossiped slice.
+	bs, err := n.blockSlices(s.Height)
 	if err != nil {
 		return p2p.Ignore
 	}
-	if !bytes.Equal(b.Hash(), s.BlockHash) || rollups.VerifySlice(s, b.DataHash) != nil {
+	if !bytes.Equal(bs.hash, s.BlockHash) || rollups.VerifySlice(s, bs.dataHash) != nil {
 		return p2p.Reject
 	}
 	return p2p.Accept
