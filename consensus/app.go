@@ -822,6 +822,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 	var chosen []*Tx
 	var used int64
 	present := map[rollups.ID]bool{}
+	led := newLedger(view{ov}, params)
 	a.mp.Build(req.MaxTxBytes, func(m *mempool.Tx) mempool.Verdict {
 		tx := m.Payload.(*Tx)
 		sz := protoTxSize(len(tx.Raw))
@@ -837,8 +838,15 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 			}
 			return mempool.Skip
 		}
-		if _, rej := applyTx(ov, params, tx, req.Height); rej != nil {
-			return mempool.Skip
+		if simpleTx(tx) {
+			if !led.apply(tx) {
+				return mempool.Skip
+			}
+		} else {
+			led.flush()
+			if _, rej := applyTx(ov, params, tx, req.Height); rej != nil {
+				return mempool.Skip
+			}
 		}
 		for _, id := range tx.Rollups {
 			present[id] = true

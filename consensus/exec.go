@@ -130,17 +130,20 @@ func rollupItems(tx *Tx, fn func(id rollups.ID, it *rollups.Item)) {
 	}
 }
 
-// commitmentFor builds the commitment item over txs in order.
+// commitmentFor builds the commitment item over txs in order, from the
+// leaf hashes computed when each tx was decoded.
 func commitmentFor(txs []*Tx) []byte {
-	var items []*rollups.Item
-	var ids []rollups.ID
+	n := 0
 	for _, tx := range txs {
-		rollupItems(tx, func(id rollups.ID, it *rollups.Item) {
-			items = append(items, it)
-			ids = append(ids, id)
-		})
+		n += len(tx.Leaves)
 	}
-	return rollups.EncodeCommitment(rollups.BuildCommitment(items, func(i int) rollups.ID { return ids[i] }))
+	leaves := make([][]byte, 0, n)
+	ids := make([]rollups.ID, 0, n)
+	for _, tx := range txs {
+		leaves = append(leaves, tx.Leaves...)
+		ids = append(ids, tx.Rollups...)
+	}
+	return rollups.EncodeCommitment(rollups.BuildCommitmentFromLeaves(leaves, func(i int) rollups.ID { return ids[i] }))
 }
 
 // BlockItems decodes a committed block's transactions and returns its

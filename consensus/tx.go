@@ -41,6 +41,10 @@ type Tx struct {
 	DataBytes int
 	// Rollups lists the rollup of each RollupData action, in order.
 	Rollups []rollups.ID
+	// Leaves holds each RollupData action's item leaf hash
+	// (rollups.LeafHash), in order: hashed once, when the tx is decoded,
+	// for every block commitment built over it.
+	Leaves [][]byte
 }
 
 // Cost is the most the tx can take from its sender.
@@ -164,6 +168,9 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
 			}
 			tx.DataBytes += len(k.RollupData.Data)
 			tx.Rollups = append(tx.Rollups, rollups.ID(k.RollupData.RollupId))
+			tx.Leaves = append(tx.Leaves, rollups.LeafHash(&rollups.Item{
+				TxHash: tx.Hash[:], ActionIndex: uint32(i), Sender: tx.Sender.Bytes(), Data: k.RollupData.Data,
+			}))
 		case *weftv1.Action_Transfer:
 			if k.Transfer == nil || len(k.Transfer.To) != common.AddressLength {
 				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: transfer recipient must be %d bytes", i, common.AddressLength))

@@ -6,7 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/cometbft/cometbft/crypto/merkle"
 	"google.golang.org/protobuf/proto"
@@ -89,6 +92,44 @@ func fixed(b []byte, n int) []byte {
 	return out
 }
 
+// LeafHash is item's merkle leaf hash, sha256(0x00 || LeafBytes(it)): what
+// CometBFT's crypto/merkle hashes each leaf to (RFC 6962).
+func LeafHash(it *Item) []byte {
+	h := sha256.New()
+	h.Write([]byte{0})
+	h.Write(LeafBytes(it))
+	return h.Sum(nil)
+}
+
+// RootFromLeafHashes is the merkle root over leaves already hashed with
+// LeafHash: the same root merkle.HashFromByteSlices gives over the leaves'
+// bytes (RFC 6962 split at the largest power of two below n), so block
+// builders can hash each item once, when its tx is decoded.
+func RootFromLeafHashes(leaves [][]byte) []byte {
+	switch len(leaves) {
+	case 0:
+		e := sha256.Sum256(nil)
+		return e[:]
+	case 1:
+		return leaves[0]
+	}
+	h := sha256.New()
+	var rec func(ls [][]byte) []byte
+	rec = func(ls [][]byte) []byte {
+		if len(ls) == 1 {
+			return ls[0]
+		}
+		k := 1 << (bits.Len(uint(len(ls)-1)) - 1) // largest power of two < len
+		l, r := rec(ls[:k]), rec(ls[k:])
+		h.Reset()
+		h.Write([]byte{1})
+		h.Write(l)
+		h.Write(r)
+		return h.Sum(nil)
+	}
+	return rec(leaves)
+}
+
 // ItemsRoot is the merkle root of items in order.
 func ItemsRoot(items []*Item) []byte {
 	leaves := make([][]byte, len(items))
@@ -119,6 +160,62 @@ func BuildCommitment(items []*Item, rollupOf func(i int) ID) *weftv1.BlockCommit
 			Root:      ItemsRoot(groups[id]),
 		}
 	}
+	return c
+}
+
+// BuildCommitmentFromLeaves is BuildCommitment over items given as their
+// LeafHash, in block order. Large blocks hash their rollups' trees in
+// parallel; the result does not depend on it.
+func BuildCommitmentFromLeaves(leaves [][]byte, rollupOf func(i int) ID) *weftv1.BlockCommitment {
+	counts := map[ID]int{}
+	for i := range leaves {
+		counts[rollupOf(i)]++
+	}
+	groups := make(map[ID][][]byte, len(counts))
+	for id, n := range counts {
+		groups[id] = make([][]byte, 0, n)
+	}
+	for i, l := range leaves {
+		id := rollupOf(i)
+		groups[id] = append(groups[id], l)
+	}
+	ids := make([]ID, 0, len(groups))
+	for id := range groups {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
+	c := &weftv1.BlockCommitment{Rollups: make([]*weftv1.RollupRoot, len(ids))}
+	root := func(i int) {
+		id := ids[i]
+		c.Rollups[i] = &weftv1.RollupRoot{
+			RollupId:  append([]byte(nil), id[:]...),
+			ItemCount: uint32(len(groups[id])),
+			Root:      RootFromLeafHashes(groups[id]),
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(ids))
+	if len(leaves) < 4096 || workers < 2 {
+		for i := range ids {
+			root(i)
+		}
+		return c
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, len(ids))
+	for i := range ids {
+		next <- i
+	}
+	close(next)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				root(i)
+			}
+		}()
+	}
+	wg.Wait()
 	return c
 }
 
