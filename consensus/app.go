@@ -839,7 +839,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 			return mempool.Skip
 		}
 		if simpleTx(tx) {
-			if !led.apply(tx) {
+			if _, ok := led.apply(tx); !ok {
 				return mempool.Skip
 			}
 		} else {
@@ -896,6 +896,7 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 		}
 	}
 	var valid []*Tx
+	led := newLedger(view{sb.ov}, params)
 	for i, raw := range txs {
 		if i == 0 && rollups.IsCommitment(raw) {
 			sb.results[i] = &abci.ExecTxResult{Code: CodeOK, Log: "commitment item"}
@@ -904,7 +905,15 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 		tx, rej := a.decode(raw, lim)
 		var fee *uint256.Int
 		if rej == nil {
-			fee, rej = applyTx(sb.ov, params, tx, height)
+			ok := false
+			if simpleTx(tx) {
+				fee, ok = led.apply(tx)
+			}
+			if !ok {
+				// Not simple, or invalid: applyTx on exact state says why.
+				led.flush()
+				fee, rej = applyTx(sb.ov, params, tx, height)
+			}
 		}
 		h := TxHash(raw)
 		if rej != nil {
@@ -927,6 +936,7 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 		sb.ov.Set(txResultKey(h), mustMarshal(res))
 		sb.results[i] = &abci.ExecTxResult{Code: CodeOK}
 	}
+	led.flush()
 	if strict {
 		if want := commitmentFor(valid); !bytes.Equal(want, txs[0]) {
 			return nil, errors.New("commitment item does not match the block's rollup data")

@@ -10,20 +10,19 @@ import (
 	"github.com/weftnet/weft/rollups"
 )
 
-// ledger is PrepareProposal's fast path for simple txs (rollup data and
-// transfers only, nothing bonded): it applies applyTx's checks and effects
-// to an in-memory copy of the touched accounts instead of encoding every
-// account into the overlay after every tx. A proposal only needs to know
-// which txs are valid in order; the state it reaches is thrown away, so
-// the ledger writes back (flush) only before a tx that takes the slow path
-// and needs the overlay to be exact. ProcessProposal and FinalizeBlock
-// still run every tx through applyTx.
+// ledger is the fast path of block building and execution for simple txs
+// (rollup data and transfers only, nothing bonded): it applies applyTx's
+// checks and effects to in-memory copies of the touched accounts instead of
+// decoding and encoding accounts in the overlay for every tx, and writes
+// them back (flush) before a tx that takes the slow path (applyTx) and at
+// the end of the block.
 type ledger struct {
 	st      view
 	p       *Params
 	accts   map[common.Address]*ledgerAcct
 	rollups map[rollups.ID]bool
 	fees    uint256.Int
+	applied int // txs applied since the last flush
 }
 
 type ledgerAcct struct {
@@ -37,9 +36,12 @@ func newLedger(st view, p *Params) *ledger {
 	return &ledger{st: st, p: p, accts: map[common.Address]*ledgerAcct{}, rollups: map[rollups.ID]bool{}}
 }
 
+// slowPathOnly turns the ledger off (tests compare both paths).
+var slowPathOnly bool
+
 // simpleTx reports whether tx can take the ledger's fast path.
 func simpleTx(tx *Tx) bool {
-	if !tx.Bonded.IsZero() {
+	if slowPathOnly || !tx.Bonded.IsZero() {
 		return false
 	}
 	for _, a := range tx.Body.Actions {
@@ -73,23 +75,25 @@ func (l *ledger) rollupExists(id rollups.ID) bool {
 }
 
 // apply is applyTx for a simple tx: it reports whether the tx is valid
-// after everything applied so far and, if so, applies it.
-func (l *ledger) apply(tx *Tx) bool {
+// after everything applied so far and, if so, applies it and returns its
+// fee. A tx it refuses is left untouched (callers that need applyTx's
+// rejection flush and ask applyTx).
+func (l *ledger) apply(tx *Tx) (*uint256.Int, bool) {
 	a := l.account(tx.Sender)
 	if tx.Body.Nonce != a.nonce {
-		return false
+		return nil, false
 	}
 	fee := l.p.Fee(tx)
 	if fee.Gt(tx.FeeLimit) {
-		return false
+		return nil, false
 	}
 	need, overflow := new(uint256.Int).AddOverflow(fee, tx.Transferred)
 	if overflow || need.Gt(&a.bal) {
-		return false
+		return nil, false
 	}
 	for _, id := range tx.Rollups {
 		if !l.rollupExists(id) {
-			return false
+			return nil, false
 		}
 	}
 	a.nonce++
@@ -106,12 +110,15 @@ func (l *ledger) apply(tx *Tx) bool {
 		}
 	}
 	l.fees.Add(&l.fees, fee)
-	return true
+	l.applied++
+	return fee, true
 }
 
 // flush writes what the ledger applied into the overlay (accounts, and the
 // fees into the staking pool, as applyTx does) and forgets its copies, so
-// that a slow-path tx sees exact state.
+// that a slow-path tx sees exact state. The overlay then holds the same
+// final writes as if every tx had gone through applyTx (the app hash
+// commits to final writes only), so block execution uses the ledger too.
 func (l *ledger) flush() {
 	for addr, la := range l.accts {
 		if la.dirty {
@@ -120,10 +127,11 @@ func (l *ledger) flush() {
 			l.st.SetAccount(addr, la.acc)
 		}
 	}
-	if !l.fees.IsZero() {
+	if l.applied > 0 { // applyTx writes the pool for every tx, even at fee 0
 		l.st.staking(l.p).CollectFee(new(uint256.Int).Set(&l.fees))
 	}
 	clear(l.accts)
 	clear(l.rollups)
 	l.fees.Clear()
+	l.applied = 0
 }

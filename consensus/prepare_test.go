@@ -1,8 +1,10 @@
 package consensus_test
 
 import (
+	"bytes"
 	"testing"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/weftnet/weft/consensus"
@@ -64,5 +66,78 @@ func TestPrepareFastPathAgreesWithExecution(t *testing.T) {
 	}
 	if b := c.balance(fresh.addr); b != 3*5000 {
 		t.Fatalf("fresh account holds %d", b)
+	}
+}
+
+// TestLedgerExecutionMatchesApplyTx executes the same blocks twice from the
+// same genesis, once with the ledger fast path and once with every tx
+// through applyTx: the app hashes and tx results must be identical (the
+// app hash commits to the final writes, which the ledger must reproduce
+// exactly, fee pool included). One block carries invalid txs, which
+// FinalizeBlock records as rejected.
+func TestLedgerExecutionMatchesApplyTx(t *testing.T) {
+	ks := make([]key, 4)
+	funded := map[common.Address]uint64{}
+	for i := range ks {
+		ks[i] = newKey(t)
+		funded[ks[i].addr] = 10_000_000
+	}
+	fresh := newKey(t)
+	gs := appState(funded)
+	fast := newChain(t, "", &gs)
+	var blocks [][][]byte
+	var hashes [][]byte
+	var codes [][]uint32
+	record := func(txs [][]byte, r *abci.ResponseFinalizeBlock) {
+		blocks = append(blocks, txs)
+		hashes = append(hashes, r.AppHash)
+		var cs []uint32
+		for _, x := range r.TxResults {
+			cs = append(cs, x.Code)
+		}
+		codes = append(codes, cs)
+	}
+	nonces := make([]uint64, len(ks))
+	next := func(i int) uint64 { n := nonces[i]; nonces[i]++; return n }
+	for round := 0; round < 3; round++ {
+		for i, k := range ks {
+			fast.submit(tx(t, k, next(i), 1_000_000, data("alpha", []byte{byte(i)}), transfer(fresh.addr, 7)))
+			fast.submit(tx(t, k, next(i), 1_000_000, transfer(k.addr, 3))) // to itself
+			fast.submit(tx(t, k, next(i), 1_000_000, transfer(ks[(i+1)%len(ks)].addr, 0), data("beta", []byte{1}), data("gamma", []byte{2})))
+			if i == round {
+				fast.submit(tx(t, k, next(i), 1_000_000, delegate(testVals[1].addr, 700)))
+				fast.submit(tx(t, k, next(i), 1_000_000, data("alpha", []byte{9})))
+			}
+		}
+		txs, r := fast.blockResp()
+		record(txs, r)
+	}
+	// A block with txs that fail: a replayed nonce, one its sender cannot
+	// afford, data for an unknown rollup.
+	bad := [][]byte{
+		blocks[0][0], // commitment (stale, FinalizeBlock does not check it)
+		tx(t, ks[0], 0, 1_000_000, data("alpha", []byte{1})),
+		tx(t, fresh, 0, 1_000_000, transfer(ks[0].addr, 1_000_000)),
+		tx(t, ks[1], nonces[1], 1_000_000, data("nope", []byte{1})),
+		tx(t, ks[2], nonces[2], 1_000_000, data("alpha", []byte{1})),
+	}
+	record(bad, fast.finalize(bad))
+
+	consensus.SetSlowPathOnly(true)
+	defer consensus.SetSlowPathOnly(false)
+	slow := newChain(t, "", &gs)
+	for i, txs := range blocks {
+		r := slow.finalize(txs)
+		if !bytes.Equal(r.AppHash, hashes[i]) {
+			t.Fatalf("block %d: app hash %x through applyTx, %x through the ledger", i+1, r.AppHash, hashes[i])
+		}
+		for j, x := range r.TxResults {
+			if x.Code != codes[i][j] {
+				t.Fatalf("block %d tx %d: code %d through applyTx, %d through the ledger", i+1, j, x.Code, codes[i][j])
+			}
+		}
+	}
+	if got := codes[len(codes)-1]; got[1] == consensus.CodeOK || got[3] == consensus.CodeOK || got[4] != consensus.CodeOK {
+		t.Fatalf("bad block results %v", got)
 	}
 }
