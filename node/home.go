@@ -59,9 +59,14 @@ func (c Config) Check() error {
 }
 
 // Block timing defaults: a sequencer wants short, steady blocks.
+// DefaultPeerGossipSleep is how long CometBFT's consensus gossip routines
+// idle before looking again for a proposal part or vote to send a peer
+// (CometBFT's default is 100 ms, which adds up to ~50 ms to each of the
+// propose, prevote and precommit steps).
 const (
-	DefaultTimeoutCommit  = 200 * time.Millisecond
-	DefaultTimeoutPropose = 1500 * time.Millisecond
+	DefaultPeerGossipSleep = 10 * time.Millisecond
+	DefaultTimeoutCommit   = 200 * time.Millisecond
+	DefaultTimeoutPropose  = 1500 * time.Millisecond
 )
 
 // Ports are the listen ports of one node, all on one host.
@@ -91,6 +96,7 @@ func CometConfig(home, moniker string, ports Ports) *cfg.Config {
 	c.Mempool.ReapInterval = 25 * time.Millisecond
 	c.Consensus.TimeoutCommit = DefaultTimeoutCommit
 	c.Consensus.TimeoutPropose = DefaultTimeoutPropose
+	c.Consensus.PeerGossipSleepDuration = DefaultPeerGossipSleep
 	c.Consensus.CreateEmptyBlocks = true
 	c.TxIndex.Indexer = "null"
 	c.Instrumentation.Prometheus = ports.Metrics > 0

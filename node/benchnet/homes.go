@@ -225,6 +225,7 @@ func kvConfig(home, moniker string, p2pPort int, o *options) *cfg.Config {
 	c.Mempool.MaxTxBytes = 1 << 20
 	c.Consensus.TimeoutCommit = node.DefaultTimeoutCommit
 	c.Consensus.TimeoutPropose = node.DefaultTimeoutPropose
+	c.Consensus.PeerGossipSleepDuration = node.DefaultPeerGossipSleep
 	c.Consensus.CreateEmptyBlocks = true
 	c.TxIndex.Indexer = "null"
 	return c
