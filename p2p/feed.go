@@ -115,6 +115,11 @@ func NewFeed(ctx context.Context, key crypto.PrivKey, listen []string, peers []p
 		// (and followers their slices) one hop away.
 		pubsub.WithFloodPublish(true),
 		pubsub.WithAppSpecificRpcInspector(f.inspect),
+		// Messages wait here for a validation worker; when it is full they
+		// are dropped unvalidated. gossipsub's default (32) is too small
+		// for a validator taking tx batches from every peer under load;
+		// each peer's share is bounded by its budget (inspect) first.
+		pubsub.WithValidateQueueSize(1024),
 	)
 	if err != nil {
 		h.Close()
