@@ -11,6 +11,7 @@ import (
 	cmtcrypto "github.com/cometbft/cometbft/crypto"
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/control"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -107,7 +108,15 @@ func NewFeed(ctx context.Context, key crypto.PrivKey, listen []string, peers []p
 		return nil, fmt.Errorf("feed host: %w", err)
 	}
 	ps, err := pubsub.NewGossipSub(ctx, h,
-		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
+		// Messages are neither signed nor authored: what they carry proves
+		// itself (a slice is checked against the receiver's own block and
+		// a light-client-verified header, a tx carries its sender's
+		// signature), so an ed25519 signature per message would only cost
+		// CPU. Peers are judged as the direct sender of each RPC (inspect,
+		// invalid). Messages are identified by their content.
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithNoAuthor(),
+		pubsub.WithMessageIdFn(messageID),
 		pubsub.WithMaxMessageSize(MaxSliceMessage),
 		pubsub.WithPeerExchange(true),
 		// A node's own messages go straight to every peer of the topic, not
@@ -131,6 +140,16 @@ func NewFeed(ctx context.Context, key crypto.PrivKey, listen []string, peers []p
 		go func(p peer.AddrInfo) { _ = h.Connect(ctx, p) }(p)
 	}
 	return f, nil
+}
+
+// messageID identifies a message by its topic and content:
+// sha256(topic || 0 || data).
+func messageID(m *pb.Message) string {
+	h := sha256.New()
+	h.Write([]byte(m.GetTopic()))
+	h.Write([]byte{0})
+	h.Write(m.GetData())
+	return string(h.Sum(nil))
 }
 
 // errDropped is what the RPC inspector returns for an RPC it drops.
