@@ -838,15 +838,8 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 			}
 			return mempool.Skip
 		}
-		if simpleTx(tx) {
-			if _, ok := led.apply(tx); !ok {
-				return mempool.Skip
-			}
-		} else {
-			led.flush()
-			if _, rej := applyTx(ov, params, tx, req.Height); rej != nil {
-				return mempool.Skip
-			}
+		if _, rej := led.applyTx(ov, tx, req.Height); rej != nil {
+			return mempool.Skip
 		}
 		for _, id := range tx.Rollups {
 			present[id] = true
@@ -905,15 +898,7 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 		tx, rej := a.decode(raw, lim)
 		var fee *uint256.Int
 		if rej == nil {
-			ok := false
-			if simpleTx(tx) {
-				fee, ok = led.apply(tx)
-			}
-			if !ok {
-				// Not simple, or invalid: applyTx on exact state says why.
-				led.flush()
-				fee, rej = applyTx(sb.ov, params, tx, height)
-			}
+			fee, rej = led.applyTx(sb.ov, tx, height)
 		}
 		h := TxHash(raw)
 		if rej != nil {

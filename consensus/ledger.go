@@ -114,6 +114,19 @@ func (l *ledger) apply(tx *Tx) (*uint256.Int, bool) {
 	return fee, true
 }
 
+// applyTx applies tx in block order: on the ledger when it is simple and
+// valid, otherwise through applyTx on exact state (after a flush), which
+// also gives the rejection of an invalid simple tx.
+func (l *ledger) applyTx(ov *Overlay, tx *Tx, height int64) (*uint256.Int, *Rejection) {
+	if simpleTx(tx) {
+		if fee, ok := l.apply(tx); ok {
+			return fee, nil
+		}
+	}
+	l.flush()
+	return applyTx(ov, l.p, tx, height)
+}
+
 // flush writes what the ledger applied into the overlay (accounts, and the
 // fees into the staking pool, as applyTx does) and forgets its copies, so
 // that a slow-path tx sees exact state. The overlay then holds the same

@@ -72,7 +72,7 @@ type Feed struct {
 
 	smu      sync.Mutex
 	standing *Standing
-	dropped  map[Admission]uint64
+	counts   StandingStats // drop and refusal counters (Bans, Peers filled by Stats)
 }
 
 // FeedOption configures NewFeed.
@@ -96,7 +96,7 @@ func NewFeed(ctx context.Context, key crypto.PrivKey, listen []string, peers []p
 	for _, opt := range opts {
 		opt(&o)
 	}
-	f := &Feed{now: o.now, topics: map[string]*pubsub.Topic{}, standing: NewStanding(o.standing), dropped: map[Admission]uint64{}}
+	f := &Feed{now: o.now, topics: map[string]*pubsub.Topic{}, standing: NewStanding(o.standing)}
 	lopts := []libp2p.Option{libp2p.Identity(key), libp2p.UserAgent("weft-feed"), libp2p.ConnectionGater(gater{f})}
 	if len(listen) > 0 {
 		lopts = append(lopts, libp2p.ListenAddrStrings(listen...))
@@ -165,8 +165,11 @@ func (f *Feed) inspect(from peer.ID, rpc *pubsub.RPC) error {
 	}
 	f.smu.Lock()
 	a := f.standing.Admit(from, n, bytes, f.now())
-	if a != Admitted {
-		f.dropped[a]++
+	switch a {
+	case OverRate:
+		f.counts.DroppedOver++
+	case Banned:
+		f.counts.DroppedBanned++
 	}
 	f.smu.Unlock()
 	if a == Banned {
@@ -223,31 +226,28 @@ type StandingStats struct {
 func (f *Feed) Stats() StandingStats {
 	f.smu.Lock()
 	defer f.smu.Unlock()
-	return StandingStats{
-		Bans: f.standing.Bans(), Peers: f.standing.Len(),
-		DroppedOver: f.dropped[OverRate], DroppedBanned: f.dropped[Banned], RefusedConnect: f.dropped[refused],
-	}
+	st := f.counts
+	st.Bans, st.Peers = f.standing.Bans(), f.standing.Len()
+	return st
 }
 
-// refused counts connections the gater refused (not an Admit result).
-const refused Admission = -1
-
-// gater refuses connections to and from banned peers.
+// gater refuses connections to and from banned peers: dials before any
+// address is tried, inbound connections once the peer is known.
 type gater struct{ f *Feed }
 
 func (g gater) allow(p peer.ID) bool {
 	g.f.smu.Lock()
 	defer g.f.smu.Unlock()
 	if g.f.standing.IsBanned(p, g.f.now()) {
-		g.f.dropped[refused]++
+		g.f.counts.RefusedConnect++
 		return false
 	}
 	return true
 }
 
-func (g gater) InterceptPeerDial(p peer.ID) bool                        { return g.allow(p) }
-func (g gater) InterceptAddrDial(p peer.ID, _ multiaddr.Multiaddr) bool { return g.allow(p) }
-func (g gater) InterceptAccept(network.ConnMultiaddrs) bool             { return true }
+func (g gater) InterceptPeerDial(p peer.ID) bool                    { return g.allow(p) }
+func (g gater) InterceptAddrDial(peer.ID, multiaddr.Multiaddr) bool { return true }
+func (g gater) InterceptAccept(network.ConnMultiaddrs) bool         { return true }
 func (g gater) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
 	return g.allow(p)
 }

@@ -35,22 +35,32 @@ func TestRootFromLeafHashesMatchesCometBFT(t *testing.T) {
 }
 
 // TestCommitmentFromLeavesMatches: the commitment built from leaf hashes
-// (in parallel for large blocks) is byte for byte the one built from items.
+// (in parallel for large blocks) has, for each rollup in id order, its
+// item count and the CometBFT merkle root of its items (ItemsRoot).
 func TestCommitmentFromLeavesMatches(t *testing.T) {
 	for _, n := range []int{0, 1, 7, 100, 5000, 20000} {
-		var items []*Item
+		groups := map[ID][]*Item{}
 		var hashes [][]byte
 		var ids []ID
 		for i := 0; i < n; i++ {
 			it := testItem(i)
-			items = append(items, it)
+			id := IDFromName(fmt.Sprint("r", (i*7)%11))
+			groups[id] = append(groups[id], it)
 			hashes = append(hashes, LeafHash(it))
-			ids = append(ids, IDFromName(fmt.Sprint("r", (i*7)%11)))
+			ids = append(ids, id)
 		}
-		want := EncodeCommitment(BuildCommitment(items, func(i int) ID { return ids[i] }))
-		got := EncodeCommitment(BuildCommitmentFromLeaves(hashes, func(i int) ID { return ids[i] }))
-		if !bytes.Equal(got, want) {
-			t.Fatalf("%d items: commitments differ:\n%x\n%x", n, got, want)
+		c := BuildCommitmentFromLeaves(hashes, func(i int) ID { return ids[i] })
+		if len(c.Rollups) != len(groups) {
+			t.Fatalf("%d items: %d rollups in the commitment, want %d", n, len(c.Rollups), len(groups))
+		}
+		for k, r := range c.Rollups {
+			id := ID(r.RollupId)
+			if k > 0 && bytes.Compare(c.Rollups[k-1].RollupId, r.RollupId) >= 0 {
+				t.Fatalf("%d items: rollup ids not sorted at %d", n, k)
+			}
+			if int(r.ItemCount) != len(groups[id]) || !bytes.Equal(r.Root, ItemsRoot(groups[id])) {
+				t.Fatalf("%d items: rollup %x: count %d root %x, want %d %x", n, id[:4], r.ItemCount, r.Root, len(groups[id]), ItemsRoot(groups[id]))
+			}
 		}
 	}
 }

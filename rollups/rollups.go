@@ -142,29 +142,16 @@ func ItemsRoot(items []*Item) []byte {
 // BuildCommitment groups items by rollup (keeping block order inside each
 // rollup) and returns the commitment with rollup ids sorted.
 func BuildCommitment(items []*Item, rollupOf func(i int) ID) *weftv1.BlockCommitment {
-	groups := map[ID][]*Item{}
+	leaves := make([][]byte, len(items))
 	for i, it := range items {
-		id := rollupOf(i)
-		groups[id] = append(groups[id], it)
+		leaves[i] = LeafHash(it)
 	}
-	ids := make([]ID, 0, len(groups))
-	for id := range groups {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
-	c := &weftv1.BlockCommitment{Rollups: make([]*weftv1.RollupRoot, len(ids))}
-	for i, id := range ids {
-		c.Rollups[i] = &weftv1.RollupRoot{
-			RollupId:  append([]byte(nil), id[:]...),
-			ItemCount: uint32(len(groups[id])),
-			Root:      ItemsRoot(groups[id]),
-		}
-	}
-	return c
+	return BuildCommitmentFromLeaves(leaves, rollupOf)
 }
 
 // BuildCommitmentFromLeaves is BuildCommitment over items given as their
-// LeafHash, in block order. Large blocks hash their rollups' trees in
+// LeafHash, in block order (block builders hash each item once, when its
+// tx is decoded). Large blocks hash their rollups' trees in
 // parallel; the result does not depend on it.
 func BuildCommitmentFromLeaves(leaves [][]byte, rollupOf func(i int) ID) *weftv1.BlockCommitment {
 	counts := map[ID]int{}

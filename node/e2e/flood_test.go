@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,11 +31,7 @@ const portsFlood = 31500
 func (n *network) metrics(i int) (map[string]float64, error) {
 	ctx, cancel := nettest.RPCCtx()
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.nodes[i].info.Metrics, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpGet(ctx, n.nodes[i].info.Metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -60,10 +55,11 @@ func (n *network) metrics(i int) (map[string]float64, error) {
 	return out, sc.Err()
 }
 
-// floodKinds are the invalid payloads the flooder cycles through: bytes
-// that do not decode, a well-formed tx whose signature cannot be recovered,
-// and a correctly signed tx from an account with no funds (not a peer
-// fault by itself, but useless).
+// floodBatches are the 64-tx batches the flooder cycles through: bytes that
+// do not decode, well-formed txs whose signature cannot be recovered, and
+// correctly signed txs from accounts with no funds (useless rather than
+// invalid by themselves; the flooder adds an undecodable tx to every
+// message anyway, see startFlooder).
 func floodBatches(t *testing.T, chainID string) [][][]byte {
 	t.Helper()
 	garbage := make([][]byte, 64)

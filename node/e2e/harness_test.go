@@ -260,17 +260,22 @@ func (c chain) userTxs() map[[32]byte][]int64 {
 	return seen
 }
 
+// httpGet GETs url; the caller closes the body.
+func httpGet(ctx context.Context, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	return http.DefaultClient.Do(req)
+}
+
 // dataHash fetches block h's header data hash from node i's CometBFT RPC,
 // independently of the node API that serves slices.
 func (n *network) dataHash(i int, h int64) ([]byte, error) {
 	ctx, cancel := nettest.RPCCtx()
 	defer cancel()
 	url := fmt.Sprintf("%s/header?height=%d", n.nodes[i].info.RPC, h)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpGet(ctx, url)
 	if err != nil {
 		return nil, err
 	}
