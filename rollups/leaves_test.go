@@ -64,3 +64,64 @@ func TestCommitmentFromLeavesMatches(t *testing.T) {
 		}
 	}
 }
+
+// TestTreeMatchesRootFromLeafHashes: a Tree fed leaf hashes one at a time
+// has, after every append, the root RootFromLeafHashes gives over the same
+// prefix (every tree shape up to 1100 leaves, across a chunk boundary).
+func TestTreeMatchesRootFromLeafHashes(t *testing.T) {
+	var tr Tree
+	var hashes [][]byte
+	for n := 0; n <= 1100; n++ {
+		if got, want := tr.Root(), RootFromLeafHashes(hashes); !bytes.Equal(got, want) || tr.Len() != n {
+			t.Fatalf("%d leaves: tree root %x (len %d), want %x", n, got, tr.Len(), want)
+		}
+		h := LeafHash(testItem(n))
+		hashes = append(hashes, h)
+		tr.Append(h)
+	}
+}
+
+// TestCommitmentFromTreesMatches: per-rollup trees fed in block order give
+// the commitment BuildCommitmentFromLeaves builds over the whole block;
+// empty trees are left out.
+func TestCommitmentFromTreesMatches(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 5000} {
+		var hashes [][]byte
+		var ids []ID
+		names := []ID{IDFromName("unused")}
+		trees := make([]Tree, 1)
+		index := map[ID]int{}
+		for i := 0; i < n; i++ {
+			id := IDFromName(fmt.Sprint("r", (i*7)%11))
+			h := LeafHash(testItem(i))
+			hashes = append(hashes, h)
+			ids = append(ids, id)
+			k, ok := index[id]
+			if !ok {
+				k = len(names)
+				index[id] = k
+				names = append(names, id)
+				trees = append(trees, Tree{})
+			}
+			trees[k].Append(h)
+		}
+		got := EncodeCommitment(CommitmentFromTrees(names, trees))
+		want := EncodeCommitment(BuildCommitmentFromLeaves(hashes, func(i int) ID { return ids[i] }))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%d items: commitment from trees differs", n)
+		}
+	}
+}
+
+func BenchmarkCommitmentFromLeaves(b *testing.B) {
+	var hashes [][]byte
+	var ids []ID
+	for i := 0; i < 28_500; i++ {
+		hashes = append(hashes, LeafHash(testItem(i)))
+		ids = append(ids, IDFromName(fmt.Sprint("r", i%3)))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		BuildCommitmentFromLeaves(hashes, func(i int) ID { return ids[i] })
+	}
+}

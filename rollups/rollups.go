@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cometbft/cometbft/crypto/merkle"
 	"google.golang.org/protobuf/proto"
@@ -113,6 +114,21 @@ func RootFromLeafHashes(leaves [][]byte) []byte {
 	case 1:
 		return leaves[0]
 	}
+	for _, l := range leaves {
+		if len(l) != sha256.Size {
+			return rootOfAny(leaves)
+		}
+	}
+	var t Tree
+	for _, l := range leaves {
+		t.Append(l)
+	}
+	return t.Root()
+}
+
+// rootOfAny is RootFromLeafHashes over leaves of any length (a LeafHash is
+// 32 bytes; the recursion keeps the old answer for anything else).
+func rootOfAny(leaves [][]byte) []byte {
 	h := sha256.New()
 	var rec func(ls [][]byte) []byte
 	rec = func(ls [][]byte) []byte {
@@ -128,6 +144,62 @@ func RootFromLeafHashes(leaves [][]byte) []byte {
 		return h.Sum(nil)
 	}
 	return rec(leaves)
+}
+
+// Tree computes the merkle root of RootFromLeafHashes over leaf hashes
+// appended one at a time, so a block builder can hash a rollup's tree while
+// it is still choosing txs. An RFC 6962 tree over n leaves is the perfect
+// subtrees of n's binary digits, largest first, folded from the right: Tree
+// keeps their roots (O(log n) memory) and merges two of equal size as soon
+// as both exist, so it hashes each inner node once, as the recursion does.
+// The zero Tree is empty.
+type Tree struct {
+	n     uint64
+	peaks [][32]byte // perfect subtree roots, largest first
+}
+
+// Append adds the next leaf hash (32 bytes, from LeafHash).
+func (t *Tree) Append(leaf []byte) {
+	if len(leaf) != sha256.Size {
+		panic(fmt.Sprintf("invariant: tree leaf hash of %d bytes", len(leaf)))
+	}
+	t.AppendHash([32]byte(leaf))
+}
+
+// AppendHash is Append for a leaf hash held as an array.
+func (t *Tree) AppendHash(h [32]byte) {
+	for k := t.n; k&1 == 1; k >>= 1 {
+		top := len(t.peaks) - 1
+		h = innerHash(&t.peaks[top], &h)
+		t.peaks = t.peaks[:top]
+	}
+	t.peaks = append(t.peaks, h)
+	t.n++
+}
+
+// Len is the number of leaves appended.
+func (t *Tree) Len() int { return int(t.n) }
+
+// Root is the merkle root over the leaves appended so far.
+func (t *Tree) Root() []byte {
+	if t.n == 0 {
+		e := sha256.Sum256(nil)
+		return e[:]
+	}
+	r := t.peaks[len(t.peaks)-1]
+	for i := len(t.peaks) - 2; i >= 0; i-- {
+		r = innerHash(&t.peaks[i], &r)
+	}
+	return r[:]
+}
+
+// innerHash is RFC 6962's inner node hash, sha256(0x01 || l || r).
+func innerHash(l, r *[32]byte) [32]byte {
+	var b [1 + 2*sha256.Size]byte
+	b[0] = 1
+	copy(b[1:], l[:])
+	copy(b[1+sha256.Size:], r[:])
+	return sha256.Sum256(b[:])
 }
 
 // ItemsRoot is the merkle root of items in order.
@@ -151,59 +223,141 @@ func BuildCommitment(items []*Item, rollupOf func(i int) ID) *weftv1.BlockCommit
 
 // BuildCommitmentFromLeaves is BuildCommitment over items given as their
 // LeafHash, in block order (block builders hash each item once, when its
-// tx is decoded). Large blocks hash their rollups' trees in
-// parallel; the result does not depend on it.
+// tx is decoded). Large blocks hash their rollups' trees in parallel, in
+// subtrees of similar size so that one big rollup does not leave cores
+// idle; the result does not depend on it.
 func BuildCommitmentFromLeaves(leaves [][]byte, rollupOf func(i int) ID) *weftv1.BlockCommitment {
-	counts := map[ID]int{}
-	for i := range leaves {
-		counts[rollupOf(i)]++
-	}
-	groups := make(map[ID][][]byte, len(counts))
-	for id, n := range counts {
-		groups[id] = make([][]byte, 0, n)
-	}
+	var ids []ID
+	var groups [][][]byte
+	index := map[ID]int{}
+	g, prev := -1, ID{}
 	for i, l := range leaves {
-		id := rollupOf(i)
-		groups[id] = append(groups[id], l)
+		// Consecutive items often share a rollup: look the id up only when
+		// it changes.
+		if id := rollupOf(i); g < 0 || id != prev {
+			k, ok := index[id]
+			if !ok {
+				k = len(ids)
+				index[id] = k
+				ids = append(ids, id)
+				groups = append(groups, nil)
+			}
+			g, prev = k, id
+		}
+		groups[g] = append(groups[g], l)
 	}
-	ids := make([]ID, 0, len(groups))
-	for id := range groups {
-		ids = append(ids, id)
+	roots := make([][]byte, len(groups))
+	if workers := runtime.GOMAXPROCS(0); len(leaves) >= 4096 && workers >= 2 && allLeafHashes(leaves) {
+		parallelRoots(groups, roots, workers)
+	} else {
+		for k, ls := range groups {
+			roots[k] = RootFromLeafHashes(ls)
+		}
 	}
-	sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
+	counts := make([]int, len(groups))
+	for k, ls := range groups {
+		counts[k] = len(ls)
+	}
+	return commitment(ids, counts, roots)
+}
+
+// CommitmentFromTrees is the commitment over the rollups ids, trees[i]
+// holding the leaf hashes of ids[i]'s items in block order. ids must be
+// distinct; rollups whose tree is empty are left out.
+func CommitmentFromTrees(ids []ID, trees []Tree) *weftv1.BlockCommitment {
+	var keep []ID
+	var counts []int
+	var roots [][]byte
+	for i := range trees {
+		if n := trees[i].Len(); n > 0 {
+			keep = append(keep, ids[i])
+			counts = append(counts, n)
+			roots = append(roots, trees[i].Root())
+		}
+	}
+	return commitment(keep, counts, roots)
+}
+
+// commitment sorts the rollups by id into a commitment.
+func commitment(ids []ID, counts []int, roots [][]byte) *weftv1.BlockCommitment {
+	order := make([]int, len(ids))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(i, j int) bool { return bytes.Compare(ids[order[i]][:], ids[order[j]][:]) < 0 })
 	c := &weftv1.BlockCommitment{Rollups: make([]*weftv1.RollupRoot, len(ids))}
-	root := func(i int) {
-		id := ids[i]
-		c.Rollups[i] = &weftv1.RollupRoot{
-			RollupId:  append([]byte(nil), id[:]...),
-			ItemCount: uint32(len(groups[id])),
-			Root:      RootFromLeafHashes(groups[id]),
+	for k, i := range order {
+		c.Rollups[k] = &weftv1.RollupRoot{
+			RollupId:  append([]byte(nil), ids[i][:]...),
+			ItemCount: uint32(counts[i]),
+			Root:      roots[i],
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(ids))
-	if len(leaves) < 4096 || workers < 2 {
-		for i := range ids {
-			root(i)
+	return c
+}
+
+func allLeafHashes(leaves [][]byte) bool {
+	for _, l := range leaves {
+		if len(l) != sha256.Size {
+			return false
 		}
-		return c
 	}
+	return true
+}
+
+// chunkLeaves is the size of the subtrees parallelRoots hashes as one task
+// (a power of two, so that they are whole nodes of the tree).
+const chunkLeaves = 1024
+
+// parallelRoots writes each group's root into roots: workers hash the
+// tree's nodes of at most chunkLeaves leaves, then the nodes above them are
+// hashed in order. Leaves must be 32-byte leaf hashes.
+func parallelRoots(groups [][][]byte, roots [][]byte, workers int) {
+	type span struct{ g, lo, hi int }
+	var spans []span
+	var split func(g, lo, hi int)
+	split = func(g, lo, hi int) {
+		if hi-lo <= chunkLeaves {
+			spans = append(spans, span{g, lo, hi})
+			return
+		}
+		k := 1 << (bits.Len(uint(hi-lo-1)) - 1) // as in RootFromLeafHashes
+		split(g, lo, lo+k)
+		split(g, lo+k, hi)
+	}
+	for g, ls := range groups {
+		split(g, 0, len(ls))
+	}
+	sub := make([][32]byte, len(spans))
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	next := make(chan int, len(ids))
-	for i := range ids {
-		next <- i
-	}
-	close(next)
-	for w := 0; w < workers; w++ {
+	for range min(workers, len(spans)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				root(i)
+			for i := int(next.Add(1) - 1); i < len(spans); i = int(next.Add(1) - 1) {
+				s := spans[i]
+				sub[i] = [32]byte(RootFromLeafHashes(groups[s.g][s.lo:s.hi]))
 			}
 		}()
 	}
 	wg.Wait()
-	return c
+	i := 0
+	var join func(lo, hi int) [32]byte
+	join = func(lo, hi int) [32]byte {
+		if hi-lo <= chunkLeaves {
+			i++
+			return sub[i-1]
+		}
+		k := 1 << (bits.Len(uint(hi-lo-1)) - 1)
+		l := join(lo, lo+k)
+		r := join(lo+k, hi)
+		return innerHash(&l, &r)
+	}
+	for g, ls := range groups {
+		r := join(0, len(ls))
+		roots[g] = r[:]
+	}
 }
 
 // EncodeCommitment returns the commitment item's transaction bytes.
