@@ -28,12 +28,34 @@ type FeedConfig struct {
 	// p2p.DefaultStandingConfig. A peer over budget has its messages dropped.
 	PeerRateBytes float64 `toml:"peer_rate_bytes"`
 	PeerRateMsgs  float64 `toml:"peer_rate_msgs"`
+	// TxBatchInterval is how often the txs clients submitted are published
+	// to the other validators, as one batch ("20ms"); 0 takes
+	// DefaultTxBatchInterval. Longer batches cost fewer messages per tx
+	// and add up to one interval of latency.
+	TxBatchInterval time.Duration `toml:"tx_batch_interval"`
+}
+
+// DefaultTxBatchInterval is feed.tx_batch_interval's default.
+const DefaultTxBatchInterval = 20 * time.Millisecond
+
+// maxTxBatchInterval bounds feed.tx_batch_interval: past it, gossip delay
+// would dominate the block interval.
+const maxTxBatchInterval = time.Second
+
+func (c FeedConfig) txBatchInterval() time.Duration {
+	if c.TxBatchInterval == 0 {
+		return DefaultTxBatchInterval
+	}
+	return c.TxBatchInterval
 }
 
 // validate checks the [feed] section.
 func (c FeedConfig) validate() error {
 	if c.PeerRateBytes < 0 || c.PeerRateMsgs < 0 {
 		return fmt.Errorf("feed.peer_rate_bytes and feed.peer_rate_msgs must not be negative")
+	}
+	if c.TxBatchInterval < 0 || c.TxBatchInterval > maxTxBatchInterval {
+		return fmt.Errorf("feed.tx_batch_interval must be between 0 (default %v) and %v, got %v", DefaultTxBatchInterval, maxTxBatchInterval, c.TxBatchInterval)
 	}
 	for _, a := range c.Peers {
 		if _, err := peer.AddrInfoFromString(a); err != nil {
@@ -135,6 +157,12 @@ func (n *Node) publishSlices(ctx context.Context, peers []peer.AddrInfo) {
 		for committed := n.Committed(); h <= committed; h++ {
 			for _, r := range rs {
 				id, _ := rollups.IDFromBytes(r.Id)
+				// Gossipsub delivers a slice only to peers subscribed to
+				// its topic when it is published: with none, building it
+				// (loading and splitting the block) would be wasted.
+				if len(n.feed.Peers(chainID, id)) == 0 {
+					continue
+				}
 				s, err := n.Slice(h, id)
 				if err != nil {
 					n.log.Error("feed: slice", "height", h, "rollup", r.Name, "err", err)
@@ -173,14 +201,11 @@ func (n *Node) insertGossiped(raw []byte) p2p.TxResult {
 	return p2p.TxUseless
 }
 
-// txGossipInterval is how often txs accepted from clients are published.
-const txGossipInterval = 5 * time.Millisecond
-
 // publishTxs publishes the txs clients submitted to this node on the tx
-// topic, in batches, every txGossipInterval.
+// topic, in batches, every feed.tx_batch_interval.
 func (n *Node) publishTxs(ctx context.Context) {
 	defer close(n.txgDone)
-	t := time.NewTicker(txGossipInterval)
+	t := time.NewTicker(n.wcfg.Feed.txBatchInterval())
 	defer t.Stop()
 	for {
 		select {

@@ -30,6 +30,9 @@ type cluster struct {
 	procs  []*proc
 	rpc    []string // http://host:port, CometBFT RPC
 	api    []string // host:port, Weft's node API (Weft only)
+	// nodeAPI: the harness submits and follows commits through Weft's
+	// node API instead of CometBFT's JSON-RPC.
+	nodeAPI bool
 	// pprof is node0's pprof address, when enabled.
 	pprof string
 	// onStop, when set, runs before the processes stop (it ends the block

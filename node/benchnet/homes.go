@@ -64,13 +64,18 @@ func setupWeft(ctx context.Context, o *options, system, dir string, base int, se
 		return nil, err
 	}
 	c := &cluster{system: system}
-	if o.reapInterval > 0 {
+	if o.reapInterval > 0 || o.txBatchInterval > 0 {
 		for _, n := range m.Nodes {
 			cc, wc, err := node.LoadConfig(n.Home)
 			if err != nil {
 				return nil, err
 			}
-			cc.Mempool.ReapInterval = o.reapInterval
+			if o.reapInterval > 0 {
+				cc.Mempool.ReapInterval = o.reapInterval
+			}
+			if o.txBatchInterval > 0 {
+				wc.Feed.TxBatchInterval = o.txBatchInterval
+			}
 			if err := node.WriteConfig(n.Home, cc, wc); err != nil {
 				return nil, err
 			}

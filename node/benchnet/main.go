@@ -14,33 +14,37 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/weftnet/weft/node/client"
 )
 
 // options are the harness's flags.
 type options struct {
-	mode          string
-	out           string
-	rates         []float64
-	batchMBs      []float64
-	step          time.Duration
-	batchStep     time.Duration
-	warmup        time.Duration
-	grace         time.Duration
-	p99Limit      time.Duration
-	stopP99       time.Duration
-	txBytes       int
-	batchPayload  int
-	workers       int
-	basePort      int
-	kvLibp2p      bool
-	reapInterval  time.Duration
-	kvMempoolSize int
-	logLevel      string
-	pprof         bool
-	keep          bool
-	timeout       time.Duration
-	waitQuiet     time.Duration
-	rampBudget    time.Duration
+	mode            string
+	out             string
+	rates           []float64
+	batchMBs        []float64
+	step            time.Duration
+	batchStep       time.Duration
+	warmup          time.Duration
+	grace           time.Duration
+	p99Limit        time.Duration
+	stopP99         time.Duration
+	txBytes         int
+	batchPayload    int
+	batchAPI        string
+	workers         int
+	basePort        int
+	kvLibp2p        bool
+	reapInterval    time.Duration
+	txBatchInterval time.Duration
+	kvMempoolSize   int
+	logLevel        string
+	pprof           bool
+	keep            bool
+	timeout         time.Duration
+	waitQuiet       time.Duration
+	rampBudget      time.Duration
 
 	// Set by main, not flags.
 	root, dir, weftBin, kvBin, profileDir string
@@ -61,10 +65,12 @@ func parseFlags() (*options, error) {
 	flag.DurationVar(&o.stopP99, "stop-p99", 2*time.Second, "stepping goes on past a step saturated by latency alone (throughput held) while its p99 is at most this, to find the throughput capacity too; set it to -p99-limit to stop at the first saturation")
 	flag.IntVar(&o.txBytes, "tx-bytes", 250, "size of every tx in tx mode")
 	flag.IntVar(&o.batchPayload, "batch-payload", 64<<10, "RollupData payload of every tx in batched mode")
+	flag.StringVar(&o.batchAPI, "batch-submit", "grpc", "how batched mode submits and follows commits: grpc (Weft's node API: SubmitTx, and GetBlock's tx hashes on each new header) or jsonrpc (CometBFT's broadcast_tx_async and NewBlock events, as tx mode)")
 	flag.IntVar(&o.workers, "workers", 64, "submitting connections per node")
 	flag.IntVar(&o.basePort, "base-port", 24000, "first port, below the ephemeral range: Weft uses base.., kvstore base+100.., batched Weft base+200..")
 	flag.BoolVar(&o.kvLibp2p, "kv-libp2p", false, "run the kvstore baseline on CometBFT's libp2p transport instead of the classic one")
 	flag.DurationVar(&o.reapInterval, "weft-reap-interval", 0, "what-if: override mempool.reap_interval (how often CometBFT takes Weft's new txs to gossip) in the Weft homes; 0 keeps what weft testnet writes")
+	flag.DurationVar(&o.txBatchInterval, "weft-tx-batch-interval", 0, "what-if: override feed.tx_batch_interval (how often a node publishes its clients' txs to the other validators) in the Weft homes; 0 keeps what weft testnet writes")
 	flag.IntVar(&o.kvMempoolSize, "kv-mempool-size", 200_000, "flood mempool size (txs) of the kvstore baseline; Weft's app mempool holds 200000")
 	flag.StringVar(&o.logLevel, "log-level", "info", "log level of every node: debug, info, warn, error")
 	flag.BoolVar(&o.pprof, "pprof", false, "take a CPU profile of Weft's node0 (rpc.pprof_laddr) in every step and print the top of the last one")
@@ -79,6 +85,9 @@ func parseFlags() (*options, error) {
 	}
 	if o.batchMBs, err = parseFloats(batch); err != nil {
 		return nil, fmt.Errorf("-batch-rates: %w", err)
+	}
+	if o.batchAPI != "grpc" && o.batchAPI != "jsonrpc" {
+		return nil, fmt.Errorf("-batch-submit must be grpc or jsonrpc, got %q", o.batchAPI)
 	}
 	switch o.mode {
 	case "tx", "batched", "all":
@@ -172,9 +181,9 @@ func run(o *options) error {
 		StartedAt: start.UTC().Format(time.RFC3339),
 		Machine:   machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH},
 		Settings: settings{Mode: o.mode, Rates: o.rates, BatchMBs: o.batchMBs, StepS: o.step.Seconds(), BatchStepS: o.batchStep.Seconds(),
-			WarmupS: o.warmup.Seconds(), GraceS: o.grace.Seconds(), TxBytes: o.txBytes, BatchPayload: o.batchPayload,
+			WarmupS: o.warmup.Seconds(), GraceS: o.grace.Seconds(), TxBytes: o.txBytes, BatchPayload: o.batchPayload, BatchSubmit: o.batchAPI,
 			WorkersPerNode: o.workers, KVTransport: kvTransport(o), KVMempoolSize: o.kvMempoolSize, LogLevel: o.logLevel,
-			P99LimitMs: o.p99Limit.Milliseconds(), StopP99Ms: o.stopP99.Milliseconds(), WeftReapInterval: o.reapInterval.String()},
+			P99LimitMs: o.p99Limit.Milliseconds(), StopP99Ms: o.stopP99.Milliseconds(), WeftReapInterval: o.reapInterval.String(), WeftTxBatchInterval: o.txBatchInterval.String()},
 	}
 	// Results are written whatever happens, so a run cut short still
 	// leaves what it measured.
@@ -325,6 +334,7 @@ func batched(ctx context.Context, o *options, res *results) error {
 		return err
 	}
 	defer cl.stop()
+	cl.nodeAPI = o.batchAPI == "grpc"
 	w, err := startCluster(ctx, cl)
 	if err != nil {
 		return err
@@ -341,15 +351,28 @@ func batched(ctx context.Context, o *options, res *results) error {
 }
 
 // startCluster waits for every node to commit a few blocks and starts
-// following node0's blocks.
+// following node0's blocks (with cl.nodeAPI, their tx hashes through
+// Weft's node API).
 func startCluster(ctx context.Context, cl *cluster) (*watcher, error) {
 	t := time.Now()
 	if err := cl.waitReady(ctx, 3, 90*time.Second); err != nil {
 		return nil, err
 	}
 	w := newWatcher(cl.rpc[0])
+	if cl.nodeAPI {
+		c, err := client.Dial(cl.api[0])
+		if err != nil {
+			return nil, err
+		}
+		w.api = c
+	}
 	wctx, cancel := context.WithCancel(ctx)
-	cl.onStop = cancel
+	cl.onStop = func() {
+		cancel()
+		if w.api != nil {
+			w.api.Close()
+		}
+	}
 	if err := w.run(wctx); err != nil {
 		return nil, err
 	}

@@ -49,6 +49,7 @@ type settings struct {
 	GraceS         float64   `json:"grace_s"`
 	TxBytes        int       `json:"tx_bytes"`
 	BatchPayload   int       `json:"batch_payload_bytes"`
+	BatchSubmit    string    `json:"batch_submit"`
 	WorkersPerNode int       `json:"workers_per_node"`
 	KVTransport    string    `json:"kvstore_transport"`
 	KVMempoolSize  int       `json:"kvstore_mempool_size"`
@@ -58,6 +59,9 @@ type settings struct {
 	// WeftReapInterval is the what-if override of mempool.reap_interval
 	// ("0s": Weft as `weft testnet` configures it).
 	WeftReapInterval string `json:"weft_reap_interval_override"`
+	// WeftTxBatchInterval is the what-if override of
+	// feed.tx_batch_interval ("0s": none).
+	WeftTxBatchInterval string `json:"weft_tx_batch_interval_override"`
 }
 
 // systemResult is one system's ramp.

@@ -151,13 +151,38 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 		go func() { profDone <- fetchProfile(ctx, cl.pprof, winFrom, winTo.Sub(winFrom), profPath) }()
 	}
 
+	// Submitting through Weft's node API (gRPC) shares one connection per
+	// node among its workers; HTTP JSON-RPC uses one connection per worker.
+	var apis []*client.Client
+	if cl.nodeAPI {
+		for node := range validators {
+			c, err := client.Dial(cl.api[node])
+			if err != nil {
+				return nil, err
+			}
+			defer c.Close()
+			apis = append(apis, c)
+		}
+	}
 	var wg sync.WaitGroup
 	for node := range validators {
 		for wk := range o.workers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				sendLoop(ctx, cl.rpc[node]+"/", run, t0, node+validators*wk, validators*o.workers)
+				first, stride := node+validators*wk, validators*o.workers
+				if cl.nodeAPI {
+					sendLoop(ctx, run, t0, first, stride, apiSubmitter(ctx, apis[node], run))
+					return
+				}
+				hc := &http.Client{
+					Timeout: 10 * time.Second,
+					Transport: &http.Transport{
+						MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1, DisableCompression: true, IdleConnTimeout: time.Minute,
+					},
+				}
+				defer hc.CloseIdleConnections()
+				sendLoop(ctx, run, t0, first, stride, rpcSubmitter(hc, cl.rpc[node]+"/", run))
 			}()
 		}
 	}
@@ -294,16 +319,9 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 }
 
 // sendLoop submits txs first, first+stride, … each at its scheduled time
-// t0 + k/rate, over one keep-alive connection. A late worker sends at once
-// and the lag is recorded; latency runs from the actual send.
-func sendLoop(ctx context.Context, url string, run *stepRun, t0 time.Time, first, stride int) {
-	client := &http.Client{
-		Timeout: 10 * time.Second,
-		Transport: &http.Transport{
-			MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1, DisableCompression: true, IdleConnTimeout: time.Minute,
-		},
-	}
-	defer client.CloseIdleConnections()
+// t0 + k/rate, one at a time with submit. A late worker sends at once and
+// the lag is recorded; latency runs from the actual send.
+func sendLoop(ctx context.Context, run *stepRun, t0 time.Time, first, stride int, submit func(k int) error) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for k := first; k < run.ld.n(); k += stride {
@@ -319,16 +337,43 @@ func sendLoop(ctx context.Context, url string, run *stepRun, t0 time.Time, first
 		now := time.Now()
 		run.send[k] = now.UnixNano()
 		run.lagMs[k] = float32(now.Sub(due).Seconds() * 1000)
-		resp, err := client.Post(url, "application/json", bytes.NewReader(run.ld.body(k)))
-		if err != nil {
+		if err := submit(k); err != nil {
 			run.noteErr(err.Error())
-			continue
+		}
+	}
+}
+
+// rpcSubmitter submits over CometBFT's JSON-RPC broadcast_tx_async, as
+// both systems' tx mode does.
+func rpcSubmitter(hc *http.Client, url string, run *stepRun) func(k int) error {
+	return func(k int) error {
+		resp, err := hc.Post(url, "application/json", bytes.NewReader(run.ld.body(k)))
+		if err != nil {
+			return err
 		}
 		b, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != http.StatusOK || bytes.Contains(b, []byte(`"error"`)) {
-			run.noteErr(fmt.Sprintf("HTTP %d: %.200s", resp.StatusCode, b))
+			return fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, b)
 		}
+		return nil
+	}
+}
+
+// apiSubmitter submits over Weft's node API (SubmitTx, binary protobuf),
+// the way a rollup's batcher hands Weft its payloads.
+func apiSubmitter(ctx context.Context, c *client.Client, run *stepRun) func(k int) error {
+	return func(k int) error {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		resp, err := c.API.SubmitTx(cctx, &weftv1.SubmitTxRequest{Tx: run.ld.raw[k]})
+		if err != nil {
+			return err
+		}
+		if resp.Code != 0 {
+			return fmt.Errorf("SubmitTx code %d: %.200s", resp.Code, resp.Log)
+		}
+		return nil
 	}
 }
 
