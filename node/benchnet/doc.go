@@ -30,7 +30,10 @@
 // txs it asks the entry node's API what became of a sample. -pprof takes a
 // CPU profile of Weft's node0 in every step (rpc.pprof_laddr) and prints the
 // top of the last one. The batched mode submits 64 KiB RollupData payloads
-// to Weft and reports MB/s of rollup data ordered. Everything is written as
+// to Weft and reports MB/s of rollup data ordered; it submits through Weft's
+// node API (SubmitTx, as a rollup batcher does) and learns commits from
+// NewBlockHeader events plus GetBlock's tx hashes, so neither side encodes
+// multi-MB JSON (-batch-submit jsonrpc uses the tx mode's JSON-RPC path). Everything is written as
 // JSON to -out.
 //
 // It is a benchmark, not a test: it prints figures and ratios and asserts
