@@ -22,7 +22,7 @@ import (
 func followCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "follow",
-		Short: "Follow a rollup's committed slices over libp2p gossip, each verified against a light-client-verified header",
+		Short: "Follow a rollup's committed slices over libp2p gossip, each verified against a header the light client verified or one hash-linked to it",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
@@ -115,7 +115,7 @@ func followCmd() *cobra.Command {
 	cmd.Flags().String("rollup", "", "rollup name")
 	cmd.Flags().StringArray("peer", nil, "a node's feed address, /ip4/…/udp/…/quic-v1/p2p/ID (repeatable)")
 	cmd.Flags().String("rpc", "", "CometBFT RPC URL the light client reads headers from, e.g. http://127.0.0.1:26601")
-	cmd.Flags().StringArray("witness", nil, "more CometBFT RPC URLs the light client cross-checks (repeatable)")
+	cmd.Flags().StringArray("witness", nil, "more CometBFT RPC URLs the light client cross-checks and headers are fetched from if --rpc fails (repeatable)")
 	cmd.Flags().String("chain-id", "", "Weft chain id")
 	cmd.Flags().Int64("trust-height", 0, "height of the trusted header (0: block 1 as served by --rpc)")
 	cmd.Flags().String("trust-hash", "", "hash of the trusted header")

@@ -1,0 +1,258 @@
+package feed
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	dbm "github.com/cometbft/cometbft-db"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	"github.com/cometbft/cometbft/light"
+	"github.com/cometbft/cometbft/light/provider"
+	lightdb "github.com/cometbft/cometbft/light/store/db"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	"github.com/cometbft/cometbft/types"
+)
+
+// LightClient is what Headers needs of CometBFT's light client
+// (*light.Client).
+type LightClient interface {
+	// Update verifies the primary's latest header, if newer than the
+	// latest trusted one.
+	Update(ctx context.Context, now time.Time) (*types.LightBlock, error)
+	// VerifyLightBlockAtHeight verifies the header of height.
+	VerifyLightBlockAtHeight(ctx context.Context, height int64, now time.Time) (*types.LightBlock, error)
+	// TrustedLightBlock returns a verified header; height 0 is the latest.
+	TrustedLightBlock(height int64) (*types.LightBlock, error)
+}
+
+// BlockMetas is a CometBFT RPC endpoint's /blockchain: the block metas
+// (headers) of heights minHeight..maxHeight, newest first, at most 20.
+// *rpchttp.HTTP is one.
+type BlockMetas interface {
+	BlockchainInfo(ctx context.Context, minHeight, maxHeight int64) (*ctypes.ResultBlockchainInfo, error)
+}
+
+// Headers verifies Weft headers, so a follower trusts a slice only as far
+// as +2/3 of the validators signed its block. CometBFT's light client
+// verifies a recent header; the headers below it are verified by hash
+// linkage (LinkBack) from headers fetched 20 at a time, as the light client
+// itself verifies heights below its trusted one. One light client step
+// thus covers every block since the last one, so a follower that falls
+// behind catches up instead of paying a light client step per block.
+// Verified headers are kept in a bounded HeaderChain. Safe for concurrent
+// use; calls are served one at a time.
+type Headers struct {
+	mu      sync.Mutex
+	lc      LightClient
+	sources []BlockMetas // primary first; any will do, LinkBack checks them
+	chain   *HeaderChain
+	now     func() time.Time
+	wait    time.Duration // how long a height the RPC nodes do not serve yet is retried
+	poll    time.Duration
+}
+
+// TrustRoot pins the light client's first trusted header. A zero Height
+// trusts block 1 as served by the primary (trust on first use).
+type TrustRoot struct {
+	Height int64
+	Hash   []byte
+}
+
+const (
+	// headerWait bounds how long a follower waits for the header of a
+	// slice that gossip delivered before the RPC nodes committed its block.
+	headerWait = 10 * time.Second
+	// headerPoll is how often it asks again meanwhile.
+	headerPoll = 50 * time.Millisecond
+	// maxLinkBack is how far below a verified header a header is linked
+	// back to (5 /blockchain requests); further down, the light client
+	// first verifies the header maxLinkBack above it.
+	maxLinkBack = 5 * maxMetas
+	// chainLimit is how many verified headers Headers keeps (well under a
+	// megabyte); slices rarely arrive more than a few heights out of order.
+	chainLimit = 1024
+	// rpcTimeout bounds each /blockchain request, in seconds, as the light
+	// client's own provider bounds its requests.
+	rpcTimeout = 5
+)
+
+// NewHeaders returns a light client following chainID through the CometBFT
+// RPC primary, cross-checked against the witnesses.
+func NewHeaders(ctx context.Context, chainID, primary string, witnesses []string, root TrustRoot) (*Headers, error) {
+	pc, err := rpchttp.NewWithTimeout(primary, "/websocket", rpcTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if root.Height == 0 {
+		h := int64(1)
+		b, err := pc.Block(ctx, &h)
+		if err != nil {
+			return nil, fmt.Errorf("fetch trust root from %s: %w", primary, err)
+		}
+		root = TrustRoot{Height: 1, Hash: b.BlockID.Hash}
+	}
+	if len(witnesses) == 0 {
+		witnesses = []string{primary}
+	}
+	sources := []BlockMetas{pc}
+	for _, w := range witnesses {
+		if w == primary {
+			continue
+		}
+		wc, err := rpchttp.NewWithTimeout(w, "/websocket", rpcTimeout)
+		if err != nil {
+			return nil, err
+		}
+		sources = append(sources, wc)
+	}
+	lc, err := light.NewHTTPClient(ctx, chainID,
+		light.TrustOptions{Period: 14 * 24 * time.Hour, Height: root.Height, Hash: root.Hash},
+		primary, witnesses, lightdb.New(dbm.NewMemDB(), chainID), light.Logger(cmtlog.NewNopLogger()))
+	if err != nil {
+		return nil, fmt.Errorf("light client: %w", err)
+	}
+	// Catch up to the chain's head once, so the first slices link back to it.
+	if _, err := lc.Update(ctx, time.Now()); err != nil {
+		return nil, fmt.Errorf("light client update: %w", err)
+	}
+	return newHeaders(lc, sources, time.Now), nil
+}
+
+func newHeaders(lc LightClient, sources []BlockMetas, now func() time.Time) *Headers {
+	return &Headers{lc: lc, sources: sources, chain: NewHeaderChain(chainLimit), now: now, wait: headerWait, poll: headerPoll}
+}
+
+// Header returns the verified header of height. A height the RPC nodes do
+// not serve yet (gossip can be faster than their commit) is retried until
+// headerWait passes.
+func (h *Headers) Header(ctx context.Context, height int64) (*types.Header, error) {
+	if height <= 0 {
+		return nil, fmt.Errorf("no header of height %d", height)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if hd, ok := h.chain.Header(height); ok {
+		return hd, nil
+	}
+	anchor, ok := h.chain.Above(height)
+	if !ok {
+		lb, err := h.retry(ctx, func() (*types.LightBlock, error) { return h.advance(ctx, height) })
+		if err != nil {
+			return nil, err
+		}
+		anchor = lb.Header
+	}
+	if anchor.Height-height > maxLinkBack {
+		lb, err := h.retry(ctx, func() (*types.LightBlock, error) {
+			return h.lc.VerifyLightBlockAtHeight(ctx, height+maxLinkBack, h.now())
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := h.chain.Add(lb.Header); err != nil {
+			return nil, err
+		}
+		anchor = lb.Header
+	}
+	for anchor.Height > height {
+		hi := anchor.Height - 1
+		lo := max(height, hi-maxMetas+1)
+		hs, err := h.linkBack(ctx, anchor, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		for _, hd := range hs {
+			if err := h.chain.Add(hd); err != nil {
+				return nil, err
+			}
+		}
+		anchor = hs[len(hs)-1]
+	}
+	return anchor, nil
+}
+
+// advance moves the light client to the primary's latest header, or to
+// height if the primary is not there yet (the light client then asks its
+// witnesses), and holds the header it verified.
+func (h *Headers) advance(ctx context.Context, height int64) (*types.LightBlock, error) {
+	if _, err := h.lc.Update(ctx, h.now()); err != nil {
+		return nil, err
+	}
+	lb, err := h.lc.TrustedLightBlock(0)
+	if err != nil {
+		return nil, err
+	}
+	if lb.Height < height {
+		if lb, err = h.lc.VerifyLightBlockAtHeight(ctx, height, h.now()); err != nil {
+			return nil, err
+		}
+	}
+	if err := h.chain.Add(lb.Header); err != nil {
+		return nil, err
+	}
+	return lb, nil
+}
+
+// linkBack fetches headers hi down to lo and verifies them from anchor (of
+// height hi+1), trying each source in turn: any source will do, since a
+// header that does not link is refused.
+func (h *Headers) linkBack(ctx context.Context, anchor *types.Header, lo, hi int64) ([]*types.Header, error) {
+	var errs []error
+	for _, src := range h.sources {
+		res, err := src.BlockchainInfo(ctx, lo, hi)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			errs = append(errs, err)
+			continue
+		}
+		hs, err := headersFromMetas(res, lo, hi)
+		if err == nil {
+			err = LinkBack(anchor, hs)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		return hs, nil
+	}
+	return nil, fmt.Errorf("headers %d..%d: %w", lo, hi, errors.Join(errs...))
+}
+
+// retry calls verify until it succeeds, fails with an error other than "not
+// served yet", or h.wait passes.
+func (h *Headers) retry(ctx context.Context, verify func() (*types.LightBlock, error)) (*types.LightBlock, error) {
+	deadline := h.now().Add(h.wait)
+	t := time.NewTicker(h.poll)
+	defer t.Stop()
+	for {
+		lb, err := verify()
+		if err == nil {
+			return lb, nil
+		}
+		notYet := errors.Is(err, provider.ErrHeightTooHigh) || errors.Is(err, provider.ErrLightBlockNotFound)
+		if !notYet || h.now().After(deadline) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// TrustedRoot describes what the light client trusts, for display.
+func (h *Headers) TrustedRoot() string {
+	lb, err := h.lc.TrustedLightBlock(0)
+	if err != nil {
+		return "none"
+	}
+	return fmt.Sprintf("height %d hash %s", lb.Height, hex.EncodeToString(lb.Hash()))
+}
