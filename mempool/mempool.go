@@ -62,6 +62,14 @@ func (m *Mempool) Build(maxBytes int64, take func(*Tx) Verdict) {
 	m.pool.Build(maxBytes, take)
 }
 
+// BuildPayloads is Pool.BuildPayloads with the lock held for the whole
+// build; take must not call the Mempool.
+func (m *Mempool) BuildPayloads(maxBytes int64, take func(payload any) Verdict) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pool.BuildPayloads(maxBytes, take)
+}
+
 // Pending is Pool.Pending under the lock.
 func (m *Mempool) Pending(limit int) []*Tx {
 	m.mu.Lock()

@@ -142,19 +142,24 @@ type entry struct {
 	// they sum to size.
 	charges []int64
 	slots   []int32 // tx.Rollups' slots in Pool.demand
+	// Storage for charges and slots when the tx carries data for one
+	// rollup (the usual case): the block walk reads them for every tx it
+	// offers, and in the entry they cost no extra cache miss.
+	charge1 [1]int64
+	slot1   [1]int32
 	ready   bool
 	expires time.Time
 	expIdx  int // in Pool.expiry, -1 when not there
 }
 
-// better reports whether a goes into a block before b: higher fee per byte,
-// then earlier arrival. Fee per byte is compared as a float64: two rates
-// within one part in 2^53 count as equal.
-func better(a, b *entry) bool {
-	if a.rate != b.rate {
-		return a.rate > b.rate
+// before reports whether q goes into a block before r: higher fee per
+// byte, then earlier arrival. Fee per byte is compared as a float64: two
+// rates within one part in 2^53 count as equal.
+func (q *queued) before(r *queued) bool {
+	if q.rate != r.rate {
+		return q.rate > r.rate
 	}
-	return a.seq < b.seq
+	return q.seq < r.seq
 }
 
 // evictFirst reports whether a is evicted before b: parked before ready,
@@ -169,13 +174,26 @@ func evictFirst(a, b *entry) bool {
 	return a.seq > b.seq
 }
 
+// queued is a ready entry with what the block walk needs to order it and
+// to offer it, copied into the account's queue: the walk then touches an
+// entry only when it reaches it, and the entry and the tx's payload at
+// once rather than one after the other.
+type queued struct {
+	e       *entry
+	payload any
+	rate    float64
+	seq     uint64
+}
+
+func queue(e *entry) queued { return queued{e: e, payload: e.tx.Payload, rate: e.rate, seq: e.seq} }
+
 // account is one sender's queue: ready holds consecutive nonces from base
 // (the committed nonce as last seen), parked the txs after a nonce gap, in
 // nonce order.
 type account struct {
 	sender  [20]byte
 	base    uint64
-	ready   []*entry
+	ready   []queued
 	parked  []*entry
 	total   uint256.Int // summed cost of ready and parked
 	headIdx int         // in Pool.heads, -1 when ready is empty
@@ -193,7 +211,7 @@ func (a *account) fromTail(k int) *entry {
 	}
 	k -= len(a.parked)
 	if k < len(a.ready) {
-		return a.ready[len(a.ready)-1-k]
+		return a.ready[len(a.ready)-1-k].e
 	}
 	return nil
 }
@@ -201,7 +219,7 @@ func (a *account) fromTail(k int) *entry {
 // at returns the pending entry with nonce, or nil.
 func (a *account) at(nonce uint64) *entry {
 	if nonce >= a.base && nonce < a.next() {
-		return a.ready[nonce-a.base]
+		return a.ready[nonce-a.base].e
 	}
 	if i, ok := a.parkedIndex(nonce); ok {
 		return a.parked[i]
@@ -329,8 +347,12 @@ func (p *Pool) newEntry(tx *Tx) *entry {
 		for _, r := range tx.Rollups {
 			data += max(r.Bytes, 1)
 		}
-		e.charges = make([]int64, len(tx.Rollups))
-		e.slots = make([]int32, len(tx.Rollups))
+		if len(tx.Rollups) == 1 {
+			e.charges, e.slots = e.charge1[:], e.slot1[:]
+		} else {
+			e.charges = make([]int64, len(tx.Rollups))
+			e.slots = make([]int32, len(tx.Rollups))
+		}
 		left := e.size
 		for i, r := range tx.Rollups {
 			c := left
@@ -502,27 +524,27 @@ func (p *Pool) victims(e, old *entry) ([]*entry, bool) {
 	var out []*entry
 	w := walker{evict: true}
 	if len(p.tails) > 0 {
-		w.push(item(p.tails[0], p.tails[0].fromTail(0), 0, 0))
+		w.push(tailItem(p.tails[0], 0, 0))
 	}
 	for over() {
 		if w.Len() == 0 {
 			return nil, false
 		}
 		it := w.pop()
-		for _, c := range [2]int{2*it.hidx + 1, 2*it.hidx + 2} {
+		for _, c := range [2]int{2*int(it.hidx) + 1, 2*int(it.hidx) + 2} {
 			if it.hidx >= 0 && c < len(p.tails) {
-				w.push(item(p.tails[c], p.tails[c].fromTail(0), 0, c))
+				w.push(tailItem(p.tails[c], 0, c))
 			}
 		}
-		v := it.e
+		v := it.a.fromTail(int(it.k))
 		if v == e || !evictFirst(v, e) {
 			return nil, false
 		}
 		out = append(out, v)
 		count--
 		bytes -= v.size
-		if next := it.a.fromTail(it.k + 1); next != nil {
-			w.push(item(it.a, next, it.k+1, -1))
+		if k := int(it.k) + 1; it.a.fromTail(k) != nil {
+			w.push(tailItem(it.a, k, -1))
 		}
 	}
 	return out, true
@@ -583,7 +605,7 @@ func (p *Pool) place(a *account, e *entry) {
 	e.acct = a
 	a.total.Add(&a.total, e.tx.Cost)
 	if e.tx.Nonce == a.next() {
-		a.ready = append(a.ready, e)
+		a.ready = append(a.ready, queue(e))
 		p.setReady(e, true)
 		p.promote(a)
 	} else {
@@ -598,16 +620,17 @@ func (p *Pool) promote(a *account) {
 	for len(a.parked) > 0 && a.parked[0].tx.Nonce == a.next() {
 		e := a.parked[0]
 		a.parked = slices.Delete(a.parked, 0, 1)
-		a.ready = append(a.ready, e)
+		a.ready = append(a.ready, queue(e))
 		p.setReady(e, true)
 	}
 }
 
 // demoteFrom parks the ready txs from index i on.
 func (p *Pool) demoteFrom(a *account, i int) {
-	rest := slices.Clone(a.ready[i:])
-	for _, e := range rest {
-		p.setReady(e, false)
+	rest := make([]*entry, len(a.ready)-i)
+	for j, q := range a.ready[i:] {
+		rest[j] = q.e
+		p.setReady(q.e, false)
 	}
 	clear(a.ready[i:])
 	a.ready = a.ready[:i]
@@ -637,7 +660,7 @@ func (p *Pool) swap(old, e *entry) {
 	a.total.Sub(&a.total, old.tx.Cost)
 	a.total.Add(&a.total, e.tx.Cost)
 	if old.ready {
-		a.ready[old.tx.Nonce-a.base] = e
+		a.ready[old.tx.Nonce-a.base] = queue(e)
 		p.setReady(old, false)
 		p.setReady(e, true)
 	} else {
@@ -655,7 +678,7 @@ func (p *Pool) removeTail(a *account) *entry {
 		a.parked = a.parked[:n-1]
 	} else {
 		n := len(a.ready)
-		a.ready[n-1] = nil
+		a.ready[n-1] = queued{}
 		a.ready = a.ready[:n-1]
 		p.setReady(e, false)
 	}
@@ -667,8 +690,8 @@ func (p *Pool) removeTail(a *account) *entry {
 
 // removeHead removes and returns a's first ready tx.
 func (p *Pool) removeHead(a *account) *entry {
-	e := a.ready[0]
-	a.ready[0] = nil
+	e := a.ready[0].e
+	a.ready[0] = queued{}
 	a.ready = a.ready[1:]
 	a.base++
 	p.setReady(e, false)
@@ -753,13 +776,11 @@ func (p *Pool) Pending(limit int) []*Tx {
 	slices.SortFunc(accts, func(x, y *account) int { return bytesCmp(x.sender[:], y.sender[:]) })
 	out := make([]*Tx, 0, min(limit, len(p.byHash)))
 	for _, a := range accts {
-		for _, q := range [][]*entry{a.ready, a.parked} {
-			for _, e := range q {
-				if len(out) >= limit {
-					return out
-				}
-				out = append(out, e.tx)
+		for k := a.len() - 1; k >= 0; k-- {
+			if len(out) >= limit {
+				return out
 			}
+			out = append(out, a.fromTail(k).tx)
 		}
 	}
 	return out
@@ -823,7 +844,7 @@ func (p *Pool) revalidate(a *account, st AccountState, done map[[32]byte]bool, n
 		}
 		out = append(out, Dropped{e.tx, fmt.Sprintf("nonce too low: account nonce is %d", st.Nonce)})
 	}
-	for len(a.ready) > 0 && a.ready[0].tx.Nonce < st.Nonce {
+	for len(a.ready) > 0 && a.ready[0].e.tx.Nonce < st.Nonce {
 		gone(p.removeHead(a))
 	}
 	for len(a.parked) > 0 && a.parked[0].tx.Nonce < st.Nonce {
@@ -837,11 +858,9 @@ func (p *Pool) revalidate(a *account, st AccountState, done map[[32]byte]bool, n
 		// and block disagree. Take it out anyway; what follows it waits
 		// for the gap like any parked tx.
 		var stray []*entry
-		for _, q := range [][]*entry{a.ready, a.parked} {
-			for _, e := range q {
-				if done[e.tx.Hash] {
-					stray = append(stray, e)
-				}
+		for k := a.len() - 1; k >= 0; k-- {
+			if e := a.fromTail(k); done[e.tx.Hash] {
+				stray = append(stray, e)
 			}
 		}
 		for _, e := range stray {
@@ -911,7 +930,7 @@ func (p *Pool) Remove(hash [32]byte) []*Tx {
 type headHeap []*account
 
 func (h headHeap) Len() int           { return len(h) }
-func (h headHeap) Less(i, j int) bool { return better(h[i].ready[0], h[j].ready[0]) }
+func (h headHeap) Less(i, j int) bool { return h[i].ready[0].before(&h[j].ready[0]) }
 func (h headHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].headIdx, h[j].headIdx = i, j
@@ -981,21 +1000,28 @@ func (h *expHeap) Pop() any {
 
 // walkItem is the k-th entry of an account's queue (from the head or from
 // the tail, as the walk decides); hidx is the account's index in the heap
-// being walked when the item came from it, -1 otherwise.
+// being walked when the item came from it, -1 otherwise. The priority is
+// copied so that comparisons touch only the walker's array.
 type walkItem struct {
-	a    *account
-	e    *entry
-	k    int
-	hidx int
-	// e's priority, copied so that comparisons touch only the walker's
-	// array.
 	rate  float64
 	seq   uint64
+	a     *account
+	k     int32
+	hidx  int32
 	ready bool
 }
 
-func item(a *account, e *entry, k, hidx int) walkItem {
-	return walkItem{a: a, e: e, k: k, hidx: hidx, rate: e.rate, seq: e.seq, ready: e.ready}
+// headItem is the k-th ready entry of a, in block order.
+func headItem(a *account, k, hidx int) walkItem {
+	q := &a.ready[k]
+	return walkItem{rate: q.rate, seq: q.seq, a: a, k: int32(k), hidx: int32(hidx), ready: true}
+}
+
+// tailItem is the k-th entry of a counting back from the highest nonce, in
+// eviction order.
+func tailItem(a *account, k, hidx int) walkItem {
+	e := a.fromTail(k)
+	return walkItem{rate: e.rate, seq: e.seq, a: a, k: int32(k), hidx: int32(hidx), ready: e.ready}
 }
 
 // walker visits a heap's accounts, and entries further down their queues,
@@ -1004,7 +1030,7 @@ func item(a *account, e *entry, k, hidx int) walkItem {
 // heap (container/heap would box every item).
 type walker struct {
 	items []walkItem
-	evict bool // order by evictFirst, else by better
+	evict bool // order by evictFirst, else by block order
 }
 
 func (w *walker) less(x, y *walkItem) bool {
@@ -1043,23 +1069,41 @@ func (w *walker) pop() walkItem {
 	n := len(w.items) - 1
 	w.items[0] = w.items[n]
 	w.items = w.items[:n]
+	w.down()
+	return top
+}
+
+// replaceTop is pop then push(it) in one pass: the walk's usual step, an
+// account's next tx taking the place of the one just taken.
+func (w *walker) replaceTop(it walkItem) {
+	w.items[0] = it
+	w.down()
+}
+
+// down sifts the top item down to its place.
+func (w *walker) down() {
+	items := w.items
+	n := len(items)
+	if n == 0 {
+		return
+	}
+	top := items[0]
 	i := 0
 	for {
-		l := 2*i + 1
-		if l >= n {
+		c := 2*i + 1
+		if c >= n {
 			break
 		}
-		c := l
-		if r := l + 1; r < n && w.less(&w.items[r], &w.items[l]) {
+		if r := c + 1; r < n && w.less(&items[r], &items[c]) {
 			c = r
 		}
-		if !w.less(&w.items[c], &w.items[i]) {
+		if !w.less(&items[c], &top) {
 			break
 		}
-		w.items[i], w.items[c] = w.items[c], w.items[i]
+		items[i] = items[c]
 		i = c
 	}
-	return top
+	items[i] = top
 }
 
 func cmpU64(a, b uint64) int {
