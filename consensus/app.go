@@ -819,48 +819,10 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 		votes[i] = staking.Vote{Address: common.BytesToAddress(v.Validator.Address), Power: v.Validator.Power, Signed: v.BlockIdFlag == cmtproto.BlockIDFlagCommit}
 	}
 	beginBlock(view{ov}, params, req.Height, votes, req.Misbehavior)
-	var chosen []*Tx
-	var used int64
-	present := map[rollups.ID]bool{}
-	led := newLedger(view{ov}, params)
-	a.mp.Build(req.MaxTxBytes, func(m *mempool.Tx) mempool.Verdict {
-		tx := m.Payload.(*Tx)
-		sz := protoTxSize(len(tx.Raw))
-		newIDs := 0
-		for _, id := range tx.Rollups {
-			if !present[id] {
-				newIDs++
-			}
-		}
-		if used+sz+commitmentReserve(len(present)+newIDs) > req.MaxTxBytes {
-			if used+protoTxSize(minTxBytes)+commitmentReserve(len(present)) > req.MaxTxBytes {
-				return mempool.Stop
-			}
-			return mempool.Skip
-		}
-		if _, rej := led.applyTx(ov, tx, req.Height); rej != nil {
-			return mempool.Skip
-		}
-		for _, id := range tx.Rollups {
-			present[id] = true
-		}
-		chosen = append(chosen, tx)
-		used += sz
-		return mempool.Include
-	})
-	for {
-		cm := commitmentFor(chosen)
-		if used+protoTxSize(len(cm)) <= req.MaxTxBytes || len(chosen) == 0 {
-			out := make([][]byte, 0, len(chosen)+1)
-			out = append(out, cm)
-			for _, tx := range chosen {
-				out = append(out, tx.Raw)
-			}
-			return &abci.ResponsePrepareProposal{Txs: out}, nil
-		}
-		used -= protoTxSize(len(chosen[len(chosen)-1].Raw))
-		chosen = chosen[:len(chosen)-1]
-	}
+	b := newProposal(ov, params, req.Height, req.MaxTxBytes)
+	defer b.leaves.stop()
+	a.mp.BuildPayloads(req.MaxTxBytes, b.take)
+	return &abci.ResponsePrepareProposal{Txs: b.finish()}, nil
 }
 
 // decode returns the decoded tx, from the mempool when it holds it.
@@ -896,9 +858,9 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 			continue
 		}
 		tx, rej := a.decode(raw, lim)
-		var fee *uint256.Int
+		var fee uint256.Int
 		if rej == nil {
-			fee, rej = led.applyTx(sb.ov, tx, height)
+			rej = led.applyTx(sb.ov, tx, height, &fee)
 		}
 		h := TxHash(raw)
 		if rej != nil {

@@ -17,10 +17,13 @@ import (
 // them back (flush) before a tx that takes the slow path (applyTx) and at
 // the end of the block.
 type ledger struct {
-	st      view
-	p       *Params
-	accts   map[common.Address]*ledgerAcct
-	rollups map[rollups.ID]bool
+	st    view
+	p     *Params
+	accts map[common.Address]*ledgerAcct
+	// rollups numbers the rollups looked up since the last flush; exists
+	// is whether each is registered.
+	rollups rollupIndex
+	exists  []bool
 	fees    uint256.Int
 	applied int // txs applied since the last flush
 }
@@ -33,7 +36,7 @@ type ledgerAcct struct {
 }
 
 func newLedger(st view, p *Params) *ledger {
-	return &ledger{st: st, p: p, accts: map[common.Address]*ledgerAcct{}, rollups: map[rollups.ID]bool{}}
+	return &ledger{st: st, p: p, accts: map[common.Address]*ledgerAcct{}}
 }
 
 // slowPathOnly turns the ledger off (tests compare both paths).
@@ -41,17 +44,7 @@ var slowPathOnly bool
 
 // simpleTx reports whether tx can take the ledger's fast path.
 func simpleTx(tx *Tx) bool {
-	if slowPathOnly || !tx.Bonded.IsZero() {
-		return false
-	}
-	for _, a := range tx.Body.Actions {
-		switch a.Kind.(type) {
-		case *weftv1.Action_RollupData, *weftv1.Action_Transfer:
-		default:
-			return false
-		}
-	}
-	return true
+	return !slowPathOnly && tx.plain && tx.Bonded.IsZero()
 }
 
 func (l *ledger) account(a common.Address) *ledgerAcct {
@@ -66,65 +59,71 @@ func (l *ledger) account(a common.Address) *ledgerAcct {
 }
 
 func (l *ledger) rollupExists(id rollups.ID) bool {
-	ok, seen := l.rollups[id]
+	k, seen := l.rollups.find(id)
 	if !seen {
-		ok = l.st.Rollup(id) != nil
-		l.rollups[id] = ok
+		k = l.rollups.add(id)
+		l.exists = append(l.exists, l.st.Rollup(id) != nil)
 	}
-	return ok
+	return l.exists[k]
 }
 
 // apply is applyTx for a simple tx: it reports whether the tx is valid
-// after everything applied so far and, if so, applies it and returns its
-// fee. A tx it refuses is left untouched (callers that need applyTx's
-// rejection flush and ask applyTx).
-func (l *ledger) apply(tx *Tx) (*uint256.Int, bool) {
+// after everything applied so far and, if so, applies it and writes its
+// fee into fee. A tx it refuses is left untouched (callers that need
+// applyTx's rejection flush and ask applyTx).
+func (l *ledger) apply(tx *Tx, fee *uint256.Int) bool {
 	a := l.account(tx.Sender)
-	if tx.Body.Nonce != a.nonce {
-		return nil, false
+	if tx.nonce != a.nonce {
+		return false
 	}
-	fee := l.p.Fee(tx)
+	l.p.feeInto(fee, tx)
 	if fee.Gt(tx.FeeLimit) {
-		return nil, false
+		return false
 	}
-	need, overflow := new(uint256.Int).AddOverflow(fee, tx.Transferred)
-	if overflow || need.Gt(&a.bal) {
-		return nil, false
+	var need uint256.Int
+	if _, overflow := need.AddOverflow(fee, tx.Transferred); overflow || need.Gt(&a.bal) {
+		return false
 	}
 	for _, id := range tx.Rollups {
 		if !l.rollupExists(id) {
-			return nil, false
+			return false
 		}
 	}
 	a.nonce++
-	a.bal.Sub(&a.bal, need)
+	a.bal.Sub(&a.bal, &need)
 	a.dirty = true
-	for _, act := range tx.Body.Actions {
-		if k, ok := act.Kind.(*weftv1.Action_Transfer); ok {
-			to := l.account(common.BytesToAddress(k.Transfer.To))
-			if _, overflow := to.bal.AddOverflow(&to.bal, new(uint256.Int).SetBytes(k.Transfer.Amount)); overflow {
-				// Supply is bounded far below 2^256 (as in credit).
-				panic(fmt.Sprintf("invariant: balance overflow crediting %x", k.Transfer.To))
+	if tx.transfers {
+		for _, act := range tx.Body.Actions {
+			if k, ok := act.Kind.(*weftv1.Action_Transfer); ok {
+				to := l.account(common.BytesToAddress(k.Transfer.To))
+				var amt uint256.Int
+				if _, overflow := to.bal.AddOverflow(&to.bal, amt.SetBytes(k.Transfer.Amount)); overflow {
+					// Supply is bounded far below 2^256 (as in credit).
+					panic(fmt.Sprintf("invariant: balance overflow crediting %x", k.Transfer.To))
+				}
+				to.dirty = true
 			}
-			to.dirty = true
 		}
 	}
 	l.fees.Add(&l.fees, fee)
 	l.applied++
-	return fee, true
+	return true
 }
 
-// applyTx applies tx in block order: on the ledger when it is simple and
-// valid, otherwise through applyTx on exact state (after a flush), which
-// also gives the rejection of an invalid simple tx.
-func (l *ledger) applyTx(ov *Overlay, tx *Tx, height int64) (*uint256.Int, *Rejection) {
-	if simpleTx(tx) {
-		if fee, ok := l.apply(tx); ok {
-			return fee, nil
-		}
+// applyTx applies tx in block order, writing its fee into fee: on the
+// ledger when it is simple and valid, otherwise through applyTx on exact
+// state (after a flush), which also gives the rejection of an invalid
+// simple tx.
+func (l *ledger) applyTx(ov *Overlay, tx *Tx, height int64, fee *uint256.Int) *Rejection {
+	if simpleTx(tx) && l.apply(tx, fee) {
+		return nil
 	}
 	l.flush()
-	return applyTx(ov, l.p, tx, height)
+	f, rej := applyTx(ov, l.p, tx, height)
+	if rej == nil {
+		fee.Set(f)
+	}
+	return rej
 }
 
 // flush writes what the ledger applied into the overlay (accounts, and the
@@ -144,7 +143,53 @@ func (l *ledger) flush() {
 		l.st.staking(l.p).CollectFee(new(uint256.Int).Set(&l.fees))
 	}
 	clear(l.accts)
-	clear(l.rollups)
+	l.rollups.reset()
+	l.exists = l.exists[:0]
 	l.fees.Clear()
 	l.applied = 0
+}
+
+// rollupIndex numbers rollup ids in the order they are added: a block
+// carries data for a few rollups, found faster by scanning a short slice
+// than by hashing a 32-byte key per tx; past a handful, a map takes over.
+type rollupIndex struct {
+	ids []rollups.ID
+	m   map[rollups.ID]int
+}
+
+// scanRollups is how many ids rollupIndex scans before using its map.
+const scanRollups = 8
+
+// find returns id's number, if it was added.
+func (x *rollupIndex) find(id rollups.ID) (int, bool) {
+	if x.m != nil {
+		k, ok := x.m[id]
+		return k, ok
+	}
+	for k := range x.ids {
+		if x.ids[k] == id {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// add numbers id, which must not be there yet, and returns its number.
+func (x *rollupIndex) add(id rollups.ID) int {
+	k := len(x.ids)
+	x.ids = append(x.ids, id)
+	if x.m == nil && len(x.ids) > scanRollups {
+		x.m = make(map[rollups.ID]int, 2*len(x.ids))
+		for i, id := range x.ids {
+			x.m[id] = i
+		}
+	} else if x.m != nil {
+		x.m[id] = k
+	}
+	return k
+}
+
+func (x *rollupIndex) reset() {
+	x.ids = x.ids[:0]
+	x.m = nil
 }

@@ -64,10 +64,17 @@ func paramsFrom(p genesis.Params) (*Params, error) {
 }
 
 // Fee is what tx costs: per action plus per byte of rollup data.
-func (p *Params) Fee(tx *Tx) *uint256.Int {
-	f := new(uint256.Int).Mul(p.FeePerAction, uint256.NewInt(uint64(len(tx.Body.Actions))))
-	d := new(uint256.Int).Mul(p.FeePerDataByte, uint256.NewInt(uint64(tx.DataBytes)))
-	return f.Add(f, d)
+func (p *Params) Fee(tx *Tx) *uint256.Int { return p.feeInto(new(uint256.Int), tx) }
+
+// feeInto is Fee written into dst, without allocating (block building
+// computes it for every tx it offers).
+func (p *Params) feeInto(dst *uint256.Int, tx *Tx) *uint256.Int {
+	var n, d uint256.Int
+	n.SetUint64(tx.nActions)
+	dst.Mul(p.FeePerAction, &n)
+	n.SetUint64(uint64(tx.DataBytes))
+	d.Mul(p.FeePerDataByte, &n)
+	return dst.Add(dst, &d)
 }
 
 // view gives typed access to state through an overlay. Read errors are

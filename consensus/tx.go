@@ -45,6 +45,22 @@ type Tx struct {
 	// (rollups.LeafHash), in order: hashed once, when the tx is decoded,
 	// for every block commitment built over it.
 	Leaves [][]byte
+
+	// What block building reads for every tx it offers, kept in the Tx
+	// itself so that checking a tx touches one object, not the body, its
+	// actions and separately allocated amounts (a block visits tens of
+	// thousands of txs, each a cache miss per object).
+	nonce    uint64 // Body.Nonce
+	nActions uint64 // len(Body.Actions)
+	// plain: every action is RollupData or Transfer (the ledger's fast path
+	// when nothing is bonded); transfers: some action is a Transfer.
+	plain, transfers bool
+	// amounts backs FeeLimit, Transferred and Bonded.
+	amounts [3]uint256.Int
+	// Storage for Rollups and Leaves when the tx has one RollupData action.
+	rollup1 [1]rollups.ID
+	leaf1   [1][]byte
+	hash1   [32]byte
 }
 
 // Cost is the most the tx can take from its sender.
@@ -140,17 +156,20 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
 		return nil, reject(CodeBadSignature, "signature does not recover a key: "+err.Error())
 	}
 	tx := &Tx{
-		Raw:         raw,
-		Hash:        TxHash(raw),
-		Body:        &body,
-		Sender:      crypto.PubkeyToAddress(*pub),
-		Transferred: new(uint256.Int),
-		Bonded:      new(uint256.Int),
+		Raw:      raw,
+		Hash:     TxHash(raw),
+		Body:     &body,
+		Sender:   crypto.PubkeyToAddress(*pub),
+		nonce:    body.Nonce,
+		nActions: uint64(len(body.Actions)),
+		plain:    true,
 	}
-	var rej *Rejection
-	if tx.FeeLimit, rej = amountFrom(body.FeeLimit, "fee_limit"); rej != nil {
+	tx.FeeLimit, tx.Transferred, tx.Bonded = &tx.amounts[0], &tx.amounts[1], &tx.amounts[2]
+	feeLimit, rej := amountFrom(body.FeeLimit, "fee_limit")
+	if rej != nil {
 		return nil, rej
 	}
+	tx.FeeLimit.Set(feeLimit)
 	if len(body.Actions) == 0 {
 		return nil, reject(CodeInvalidAction, "tx has no actions")
 	}
@@ -167,10 +186,18 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
 				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: rollup data is empty", i))
 			}
 			tx.DataBytes += len(k.RollupData.Data)
-			tx.Rollups = append(tx.Rollups, rollups.ID(k.RollupData.RollupId))
-			tx.Leaves = append(tx.Leaves, rollups.LeafHash(&rollups.Item{
+			leaf := rollups.LeafHash(&rollups.Item{
 				TxHash: tx.Hash[:], ActionIndex: uint32(i), Sender: tx.Sender.Bytes(), Data: k.RollupData.Data,
-			}))
+			})
+			if tx.Rollups == nil {
+				tx.rollup1[0] = rollups.ID(k.RollupData.RollupId)
+				tx.hash1 = [32]byte(leaf)
+				tx.leaf1[0] = tx.hash1[:]
+				tx.Rollups, tx.Leaves = tx.rollup1[:], tx.leaf1[:]
+			} else {
+				tx.Rollups = append(tx.Rollups, rollups.ID(k.RollupData.RollupId))
+				tx.Leaves = append(tx.Leaves, leaf)
+			}
 		case *weftv1.Action_Transfer:
 			if k.Transfer == nil || len(k.Transfer.To) != common.AddressLength {
 				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: transfer recipient must be %d bytes", i, common.AddressLength))
@@ -183,6 +210,7 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
 			if _, overflow = tx.Transferred.AddOverflow(tx.Transferred, amt); overflow {
 				return nil, reject(CodeInvalidAction, "transfer amounts overflow")
 			}
+			tx.transfers = true
 		case *weftv1.Action_RegisterRollup:
 			if k.RegisterRollup == nil {
 				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: empty register_rollup", i))
@@ -224,6 +252,11 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
 			}
 		default:
 			return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: unknown or empty action", i))
+		}
+		switch a.Kind.(type) {
+		case *weftv1.Action_RollupData, *weftv1.Action_Transfer:
+		default:
+			tx.plain = false
 		}
 	}
 	return tx, nil
