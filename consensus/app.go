@@ -813,13 +813,16 @@ const minTxBytes = 67
 // is total: it never fails and never exceeds MaxTxBytes.
 func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	_, params := a.limits()
-	ov := NewOverlay(a.store)
+	snap := a.store.snapshot()
+	defer snap.discard()
+	ov := NewOverlay(snap)
 	votes := make([]staking.Vote, len(req.LocalLastCommit.Votes))
 	for i, v := range req.LocalLastCommit.Votes {
 		votes[i] = staking.Vote{Address: common.BytesToAddress(v.Validator.Address), Power: v.Validator.Power, Signed: v.BlockIdFlag == cmtproto.BlockIDFlagCommit}
 	}
 	beginBlock(view{ov}, params, req.Height, votes, req.Misbehavior)
-	b := newProposal(ov, params, req.Height, req.MaxTxBytes)
+	n, size := a.mp.Size()
+	b := newProposal(ov, params, req.Height, req.MaxTxBytes, n, size)
 	defer b.leaves.stop()
 	a.mp.BuildPayloads(req.MaxTxBytes, b.take)
 	return &abci.ResponsePrepareProposal{Txs: b.finish()}, nil

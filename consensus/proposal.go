@@ -17,13 +17,25 @@ type proposal struct {
 	maxBytes int64
 	used     int64 // encoded size of chosen
 	chosen   []*Tx
+	raws     [][]byte // the block: the commitment item's place, then chosen's bytes
 	present  rollupIndex // rollups with data in chosen, numbered for leaves
 	leaves   leafHasher
 	fee      uint256.Int // scratch
 }
 
-func newProposal(ov *Overlay, params *Params, height, maxBytes int64) *proposal {
-	return &proposal{led: newLedger(view{ov}, params), ov: ov, height: height, maxBytes: maxBytes}
+// newProposal starts a block of at most maxBytes from a mempool holding
+// pending txs of size bytes in all.
+func newProposal(ov *Overlay, params *Params, height, maxBytes int64, pending int, size int64) *proposal {
+	// Room for as many txs of the mempool's average size as fit, so the
+	// lists do not grow (and get copied) while tens of thousands are added.
+	capacity := pending
+	if size > 0 {
+		capacity = int(min(int64(pending), maxBytes/max(size/int64(pending), 1)+16))
+	}
+	return &proposal{
+		led: newLedger(view{ov}, params), ov: ov, height: height, maxBytes: maxBytes,
+		chosen: make([]*Tx, 0, capacity), raws: make([][]byte, 1, capacity+1),
+	}
 }
 
 // take is the mempool's block builder callback: it includes tx when it
@@ -55,6 +67,7 @@ func (b *proposal) take(payload any) mempool.Verdict {
 		b.leaves.add(k, tx.Leaves[i])
 	}
 	b.chosen = append(b.chosen, tx)
+	b.raws = append(b.raws, tx.Raw)
 	b.used += sz
 	return mempool.Include
 }
@@ -74,11 +87,8 @@ func (b *proposal) finish() [][]byte {
 		chosen = chosen[:len(chosen)-1]
 		cm = commitmentFor(chosen)
 	}
-	out := make([][]byte, 0, len(chosen)+1)
-	out = append(out, cm)
-	for _, tx := range chosen {
-		out = append(out, tx.Raw)
-	}
+	out := b.raws[:len(chosen)+1]
+	out[0] = cm
 	return out
 }
 

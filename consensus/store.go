@@ -73,6 +73,30 @@ func (s *Store) Get(key []byte) ([]byte, bool, error) {
 	return out, true, nil
 }
 
+// snapshot reads committed state in one badger read transaction, for a
+// block's worth of reads: Get opens a transaction per read, which costs more
+// than the read. Discard it when done.
+type snapshot struct{ txn *badger.Txn }
+
+func (s *Store) snapshot() *snapshot { return &snapshot{txn: s.db.NewTransaction(false)} }
+
+func (s *snapshot) Get(key []byte) ([]byte, bool, error) {
+	it, err := s.txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	out, err := it.ValueCopy(nil)
+	if err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}
+
+func (s *snapshot) discard() { s.txn.Discard() }
+
 // Meta returns the last committed height and app hash.
 func (s *Store) Meta() (int64, []byte, error) {
 	v, ok, err := s.Get(keyMeta)
@@ -168,7 +192,8 @@ type cached struct {
 // NewOverlay returns an empty overlay over base.
 func NewOverlay(base reader) *Overlay {
 	o := &Overlay{base: base, writes: map[string][]byte{}}
-	if _, isStore := base.(*Store); isStore {
+	switch base.(type) {
+	case *Store, *snapshot:
 		o.reads = map[string]cached{}
 	}
 	return o
