@@ -17,7 +17,7 @@ type proposal struct {
 	maxBytes int64
 	used     int64 // encoded size of chosen
 	chosen   []*Tx
-	raws     [][]byte // the block: the commitment item's place, then chosen's bytes
+	raws     [][]byte    // the block: the commitment item's place, then chosen's bytes
 	present  rollupIndex // rollups with data in chosen, numbered for leaves
 	leaves   leafHasher
 	fee      uint256.Int // scratch
