@@ -854,7 +854,7 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 		}
 	}
 	var valid []*Tx
-	led := newLedger(view{sb.ov}, params)
+	led := newLedger(view{sb.ov}, params, len(txs))
 	for i, raw := range txs {
 		if i == 0 && rollups.IsCommitment(raw) {
 			sb.results[i] = &abci.ExecTxResult{Code: CodeOK, Log: "commitment item"}

@@ -35,8 +35,11 @@ type ledgerAcct struct {
 	dirty bool
 }
 
-func newLedger(st view, p *Params) *ledger {
-	return &ledger{st: st, p: p, accts: map[common.Address]*ledgerAcct{}}
+// newLedger returns a ledger over st expecting about txs txs: its account
+// map starts sized for them (up to a point), rather than growing through
+// rehashes while a large block is applied.
+func newLedger(st view, p *Params, txs int) *ledger {
+	return &ledger{st: st, p: p, accts: make(map[common.Address]*ledgerAcct, min(txs, 1024))}
 }
 
 // slowPathOnly turns the ledger off (tests compare both paths).

@@ -33,7 +33,7 @@ func newProposal(ov *Overlay, params *Params, height, maxBytes int64, pending in
 		capacity = int(min(int64(pending), maxBytes/max(size/int64(pending), 1)+16))
 	}
 	return &proposal{
-		led: newLedger(view{ov}, params), ov: ov, height: height, maxBytes: maxBytes,
+		led: newLedger(view{ov}, params, capacity), ov: ov, height: height, maxBytes: maxBytes,
 		chosen: make([]*Tx, 0, capacity), raws: make([][]byte, 1, capacity+1),
 	}
 }

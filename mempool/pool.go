@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"sort"
@@ -522,7 +523,7 @@ func (p *Pool) victims(e, old *entry) ([]*entry, bool) {
 		return nil, true
 	}
 	var out []*entry
-	w := walker{evict: true}
+	var w walker
 	if len(p.tails) > 0 {
 		w.push(tailItem(p.tails[0], 0, 0))
 	}
@@ -1000,28 +1001,34 @@ func (h *expHeap) Pop() any {
 
 // walkItem is the k-th entry of an account's queue (from the head or from
 // the tail, as the walk decides); hidx is the account's index in the heap
-// being walked when the item came from it, -1 otherwise. The priority is
-// copied so that comparisons touch only the walker's array.
+// being walked when the item came from it, -1 otherwise. Its place in the
+// walk is the 128-bit key (hi, lo), greater first, so that comparisons
+// touch only the walker's array and need no branches.
 type walkItem struct {
-	rate  float64
-	seq   uint64
-	a     *account
-	k     int32
-	hidx  int32
-	ready bool
+	hi, lo uint64
+	a      *account
+	k      int32
+	hidx   int32
 }
 
-// headItem is the k-th ready entry of a, in block order.
+// headItem is the k-th ready entry of a, in block order: higher fee per
+// byte, then earlier arrival. A fee per byte is a float64 of at least zero,
+// whose bits order as the numbers do.
 func headItem(a *account, k, hidx int) walkItem {
 	q := &a.ready[k]
-	return walkItem{rate: q.rate, seq: q.seq, a: a, k: int32(k), hidx: int32(hidx), ready: true}
+	return walkItem{hi: math.Float64bits(q.rate), lo: ^q.seq, a: a, k: int32(k), hidx: int32(hidx)}
 }
 
 // tailItem is the k-th entry of a counting back from the highest nonce, in
-// eviction order.
+// eviction order (evictFirst: parked, then lower fee per byte, then later
+// arrival; the sign bit of a fee per byte is free for the first).
 func tailItem(a *account, k, hidx int) walkItem {
 	e := a.fromTail(k)
-	return walkItem{rate: e.rate, seq: e.seq, a: a, k: int32(k), hidx: int32(hidx), ready: e.ready}
+	key := math.Float64bits(e.rate)
+	if e.ready {
+		key |= 1 << 63
+	}
+	return walkItem{hi: ^key, lo: e.seq, a: a, k: int32(k), hidx: int32(hidx)}
 }
 
 // walker visits a heap's accounts, and entries further down their queues,
@@ -1030,23 +1037,16 @@ func tailItem(a *account, k, hidx int) walkItem {
 // heap (container/heap would box every item).
 type walker struct {
 	items []walkItem
-	evict bool // order by evictFirst, else by block order
 }
 
-func (w *walker) less(x, y *walkItem) bool {
-	if w.evict {
-		if x.ready != y.ready {
-			return !x.ready
-		}
-		if x.rate != y.rate {
-			return x.rate < y.rate
-		}
-		return x.seq > y.seq
-	}
-	if x.rate != y.rate {
-		return x.rate > y.rate
-	}
-	return x.seq < y.seq
+// first is 1 when x comes before y, else 0: the borrow out of y - x. It has
+// no branches: which child of a heap node comes first is a coin toss that a
+// branch predictor loses half the time, and the block walk asks it at every
+// level of every sift.
+func first(x, y *walkItem) uint {
+	_, b := bits.Sub64(y.lo, x.lo, 0)
+	_, b = bits.Sub64(y.hi, x.hi, b)
+	return uint(b)
 }
 
 func (w *walker) Len() int { return len(w.items) }
@@ -1056,7 +1056,7 @@ func (w *walker) push(it walkItem) {
 	i := len(w.items) - 1
 	for i > 0 {
 		parent := (i - 1) / 2
-		if !w.less(&w.items[i], &w.items[parent]) {
+		if first(&w.items[i], &w.items[parent]) == 0 {
 			break
 		}
 		w.items[i], w.items[parent] = w.items[parent], w.items[i]
@@ -1094,10 +1094,10 @@ func (w *walker) down() {
 		if c >= n {
 			break
 		}
-		if r := c + 1; r < n && w.less(&items[r], &items[c]) {
-			c = r
+		if r := c + 1; r < n {
+			c += int(first(&items[r], &items[c]))
 		}
-		if !w.less(&items[c], &top) {
+		if first(&items[c], &top) == 0 {
 			break
 		}
 		items[i] = items[c]
