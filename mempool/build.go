@@ -45,7 +45,7 @@ const maxBudget = 1 << 40
 //
 // take runs with the pool in use: it must not call the Pool (or Mempool).
 func (p *Pool) Build(maxBytes int64, take func(*Tx) Verdict) {
-	p.build(maxBytes, func(q *queued) Verdict { return take(q.e.tx) })
+	p.build(maxBytes, func(e *entry, _ any) Verdict { return take(e.tx) })
 }
 
 // BuildPayloads is Build offering each tx's Payload (as it was at Insert)
@@ -54,10 +54,10 @@ func (p *Pool) Build(maxBytes int64, take func(*Tx) Verdict) {
 // thousands of txs per block, each object read is a cache miss that
 // counts).
 func (p *Pool) BuildPayloads(maxBytes int64, take func(payload any) Verdict) {
-	p.build(maxBytes, func(q *queued) Verdict { return take(q.payload) })
+	p.build(maxBytes, func(_ *entry, payload any) Verdict { return take(payload) })
 }
 
-func (p *Pool) build(maxBytes int64, take func(*queued) Verdict) {
+func (p *Pool) build(maxBytes int64, take func(*entry, any) Verdict) {
 	if len(p.heads) == 0 || maxBytes <= 0 {
 		return
 	}
@@ -98,8 +98,14 @@ func (p *Pool) build(maxBytes int64, take func(*queued) Verdict) {
 				}
 			}
 			it := w.items[0]
-			q := &it.a.ready[it.k]
-			e := q.e
+			e := it.e
+			// The account's next tx, read now rather than after take: its
+			// place in the queue is likely not in cache, and now the read
+			// overlaps with those of e and of the payload (in take).
+			var next walkItem
+			if k := int(it.k) + 1; k < len(it.a.ready) {
+				next = headItem(it.a, k, -1)
+			}
 			if caps != nil && len(e.slots) > 0 {
 				if round == 0 && plain != sharedFor {
 					p.waterFill(max(maxBytes-plain, 0), waitingFor, func(s int32) int64 { return p.demand[s] }, caps)
@@ -111,7 +117,7 @@ func (p *Pool) build(maxBytes int64, take func(*queued) Verdict) {
 					continue
 				}
 			}
-			switch take(q) {
+			switch take(e, it.payload) {
 			case Stop:
 				return
 			case Skip:
@@ -126,8 +132,8 @@ func (p *Pool) build(maxBytes int64, take func(*queued) Verdict) {
 			for i, s := range e.slots {
 				used[s] += e.charges[i]
 			}
-			if k := int(it.k) + 1; k < len(it.a.ready) {
-				w.replaceTop(headItem(it.a, k, -1))
+			if next.a != nil {
+				w.replaceTop(next)
 			} else {
 				w.pop()
 			}
@@ -162,7 +168,7 @@ func (p *Pool) reshare(caps, used []int64, waiting []walkItem, left int64) {
 	var held []int32
 	seen := make([]bool, len(caps))
 	for _, it := range waiting {
-		e := it.a.ready[it.k].e
+		e := it.e
 		for i, s := range e.slots {
 			if used[s]+e.charges[i] > caps[s] && !seen[s] {
 				seen[s] = true

@@ -537,7 +537,7 @@ func (p *Pool) victims(e, old *entry) ([]*entry, bool) {
 				w.push(tailItem(p.tails[c], 0, c))
 			}
 		}
-		v := it.a.fromTail(int(it.k))
+		v := it.e
 		if v == e || !evictFirst(v, e) {
 			return nil, false
 		}
@@ -1006,9 +1006,14 @@ func (h *expHeap) Pop() any {
 // touch only the walker's array and need no branches.
 type walkItem struct {
 	hi, lo uint64
-	a      *account
-	k      int32
-	hidx   int32
+	e      *entry
+	// payload is the tx's Payload in a walk of ready txs (copied from the
+	// queue with the key, so that the walk reads the entry and the payload
+	// at once, without the queue in between).
+	payload any
+	a       *account
+	k       int32
+	hidx    int32
 }
 
 // headItem is the k-th ready entry of a, in block order: higher fee per
@@ -1016,7 +1021,7 @@ type walkItem struct {
 // whose bits order as the numbers do.
 func headItem(a *account, k, hidx int) walkItem {
 	q := &a.ready[k]
-	return walkItem{hi: math.Float64bits(q.rate), lo: ^q.seq, a: a, k: int32(k), hidx: int32(hidx)}
+	return walkItem{hi: math.Float64bits(q.rate), lo: ^q.seq, e: q.e, payload: q.payload, a: a, k: int32(k), hidx: int32(hidx)}
 }
 
 // tailItem is the k-th entry of a counting back from the highest nonce, in
@@ -1028,7 +1033,7 @@ func tailItem(a *account, k, hidx int) walkItem {
 	if e.ready {
 		key |= 1 << 63
 	}
-	return walkItem{hi: ^key, lo: e.seq, a: a, k: int32(k), hidx: int32(hidx)}
+	return walkItem{hi: ^key, lo: e.seq, e: e, a: a, k: int32(k), hidx: int32(hidx)}
 }
 
 // walker visits a heap's accounts, and entries further down their queues,
