@@ -105,17 +105,18 @@ type leafHasher struct {
 	done  chan []rollups.Tree
 }
 
-// leafRef is a leaf hash and the number of its rollup.
+// leafRef is a leaf hash (in its tx, read by whoever hashes it) and the
+// number of its rollup.
 type leafRef struct {
+	hash *[32]byte
 	k    int32
-	hash [32]byte
 }
 
 // leafBatch is how many leaves go to the hashing goroutine at once.
-const leafBatch = 2048
+const leafBatch = 1024
 
 func (h *leafHasher) add(k int, leaf []byte) {
-	h.batch = append(h.batch, leafRef{int32(k), [32]byte(leaf)})
+	h.batch = append(h.batch, leafRef{(*[32]byte)(leaf), int32(k)})
 	if len(h.batch) < leafBatch {
 		return
 	}
@@ -171,7 +172,7 @@ func appendLeaves(trees []rollups.Tree, batch []leafRef) []rollups.Tree {
 		for int(l.k) >= len(trees) {
 			trees = append(trees, rollups.Tree{})
 		}
-		trees[l.k].AppendHash(l.hash)
+		trees[l.k].AppendHash(*l.hash)
 	}
 	return trees
 }
