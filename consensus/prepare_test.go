@@ -141,3 +141,40 @@ func TestLedgerExecutionMatchesApplyTx(t *testing.T) {
 		t.Fatalf("bad block results %v", got)
 	}
 }
+
+// TestLargeProposal: a block with more rollup items than PrepareProposal
+// hashes on its own goroutine at once (it hashes the commitment trees in
+// batches while it chooses) carries every pending tx and is accepted by
+// ProcessProposal, which recomputes the commitment over the whole block.
+func TestLargeProposal(t *testing.T) {
+	rng := seededRand(t)
+	keys := make([]key, 40)
+	funded := map[common.Address]uint64{}
+	for i := range keys {
+		keys[i] = seededKey(t, rng)
+		funded[keys[i].addr] = 1 << 40
+	}
+	gs := appState(funded)
+	c := newChain(t, "", &gs)
+	for n := uint64(0); n < 60; n++ {
+		for i, k := range keys {
+			acts := []*weftv1.Action{data(rollupNames[(i+int(n))%3], []byte{byte(n), byte(i)})}
+			if rng.Intn(5) == 0 { // a bundle
+				acts = append(acts, data(rollupNames[rng.Intn(3)], []byte{byte(i)}))
+			}
+			c.submit(tx(t, k, n, 1_000_000, acts...))
+		}
+	}
+	pending, _ := c.app.Mempool().Size()
+	txs := c.block()
+	if len(txs)-1 != pending {
+		t.Fatalf("proposed %d of %d pending txs", len(txs)-1, pending)
+	}
+	items := 0
+	for _, r := range mustCommitment(t, txs).Rollups {
+		items += int(r.ItemCount)
+	}
+	if items < 2500 {
+		t.Fatalf("only %d rollup items: the test no longer covers large blocks", items)
+	}
+}
