@@ -48,8 +48,8 @@ func (p *Pool) Build(maxBytes int64, take func(*Tx) Verdict) {
 	p.build(maxBytes, func(e *entry, _ any) Verdict { return take(e.tx) })
 }
 
-// BuildPayloads is Build offering each tx's Payload (as it was at Insert)
-// instead of the Tx. The walk keeps payloads next to its order, so a builder that needs only its
+// BuildPayloads is Build offering each tx's Payload instead of the Tx. The
+// walk keeps payloads next to its order, so a builder that needs only its
 // own decoded tx reads it without first reading the Tx (at tens of
 // thousands of txs per block, each object read is a cache miss that
 // counts).

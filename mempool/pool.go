@@ -37,7 +37,8 @@ type Tx struct {
 	// counts against every rollup's share. Txs without rollup data are not
 	// limited by per-rollup fairness.
 	Rollups []RollupBytes
-	// Payload is the decoded transaction, opaque to the mempool.
+	// Payload is the decoded transaction, opaque to the mempool. It must
+	// not change once the tx is inserted (block building keeps a copy).
 	Payload any
 	// Gossip queues the tx for broadcast to peers (TakeGossip).
 	Gossip bool
