@@ -26,7 +26,8 @@ func SigningHash(body []byte) []byte {
 // TxHash is the hash CometBFT and Weft use to name a tx: sha256 of its bytes.
 func TxHash(raw []byte) [32]byte { return sha256.Sum256(raw) }
 
-// Tx is a decoded, signature-checked transaction.
+// Tx is a decoded, signature-checked transaction. Some of its fields point
+// into the Tx itself: use it by pointer, never copy it.
 type Tx struct {
 	Raw      []byte
 	Hash     [32]byte
