@@ -44,13 +44,7 @@ func protoSize(txs [][]byte) int64 { return cmttypes.ComputeProtoSizeForTxs(cmtt
 // ProcessProposal. Replay a failure with the printed seed.
 func TestPrepareProposalRespectsMaxTxBytes(t *testing.T) {
 	rng := seededRand(t)
-	keys := make([]key, 12)
-	funded := map[common.Address]uint64{}
-	for i := range keys {
-		keys[i] = seededKey(t, rng)
-		funded[keys[i].addr] = 1 << 40
-	}
-	gs := appState(funded)
+	keys, gs := seededAccounts(t, rng, 12)
 	c := newChain(t, "", &gs)
 	fill := func(n int) {
 		for i := 0; i < n; i++ {

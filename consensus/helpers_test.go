@@ -135,6 +135,17 @@ func testStakingParams() genesis.StakingParams {
 
 // appState is the genesis every test chain starts from: the given funded
 // accounts, three evm rollups and the testVals staked by their operators.
+// seededAccounts makes n keys from rng and a genesis funding each with 2^40.
+func seededAccounts(t testing.TB, rng *rand.Rand, n int) ([]key, genesis.AppState) {
+	keys := make([]key, n)
+	funded := map[common.Address]uint64{}
+	for i := range keys {
+		keys[i] = seededKey(t, rng)
+		funded[keys[i].addr] = 1 << 40
+	}
+	return keys, appState(funded)
+}
+
 func appState(funded map[common.Address]uint64) genesis.AppState {
 	s := genesis.AppState{
 		Params: genesis.Params{

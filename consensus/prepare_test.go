@@ -148,13 +148,7 @@ func TestLedgerExecutionMatchesApplyTx(t *testing.T) {
 // ProcessProposal, which recomputes the commitment over the whole block.
 func TestLargeProposal(t *testing.T) {
 	rng := seededRand(t)
-	keys := make([]key, 40)
-	funded := map[common.Address]uint64{}
-	for i := range keys {
-		keys[i] = seededKey(t, rng)
-		funded[keys[i].addr] = 1 << 40
-	}
-	gs := appState(funded)
+	keys, gs := seededAccounts(t, rng, 40)
 	c := newChain(t, "", &gs)
 	for n := uint64(0); n < 60; n++ {
 		for i, k := range keys {

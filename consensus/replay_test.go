@@ -71,13 +71,7 @@ func replay(t *testing.T, c *chain, blocks []decided, process bool) {
 
 func TestDeterminismAndRestart(t *testing.T) {
 	rng := seededRand(t)
-	keys := make([]key, 6)
-	funded := map[common.Address]uint64{}
-	for i := range keys {
-		keys[i] = seededKey(t, rng)
-		funded[keys[i].addr] = 1 << 40
-	}
-	gs := appState(funded)
+	keys, gs := seededAccounts(t, rng, 6)
 
 	a := newChain(t, "", &gs)
 	b := newChain(t, "", &gs)
