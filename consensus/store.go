@@ -54,19 +54,24 @@ func OpenStore(dir string, logger *slog.Logger) (*Store, error) {
 func (s *Store) Close() error { return s.db.Close() }
 
 // Get reads a committed value.
-func (s *Store) Get(key []byte) ([]byte, bool, error) {
-	var out []byte
-	err := s.db.View(func(txn *badger.Txn) error {
-		it, err := txn.Get(key)
-		if err != nil {
-			return err
-		}
-		out, err = it.ValueCopy(nil)
+func (s *Store) Get(key []byte) (out []byte, ok bool, err error) {
+	err = s.db.View(func(txn *badger.Txn) error {
+		out, ok, err = getIn(txn, key)
 		return err
 	})
+	return out, ok, err
+}
+
+// getIn reads key in txn; a missing key is not an error.
+func getIn(txn *badger.Txn, key []byte) ([]byte, bool, error) {
+	it, err := txn.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, false, nil
 	}
+	if err != nil {
+		return nil, false, err
+	}
+	out, err := it.ValueCopy(nil)
 	if err != nil {
 		return nil, false, err
 	}
@@ -80,20 +85,7 @@ type snapshot struct{ txn *badger.Txn }
 
 func (s *Store) snapshot() *snapshot { return &snapshot{txn: s.db.NewTransaction(false)} }
 
-func (s *snapshot) Get(key []byte) ([]byte, bool, error) {
-	it, err := s.txn.Get(key)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	out, err := it.ValueCopy(nil)
-	if err != nil {
-		return nil, false, err
-	}
-	return out, true, nil
-}
+func (s *snapshot) Get(key []byte) ([]byte, bool, error) { return getIn(s.txn, key) }
 
 func (s *snapshot) discard() { s.txn.Discard() }
 
