@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -200,11 +201,43 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	return &env{t: t, l1: l1, addr: inboxAddr, inbox: settlement.NewInbox(l1.Client(), inboxAddr), src: &source{exec: ex, slices: o.slices}, heights: len(o.slices), rollup: rcfg}
 }
 
-func testLog() *slog.Logger {
+// testLog is the driver's logger: with -v it writes to stderr; otherwise it
+// keeps the last lines and prints them if t fails, so that a failure seen
+// once (in CI) says what the driver was doing.
+func testLog(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return slog.New(slog.DiscardHandler)
+	tail := &logTail{max: 300}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last %d lines of the driver's log:\n%s", tail.max, tail.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(tail, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// logTail is an io.Writer keeping the last max lines written to it.
+type logTail struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+}
+
+func (l *logTail) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, string(p))
+	if len(l.lines) > 2*l.max {
+		l.lines = append(l.lines[:0], l.lines[len(l.lines)-l.max:]...)
+	}
+	return len(p), nil
+}
+
+func (l *logTail) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines[max(0, len(l.lines)-l.max):], "")
 }
 
 // start runs a driver against client until the returned stop is called.
@@ -239,7 +272,7 @@ func (e *env) driverConfig(cfg batcher.Config) batcher.DriverConfig {
 // startDriver runs a driver with config dcfg over src until the returned
 // stop is called.
 func (e *env) startDriver(client batcher.L1, dcfg batcher.DriverConfig, src batcher.Source) (stop func()) {
-	d, err := batcher.NewDriver(dcfg, client, src, testLog())
+	d, err := batcher.NewDriver(dcfg, client, src, testLog(e.t))
 	if err != nil {
 		e.t.Fatal(err)
 	}
