@@ -401,7 +401,7 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *Rejection {
 			registered[id] = true
 		case *weftv1.Action_RollupData:
 			id, _ := rollups.IDFromBytes(k.RollupData.RollupId)
-			if !registered[id] && st.Rollup(id) == nil {
+			if !registered[id] && !a.rollupCommitted(st, id) {
 				return reject(CodeUnknownRollup, fmt.Sprintf("action %d: rollup %s is not registered", i, id))
 			}
 		}
@@ -428,6 +428,19 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *Rejection {
 		}
 	}
 	return nil
+}
+
+// rollupCommitted reports whether rollup id is registered in committed
+// state st. Rollups are never deregistered, so one in the weights cache
+// (rebuilt from committed state whenever a block registers one) exists;
+// otherwise st is read, in case the cache is behind.
+func (a *App) rollupCommitted(st view, id rollups.ID) bool {
+	if w := a.weights.Load(); w != nil {
+		if _, ok := (*w)[id]; ok {
+			return true
+		}
+	}
+	return st.Rollup(id) != nil
 }
 
 // mempoolTx is tx as the mempool sees it. Its priority comes from the fee
@@ -828,12 +841,17 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 	return &abci.ResponsePrepareProposal{Txs: b.finish()}, nil
 }
 
-// decode returns the decoded tx, from the mempool when it holds it.
-func (a *App) decode(raw []byte, lim Limits) (*Tx, *Rejection) {
-	if m := a.mp.Get(TxHash(raw)); m != nil {
-		return m.Payload.(*Tx), nil
+// decodeAll returns the hash of each of a block's txs and, for those the
+// mempool holds, the tx it decoded and checked on insert (nil for the rest),
+// looked up under one mempool lock.
+func (a *App) decodeAll(txs [][]byte) ([][32]byte, []*Tx) {
+	hs := make([][32]byte, len(txs))
+	for i, raw := range txs {
+		hs[i] = TxHash(raw)
 	}
-	return DecodeTx(raw, lim)
+	known := make([]*Tx, len(txs))
+	a.mp.Payloads(hs, func(i int, payload any) { known[i] = payload.(*Tx) })
+	return hs, known
 }
 
 // execute runs a proposed block on a fresh overlay. With strict set it stops
@@ -841,7 +859,15 @@ func (a *App) decode(raw []byte, lim Limits) (*Tx, *Rejection) {
 // rejection and goes on (FinalizeBlock, which must be total).
 func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, evidence []abci.Misbehavior, blockHash []byte, strict bool) (*stagedBlock, error) {
 	lim, params := a.limits()
-	sb := &stagedBlock{hash: blockHash, height: height, ov: NewOverlay(a.store), results: make([]*abci.ExecTxResult, len(txs))}
+	// The block reads committed state through one badger read transaction
+	// (a transaction per read costs more than the read); once it has run,
+	// its overlay reads the store again, which nothing changes before Commit.
+	snap := a.store.snapshot()
+	sb := &stagedBlock{hash: blockHash, height: height, ov: NewOverlay(snap), results: make([]*abci.ExecTxResult, len(txs))}
+	defer func() {
+		sb.ov.base = a.store
+		snap.discard()
+	}()
 	votes := make([]staking.Vote, len(lastCommit.Votes))
 	for i, v := range lastCommit.Votes {
 		votes[i] = staking.Vote{Address: common.BytesToAddress(v.Validator.Address), Power: v.Validator.Power, Signed: v.BlockIdFlag == cmtproto.BlockIDFlagCommit}
@@ -855,17 +881,21 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 	}
 	var valid []*Tx
 	led := newLedger(view{sb.ov}, params, len(txs))
+	hashes, known := a.decodeAll(txs)
 	for i, raw := range txs {
 		if i == 0 && rollups.IsCommitment(raw) {
 			sb.results[i] = &abci.ExecTxResult{Code: CodeOK, Log: "commitment item"}
 			continue
 		}
-		tx, rej := a.decode(raw, lim)
+		tx, rej := known[i], (*Rejection)(nil)
+		if tx == nil {
+			tx, rej = DecodeTx(raw, lim)
+		}
 		var fee uint256.Int
 		if rej == nil {
 			rej = led.applyTx(sb.ov, tx, height, &fee)
 		}
-		h := TxHash(raw)
+		h := hashes[i]
 		if rej != nil {
 			if strict {
 				return nil, fmt.Errorf("tx %d (%x): %v", i, h[:8], rej)
@@ -993,8 +1023,11 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	for i, tx := range sb.decoded {
 		senders[i] = tx.Sender
 	}
+	// The block's overlay holds exactly the accounts it changed (the rest
+	// it reads from the store just committed): no store read per sender.
+	post := view{sb.ov}
 	dropped := a.mp.Update(now, sb.txs, senders, func(sender [20]byte) mempool.AccountState {
-		acc := a.Account(sender)
+		acc := post.Account(sender)
 		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}
 	})
 	if sb.registers {

@@ -2,6 +2,7 @@ package mempool
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -10,20 +11,37 @@ import (
 type Mempool struct {
 	mu   sync.Mutex
 	pool *Pool
+	// updates counts Update calls (written under mu): Insert reads the
+	// sender's state before taking the lock and reads it again only if a
+	// block was committed in between.
+	updates atomic.Uint64
 }
 
 // New returns an empty Mempool.
 func New(cfg Config) *Mempool { return &Mempool{pool: NewPool(cfg)} }
 
-// Insert adds tx at time now. state is read under the mempool lock so the
-// check and the insert are atomic with respect to Update.
+// Insert adds tx at time now. The check against state and the insert are
+// atomic with respect to Update: state (a store read) is called before the
+// lock is taken, so that inserts do not hold up block building, and called
+// again under the lock if an Update ran in between.
 func (m *Mempool) Insert(tx *Tx, state func() AccountState, now time.Time) (Inserted, error) {
+	m.mu.Lock()
+	known := m.pool.Has(tx.Hash)
+	m.mu.Unlock()
+	if known {
+		return Inserted{}, ErrAlreadyKnown // without reading state
+	}
+	seen := m.updates.Load()
+	st := state()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.pool.Has(tx.Hash) {
 		return Inserted{}, ErrAlreadyKnown
 	}
-	return m.pool.Insert(tx, state(), now)
+	if m.updates.Load() != seen {
+		st = state()
+	}
+	return m.pool.Insert(tx, st, now)
 }
 
 // Get returns the pending tx with hash, or nil.
@@ -31,6 +49,18 @@ func (m *Mempool) Get(hash [32]byte) *Tx {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.pool.Get(hash)
+}
+
+// Payloads calls fn(i, payload) for each hashes[i] that is pending, under
+// one lock; fn must not call the Mempool.
+func (m *Mempool) Payloads(hashes [][32]byte, fn func(i int, payload any)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, h := range hashes {
+		if tx := m.pool.Get(h); tx != nil {
+			fn(i, tx.Payload)
+		}
+	}
 }
 
 // IsParked is Pool.IsParked under the lock.
@@ -81,6 +111,7 @@ func (m *Mempool) Pending(limit int) []*Tx {
 func (m *Mempool) Update(now time.Time, committed [][32]byte, touched [][20]byte, state func(sender [20]byte) AccountState) []Dropped {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.updates.Add(1)
 	return m.pool.Update(now, committed, touched, state)
 }
 

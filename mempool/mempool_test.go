@@ -56,6 +56,44 @@ func TestMempoolWrapper(t *testing.T) {
 	}
 }
 
+// TestMempoolInsertRereadsStateAfterUpdate: Insert reads the sender's state
+// before taking the lock; a block committed in between (Update) makes it
+// read the state again, so the tx is judged against the new state.
+func TestMempoolInsertRereadsStateAfterUpdate(t *testing.T) {
+	m := mempool.New(mempool.Config{MaxTxs: 10})
+	a0 := mk(1, 0, 1, 10, 0)
+	if _, err := m.Insert(a0, func() mempool.AccountState { return rich(0) }, t0); err != nil {
+		t.Fatal(err)
+	}
+	// A competing tx at nonce 0 arrives while the block holding a0 commits.
+	rival := mk(1, 0, 1, 10, 1)
+	calls := 0
+	state := func() mempool.AccountState {
+		calls++
+		if calls == 1 {
+			// The block commits between this read and the insert.
+			m.Update(t0, [][32]byte{a0.Hash}, nil, func([20]byte) mempool.AccountState { return rich(1) })
+			return rich(0)
+		}
+		return rich(1)
+	}
+	if _, err := m.Insert(rival, state, t0); !errors.Is(err, mempool.ErrNonceTooLow) || calls != 2 {
+		t.Fatalf("insert across a commit: %v after %d state reads, want nonce too low after 2", err, calls)
+	}
+	// Without a commit in between, state is read once.
+	calls = 0
+	a1 := mk(1, 1, 1, 10, 0)
+	a1.Payload = "a1"
+	if _, err := m.Insert(a1, func() mempool.AccountState { calls++; return rich(1) }, t0); err != nil || calls != 1 {
+		t.Fatalf("insert: %v after %d state reads", err, calls)
+	}
+	var got []any
+	m.Payloads([][32]byte{rival.Hash, a1.Hash, a0.Hash}, func(i int, p any) { got = append(got, i, p) })
+	if len(got) != 2 || got[0] != 1 || got[1] != "a1" {
+		t.Fatalf("Payloads = %v, want only index 1", got)
+	}
+}
+
 // TestMempoolConcurrent runs inserters (one per sender), a gossiper and a
 // block committer at once; run it with -race. Nothing is dropped because the
 // committer only commits what is pending, in order, and balances are ample.

@@ -90,7 +90,12 @@ func (n *Node) build() error {
 	}
 	pv := privval.LoadFilePV(n.ccfg.PrivValidatorKeyFile(), n.ccfg.PrivValidatorStateFile())
 	n.cmt, err = cmtnode.NewNode(n.ccfg, pv, nodeKey,
-		proxy.NewLocalClientCreator(app),
+		// One lock per ABCI connection, not one for all four: the app is
+		// safe for concurrent use (the node API and tx gossip call it
+		// directly), so CheckTx (mempool connection) must not hold up
+		// PrepareProposal, ProcessProposal, FinalizeBlock and Commit
+		// (consensus connection), nor they it.
+		proxy.NewConnSyncLocalClientCreator(app),
 		cmtnode.DefaultGenesisDocProviderFunc(n.ccfg),
 		cfg.DefaultDBProvider,
 		cmtnode.DefaultMetricsProvider(n.ccfg.Instrumentation),

@@ -30,6 +30,8 @@ type cluster struct {
 	procs  []*proc
 	rpc    []string // http://host:port, CometBFT RPC
 	api    []string // host:port, Weft's node API (Weft only)
+	// metrics are the nodes' Prometheus endpoints (http://…/metrics).
+	metrics []string
 	// nodeAPI: the harness submits and follows commits through Weft's
 	// node API instead of CometBFT's JSON-RPC.
 	nodeAPI bool

@@ -102,6 +102,7 @@ func setupWeft(ctx context.Context, o *options, system, dir string, base int, se
 		c.procs = append(c.procs, p)
 		c.rpc = append(c.rpc, n.RPC)
 		c.api = append(c.api, n.API)
+		c.metrics = append(c.metrics, n.Metrics)
 	}
 	return c, nil
 }
@@ -205,6 +206,7 @@ func setupKV(o *options, dir string, base int) (*cluster, error) {
 		}
 		c.procs = append(c.procs, p)
 		c.rpc = append(c.rpc, fmt.Sprintf("http://127.0.0.1:%d", base+10*i+1))
+		c.metrics = append(c.metrics, fmt.Sprintf("http://127.0.0.1:%d/metrics", base+10*i+3))
 	}
 	return c, nil
 }

@@ -140,6 +140,9 @@ func printStep(system, what string, r *stepResult) {
 		"nodes %.2f cores (others %.2f), %.2f CPU-s/1k tx; blocks every %.0f ms, %.0f txs/block; %d not committed, %d RPC errors → %s\n",
 		system, what, r.OfferedTxS, r.SentTxS, r.CommittedTxS, r.MBs, data, ms(r.P50Ms), ms(r.P99Ms),
 		r.NodeCPUCores, r.OtherCores, r.CPUSecPer1k, r.BlockMs, r.TxsPerBlock, r.Uncommitted, r.RPCErrors, verdict)
+	if len(r.PhasesMs) > 0 {
+		fmt.Printf("  node0 mean ms: %s\n", phaseLine(r.PhasesMs))
+	}
 	if r.FirstRPCErr != "" {
 		fmt.Printf("  first RPC error: %s\n", r.FirstRPCErr)
 	}

@@ -98,6 +98,9 @@ type stepResult struct {
 	BlockMs          float64   `json:"block_interval_ms"`
 	TxsPerBlock      float64   `json:"txs_per_block"`
 	BlockKB          float64   `json:"block_kb"`
+	// PhasesMs is node0's mean time per ABCI call and per consensus step
+	// over the window (CometBFT's Prometheus histograms).
+	PhasesMs map[string]float64 `json:"phases_ms_node0,omitempty"`
 	// ThroughputHeld: at least 90% of the offered rate committed.
 	ThroughputHeld bool `json:"throughput_held"`
 	// Saturated: throughput did not hold, p99 is above -p99-limit (1 s),
@@ -131,6 +134,7 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 		self    float64
 		machine float64
 		at      time.Time
+		phases  map[string]histSum // node0's, nil if it did not answer
 	}
 	snaps := make(chan snap, 2)
 	go func() {
@@ -140,7 +144,11 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 				return
 			case <-time.After(time.Until(at)):
 			}
-			snaps <- snap{cl.sample(), selfCPU(), machineBusy(), time.Now()}
+			sn := snap{cl.sample(), selfCPU(), machineBusy(), time.Now(), nil}
+			if len(cl.metrics) > 0 {
+				sn.phases, _ = scrapePhases(ctx, cl.metrics[0])
+			}
+			snaps <- sn
 		}
 	}()
 	var profPath string
@@ -221,6 +229,9 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 
 	r := &stepResult{System: cl.system, Label: spec.label, OfferedTxS: rate, Txs: n, TxBytes: ld.txBytes, DataBytes: ld.dataBytes,
 		RPCErrors: int(run.rpcErrs.Load()), FirstRPCErr: run.firstErr}
+	if a.phases != nil && b.phases != nil {
+		r.PhasesMs = phaseMeans(a.phases, b.phases)
+	}
 	// Throughput counts whole blocks: the step's txs in the blocks that
 	// arrived in the window, over the time from the block before the first
 	// of them to the last. Counting commits between two instants instead
