@@ -196,7 +196,11 @@ func (n *Node) startRollup(svc RollupService) (*rollupRuntime, error) {
 	rt := &rollupRuntime{svc: svc, id: id, exec: ex, done: make(chan struct{})}
 	rt.status.exec = ex
 	sub := rpc.NewSubmitter(rpc.SubmitterConfig{Rollup: id, Key: key.Private, FeeLimit: uint256.NewInt(1e17)}, n.app, log)
-	rt.server, err = rpc.NewServer(rpc.Config{Name: svc.Name, ListenAddr: svc.RPCListenAddr, Settlement: &rt.status}, rollupBackend{ex, rt}, sub, log)
+	progress := func() (int64, int64) {
+		chain, _ := n.app.Committed()
+		return ex.LastWeftHeight(), chain
+	}
+	rt.server, err = rpc.NewServer(rpc.Config{Name: svc.Name, ListenAddr: svc.RPCListenAddr, Settlement: &rt.status, Progress: progress}, rollupBackend{ex, rt}, sub, log)
 	if err != nil {
 		ex.Close()
 		return nil, err

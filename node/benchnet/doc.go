@@ -27,7 +27,11 @@
 // processes over the window), peak RSS per node (VmHWM), and how much CPU
 // other processes used meanwhile (the figures assume an otherwise idle
 // machine); then p50 at half of Weft's knee load. For Weft's uncommitted
-// txs it asks the entry node's API what became of a sample. -pprof takes a
+// txs it asks the entry node's API what became of a sample. Each step also
+// prints node0's mean time per ABCI call (PrepareProposal, ProcessProposal,
+// FinalizeBlock, Commit, CheckTx) and per consensus step, from CometBFT's
+// Prometheus histograms over the window, to show where a block interval
+// goes (phases_ms_node0 in the JSON). -pprof takes a
 // CPU profile of Weft's node0 in every step (rpc.pprof_laddr) and prints the
 // top of the last one. The batched mode submits 64 KiB RollupData payloads
 // to Weft and reports MB/s of rollup data ordered; it submits through Weft's

@@ -89,10 +89,15 @@ func TestSettlementEndToEnd(t *testing.T) {
 			})
 			n.kill(0)
 			n.start(0)
-			n.waitFor(60*time.Second, "alpha RPC back", func() error {
+			// Back and caught up: until then the rollup's state is behind
+			// and it refuses txs (ErrSyncing).
+			n.waitFor(60*time.Second, "alpha RPC back and synced", func() error {
 				c, cancel := nettest.RPCCtx()
 				defer cancel()
-				_, err := alpha.BlockNumber(c)
+				prog, err := alpha.SyncProgress(c)
+				if err == nil && prog != nil {
+					err = fmt.Errorf("syncing: block %d of %d", prog.CurrentBlock, prog.HighestBlock)
+				}
 				return err
 			})
 		}

@@ -69,8 +69,22 @@ func (a *ethAPI) BlockNumber() hexutil.Uint64 {
 	return hexutil.Uint64(a.s.backend.Head().Number.Uint64())
 }
 
-// Syncing is eth_syncing: a rollup node follows Weft live.
-func (a *ethAPI) Syncing() bool { return false }
+// Syncing is eth_syncing: false while the rollup follows Weft live;
+// while it catches up (more than SyncSlack heights behind), geth's progress
+// object: the current head, and as highestBlock the head plus the Weft
+// heights still to execute (an upper bound: empty heights make no block).
+func (a *ethAPI) Syncing() any {
+	executed, chain, behind := a.s.syncing()
+	if !behind {
+		return false
+	}
+	head := a.s.backend.Head().Number.Uint64()
+	return map[string]hexutil.Uint64{
+		"startingBlock": 0,
+		"currentBlock":  hexutil.Uint64(head),
+		"highestBlock":  hexutil.Uint64(head + uint64(chain-executed)),
+	}
+}
 
 // Accounts is eth_accounts: the node holds no user keys.
 func (a *ethAPI) Accounts() []common.Address { return []common.Address{} }

@@ -35,6 +35,30 @@ type Config struct {
 	// "safe" and "finalized" block tags follow it. Without it both tags
 	// name the genesis block.
 	Settlement SettlementStatus
+	// Progress, when set, reports the last Weft height the rollup executed
+	// and the chain's committed height. While the rollup is more than
+	// SyncSlack heights behind (catching up after a restart), eth_syncing
+	// reports the progress and eth_sendRawTransaction refuses txs: nonces
+	// and balances would be checked against stale state.
+	Progress func() (executed, chain int64)
+}
+
+// SyncSlack is how many Weft heights a rollup may trail the chain and still
+// count as synced: following live, it trails by at most the block being
+// executed.
+const SyncSlack = 2
+
+// ErrSyncing refuses a tx while the rollup is catching up.
+var ErrSyncing = errors.New("rollup node is syncing")
+
+// syncing returns how far the rollup has executed and the chain's height,
+// and whether it is further behind than SyncSlack.
+func (s *Server) syncing() (executed, chain int64, behind bool) {
+	if s.cfg.Progress == nil {
+		return 0, 0, false
+	}
+	executed, chain = s.cfg.Progress()
+	return executed, chain, chain-executed > SyncSlack
 }
 
 // SettlementStatus reports the rollup's L1 settlement progress as rollup
@@ -193,6 +217,9 @@ func checkRaw(input []byte, signer types.Signer) (*types.Transaction, common.Add
 // error texts.
 func (s *Server) validateRaw(input []byte) (*types.Transaction, common.Address, error) {
 	var zero common.Address
+	if executed, chain, behind := s.syncing(); behind {
+		return nil, zero, fmt.Errorf("%w: executed Weft height %d of %d; retry once eth_syncing is false", ErrSyncing, executed, chain)
+	}
 	cfg := s.backend.ChainConfig()
 	head := s.backend.Head()
 	tx, from, err := checkRaw(input, types.LatestSigner(cfg))
