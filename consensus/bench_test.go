@@ -14,19 +14,7 @@ import (
 // builder's cost per proposal, the figure the mempool issue targets (≤ 20 ms).
 func BenchmarkPrepareProposal(b *testing.B) {
 	const senders, perSender = 1000, 100
-	keys := make([]key, senders)
-	funded := map[common.Address]uint64{}
-	for i := range keys {
-		pk, err := crypto.GenerateKey()
-		if err != nil {
-			b.Fatal(err)
-		}
-		keys[i] = key{pk, crypto.PubkeyToAddress(pk.PublicKey)}
-		funded[keys[i].addr] = 1 << 50
-	}
-	gs := appState(funded)
-	gs.Params.MaxTxBytes = 1 << 20
-	c := newChain(b, "", &gs)
+	keys, c := benchChain(b, senders)
 	start := time.Now()
 	payload := make([]byte, 160)
 	for n := uint64(0); n < perSender; n++ {
@@ -54,19 +42,7 @@ func BenchmarkPrepareProposal(b *testing.B) {
 // block. 400,000 txs of 1,000 senders are pending at the start.
 func BenchmarkBlockExecution(b *testing.B) {
 	const senders, perSender = 1000, 400
-	keys := make([]key, senders)
-	funded := map[common.Address]uint64{}
-	for i := range keys {
-		pk, err := crypto.GenerateKey()
-		if err != nil {
-			b.Fatal(err)
-		}
-		keys[i] = key{pk, crypto.PubkeyToAddress(pk.PublicKey)}
-		funded[keys[i].addr] = 1 << 50
-	}
-	gs := appState(funded)
-	gs.Params.MaxTxBytes = 1 << 20
-	c := newChain(b, "", &gs)
+	keys, c := benchChain(b, senders)
 	payload := make([]byte, 160)
 	n := uint64(0)
 	refill := func() {
@@ -123,4 +99,22 @@ func BenchmarkBlockExecution(b *testing.B) {
 	b.ReportMetric(per(finalize), "finalize-ms/block")
 	b.ReportMetric(per(commit), "commit-ms/block")
 	b.ReportMetric(float64(txs)/float64(b.N), "txs/block")
+}
+
+// benchChain is an in-memory chain whose genesis funds n fresh senders,
+// with room for 1 MiB txs.
+func benchChain(b *testing.B, n int) ([]key, *chain) {
+	keys := make([]key, n)
+	funded := map[common.Address]uint64{}
+	for i := range keys {
+		pk, err := crypto.GenerateKey()
+		if err != nil {
+			b.Fatal(err)
+		}
+		keys[i] = key{pk, crypto.PubkeyToAddress(pk.PublicKey)}
+		funded[keys[i].addr] = 1 << 50
+	}
+	gs := appState(funded)
+	gs.Params.MaxTxBytes = 1 << 20
+	return keys, newChain(b, "", &gs)
 }
