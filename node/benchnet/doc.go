@@ -37,8 +37,11 @@
 // to Weft and reports MB/s of rollup data ordered; it submits through Weft's
 // node API (SubmitTx, as a rollup batcher does) and learns commits from
 // NewBlockHeader events plus GetBlock's tx hashes, so neither side encodes
-// multi-MB JSON (-batch-submit jsonrpc uses the tx mode's JSON-RPC path). Everything is written as
-// JSON to -out.
+// multi-MB JSON (-batch-submit jsonrpc uses the tx mode's JSON-RPC path).
+// The kvstore baseline is then ramped with txs of the same size (over
+// CometBFT's JSON-RPC, its only path; -batch-baseline=false skips it), to
+// show how much data a plain CometBFT chain orders on the same machine.
+// Everything is written as JSON to -out.
 //
 // It is a benchmark, not a test: it prints figures and ratios and asserts
 // nothing. It owns its child processes: all of them are killed when it ends,

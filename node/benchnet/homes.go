@@ -213,8 +213,9 @@ func setupKV(o *options, dir string, base int) (*cluster, error) {
 
 // kvConfig is CometBFT's default config with what Weft's node.CometConfig
 // sets for the chain's behaviour (block timing, indexer off, Prometheus on,
-// loopback peers) and the flood mempool sized like Weft's app mempool, so
-// that a full mempool is not the first limit either system hits.
+// loopback peers), no per-connection rate cap, and the flood mempool sized
+// like Weft's app mempool, so that a full mempool is not the first limit
+// either system hits.
 func kvConfig(home, moniker string, p2pPort int, o *options) *cfg.Config {
 	c := cfg.DefaultConfig()
 	c.SetRoot(home)
@@ -225,6 +226,10 @@ func kvConfig(home, moniker string, p2pPort int, o *options) *cfg.Config {
 	c.RPC.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", p2pPort+1)
 	c.Instrumentation.Prometheus = true
 	c.Instrumentation.PrometheusListenAddr = fmt.Sprintf("127.0.0.1:%d", p2pPort+3)
+	// CometBFT's classic transport caps each peer connection at 5 MB/s by
+	// default; Weft's libp2p transport has no such cap, so lift it: the
+	// baseline's ceiling should be its CPU and protocol, not a setting.
+	c.P2P.SendRate, c.P2P.RecvRate = 512<<20, 512<<20
 	c.Mempool.Type = cfg.MempoolTypeFlood
 	c.Mempool.Size = o.kvMempoolSize
 	c.Mempool.MaxTxsBytes = 512 << 20

@@ -33,6 +33,7 @@ type options struct {
 	txBytes         int
 	batchPayload    int
 	batchAPI        string
+	batchBaseline   bool
 	workers         int
 	basePort        int
 	kvLibp2p        bool
@@ -66,8 +67,9 @@ func parseFlags() (*options, error) {
 	flag.IntVar(&o.txBytes, "tx-bytes", 250, "size of every tx in tx mode")
 	flag.IntVar(&o.batchPayload, "batch-payload", 64<<10, "RollupData payload of every tx in batched mode")
 	flag.StringVar(&o.batchAPI, "batch-submit", "grpc", "how batched mode submits and follows commits: grpc (Weft's node API: SubmitTx, and GetBlock's tx hashes on each new header) or jsonrpc (CometBFT's broadcast_tx_async and NewBlock events, as tx mode)")
+	flag.BoolVar(&o.batchBaseline, "batch-baseline", true, "batched mode also ramps the kvstore baseline with txs of the batched payload's size (over CometBFT's JSON-RPC, its only path): what a plain CometBFT chain orders on this machine")
 	flag.IntVar(&o.workers, "workers", 64, "submitting connections per node")
-	flag.IntVar(&o.basePort, "base-port", 24000, "first port, below the ephemeral range: Weft uses base.., kvstore base+100.., batched Weft base+200..")
+	flag.IntVar(&o.basePort, "base-port", 24000, "first port, below the ephemeral range: Weft uses base.., kvstore base+100.., batched Weft base+200.., batched kvstore base+300..")
 	flag.BoolVar(&o.kvLibp2p, "kv-libp2p", false, "run the kvstore baseline on CometBFT's libp2p transport instead of the classic one")
 	flag.DurationVar(&o.reapInterval, "weft-reap-interval", 0, "what-if: override mempool.reap_interval (how often CometBFT takes Weft's new txs to gossip) in the Weft homes; 0 keeps what weft testnet writes")
 	flag.DurationVar(&o.txBatchInterval, "weft-tx-batch-interval", 0, "what-if: override feed.tx_batch_interval (how often a node publishes its clients' txs to the other validators) in the Weft homes; 0 keeps what weft testnet writes")
@@ -164,7 +166,7 @@ func run(o *options) error {
 		runtime.NumCPU(), runtime.Version(), o.mode, o.rates, o.step, o.timeout)
 	o.weftBin, o.kvBin = filepath.Join(o.dir, "bin", "weft"), filepath.Join(o.dir, "bin", "kvnode")
 	for _, b := range [][2]string{{o.weftBin, "./cmd/weft"}, {o.kvBin, "./node/benchnet/kvnode"}} {
-		if o.mode == "batched" && b[0] == o.kvBin {
+		if o.mode == "batched" && !o.batchBaseline && b[0] == o.kvBin {
 			continue
 		}
 		t := time.Now()
@@ -181,7 +183,7 @@ func run(o *options) error {
 		StartedAt: start.UTC().Format(time.RFC3339),
 		Machine:   machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH},
 		Settings: settings{Mode: o.mode, Rates: o.rates, BatchMBs: o.batchMBs, StepS: o.step.Seconds(), BatchStepS: o.batchStep.Seconds(),
-			WarmupS: o.warmup.Seconds(), GraceS: o.grace.Seconds(), TxBytes: o.txBytes, BatchPayload: o.batchPayload, BatchSubmit: o.batchAPI,
+			WarmupS: o.warmup.Seconds(), GraceS: o.grace.Seconds(), TxBytes: o.txBytes, BatchPayload: o.batchPayload, BatchSubmit: o.batchAPI, BatchBaseline: o.batchBaseline,
 			WorkersPerNode: o.workers, KVTransport: kvTransport(o), KVMempoolSize: o.kvMempoolSize, LogLevel: o.logLevel,
 			P99LimitMs: o.p99Limit.Milliseconds(), StopP99Ms: o.stopP99.Milliseconds(), WeftReapInterval: o.reapInterval.String(), WeftTxBatchInterval: o.txBatchInterval.String()},
 	}
@@ -347,6 +349,31 @@ func batched(ctx context.Context, o *options, res *results) error {
 		return err
 	}
 	cl.stop()
+	if !o.batchBaseline {
+		return nil
+	}
+
+	// The same payloads as plain kvstore txs: how much data CometBFT itself
+	// orders on this machine.
+	fmt.Printf("\n== kvstore baseline batched: %d-byte txs (CometBFT flood mempool, %s transport), steps %v MB/s ==\n", o.batchPayload, kvTransport(o), o.batchMBs)
+	kc, err := setupKV(o, filepath.Join(o.dir, "kvstore-batched"), o.basePort+300)
+	if err != nil {
+		return err
+	}
+	defer kc.stop()
+	kc.system = "kvstore-batched"
+	kw, err := startCluster(ctx, kc)
+	if err != nil {
+		return err
+	}
+	ksys := &systemResult{System: "kvstore-batched", Mempool: "flood (CometBFT)", Transport: kvTransport(o)}
+	res.BatchedKV = ksys
+	if err := ramp(ctx, o, kc, kw, ksys, rates, o.batchStep, func(i int) (*load, error) {
+		return kvLoad(i, int(rates[i]*o.batchStep.Seconds()), o.batchPayload)
+	}); err != nil {
+		return err
+	}
+	kc.stop()
 	return nil
 }
 

@@ -27,9 +27,15 @@ type results struct {
 	Batched       *systemResult `json:"batched,omitempty"`
 	// BatchedMBs is rollup data ordered per second at the batched knee;
 	// BatchedPeakMBs the most any batched step committed.
-	BatchedMBs     float64  `json:"batched_data_mb_s,omitempty"`
-	BatchedPeakMBs float64  `json:"batched_peak_data_mb_s,omitempty"`
-	Targets        []target `json:"targets,omitempty"`
+	BatchedMBs     float64 `json:"batched_data_mb_s,omitempty"`
+	BatchedPeakMBs float64 `json:"batched_peak_data_mb_s,omitempty"`
+	// BatchedKV is the kvstore baseline fed txs of the batched payload's
+	// size; BatchedKVMBs its MB/s of txs at the knee, BatchedKVPeakMBs the
+	// most any of its steps committed.
+	BatchedKV        *systemResult `json:"batched_kvstore,omitempty"`
+	BatchedKVMBs     float64       `json:"batched_kvstore_mb_s,omitempty"`
+	BatchedKVPeakMBs float64       `json:"batched_kvstore_peak_mb_s,omitempty"`
+	Targets          []target      `json:"targets,omitempty"`
 }
 
 type machine struct {
@@ -50,6 +56,7 @@ type settings struct {
 	TxBytes        int       `json:"tx_bytes"`
 	BatchPayload   int       `json:"batch_payload_bytes"`
 	BatchSubmit    string    `json:"batch_submit"`
+	BatchBaseline  bool      `json:"batch_kvstore_baseline"`
 	WorkersPerNode int       `json:"workers_per_node"`
 	KVTransport    string    `json:"kvstore_transport"`
 	KVMempoolSize  int       `json:"kvstore_mempool_size"`
@@ -112,6 +119,15 @@ func (r *results) evaluate() {
 			r.BatchedPeakMBs = max(r.BatchedPeakMBs, round(s.DataMBs, 2))
 		}
 		r.Targets = append(r.Targets, target{Name: "batched rollup data ordered at the knee, MB/s", Value: r.BatchedMBs, Goal: "≥ 30", Met: r.BatchedMBs >= 30})
+	}
+	if r.BatchedKV != nil {
+		r.BatchedKVMBs, r.BatchedKVPeakMBs = 0, 0
+		if r.BatchedKV.Knee != nil {
+			r.BatchedKVMBs = round(r.BatchedKV.Knee.MBs, 2)
+		}
+		for _, s := range r.BatchedKV.Steps {
+			r.BatchedKVPeakMBs = max(r.BatchedKVPeakMBs, round(s.MBs, 2))
+		}
 	}
 }
 
@@ -191,6 +207,19 @@ func (r *results) print() {
 		fmt.Println()
 		if last := lastStep(r.Batched); last != nil && last.Saturated {
 			fmt.Printf("batched: last step (%.1f MB/s offered) saturated: %s\n", last.OfferedTxS*float64(last.DataBytes)/1e6, last.Reason)
+		}
+	}
+	if r.BatchedKV != nil {
+		fmt.Printf("kvstore with %d-byte txs: %.1f MB/s at the knee, peak %.1f MB/s", r.Settings.BatchPayload, r.BatchedKVMBs, r.BatchedKVPeakMBs)
+		if r.Batched != nil && r.BatchedKVMBs > 0 {
+			fmt.Printf("; weft batched / kvstore: %.2fx at the knee", r.BatchedMBs/r.BatchedKVMBs)
+		}
+		if r.Batched != nil && r.BatchedKVPeakMBs > 0 {
+			fmt.Printf(", %.2fx at the peak", r.BatchedPeakMBs/r.BatchedKVPeakMBs)
+		}
+		fmt.Println()
+		if last := lastStep(r.BatchedKV); last != nil && last.Saturated {
+			fmt.Printf("kvstore batched: last step (%.1f MB/s offered) saturated: %s\n", last.OfferedTxS*float64(last.TxBytes)/1e6, last.Reason)
 		}
 	}
 	if len(r.Targets) > 0 {
