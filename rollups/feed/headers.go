@@ -21,9 +21,6 @@ import (
 // LightClient is what Headers needs of CometBFT's light client
 // (*light.Client).
 type LightClient interface {
-	// Update verifies the primary's latest header, if newer than the
-	// latest trusted one.
-	Update(ctx context.Context, now time.Time) (*types.LightBlock, error)
 	// VerifyLightBlockAtHeight verifies the header of height.
 	VerifyLightBlockAtHeight(ctx context.Context, height int64, now time.Time) (*types.LightBlock, error)
 	// TrustedLightBlock returns a verified header; height 0 is the latest.
@@ -54,6 +51,8 @@ type Headers struct {
 	now     func() time.Time
 	wait    time.Duration // how long a height the RPC nodes do not serve yet is retried
 	poll    time.Duration
+	// witnessWait bounds how long advance waits for the witnesses.
+	witnessWait time.Duration
 }
 
 // TrustRoot pins the light client's first trusted header. A zero Height
@@ -117,14 +116,15 @@ func NewHeaders(ctx context.Context, chainID, primary string, witnesses []string
 		return nil, fmt.Errorf("light client: %w", err)
 	}
 	// Catch up to the chain's head once, so the first slices link back to it.
-	if _, err := lc.Update(ctx, time.Now()); err != nil {
+	hs := newHeaders(lc, sources, time.Now)
+	if _, err := hs.advance(ctx, 1); err != nil {
 		return nil, fmt.Errorf("light client update: %w", err)
 	}
-	return newHeaders(lc, sources, time.Now), nil
+	return hs, nil
 }
 
 func newHeaders(lc LightClient, sources []BlockMetas, now func() time.Time) *Headers {
-	return &Headers{lc: lc, sources: sources, chain: NewHeaderChain(chainLimit), now: now, wait: headerWait, poll: headerPoll}
+	return &Headers{lc: lc, sources: sources, chain: NewHeaderChain(chainLimit), now: now, wait: headerWait, poll: headerPoll, witnessWait: witnessWait}
 }
 
 // Header returns the verified header of height. A height the RPC nodes do
@@ -176,26 +176,74 @@ func (h *Headers) Header(ctx context.Context, height int64) (*types.Header, erro
 	return anchor, nil
 }
 
-// advance moves the light client to the primary's latest header, or to
-// height if the primary is not there yet (the light client then asks its
-// witnesses), and holds the header it verified.
+// advance has the light client verify the primary's latest header (or
+// height, if the primary is not there yet) and holds the header it verified.
+//
+// The light client checks that header against every witness, and a
+// witness even one block behind makes it sleep 2×max clock drift + max
+// block lag (30 s by default) before asking again. So advance asks every
+// node for its latest height (at once), waits up to witnessWait for the
+// witnesses to serve height, and verifies the highest height they all
+// serve: exactly that height, not whatever is latest by then.
 func (h *Headers) advance(ctx context.Context, height int64) (*types.LightBlock, error) {
-	if _, err := h.lc.Update(ctx, h.now()); err != nil {
-		return nil, err
-	}
-	lb, err := h.lc.TrustedLightBlock(0)
+	lb, err := h.lc.VerifyLightBlockAtHeight(ctx, h.target(ctx, height), h.now())
 	if err != nil {
 		return nil, err
-	}
-	if lb.Height < height {
-		if lb, err = h.lc.VerifyLightBlockAtHeight(ctx, height, h.now()); err != nil {
-			return nil, err
-		}
 	}
 	if err := h.chain.Add(lb.Header); err != nil {
 		return nil, err
 	}
 	return lb, nil
+}
+
+// witnessWait bounds how long advance waits for the witnesses to reach the
+// height it needs (a block or two on a live chain).
+const witnessWait = 2 * time.Second
+
+// target is the height advance verifies: at least height, and up to the
+// lowest latest height among the primary and the witnesses. It polls, at
+// most h.witnessWait in all (counted in polls, so an injected clock cannot
+// stall it), while a witness is below height; one that stays behind is
+// left to the light client to judge.
+func (h *Headers) target(ctx context.Context, height int64) int64 {
+	latest := make([]int64, len(h.sources))
+	var wg sync.WaitGroup
+	for i, src := range h.sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			latest[i], _ = lastHeight(ctx, src) // 0 on error
+		}()
+	}
+	wg.Wait()
+	polls := int(h.witnessWait / max(h.poll, time.Microsecond))
+	for i := 1; i < len(h.sources); i++ {
+		for latest[i] < height && polls > 0 {
+			polls--
+			select {
+			case <-ctx.Done():
+				return height
+			case <-time.After(h.poll):
+			}
+			latest[i], _ = lastHeight(ctx, h.sources[i])
+		}
+	}
+	low := latest[0]
+	for _, l := range latest[1:] {
+		if l >= height { // a witness that stayed behind does not hold the rest back
+			low = min(low, l)
+		}
+	}
+	return max(height, low)
+}
+
+// lastHeight is the latest height src has committed.
+func lastHeight(ctx context.Context, src BlockMetas) (int64, error) {
+	res, err := src.BlockchainInfo(ctx, 0, 0)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastHeight, nil
 }
 
 // linkBack fetches headers hi down to lo and verifies them from anchor (of

@@ -21,28 +21,19 @@ type fakeLight struct {
 	chain    []testBlock
 	tip      int64 // the highest height the RPC nodes serve
 	trusted  int64 // the light client's latest verified height
-	onUpdate func(f *fakeLight)
+	onVerify func(f *fakeLight)
 
-	updates, verifies []int64 // heights verified by Update, by VerifyLightBlockAtHeight
+	verifies []int64 // heights verified
 }
 
 func (f *fakeLight) block(h int64) *types.LightBlock {
 	return &types.LightBlock{SignedHeader: &types.SignedHeader{Header: at(f.chain, h).header}}
 }
 
-func (f *fakeLight) Update(context.Context, time.Time) (*types.LightBlock, error) {
-	if f.onUpdate != nil {
-		f.onUpdate(f)
-	}
-	if f.tip <= f.trusted {
-		return nil, nil
-	}
-	f.trusted = f.tip
-	f.updates = append(f.updates, f.tip)
-	return f.block(f.tip), nil
-}
-
 func (f *fakeLight) VerifyLightBlockAtHeight(_ context.Context, h int64, _ time.Time) (*types.LightBlock, error) {
+	if f.onVerify != nil {
+		f.onVerify(f)
+	}
 	if h > f.tip {
 		return nil, provider.ErrHeightTooHigh
 	}
@@ -64,13 +55,23 @@ func (f *fakeLight) TrustedLightBlock(h int64) (*types.LightBlock, error) {
 // fakeMetas serves /blockchain from a test chain up to tip, passing each
 // answer through tamper. It records the ranges asked for.
 type fakeMetas struct {
-	chain  []testBlock
-	tip    *int64
-	tamper func(res *ctypes.ResultBlockchainInfo)
-	asked  []string
+	chain    []testBlock
+	tip      *int64
+	tamper   func(res *ctypes.ResultBlockchainInfo)
+	asked    []string // header ranges asked for
+	latest   int      // how often the latest height was asked for
+	onLatest func()   // runs when it is asked for
 }
 
 func (m *fakeMetas) BlockchainInfo(_ context.Context, lo, hi int64) (*ctypes.ResultBlockchainInfo, error) {
+	if lo == 0 && hi == 0 {
+		// The latest height (CometBFT also returns the last 20 metas).
+		m.latest++
+		if m.onLatest != nil {
+			m.onLatest()
+		}
+		return &ctypes.ResultBlockchainInfo{LastHeight: *m.tip}, nil
+	}
 	m.asked = append(m.asked, fmt.Sprintf("%d..%d", lo, hi))
 	hi = min(hi, *m.tip, lo+maxMetas-1)
 	if lo > hi {
@@ -131,22 +132,19 @@ func TestHeadersCatchUp(t *testing.T) {
 	hs := newTestHeaders(lc, src)
 
 	follow(t, hs, c, 100)
-	eq(t, "light client steps", lc.updates, []int64{150})
+	eq(t, "light client steps", lc.verifies, []int64{150})
 	eq(t, "fetched", src.asked, []string{"130..149", "110..129", "100..109"})
 	follow(t, hs, c, 101, 102, 103, 120, 150, 99)
-	eq(t, "light client steps", lc.updates, []int64{150})
+	eq(t, "light client steps", lc.verifies, []int64{150})
 	eq(t, "fetched", src.asked, []string{"130..149", "110..129", "100..109", "99..99"})
 
 	// The chain moves on: the next new height costs one more step.
 	lc.tip = 170
 	follow(t, hs, c, 151)
-	eq(t, "light client steps", lc.updates, []int64{150, 170})
+	eq(t, "light client steps", lc.verifies, []int64{150, 170})
 	follow(t, hs, c, 152, 153, 154, 155, 156, 157, 158, 159, 160, 161, 162, 163, 164, 165, 166, 167, 168, 169, 170)
-	eq(t, "light client steps", lc.updates, []int64{150, 170})
+	eq(t, "light client steps", lc.verifies, []int64{150, 170})
 	eq(t, "fetched", src.asked[4:], []string{"151..169"})
-	if len(lc.verifies) != 0 {
-		t.Fatalf("light client verified heights %v one by one", lc.verifies)
-	}
 }
 
 // Gossip can deliver a slice before the RPC nodes commit its block: the
@@ -157,17 +155,17 @@ func TestHeadersAheadOfRPC(t *testing.T) {
 	src := &fakeMetas{chain: c, tip: &lc.tip}
 	hs := newTestHeaders(lc, src)
 	calls := 0
-	lc.onUpdate = func(f *fakeLight) {
+	lc.onVerify = func(f *fakeLight) {
 		if calls++; calls == 3 {
 			f.tip = 12
 		}
 	}
 	follow(t, hs, c, 12, 11)
-	eq(t, "light client steps", lc.updates, []int64{12})
+	eq(t, "light client steps", lc.verifies, []int64{12})
 	eq(t, "fetched", src.asked, []string{"11..11"})
 
 	// Never served: an error once the wait is over, and nothing held.
-	lc.onUpdate = nil
+	lc.onVerify = nil
 	hs.wait = 0
 	hs.now = func() time.Time { return time.Now() }
 	if _, err := hs.Header(context.Background(), 13); !errors.Is(err, provider.ErrHeightTooHigh) {
@@ -186,8 +184,7 @@ func TestHeadersFarBelow(t *testing.T) {
 	src := &fakeMetas{chain: c, tip: &lc.tip}
 	hs := newTestHeaders(lc, src)
 	follow(t, hs, c, 399, 10)
-	eq(t, "light client steps", lc.updates, []int64{400})
-	eq(t, "verified by the light client", lc.verifies, []int64{10 + maxLinkBack})
+	eq(t, "verified by the light client", lc.verifies, []int64{400, 10 + maxLinkBack})
 	if len(src.asked) != 1+maxLinkBack/maxMetas {
 		t.Fatalf("fetched %v", src.asked)
 	}
@@ -251,5 +248,43 @@ func TestHeadersContradiction(t *testing.T) {
 	lc.chain, lc.tip = other, 31
 	if _, err := hs.Header(context.Background(), 31); err == nil || !strings.Contains(err.Error(), "names previous block") {
 		t.Fatalf("header 31 of another fork: %v", err)
+	}
+}
+
+// The light client checks the header it verifies against every witness,
+// and sleeps for tens of seconds on one that is behind: the follower first
+// waits for the witnesses to serve the height, then verifies exactly it.
+func TestHeadersWaitForWitnesses(t *testing.T) {
+	c := testChain(40)
+	lc := &fakeLight{chain: c, tip: 30, trusted: 1}
+	primary := &fakeMetas{chain: c, tip: &lc.tip}
+	wtip := int64(29)
+	witness := &fakeMetas{chain: c, tip: &wtip}
+	hs := newTestHeaders(lc, primary, witness)
+	witness.onLatest = func() {
+		if witness.latest == 3 {
+			wtip = 30
+		}
+	}
+	lc.onVerify = func(*fakeLight) {
+		if wtip < 30 {
+			t.Errorf("light client ran while the witness was at %d", wtip)
+		}
+	}
+	follow(t, hs, c, 30)
+	eq(t, "verified by the light client", lc.verifies, []int64{30})
+	if witness.latest != 3 {
+		t.Fatalf("witness asked %d times, want 3", witness.latest)
+	}
+
+	// A witness that stays behind: the wait is bounded (here 5 polls), then
+	// the light client judges it, at the height the others serve.
+	lc.tip, lc.onVerify, witness.onLatest = 35, nil, nil
+	hs.witnessWait = 5 * hs.poll
+	asked := witness.latest
+	follow(t, hs, c, 35)
+	eq(t, "verified by the light client", lc.verifies, []int64{30, 35})
+	if n := witness.latest - asked; n != 1+5 {
+		t.Fatalf("lagging witness asked %d times, want 6 (once, then 5 polls)", n)
 	}
 }
