@@ -2,6 +2,7 @@ package consensus_test
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -146,9 +147,10 @@ func TestInitChainRejectsBadAppState(t *testing.T) {
 	}
 }
 
-// TestSubmitDuringBlocks runs the mempool connection (Submit, ReapTxs,
-// queries) concurrently with the consensus connection, as CometBFT does; run
-// it with -race.
+// TestSubmitDuringBlocks runs the mempool connection (Submit, ReapTxs) and
+// the query connection (Query, Info, account reads) concurrently with the
+// consensus connection, as CometBFT does with per-connection locks; run it
+// with -race.
 func TestSubmitDuringBlocks(t *testing.T) {
 	const senders, perSender = 4, 25
 	keys := make([]key, senders)
@@ -187,6 +189,15 @@ func TestSubmitDuringBlocks(t *testing.T) {
 				n++
 				_ = c.app.Account(k.addr)
 				_, _ = c.app.ReapTxs(ctx, &abci.RequestReapTxs{MaxBytes: 1 << 20})
+				// The query connection has its own lock too.
+				if q, err := c.app.Query(ctx, &abci.RequestQuery{Path: "/account/" + k.addr.Hex()}); err != nil || q.Code != consensus.CodeOK {
+					errs <- fmt.Errorf("query: %v %v", q, err)
+					return
+				}
+				if _, err := c.app.Info(ctx, &abci.RequestInfo{}); err != nil {
+					errs <- err
+					return
+				}
 			}
 		}(i, k)
 	}
