@@ -125,3 +125,18 @@ func BenchmarkCommitmentFromLeaves(b *testing.B) {
 		BuildCommitmentFromLeaves(hashes, func(i int) ID { return ids[i] })
 	}
 }
+
+// TestLeafHashOfOddItems: LeafHash hashes what LeafBytes encodes (CometBFT's
+// leaf hash of it) also when the tx hash or sender is not of its usual
+// size: LeafBytes zero-pads or cuts them, and so must LeafHash.
+func TestLeafHashOfOddItems(t *testing.T) {
+	for _, it := range []*Item{
+		{TxHash: []byte{1, 2, 3}, ActionIndex: 7, Sender: []byte{9}, Data: []byte("short fields")},
+		{TxHash: bytes.Repeat([]byte{4}, 40), ActionIndex: 1 << 31, Sender: bytes.Repeat([]byte{5}, 25), Data: nil},
+		{Data: bytes.Repeat([]byte("x"), 1<<16)},
+	} {
+		if got, want := LeafHash(it), merkle.HashFromByteSlices([][]byte{LeafBytes(it)}); !bytes.Equal(got, want) {
+			t.Fatalf("item %v: leaf hash %x, CometBFT's %x", it.ActionIndex, got, want)
+		}
+	}
+}

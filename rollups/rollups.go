@@ -96,9 +96,15 @@ func fixed(b []byte, n int) []byte {
 // LeafHash is item's merkle leaf hash, sha256(0x00 || LeafBytes(it)): what
 // CometBFT's crypto/merkle hashes each leaf to (RFC 6962).
 func LeafHash(it *Item) []byte {
+	// The fixed-size prefix, then the data as is: no copy of the data,
+	// which is up to a MiB.
+	var pre [1 + 32 + 4 + 20]byte
+	copy(pre[1:33], it.TxHash)
+	binary.BigEndian.PutUint32(pre[33:37], it.ActionIndex)
+	copy(pre[37:], it.Sender)
 	h := sha256.New()
-	h.Write([]byte{0})
-	h.Write(LeafBytes(it))
+	h.Write(pre[:])
+	h.Write(it.Data)
 	return h.Sum(nil)
 }
 
@@ -202,13 +208,14 @@ func innerHash(l, r *[32]byte) [32]byte {
 	return sha256.Sum256(b[:])
 }
 
-// ItemsRoot is the merkle root of items in order.
+// ItemsRoot is the merkle root of items in order:
+// merkle.HashFromByteSlices over their LeafBytes, without copying them.
 func ItemsRoot(items []*Item) []byte {
 	leaves := make([][]byte, len(items))
 	for i, it := range items {
-		leaves[i] = LeafBytes(it)
+		leaves[i] = LeafHash(it)
 	}
-	return merkle.HashFromByteSlices(leaves)
+	return RootFromLeafHashes(leaves)
 }
 
 // BuildCommitment groups items by rollup (keeping block order inside each
