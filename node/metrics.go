@@ -46,6 +46,22 @@ func registerMetrics(app *consensus.App, n *Node) {
 				Namespace: "weft", Name: "gossip_connections_refused_total",
 				Help: "Connections to or from banned gossip peers refused.",
 			}, func() float64 { return float64(n.GossipStats().RefusedConnect) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Namespace: "weft", Name: "gossip_messages_received_total",
+				Help: "Gossip messages taken in for validation (first copies).",
+			}, func() float64 { return float64(n.GossipStats().Received) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Namespace: "weft", Name: "gossip_received_bytes_total",
+				Help: "Data bytes of the gossip messages taken in for validation.",
+			}, func() float64 { return float64(n.GossipStats().ReceivedBytes) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Namespace: "weft", Name: "gossip_duplicate_messages_total",
+				Help: "Gossip messages dropped as copies of ones already seen (relayed by more than one peer).",
+			}, func() float64 { return float64(n.GossipStats().Duplicates) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Namespace: "weft", Name: "gossip_duplicate_bytes_total",
+				Help: "Data bytes of the duplicate gossip messages dropped.",
+			}, func() float64 { return float64(n.GossipStats().DuplicateBytes) }),
 		)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	cmtcrypto "github.com/cometbft/cometbft/crypto"
@@ -17,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/multiformats/go-multiaddr"
 	"google.golang.org/protobuf/proto"
 
@@ -73,6 +75,8 @@ type Feed struct {
 	smu      sync.Mutex
 	standing *Standing
 	counts   StandingStats // drop and refusal counters (Bans, Peers filled by Stats)
+
+	trace msgTracer
 }
 
 // FeedOption configures NewFeed.
@@ -129,6 +133,7 @@ func NewFeed(ctx context.Context, key crypto.PrivKey, listen []string, peers []p
 		// for a validator taking tx batches from every peer under load;
 		// each peer's share is bounded by its budget (inspect) first.
 		pubsub.WithValidateQueueSize(1024),
+		pubsub.WithRawTracer(&f.trace),
 	)
 	if err != nil {
 		h.Close()
@@ -220,16 +225,54 @@ type StandingStats struct {
 	DroppedOver    uint64 // RPCs dropped over budget
 	DroppedBanned  uint64 // RPCs dropped from banned peers
 	RefusedConnect uint64 // connections refused to banned peers
+	// Received counts messages taken in for validation (first copies), and
+	// their data bytes; Duplicates the copies dropped as already seen.
+	Received, ReceivedBytes    uint64
+	Duplicates, DuplicateBytes uint64
 }
 
 // Stats returns the standing counters.
 func (f *Feed) Stats() StandingStats {
 	f.smu.Lock()
-	defer f.smu.Unlock()
 	st := f.counts
 	st.Bans, st.Peers = f.standing.Bans(), f.standing.Len()
+	f.smu.Unlock()
+	st.Received, st.ReceivedBytes = f.trace.received.Load(), f.trace.receivedBytes.Load()
+	st.Duplicates, st.DuplicateBytes = f.trace.duplicates.Load(), f.trace.duplicateBytes.Load()
 	return st
 }
+
+// msgTracer counts the messages gossipsub takes in: first copies (each
+// validated once) and the duplicates it drops, which cost the transfer and
+// decoding all the same.
+type msgTracer struct {
+	received, receivedBytes    atomic.Uint64
+	duplicates, duplicateBytes atomic.Uint64
+}
+
+func (t *msgTracer) ValidateMessage(m *pubsub.Message) {
+	t.received.Add(1)
+	t.receivedBytes.Add(uint64(len(m.Data)))
+}
+
+func (t *msgTracer) DuplicateMessage(m *pubsub.Message) {
+	t.duplicates.Add(1)
+	t.duplicateBytes.Add(uint64(len(m.Data)))
+}
+
+func (*msgTracer) OnNewOutboundStream(peer.ID, protocol.ID) {}
+func (*msgTracer) OnClosedOutboundStream(peer.ID)           {}
+func (*msgTracer) Join(string)                              {}
+func (*msgTracer) Leave(string)                             {}
+func (*msgTracer) Graft(peer.ID, string)                    {}
+func (*msgTracer) Prune(peer.ID, string)                    {}
+func (*msgTracer) DeliverMessage(*pubsub.Message)           {}
+func (*msgTracer) RejectMessage(*pubsub.Message, string)    {}
+func (*msgTracer) ThrottlePeer(peer.ID)                     {}
+func (*msgTracer) RecvRPC(*pubsub.RPC)                      {}
+func (*msgTracer) SendRPC(*pubsub.RPC, peer.ID)             {}
+func (*msgTracer) DropRPC(*pubsub.RPC, peer.ID)             {}
+func (*msgTracer) UndeliverableMessage(*pubsub.Message)     {}
 
 // gater refuses connections to and from banned peers: dials before any
 // address is tried, inbound connections once the peer is known.

@@ -152,6 +152,14 @@ func TestTxGossipRelaysValidOnceAndBansInvalidSenders(t *testing.T) {
 	if acc, _, _ := a.pool.snapshot(); acc != 0 {
 		t.Fatalf("the publisher re-inserted its own txs: %d", acc)
 	}
+	// The counters say the same: each of the 10 messages validated once by
+	// b and c; a relayed copy (at most one each, from the other) is counted
+	// as a duplicate.
+	for name, n := range map[string]*gossipNode{"b": b, "c": c} {
+		if st := n.f.Stats(); st.Received != 10 || st.ReceivedBytes == 0 || st.Duplicates > 10 {
+			t.Fatalf("%s: received %d messages (%d bytes), %d duplicates; want 10 and at most 10", name, st.Received, st.ReceivedBytes, st.Duplicates)
+		}
+	}
 
 	// A flooder joins through a and sends batches holding an invalid tx.
 	fl := newGossipNode(t, chain, sc, a)

@@ -31,7 +31,8 @@
 // prints node0's mean time per ABCI call (PrepareProposal, ProcessProposal,
 // FinalizeBlock, Commit, CheckTx) and per consensus step, from CometBFT's
 // Prometheus histograms over the window, to show where a block interval
-// goes (phases_ms_node0 in the JSON). -pprof takes a
+// goes (phases_ms_node0 in the JSON), and for Weft what node0's gossip took
+// in: messages validated and duplicates dropped (gossip_node0). -pprof takes a
 // CPU profile of Weft's node0 in every step (rpc.pprof_laddr) and prints the
 // top of the last one. The batched mode submits 64 KiB RollupData payloads
 // to Weft and reports MB/s of rollup data ordered; it submits through Weft's

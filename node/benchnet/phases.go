@@ -27,7 +27,15 @@ var phaseNames = []string{
 	"Propose", "Prevote", "PrevoteWait", "Precommit", "PrecommitWait", "Commit",
 }
 
-// histSum is a histogram's running sum and count.
+// gossipCounters are Weft's gossip counters a step's line reports (the
+// kvstore baseline has none).
+var gossipCounters = []string{
+	"weft_gossip_messages_received_total", "weft_gossip_received_bytes_total",
+	"weft_gossip_duplicate_messages_total", "weft_gossip_duplicate_bytes_total",
+}
+
+// histSum is a histogram's running sum and count; a counter is a sum with
+// count -1.
 type histSum struct{ sum, count float64 }
 
 // scrapePhases reads node url's Prometheus metrics and returns the phase
@@ -53,6 +61,11 @@ func scrapePhases(ctx context.Context, url string) (map[string]histSum, error) {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	out := map[string]histSum{}
+	for _, name := range gossipCounters {
+		if f := fams[name]; f != nil && len(f.Metric) == 1 && f.Metric[0].GetCounter() != nil {
+			out[name] = histSum{sum: f.Metric[0].GetCounter().GetValue(), count: -1}
+		}
+	}
 	for name, label := range phaseSeries {
 		f := fams[name]
 		if f == nil {
@@ -90,6 +103,9 @@ func labelValue(m *dto.Metric, name string) string {
 func phaseMeans(a, b map[string]histSum) map[string]float64 {
 	out := map[string]float64{}
 	for k, v := range b {
+		if v.count < 0 {
+			continue // a counter
+		}
 		n := v.count - a[k].count
 		if n <= 0 {
 			continue
@@ -122,4 +138,15 @@ func phaseLine(means map[string]float64) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// gossipDelta is how much each gossip counter grew between two scrapes.
+func gossipDelta(a, b map[string]histSum) map[string]float64 {
+	out := map[string]float64{}
+	for _, k := range gossipCounters {
+		if v, ok := b[k]; ok {
+			out[strings.TrimPrefix(strings.TrimSuffix(k, "_total"), "weft_gossip_")] = v.sum - a[k].sum
+		}
+	}
+	return out
 }

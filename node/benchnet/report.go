@@ -159,6 +159,10 @@ func printStep(system, what string, r *stepResult) {
 	if len(r.PhasesMs) > 0 {
 		fmt.Printf("  node0 mean ms: %s\n", phaseLine(r.PhasesMs))
 	}
+	if g := r.GossipNode0; len(g) > 0 {
+		fmt.Printf("  node0 gossip: %.0f messages (%.1f MB) validated, %.0f duplicates (%.1f MB) dropped\n",
+			g["messages_received"], g["received_bytes"]/1e6, g["duplicate_messages"], g["duplicate_bytes"]/1e6)
+	}
 	if r.FirstRPCErr != "" {
 		fmt.Printf("  first RPC error: %s\n", r.FirstRPCErr)
 	}

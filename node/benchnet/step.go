@@ -101,6 +101,9 @@ type stepResult struct {
 	// PhasesMs is node0's mean time per ABCI call and per consensus step
 	// over the window (CometBFT's Prometheus histograms).
 	PhasesMs map[string]float64 `json:"phases_ms_node0,omitempty"`
+	// GossipNode0 is what node0's gossip took in over the window: messages
+	// and bytes validated, and duplicates dropped (Weft only).
+	GossipNode0 map[string]float64 `json:"gossip_node0,omitempty"`
 	// ThroughputHeld: at least 90% of the offered rate committed.
 	ThroughputHeld bool `json:"throughput_held"`
 	// Saturated: throughput did not hold, p99 is above -p99-limit (1 s),
@@ -231,6 +234,9 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 		RPCErrors: int(run.rpcErrs.Load()), FirstRPCErr: run.firstErr}
 	if a.phases != nil && b.phases != nil {
 		r.PhasesMs = phaseMeans(a.phases, b.phases)
+		if g := gossipDelta(a.phases, b.phases); len(g) > 0 {
+			r.GossipNode0 = g
+		}
 	}
 	// Throughput counts whole blocks: the step's txs in the blocks that
 	// arrived in the window, over the time from the block before the first
