@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/weftnet/weft/consensus"
+	"github.com/weftnet/weft/p2p"
 )
 
 var (
@@ -30,38 +31,29 @@ func registerMetrics(app *consensus.App, n *Node) {
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Namespace: "weft", Name: "app_height", Help: "Last height committed by the Weft app.",
 			}, func() float64 { h, _ := app.Committed(); return float64(h) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Namespace: "weft", Name: "gossip_peer_bans_total",
-				Help: "Gossip peers banned for invalid messages or for exceeding their budget.",
-			}, func() float64 { return float64(n.GossipStats().Bans) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Namespace: "weft", Name: "gossip_rpcs_dropped_over_budget_total",
-				Help: "Gossip RPCs dropped unread because their peer was over its budget.",
-			}, func() float64 { return float64(n.GossipStats().DroppedOver) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Namespace: "weft", Name: "gossip_rpcs_dropped_banned_total",
-				Help: "Gossip RPCs dropped unread because their peer is banned.",
-			}, func() float64 { return float64(n.GossipStats().DroppedBanned) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Namespace: "weft", Name: "gossip_connections_refused_total",
-				Help: "Connections to or from banned gossip peers refused.",
-			}, func() float64 { return float64(n.GossipStats().RefusedConnect) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Namespace: "weft", Name: "gossip_messages_received_total",
-				Help: "Gossip messages taken in for validation (first copies).",
-			}, func() float64 { return float64(n.GossipStats().Received) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Namespace: "weft", Name: "gossip_received_bytes_total",
-				Help: "Data bytes of the gossip messages taken in for validation.",
-			}, func() float64 { return float64(n.GossipStats().ReceivedBytes) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Namespace: "weft", Name: "gossip_duplicate_messages_total",
-				Help: "Gossip messages dropped as copies of ones already seen (relayed by more than one peer).",
-			}, func() float64 { return float64(n.GossipStats().Duplicates) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Namespace: "weft", Name: "gossip_duplicate_bytes_total",
-				Help: "Data bytes of the duplicate gossip messages dropped.",
-			}, func() float64 { return float64(n.GossipStats().DuplicateBytes) }),
+			gossipCounter(n, "peer_bans_total", "Gossip peers banned for invalid messages or for exceeding their budget.",
+				func(st p2p.StandingStats) uint64 { return uint64(st.Bans) }),
+			gossipCounter(n, "rpcs_dropped_over_budget_total", "Gossip RPCs dropped unread because their peer was over its budget.",
+				func(st p2p.StandingStats) uint64 { return st.DroppedOver }),
+			gossipCounter(n, "rpcs_dropped_banned_total", "Gossip RPCs dropped unread because their peer is banned.",
+				func(st p2p.StandingStats) uint64 { return st.DroppedBanned }),
+			gossipCounter(n, "connections_refused_total", "Connections to or from banned gossip peers refused.",
+				func(st p2p.StandingStats) uint64 { return st.RefusedConnect }),
+			gossipCounter(n, "messages_received_total", "Gossip messages taken in for validation (first copies).",
+				func(st p2p.StandingStats) uint64 { return st.Received }),
+			gossipCounter(n, "received_bytes_total", "Data bytes of the gossip messages taken in for validation.",
+				func(st p2p.StandingStats) uint64 { return st.ReceivedBytes }),
+			gossipCounter(n, "duplicate_messages_total", "Gossip messages dropped as copies of ones already seen (relayed by more than one peer).",
+				func(st p2p.StandingStats) uint64 { return st.Duplicates }),
+			gossipCounter(n, "duplicate_bytes_total", "Data bytes of the duplicate gossip messages dropped.",
+				func(st p2p.StandingStats) uint64 { return st.DuplicateBytes }),
 		)
 	})
+}
+
+// gossipCounter is the counter weft_gossip_<name> read from the node's
+// gossip stats.
+func gossipCounter(n *Node, name, help string, v func(p2p.StandingStats) uint64) prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "weft", Name: "gossip_" + name, Help: help},
+		func() float64 { return float64(v(n.GossipStats())) })
 }
