@@ -88,6 +88,7 @@ type App struct {
 	rmu            sync.Mutex
 	recent         map[[32]byte]*Tx
 	recentByHeight [][]*Tx
+	recentBlocks   []BlockTxs // the same heights, every tx in order
 
 	jmu       sync.Mutex
 	journaled map[[32]byte]struct{}
@@ -96,6 +97,8 @@ type App struct {
 }
 
 type stagedBlock struct {
+	// block is every tx of the block in order, as executed (see RecentBlock).
+	block   BlockTxs
 	hash    []byte
 	height  int64
 	time    time.Time
@@ -640,12 +643,56 @@ func (a *App) rememberDecoded(sb *stagedBlock) {
 		a.recent[tx.Hash] = tx
 	}
 	a.recentByHeight = append(a.recentByHeight, sb.decoded)
+	a.recentBlocks = append(a.recentBlocks, sb.block)
 	for len(a.recentByHeight) > recentBlocks {
 		for _, tx := range a.recentByHeight[0] {
 			delete(a.recent, tx.Hash)
 		}
 		a.recentByHeight = a.recentByHeight[1:]
+		a.recentBlocks = a.recentBlocks[1:]
 	}
+}
+
+// BlockTxs is a committed block's txs as this node executed it.
+type BlockTxs struct {
+	Height int64
+	// Raw is every tx in block order, the commitment item and txs that
+	// failed included; Hashes their TxHash (CometBFT's tx hash).
+	Raw    [][]byte
+	Hashes [][32]byte
+	// Decoded is each tx decoded (nil for the commitment item and for txs
+	// that do not decode), whether or not it executed.
+	Decoded []*Tx
+}
+
+// RecentBlock returns the txs of committed block height if it is one of the
+// last recentBlocks this node executed since it started, so the node can
+// serve and split a fresh block without reading it back from CometBFT's
+// block store and hashing it again.
+func (a *App) RecentBlock(height int64) (BlockTxs, bool) {
+	a.rmu.Lock()
+	defer a.rmu.Unlock()
+	for i := len(a.recentBlocks) - 1; i >= 0; i-- {
+		if b := a.recentBlocks[i]; b.Height == height {
+			return b, true
+		}
+	}
+	return BlockTxs{}, false
+}
+
+// Items is BlockItems for a block RecentBlock returned: no hashing, no
+// decoding.
+func (b BlockTxs) Items(fn func(id rollups.ID, it *rollups.Item)) (commitment []byte) {
+	for i, raw := range b.Raw {
+		if i == 0 && rollups.IsCommitment(raw) {
+			commitment = raw
+			continue
+		}
+		if tx := b.Decoded[i]; tx != nil {
+			rollupItems(tx, fn)
+		}
+	}
+	return commitment
 }
 
 // BlockItems is consensus.BlockItems for a committed block, using the txs
@@ -882,7 +929,9 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 	var valid []*Tx
 	led := newLedger(view{sb.ov}, params, len(txs))
 	hashes, known := a.decodeAll(txs)
+	sb.block = BlockTxs{Height: height, Raw: make([][]byte, len(txs)), Hashes: hashes, Decoded: make([]*Tx, len(txs))}
 	for i, raw := range txs {
+		sb.block.Raw[i] = raw
 		if i == 0 && rollups.IsCommitment(raw) {
 			sb.results[i] = &abci.ExecTxResult{Code: CodeOK, Log: "commitment item"}
 			continue
@@ -893,6 +942,9 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 		}
 		var fee uint256.Int
 		if rej == nil {
+			// The decoded tx's bytes (the mempool's copy, when it had the
+			// tx) stand for the block's: equal, and kept anyway.
+			sb.block.Raw[i], sb.block.Decoded[i] = tx.Raw, tx
 			rej = led.applyTx(sb.ov, tx, height, &fee)
 		}
 		h := hashes[i]

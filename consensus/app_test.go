@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/protobuf/proto"
 
@@ -84,16 +85,46 @@ func TestBlockItemsMatchCommitment(t *testing.T) {
 		if cm2 := c.app.BlockItems(txs, func(id rollups.ID, it *rollups.Item) { cached[id] = append(cached[id], it) }); !bytes.Equal(cm2, cm) {
 			t.Fatal("App.BlockItems returned another commitment item")
 		}
-		for id, items := range slices {
-			if len(cached[id]) != len(items) {
-				t.Fatalf("rollup %s: App.BlockItems gave %d items, BlockItems %d", id, len(cached[id]), len(items))
+		// So does the block as the app remembers it (RecentBlock): the same
+		// txs and CometBFT's tx hashes, and the same items.
+		rb, ok := c.app.RecentBlock(c.height)
+		if !ok || rb.Height != c.height || len(rb.Raw) != len(txs) || len(rb.Hashes) != len(txs) {
+			t.Fatalf("height %d: RecentBlock %v with %d txs, want %d", c.height, ok, len(rb.Raw), len(txs))
+		}
+		for i, raw := range txs {
+			if !bytes.Equal(rb.Raw[i], raw) {
+				t.Fatalf("height %d tx %d differs from the block's", c.height, i)
 			}
-			for j := range items {
-				if !proto.Equal(items[j], cached[id][j]) {
-					t.Fatalf("rollup %s item %d differs", id, j)
+			if rb.Hashes[i] != [32]byte(cmttypes.Tx(raw).Hash()) {
+				t.Fatalf("height %d tx %d: hash %x, CometBFT's %x", c.height, i, rb.Hashes[i], cmttypes.Tx(raw).Hash())
+			}
+		}
+		recent := map[rollups.ID][]*rollups.Item{}
+		if cm3 := rb.Items(func(id rollups.ID, it *rollups.Item) { recent[id] = append(recent[id], it) }); !bytes.Equal(cm3, cm) {
+			t.Fatal("RecentBlock's Items returned another commitment item")
+		}
+		for _, got := range []map[rollups.ID][]*rollups.Item{cached, recent} {
+			for id, items := range slices {
+				if len(got[id]) != len(items) {
+					t.Fatalf("rollup %s: %d items, BlockItems %d", id, len(got[id]), len(items))
+				}
+				for j := range items {
+					if !proto.Equal(items[j], got[id][j]) {
+						t.Fatalf("rollup %s item %d differs", id, j)
+					}
 				}
 			}
 		}
+	}
+	// Only the last blocks are remembered.
+	for first := c.height; c.height < first+40; {
+		c.block()
+	}
+	if _, ok := c.app.RecentBlock(4); ok {
+		t.Fatal("block 4 is still remembered 40 blocks later")
+	}
+	if rb, ok := c.app.RecentBlock(c.height); !ok || rb.Height != c.height {
+		t.Fatal("the last block is not remembered")
 	}
 	if cm := consensus.BlockItems([][]byte{[]byte("junk")}, c.app.Limits(), func(rollups.ID, *rollups.Item) {
 		t.Fatal("item from junk")

@@ -130,6 +130,27 @@ func (s *apiServer) GetStatus(context.Context, *weftv1.GetStatusRequest) (*weftv
 }
 
 func (s *apiServer) GetBlock(_ context.Context, req *weftv1.GetBlockRequest) (*weftv1.GetBlockResponse, error) {
+	height := req.Height
+	if height == 0 {
+		height = s.node.Committed()
+	}
+	if rb, meta, _, ok := s.node.recentBlock(height); ok {
+		// A fresh block: its tx hashes are known, no need to load it.
+		h := meta.Header
+		resp := &weftv1.GetBlockResponse{
+			Height: h.Height, Hash: meta.BlockID.Hash, TimeUnixNano: h.Time.UnixNano(), Proposer: h.ProposerAddress,
+			AppHash: h.AppHash, TxCount: int64(len(rb.Raw)), TxHashes: make([][]byte, len(rb.Hashes)),
+		}
+		for i := range rb.Hashes {
+			resp.TxHashes[i] = rb.Hashes[i][:]
+		}
+		if len(rb.Raw) > 0 {
+			if c, err := rollups.DecodeCommitment(rb.Raw[0]); err == nil {
+				resp.Commitment = c
+			}
+		}
+		return resp, nil
+	}
 	b, err := s.node.loadBlock(req.Height)
 	if err != nil {
 		return nil, err

@@ -1,10 +1,14 @@
 package node
 
 import (
+	"bytes"
+
+	"github.com/cometbft/cometbft/crypto/merkle"
 	"github.com/cometbft/cometbft/types"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
 	"github.com/weftnet/weft/rollups/feed"
@@ -67,6 +71,76 @@ func (n *Node) blockSlices(height int64) (*blockSlices, error) {
 		return bs, nil
 	}
 	n.sliceMu.Unlock()
+	bs, ok := n.recentSlices(height)
+	if !ok {
+		var err error
+		if bs, err = n.storedSlices(height); err != nil {
+			return nil, err
+		}
+	}
+	n.sliceMu.Lock()
+	if n.sliceCache == nil || len(n.sliceCache) >= sliceCacheSize {
+		n.sliceCache = map[int64]*blockSlices{} // bounded; followers mostly read the newest heights
+	}
+	n.sliceCache[height] = bs
+	n.sliceMu.Unlock()
+	return bs, nil
+}
+
+// recentBlock is a block the app executed recently (consensus.App.
+// RecentBlock) with its header from the block store's meta, and the merkle
+// proofs of its txs against the header's DataHash: a fresh block served
+// without loading and hashing it again. ok is false when the app no longer
+// holds the block or its txs do not hash to the DataHash (then the block
+// store is read, as for any older block).
+func (n *Node) recentBlock(height int64) (b consensus.BlockTxs, meta *types.BlockMeta, proofs []*merkle.Proof, ok bool) {
+	if height < 1 || height > n.Committed() {
+		return b, nil, nil, false
+	}
+	if b, ok = n.app.RecentBlock(height); !ok {
+		return b, nil, nil, false
+	}
+	if meta = n.cmt.BlockStore().LoadBlockMeta(height); meta == nil {
+		return b, nil, nil, false
+	}
+	leaves := make([][]byte, len(b.Hashes))
+	for i := range b.Hashes {
+		leaves[i] = b.Hashes[i][:]
+	}
+	var root []byte
+	if len(leaves) == 0 {
+		root = merkle.HashFromByteSlices(nil)
+	} else {
+		root, proofs = merkle.ProofsFromByteSlices(leaves)
+	}
+	if !bytes.Equal(root, meta.Header.DataHash) {
+		n.log.Error("recent block's txs do not hash to its DataHash; reading the block store", "height", height)
+		return b, nil, nil, false
+	}
+	return b, meta, proofs, true
+}
+
+// recentSlices is blockSlices from recentBlock.
+func (n *Node) recentSlices(height int64) (*blockSlices, bool) {
+	b, meta, proofs, ok := n.recentBlock(height)
+	if !ok {
+		return nil, false
+	}
+	bs := &blockSlices{
+		height: meta.Header.Height, time: meta.Header.Time.UnixNano(), txCount: int64(len(b.Raw)),
+		hash: meta.BlockID.Hash, dataHash: meta.Header.DataHash, items: map[rollups.ID][]*rollups.Item{},
+	}
+	bs.commitment = b.Items(func(rid rollups.ID, it *rollups.Item) {
+		bs.items[rid] = append(bs.items[rid], it)
+	})
+	if len(proofs) > 0 {
+		bs.aunts = proofs[0].Aunts
+	}
+	return bs, true
+}
+
+// storedSlices is blockSlices from the block store.
+func (n *Node) storedSlices(height int64) (*blockSlices, error) {
 	b, err := n.loadBlock(height)
 	if err != nil {
 		return nil, err
@@ -85,11 +159,5 @@ func (n *Node) blockSlices(height int64) (*blockSlices, error) {
 	if len(b.Txs) > 0 {
 		bs.aunts = b.Txs.Proof(0).Proof.Aunts
 	}
-	n.sliceMu.Lock()
-	if n.sliceCache == nil || len(n.sliceCache) >= sliceCacheSize {
-		n.sliceCache = map[int64]*blockSlices{} // bounded; followers mostly read the newest heights
-	}
-	n.sliceCache[height] = bs
-	n.sliceMu.Unlock()
 	return bs, nil
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
@@ -217,6 +219,10 @@ func TestFollowGossipUnderLoad(t *testing.T) {
 	name := func(k int, nonce uint64) string { return []string{"alpha", "alpha", "beta"}[(k+int(nonce))%3] }
 	began := time.Now()
 	startHeight := n.maxHeight(0)
+	// A fresh block is served from what the app executed (RecentBlock); the
+	// same block once it is old, from the block store: both must agree.
+	n.waitHeight(time.Minute, startHeight, 1)
+	fresh := n.block(1, startHeight)
 	l := n.startLoad(loadOptions{
 		accounts: []int{0, 1, 2, 3, 4, 5, 6, 7}, nodeOf: func(k int) int { return k % 4 }, perSender: perSender, interval: 40 * time.Millisecond,
 		actions: func(k int, nonce uint64) []*weftv1.Action {
@@ -260,7 +266,10 @@ func TestFollowGossipUnderLoad(t *testing.T) {
 	if ls[0].Height > startHeight {
 		t.Errorf("follower's first slice is of height %d, after the load began at %d", ls[0].Height, startHeight)
 	}
-	n.waitHeight(time.Minute, last+1, 0)
+	n.waitHeight(time.Minute, max(last+1, startHeight+40), 0)
+	if stored := n.block(1, startHeight); !proto.Equal(stored, fresh) {
+		t.Fatalf("block %d served fresh and from the block store differ:\n%v\n%v", startHeight, fresh, stored)
+	}
 
 	// How far behind the chain the follower was: from each block's commit
 	// to the follower printing its slice, over the blocks of the load.
