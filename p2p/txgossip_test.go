@@ -160,6 +160,10 @@ func TestTxGossipRelaysValidOnceAndBansInvalidSenders(t *testing.T) {
 			t.Fatalf("%s: received %d messages (%d bytes), %d duplicates; want 10 and at most 10", name, st.Received, st.ReceivedBytes, st.Duplicates)
 		}
 	}
+	// The publisher's own messages are not counted as received.
+	if st := a.f.Stats(); st.Received != 0 {
+		t.Fatalf("a counted %d of its own messages as received", st.Received)
+	}
 
 	// A flooder joins through a and sends batches holding an invalid tx.
 	fl := newGossipNode(t, chain, sc, a)
