@@ -201,36 +201,44 @@ func (h *Headers) advance(ctx context.Context, height int64) (*types.LightBlock,
 const witnessWait = 2 * time.Second
 
 // target is the height advance verifies: at least height, and up to the
-// lowest latest height among the primary and the witnesses. It polls, at
-// most h.witnessWait in all (counted in polls, so an injected clock cannot
-// stall it), while a witness is below height; one that stays behind is
-// left to the light client to judge.
+// lowest latest height among the primary and the witnesses. It polls while
+// a witness that answers is below height, at most h.witnessWait in all
+// (counted in polls, so an injected clock cannot stall it). A witness that
+// stays behind, fails to answer, or answers slower than witnessWait is left
+// to the light client to judge (it drops witnesses that do not respond),
+// and does not hold the others back.
 func (h *Headers) target(ctx context.Context, height int64) int64 {
+	pctx, cancel := context.WithTimeout(ctx, h.witnessWait)
+	defer cancel()
 	latest := make([]int64, len(h.sources))
+	errs := make([]error, len(h.sources))
 	var wg sync.WaitGroup
 	for i, src := range h.sources {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			latest[i], _ = lastHeight(ctx, src) // 0 on error
+			latest[i], errs[i] = lastHeight(pctx, src)
 		}()
 	}
 	wg.Wait()
 	polls := int(h.witnessWait / max(h.poll, time.Microsecond))
 	for i := 1; i < len(h.sources); i++ {
-		for latest[i] < height && polls > 0 {
+		for errs[i] == nil && latest[i] < height && polls > 0 {
 			polls--
 			select {
-			case <-ctx.Done():
+			case <-pctx.Done():
 				return height
 			case <-time.After(h.poll):
 			}
-			latest[i], _ = lastHeight(ctx, h.sources[i])
+			latest[i], errs[i] = lastHeight(pctx, h.sources[i])
 		}
 	}
 	low := latest[0]
-	for _, l := range latest[1:] {
-		if l >= height { // a witness that stayed behind does not hold the rest back
+	if errs[0] != nil {
+		low = height
+	}
+	for i, l := range latest[1:] {
+		if errs[i+1] == nil && l >= height {
 			low = min(low, l)
 		}
 	}

@@ -61,9 +61,13 @@ type fakeMetas struct {
 	asked    []string // header ranges asked for
 	latest   int      // how often the latest height was asked for
 	onLatest func()   // runs when it is asked for
+	down     bool     // every request fails
 }
 
 func (m *fakeMetas) BlockchainInfo(_ context.Context, lo, hi int64) (*ctypes.ResultBlockchainInfo, error) {
+	if m.down {
+		return nil, errors.New("connection refused")
+	}
 	if lo == 0 && hi == 0 {
 		// The latest height (CometBFT also returns the last 20 metas).
 		m.latest++
@@ -287,4 +291,12 @@ func TestHeadersWaitForWitnesses(t *testing.T) {
 	if n := witness.latest - asked; n != 1+5 {
 		t.Fatalf("lagging witness asked %d times, want 6 (once, then 5 polls)", n)
 	}
+
+	// A witness that does not answer is not waited for.
+	down := &fakeMetas{chain: c, tip: &wtip, down: true}
+	hs = newTestHeaders(lc, primary, down)
+	hs.witnessWait = time.Hour
+	lc.tip = 38
+	follow(t, hs, c, 38)
+	eq(t, "verified by the light client", lc.verifies, []int64{30, 35, 38})
 }
