@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
@@ -44,21 +45,35 @@ type Config struct {
 }
 
 // SyncSlack is how many Weft heights a rollup may trail the chain and still
-// count as synced: following live, it trails by at most the block being
-// executed.
+// count as caught up after a (re)start: following live, it trails by at
+// most the block being executed.
 const SyncSlack = 2
+
+// SyncRelapse is how far a rollup that has caught up must fall behind again
+// to count as syncing: under load the executor may trail by a few blocks
+// for a while, and its RPC should keep taking txs meanwhile.
+const SyncRelapse = 64
 
 // ErrSyncing refuses a tx while the rollup is catching up.
 var ErrSyncing = errors.New("rollup node is syncing")
 
 // syncing returns how far the rollup has executed and the chain's height,
-// and whether it is further behind than SyncSlack.
+// and whether it is still catching up: more than SyncSlack heights behind
+// until it first gets that close, more than SyncRelapse after.
 func (s *Server) syncing() (executed, chain int64, behind bool) {
 	if s.cfg.Progress == nil {
 		return 0, 0, false
 	}
 	executed, chain = s.cfg.Progress()
-	return executed, chain, chain-executed > SyncSlack
+	lag := chain - executed
+	if s.caughtUp.Load() {
+		return executed, chain, lag > SyncRelapse
+	}
+	if lag <= SyncSlack {
+		s.caughtUp.Store(true)
+		return executed, chain, false
+	}
+	return executed, chain, true
 }
 
 // SettlementStatus reports the rollup's L1 settlement progress as rollup
@@ -78,6 +93,7 @@ type TxSubmitter interface {
 // Server is one rollup's JSON-RPC endpoint.
 type Server struct {
 	cfg      Config
+	caughtUp atomic.Bool // the rollup has come within SyncSlack of the chain
 	backend  Backend
 	sub      TxSubmitter
 	inflight *inflight

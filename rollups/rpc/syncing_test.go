@@ -46,10 +46,11 @@ func (r *recorder) count() int {
 	return len(r.txs)
 }
 
-// TestSyncingRefusesTxs: while the rollup trails the chain by more than
-// SyncSlack heights, eth_syncing reports progress and eth_sendRawTransaction
-// refuses txs with ErrSyncing instead of checking them against stale state;
-// once caught up, both behave as on a live node.
+// TestSyncingRefusesTxs: until the rollup first comes within SyncSlack
+// heights of the chain, eth_syncing reports progress and
+// eth_sendRawTransaction refuses txs with ErrSyncing instead of checking them
+// against stale state; once caught up, both behave as on a live node unless
+// it falls more than SyncRelapse heights behind.
 func TestSyncingRefusesTxs(t *testing.T) {
 	const chainID = 977
 	k, err := crypto.GenerateKey()
@@ -114,5 +115,16 @@ func TestSyncingRefusesTxs(t *testing.T) {
 	}
 	if sub.count() != 1 {
 		t.Fatalf("%d txs handed to Weft, want 1", sub.count())
+	}
+
+	// Once caught up, trailing under load is not syncing...
+	chain.Store(executed.Load() + rpc.SyncRelapse)
+	if prog, err := c.SyncProgress(ctx); err != nil || prog != nil {
+		t.Fatalf("eth_syncing %d heights behind after catching up: %v, %v; want false", rpc.SyncRelapse, prog, err)
+	}
+	// ...falling further behind is.
+	chain.Add(1)
+	if prog, err := c.SyncProgress(ctx); err != nil || prog == nil {
+		t.Fatalf("eth_syncing %d heights behind: %v, %v; want progress", rpc.SyncRelapse+1, prog, err)
 	}
 }
