@@ -85,10 +85,9 @@ type App struct {
 	processed *stagedBlock // last accepted proposal, reused by FinalizeBlock
 	staged    *stagedBlock // finalized, waiting for Commit
 
-	rmu            sync.Mutex
-	recent         map[[32]byte]*Tx
-	recentByHeight [][]*Tx
-	recentBlocks   []BlockTxs // the same heights, every tx in order
+	rmu          sync.Mutex
+	recent       map[[32]byte]*Tx // the executed txs of recentBlocks
+	recentBlocks []BlockTxs       // the last recentBlocks blocks, oldest first
 
 	jmu       sync.Mutex
 	journaled map[[32]byte]struct{}
@@ -642,13 +641,13 @@ func (a *App) rememberDecoded(sb *stagedBlock) {
 	for _, tx := range sb.decoded {
 		a.recent[tx.Hash] = tx
 	}
-	a.recentByHeight = append(a.recentByHeight, sb.decoded)
 	a.recentBlocks = append(a.recentBlocks, sb.block)
-	for len(a.recentByHeight) > recentBlocks {
-		for _, tx := range a.recentByHeight[0] {
-			delete(a.recent, tx.Hash)
+	for len(a.recentBlocks) > recentBlocks {
+		for _, tx := range a.recentBlocks[0].Decoded {
+			if tx != nil && a.recent[tx.Hash] == tx {
+				delete(a.recent, tx.Hash)
+			}
 		}
-		a.recentByHeight = a.recentByHeight[1:]
 		a.recentBlocks = a.recentBlocks[1:]
 	}
 }
