@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sort"
 
+	"github.com/cometbft/cometbft/types"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
 	"google.golang.org/grpc/codes"
@@ -134,40 +135,34 @@ func (s *apiServer) GetBlock(_ context.Context, req *weftv1.GetBlockRequest) (*w
 	if height == 0 {
 		height = s.node.Committed()
 	}
-	if rb, meta, _, ok := s.node.recentBlock(height); ok {
+	if rb, meta, ok := s.node.recentBlock(height); ok {
 		// A fresh block: its tx hashes are known, no need to load it.
-		h := meta.Header
-		resp := &weftv1.GetBlockResponse{
-			Height: h.Height, Hash: meta.BlockID.Hash, TimeUnixNano: h.Time.UnixNano(), Proposer: h.ProposerAddress,
-			AppHash: h.AppHash, TxCount: int64(len(rb.Raw)), TxHashes: make([][]byte, len(rb.Hashes)),
-		}
-		for i := range rb.Hashes {
-			resp.TxHashes[i] = rb.Hashes[i][:]
-		}
-		if len(rb.Raw) > 0 {
-			if c, err := rollups.DecodeCommitment(rb.Raw[0]); err == nil {
-				resp.Commitment = c
-			}
-		}
-		return resp, nil
+		return blockResponse(&meta.Header, meta.BlockID.Hash, hashLeaves(rb), rb.Raw), nil
 	}
-	b, err := s.node.loadBlock(req.Height)
+	b, err := s.node.loadBlock(height)
 	if err != nil {
 		return nil, err
 	}
-	resp := &weftv1.GetBlockResponse{
-		Height: b.Height, Hash: b.Hash(), TimeUnixNano: b.Time.UnixNano(), Proposer: b.ProposerAddress,
-		AppHash: b.AppHash, TxCount: int64(len(b.Txs)),
-	}
+	hashes := make([][]byte, len(b.Txs))
 	for i, tx := range b.Txs {
-		if i == 0 {
-			if c, err := rollups.DecodeCommitment(tx); err == nil {
-				resp.Commitment = c
-			}
-		}
-		resp.TxHashes = append(resp.TxHashes, tx.Hash())
+		hashes[i] = tx.Hash()
 	}
-	return resp, nil
+	return blockResponse(&b.Header, b.Hash(), hashes, b.Txs.ToSliceOfBytes()), nil
+}
+
+// blockResponse is GetBlock's answer for the block with header h, hash hash,
+// txs txs and their hashes.
+func blockResponse(h *types.Header, hash []byte, txHashes, txs [][]byte) *weftv1.GetBlockResponse {
+	resp := &weftv1.GetBlockResponse{
+		Height: h.Height, Hash: hash, TimeUnixNano: h.Time.UnixNano(), Proposer: h.ProposerAddress,
+		AppHash: h.AppHash, TxCount: int64(len(txs)), TxHashes: txHashes,
+	}
+	if len(txs) > 0 {
+		if c, err := rollups.DecodeCommitment(txs[0]); err == nil {
+			resp.Commitment = c
+		}
+	}
+	return resp
 }
 
 // StreamRollupSlices backfills from from_height, then follows new commits.

@@ -88,41 +88,39 @@ func (n *Node) blockSlices(height int64) (*blockSlices, error) {
 }
 
 // recentBlock is a block the app executed recently (consensus.App.
-// RecentBlock) with its header from the block store's meta, and the merkle
-// proofs of its txs against the header's DataHash: a fresh block served
-// without loading and hashing it again. ok is false when the app no longer
-// holds the block or its txs do not hash to the DataHash (then the block
-// store is read, as for any older block).
-func (n *Node) recentBlock(height int64) (b consensus.BlockTxs, meta *types.BlockMeta, proofs []*merkle.Proof, ok bool) {
+// RecentBlock) with its header from the block store's meta: a fresh block
+// served without loading and hashing it again. ok is false when the app no
+// longer holds the block or its tx hashes do not make the header's
+// DataHash (then the block store is read, as for any older block).
+func (n *Node) recentBlock(height int64) (b consensus.BlockTxs, meta *types.BlockMeta, ok bool) {
 	if height < 1 || height > n.Committed() {
-		return b, nil, nil, false
+		return b, nil, false
 	}
 	if b, ok = n.app.RecentBlock(height); !ok {
-		return b, nil, nil, false
+		return b, nil, false
 	}
 	if meta = n.cmt.BlockStore().LoadBlockMeta(height); meta == nil {
-		return b, nil, nil, false
+		return b, nil, false
 	}
+	if !bytes.Equal(merkle.HashFromByteSlices(hashLeaves(b)), meta.Header.DataHash) {
+		n.log.Error("recent block's txs do not hash to its DataHash; reading the block store", "height", height)
+		return b, nil, false
+	}
+	return b, meta, true
+}
+
+// hashLeaves are the leaves of b's DataHash tree: its tx hashes.
+func hashLeaves(b consensus.BlockTxs) [][]byte {
 	leaves := make([][]byte, len(b.Hashes))
 	for i := range b.Hashes {
 		leaves[i] = b.Hashes[i][:]
 	}
-	var root []byte
-	if len(leaves) == 0 {
-		root = merkle.HashFromByteSlices(nil)
-	} else {
-		root, proofs = merkle.ProofsFromByteSlices(leaves)
-	}
-	if !bytes.Equal(root, meta.Header.DataHash) {
-		n.log.Error("recent block's txs do not hash to its DataHash; reading the block store", "height", height)
-		return b, nil, nil, false
-	}
-	return b, meta, proofs, true
+	return leaves
 }
 
 // recentSlices is blockSlices from recentBlock.
 func (n *Node) recentSlices(height int64) (*blockSlices, bool) {
-	b, meta, proofs, ok := n.recentBlock(height)
+	b, meta, ok := n.recentBlock(height)
 	if !ok {
 		return nil, false
 	}
@@ -133,7 +131,8 @@ func (n *Node) recentSlices(height int64) (*blockSlices, bool) {
 	bs.commitment = b.Items(func(rid rollups.ID, it *rollups.Item) {
 		bs.items[rid] = append(bs.items[rid], it)
 	})
-	if len(proofs) > 0 {
+	if len(b.Hashes) > 0 {
+		_, proofs := merkle.ProofsFromByteSlices(hashLeaves(b))
 		bs.aunts = proofs[0].Aunts
 	}
 	return bs, true
