@@ -111,7 +111,6 @@ func NewFeed(ctx context.Context, key crypto.PrivKey, listen []string, peers []p
 	if err != nil {
 		return nil, fmt.Errorf("feed host: %w", err)
 	}
-	f.trace.self = h.ID()
 	ps, err := pubsub.NewGossipSub(ctx, h,
 		// Messages are neither signed nor authored: what they carry proves
 		// itself (a slice is checked against the receiver's own block and
@@ -246,16 +245,15 @@ func (f *Feed) Stats() StandingStats {
 // msgTracer counts the messages gossipsub takes in: first copies (each
 // validated once) and the duplicates it drops, which cost the transfer and
 // decoding all the same.
+//
+// gossipsub hands raw tracers only messages from other peers, so a node's
+// own publications are not counted.
 type msgTracer struct {
-	self                       peer.ID // this host: its own publications are not counted
 	received, receivedBytes    atomic.Uint64
 	duplicates, duplicateBytes atomic.Uint64
 }
 
 func (t *msgTracer) ValidateMessage(m *pubsub.Message) {
-	if m.ReceivedFrom == t.self {
-		return
-	}
 	t.received.Add(1)
 	t.receivedBytes.Add(uint64(len(m.Data)))
 }

@@ -34,13 +34,19 @@ var gossipCounters = []string{
 	"weft_gossip_duplicate_messages_total", "weft_gossip_duplicate_bytes_total",
 }
 
-// histSum is a histogram's running sum and count; a counter is a sum with
-// count -1.
+// histSum is a histogram's running sum and count.
 type histSum struct{ sum, count float64 }
 
-// scrapePhases reads node url's Prometheus metrics and returns the phase
-// histograms by label value ("" and an error when the node does not answer).
-func scrapePhases(ctx context.Context, url string) (map[string]histSum, error) {
+// scrape is what a step reads from a node's metrics at each end of its
+// window: the phase histograms by label value, and the gossip counters.
+type scrape struct {
+	phases   map[string]histSum
+	counters map[string]float64
+}
+
+// scrapePhases reads node url's Prometheus metrics (an error when the node
+// does not answer).
+func scrapePhases(ctx context.Context, url string) (*scrape, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -60,10 +66,10 @@ func scrapePhases(ctx context.Context, url string) (map[string]histSum, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	out := map[string]histSum{}
+	out := &scrape{phases: map[string]histSum{}, counters: map[string]float64{}}
 	for _, name := range gossipCounters {
 		if f := fams[name]; f != nil && len(f.Metric) == 1 && f.Metric[0].GetCounter() != nil {
-			out[name] = histSum{sum: f.Metric[0].GetCounter().GetValue(), count: -1}
+			out.counters[name] = f.Metric[0].GetCounter().GetValue()
 		}
 	}
 	for name, label := range phaseSeries {
@@ -81,10 +87,10 @@ func scrapePhases(ctx context.Context, url string) (map[string]histSum, error) {
 			if label == "method" && labelValue(m, "type") != "sync" {
 				continue
 			}
-			s := out[k]
+			s := out.phases[k]
 			s.sum += h.GetSampleSum()
 			s.count += float64(h.GetSampleCount())
-			out[k] = s
+			out.phases[k] = s
 		}
 	}
 	return out, nil
@@ -100,17 +106,14 @@ func labelValue(m *dto.Metric, name string) string {
 }
 
 // phaseMeans is the mean duration in ms of each phase between two scrapes.
-func phaseMeans(a, b map[string]histSum) map[string]float64 {
+func phaseMeans(a, b *scrape) map[string]float64 {
 	out := map[string]float64{}
-	for k, v := range b {
-		if v.count < 0 {
-			continue // a counter
-		}
-		n := v.count - a[k].count
+	for k, v := range b.phases {
+		n := v.count - a.phases[k].count
 		if n <= 0 {
 			continue
 		}
-		out[k] = round((v.sum-a[k].sum)/n*1000, 1)
+		out[k] = round((v.sum-a.phases[k].sum)/n*1000, 1)
 	}
 	return out
 }
@@ -141,12 +144,10 @@ func phaseLine(means map[string]float64) string {
 }
 
 // gossipDelta is how much each gossip counter grew between two scrapes.
-func gossipDelta(a, b map[string]histSum) map[string]float64 {
+func gossipDelta(a, b *scrape) map[string]float64 {
 	out := map[string]float64{}
-	for _, k := range gossipCounters {
-		if v, ok := b[k]; ok {
-			out[strings.TrimPrefix(strings.TrimSuffix(k, "_total"), "weft_gossip_")] = v.sum - a[k].sum
-		}
+	for k, v := range b.counters {
+		out[strings.TrimPrefix(strings.TrimSuffix(k, "_total"), "weft_gossip_")] = v - a.counters[k]
 	}
 	return out
 }

@@ -111,24 +111,24 @@ func (r *results) evaluate() {
 			Goal: "≤ 300", Met: r.HalfLoad.P50Ms >= 0 && r.HalfLoad.P50Ms <= 300})
 	}
 	if r.Batched != nil {
-		r.BatchedMBs, r.BatchedPeakMBs = 0, 0
-		if r.Batched.Knee != nil {
-			r.BatchedMBs = round(r.Batched.Knee.DataMBs, 2)
-		}
-		for _, s := range r.Batched.Steps {
-			r.BatchedPeakMBs = max(r.BatchedPeakMBs, round(s.DataMBs, 2))
-		}
+		r.BatchedMBs, r.BatchedPeakMBs = kneeAndPeak(r.Batched, func(s *stepResult) float64 { return s.DataMBs })
 		r.Targets = append(r.Targets, target{Name: "batched rollup data ordered at the knee, MB/s", Value: r.BatchedMBs, Goal: "≥ 30", Met: r.BatchedMBs >= 30})
 	}
 	if r.BatchedKV != nil {
-		r.BatchedKVMBs, r.BatchedKVPeakMBs = 0, 0
-		if r.BatchedKV.Knee != nil {
-			r.BatchedKVMBs = round(r.BatchedKV.Knee.MBs, 2)
-		}
-		for _, s := range r.BatchedKV.Steps {
-			r.BatchedKVPeakMBs = max(r.BatchedKVPeakMBs, round(s.MBs, 2))
-		}
+		r.BatchedKVMBs, r.BatchedKVPeakMBs = kneeAndPeak(r.BatchedKV, func(s *stepResult) float64 { return s.MBs })
 	}
+}
+
+// kneeAndPeak is figure f of sys's knee step (0 without a knee) and the
+// highest f of any of its steps, both rounded to 2 decimals.
+func kneeAndPeak(sys *systemResult, f func(*stepResult) float64) (knee, peak float64) {
+	if sys.Knee != nil {
+		knee = round(f(sys.Knee), 2)
+	}
+	for _, s := range sys.Steps {
+		peak = max(peak, round(f(s), 2))
+	}
+	return knee, peak
 }
 
 func (r *results) write(path string) error {

@@ -137,7 +137,7 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 		self    float64
 		machine float64
 		at      time.Time
-		phases  map[string]histSum // node0's, nil if it did not answer
+		phases  *scrape // node0's metrics, nil if it did not answer
 	}
 	snaps := make(chan snap, 2)
 	go func() {
