@@ -86,8 +86,7 @@ type App struct {
 	staged    *stagedBlock // finalized, waiting for Commit
 
 	rmu          sync.Mutex
-	recent       map[[32]byte]*Tx // the executed txs of recentBlocks
-	recentBlocks []BlockTxs       // the last recentBlocks blocks, oldest first
+	recentBlocks []BlockTxs // the last recentBlocks blocks, oldest first
 
 	jmu       sync.Mutex
 	journaled map[[32]byte]struct{}
@@ -112,7 +111,7 @@ type stagedBlock struct {
 	staking bool
 	events  *staking.Events
 	updates []abci.ValidatorUpdate
-	decoded []*Tx // the block's valid txs, kept after commit for BlockItems
+	decoded []*Tx // the block's valid txs
 }
 
 // NewApp builds the application on store. Transactions journaled by an
@@ -627,27 +626,17 @@ func (a *App) recordDropped(h [32]byte, reason string) {
 	}
 }
 
-// recentBlocks is how many committed blocks keep their decoded txs, so the
-// rollup feed and executors that follow the chain live split a block by
-// rollup without recovering every signature again.
+// recentBlocks is how many committed blocks keep their txs, decoded and
+// hashed (RecentBlock), so the rollup feed and executors that follow the
+// chain live split a block by rollup without recovering every signature
+// again.
 const recentBlocks = 32
 
 func (a *App) rememberDecoded(sb *stagedBlock) {
 	a.rmu.Lock()
 	defer a.rmu.Unlock()
-	if a.recent == nil {
-		a.recent = map[[32]byte]*Tx{}
-	}
-	for _, tx := range sb.decoded {
-		a.recent[tx.Hash] = tx
-	}
 	a.recentBlocks = append(a.recentBlocks, sb.block)
-	for len(a.recentBlocks) > recentBlocks {
-		for _, tx := range a.recentBlocks[0].Decoded {
-			if tx != nil && a.recent[tx.Hash] == tx {
-				delete(a.recent, tx.Hash)
-			}
-		}
+	if len(a.recentBlocks) > recentBlocks {
 		a.recentBlocks = a.recentBlocks[1:]
 	}
 }
@@ -690,29 +679,6 @@ func (b BlockTxs) Items(fn func(id rollups.ID, it *rollups.Item)) (commitment []
 		if tx := b.Decoded[i]; tx != nil {
 			rollupItems(tx, fn)
 		}
-	}
-	return commitment
-}
-
-// BlockItems is consensus.BlockItems for a committed block, using the txs
-// this node decoded when it executed the block when it still has them.
-func (a *App) BlockItems(txs [][]byte, fn func(id rollups.ID, it *rollups.Item)) (commitment []byte) {
-	lim := a.Limits()
-	for i, raw := range txs {
-		if i == 0 && rollups.IsCommitment(raw) {
-			commitment = raw
-			continue
-		}
-		a.rmu.Lock()
-		tx := a.recent[TxHash(raw)]
-		a.rmu.Unlock()
-		if tx == nil {
-			var rej *Rejection
-			if tx, rej = DecodeTx(raw, lim); rej != nil {
-				continue
-			}
-		}
-		rollupItems(tx, fn)
 	}
 	return commitment
 }

@@ -152,7 +152,7 @@ func (n *Node) storedSlices(height int64) (*blockSlices, error) {
 		height: b.Height, time: b.Time.UnixNano(), txCount: int64(len(b.Txs)),
 		hash: b.Hash(), dataHash: b.DataHash, items: map[rollups.ID][]*rollups.Item{},
 	}
-	bs.commitment = n.app.BlockItems(raw, func(rid rollups.ID, it *rollups.Item) {
+	bs.commitment = consensus.BlockItems(raw, n.app.Limits(), func(rid rollups.ID, it *rollups.Item) {
 		bs.items[rid] = append(bs.items[rid], it)
 	})
 	if len(b.Txs) > 0 {
