@@ -196,9 +196,9 @@ func (n *Node) startRollup(svc RollupService) (*rollupRuntime, error) {
 	rt := &rollupRuntime{svc: svc, id: id, exec: ex, done: make(chan struct{})}
 	rt.status.exec = ex
 	sub := rpc.NewSubmitter(rpc.SubmitterConfig{Rollup: id, Key: key.Private, FeeLimit: uint256.NewInt(1e17)}, n.app, log)
-	progress := func() (int64, int64) {
+	progress := func() (int64, int64, bool) {
 		chain, _ := n.app.Committed()
-		return ex.LastWeftHeight(), chain
+		return ex.LastWeftHeight(), chain, n.cmt.ConsensusReactor().WaitSync()
 	}
 	rt.server, err = rpc.NewServer(rpc.Config{Name: svc.Name, ListenAddr: svc.RPCListenAddr, Settlement: &rt.status, Progress: progress}, rollupBackend{ex, rt}, sub, log)
 	if err != nil {

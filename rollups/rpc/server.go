@@ -36,12 +36,13 @@ type Config struct {
 	// "safe" and "finalized" block tags follow it. Without it both tags
 	// name the genesis block.
 	Settlement SettlementStatus
-	// Progress, when set, reports the last Weft height the rollup executed
-	// and the chain's committed height. While the rollup is more than
-	// SyncSlack heights behind (catching up after a restart), eth_syncing
-	// reports the progress and eth_sendRawTransaction refuses txs: nonces
-	// and balances would be checked against stale state.
-	Progress func() (executed, chain int64)
+	// Progress, when set, reports the last Weft height the rollup executed,
+	// the node's committed height, and whether the node itself is still
+	// catching up with the network (CometBFT block sync). While either
+	// catches up (see syncing), eth_syncing reports the progress and
+	// eth_sendRawTransaction refuses txs: nonces and balances would be
+	// checked against stale state.
+	Progress func() (executed, chain int64, nodeCatchingUp bool)
 }
 
 // SyncSlack is how many Weft heights a rollup may trail the chain and still
@@ -57,14 +58,18 @@ const SyncRelapse = 64
 // ErrSyncing refuses a tx while the rollup is catching up.
 var ErrSyncing = errors.New("rollup node is syncing")
 
-// syncing returns how far the rollup has executed and the chain's height,
-// and whether it is still catching up: more than SyncSlack heights behind
-// until it first gets that close, more than SyncRelapse after.
+// syncing returns how far the rollup has executed and the node's committed
+// height, and whether it is still catching up: while the node itself is,
+// and otherwise while the rollup is more than SyncSlack heights behind the
+// node until it first gets that close, more than SyncRelapse after.
 func (s *Server) syncing() (executed, chain int64, behind bool) {
 	if s.cfg.Progress == nil {
 		return 0, 0, false
 	}
-	executed, chain = s.cfg.Progress()
+	executed, chain, nodeCatchingUp := s.cfg.Progress()
+	if nodeCatchingUp {
+		return executed, chain, true
+	}
 	lag := chain - executed
 	if s.caughtUp.Load() {
 		return executed, chain, lag > SyncRelapse

@@ -65,11 +65,12 @@ func TestSyncingRefusesTxs(t *testing.T) {
 	}
 	defer ex.Close()
 	var executed, chain atomic.Int64
+	var nodeCatchingUp atomic.Bool
 	executed.Store(0)
 	chain.Store(10)
 	sub := &recorder{}
 	srv, err := rpc.NewServer(rpc.Config{Name: "alpha", ListenAddr: "127.0.0.1:0",
-		Progress: func() (int64, int64) { return executed.Load(), chain.Load() }}, backend{ex}, sub, nil)
+		Progress: func() (int64, int64, bool) { return executed.Load(), chain.Load(), nodeCatchingUp.Load() }}, backend{ex}, sub, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +92,17 @@ func TestSyncingRefusesTxs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	// While the node itself catches up with the network, the rollup is
+	// syncing even when it has executed all the node has committed (this
+	// must not count as caught up).
+	executed.Store(10)
+	nodeCatchingUp.Store(true)
+	if prog, err := c.SyncProgress(ctx); err != nil || prog == nil {
+		t.Fatalf("eth_syncing while the node catches up: %v, %v; want progress", prog, err)
+	}
+	nodeCatchingUp.Store(false)
+	executed.Store(0)
 
 	prog, err := c.SyncProgress(ctx)
 	if err != nil || prog == nil {
