@@ -51,8 +51,9 @@ type Headers struct {
 	now     func() time.Time
 	wait    time.Duration // how long a height the RPC nodes do not serve yet is retried
 	poll    time.Duration
-	// witnessWait bounds how long advance waits for the witnesses.
-	witnessWait time.Duration
+	// witnessWait bounds how long advance waits for the witnesses (in
+	// polls); probeWait bounds, in time, its height probes altogether.
+	witnessWait, probeWait time.Duration
 }
 
 // TrustRoot pins the light client's first trusted header. A zero Height
@@ -124,7 +125,7 @@ func NewHeaders(ctx context.Context, chainID, primary string, witnesses []string
 }
 
 func newHeaders(lc LightClient, sources []BlockMetas, now func() time.Time) *Headers {
-	return &Headers{lc: lc, sources: sources, chain: NewHeaderChain(chainLimit), now: now, wait: headerWait, poll: headerPoll, witnessWait: witnessWait}
+	return &Headers{lc: lc, sources: sources, chain: NewHeaderChain(chainLimit), now: now, wait: headerWait, poll: headerPoll, witnessWait: witnessWait, probeWait: witnessWait}
 }
 
 // Header returns the verified header of height. A height the RPC nodes do
@@ -203,12 +204,12 @@ const witnessWait = 2 * time.Second
 // target is the height advance verifies: at least height, and up to the
 // lowest latest height among the primary and the witnesses. It polls while
 // a witness that answers is below height, at most h.witnessWait in all
-// (counted in polls, so an injected clock cannot stall it). A witness that
-// stays behind, fails to answer, or answers slower than witnessWait is left
-// to the light client to judge (it drops witnesses that do not respond),
-// and does not hold the others back.
+// (counted in polls, so an injected clock cannot stall it), and gives its
+// probes h.probeWait in all. A witness that stays behind, fails to answer,
+// or answers too slowly is left to the light client to judge (it drops
+// witnesses that do not respond), and does not hold the others back.
 func (h *Headers) target(ctx context.Context, height int64) int64 {
-	pctx, cancel := context.WithTimeout(ctx, h.witnessWait)
+	pctx, cancel := context.WithTimeout(ctx, h.probeWait)
 	defer cancel()
 	latest := make([]int64, len(h.sources))
 	errs := make([]error, len(h.sources))
