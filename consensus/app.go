@@ -65,7 +65,9 @@ type App struct {
 	weights atomic.Pointer[map[[32]byte]int64]
 	// peerTxsOnTopic: peers' txs come on Weft's gossip topic, not InsertTx.
 	peerTxsOnTopic atomic.Bool
-	cfg            Config
+	// admission, when set, is why the node takes no new txs (SetAdmission).
+	admission atomic.Pointer[error]
+	cfg       Config
 
 	// mu guards the committed-state summary read by the mempool connection
 	// and the APIs while consensus moves on.
@@ -354,6 +356,9 @@ func (a *App) Submit(raw []byte, local bool) ([32]byte, *Rejection) {
 	if params == nil {
 		return [32]byte{}, reject(CodeMalformed, "chain not initialised yet")
 	}
+	if err := a.admission.Load(); err != nil {
+		return TxHash(raw), reject(CodeNotAccepting, "node is not accepting transactions: "+(*err).Error())
+	}
 	tx, rej := DecodeTx(raw, lim)
 	if rej != nil {
 		return TxHash(raw), rej
@@ -382,15 +387,13 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *Rejection {
 	// action of this tx: actions execute in order (see applyTx), and a tx
 	// that can never execute must not sit in the mempool blocking its sender.
 	st := view{NewOverlay(a.store)}
-	registered := map[rollups.ID]bool{}
+	registered, chainIDs := map[rollups.ID]bool{}, map[uint64]bool{}
 	for i, act := range tx.Body.Actions {
 		switch k := act.Kind.(type) {
 		case *weftv1.Action_RegisterRollup:
-			id := rollups.IDFromName(k.RegisterRollup.Name)
-			if registered[id] || st.Rollup(id) != nil {
-				return reject(CodeRollupExists, fmt.Sprintf("action %d: rollup %q already exists", i, k.RegisterRollup.Name))
+			if rej := checkRegistration(st, i, k.RegisterRollup, registered, chainIDs); rej != nil {
+				return rej
 			}
-			registered[id] = true
 		case *weftv1.Action_RollupData:
 			id, _ := rollups.IDFromBytes(k.RollupData.RollupId)
 			if !registered[id] && !a.rollupCommitted(st, id) {
@@ -617,6 +620,17 @@ func (a *App) InsertTx(_ context.Context, req *abci.RequestInsertTx) (*abci.Resp
 	return &abci.ResponseInsertTx{Code: CodeOK}, nil
 }
 
+// SetAdmission makes Submit refuse every tx with err (CodeNotAccepting)
+// until it is called with nil: a node that can no longer journal what it
+// acknowledges (its disk is full) must stop acknowledging first.
+func (a *App) SetAdmission(err error) {
+	if err == nil {
+		a.admission.Store(nil)
+		return
+	}
+	a.admission.Store(&err)
+}
+
 // SetPeerTxsOnTopic makes InsertTx refuse every tx: the node takes peers'
 // txs on Weft's own gossip topic instead (node and p2p.TxGossip), which
 // judges each peer, while CometBFT's mempool channel cannot tell the app
@@ -663,7 +677,10 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	}
 	for _, r := range gs.Rollups {
 		id := rollups.IDFromName(r.Name)
-		st.SetRollup(&weftv1.Rollup{Id: id[:], Name: r.Name, Vm: r.VM, EvmChainId: r.EVMChainID, BlockWeight: r.Weight})
+		if _, taken := st.evmChainOwner(r.EVMChainID); taken && r.EVMChainID != 0 {
+			return nil, fmt.Errorf("genesis: rollup %q: evm chain id %d is already used by another rollup", r.Name, r.EVMChainID)
+		}
+		st.registerRollup(&weftv1.Rollup{Id: id[:], Name: r.Name, Vm: r.VM, EvmChainId: r.EVMChainID, BlockWeight: r.Weight})
 	}
 	if err := initStaking(st, params, gs, req.Validators); err != nil {
 		return nil, err
@@ -798,6 +815,7 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 		}
 	}
 	var valid []*Tx
+	var budget blockBudget
 	led := newLedger(view{sb.ov}, params, len(txs))
 	hashes, known := a.decodeAll(txs)
 	sb.block = BlockTxs{Height: height, Raw: make([][]byte, len(txs)), Hashes: hashes, Decoded: make([]*Tx, len(txs))}
@@ -812,6 +830,11 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 			tx, rej = DecodeTx(raw, lim)
 		}
 		var fee uint256.Int
+		if rej == nil && strict && !budget.fits(tx) {
+			// Only a proposal can be refused for its size; a decided block
+			// is executed whatever it holds (FinalizeBlock is total).
+			return nil, fmt.Errorf("block exceeds its bounds at tx %d: more than %d txs or %d state writes", i, MaxBlockTxs, MaxBlockWrites)
+		}
 		if rej == nil {
 			// The decoded tx's bytes (the mempool's copy, when it had the
 			// tx) stand for the block's: equal, and kept anyway.
@@ -826,6 +849,7 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 			sb.results[i] = &abci.ExecTxResult{Code: rej.Code, Log: rej.Log, Codespace: "weft"}
 			continue
 		}
+		budget.add(tx)
 		valid = append(valid, tx)
 		sb.txs = append(sb.txs, h)
 		sb.decoded = append(sb.decoded, tx)
@@ -841,7 +865,7 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 	}
 	led.flush()
 	if strict {
-		if want := commitmentFor(valid); !bytes.Equal(want, txs[0]) {
+		if want := commitmentFor(valid, height); !bytes.Equal(want, txs[0]) {
 			return nil, errors.New("commitment item does not match the block's rollup data")
 		}
 	}

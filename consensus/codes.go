@@ -40,6 +40,9 @@ const (
 	// channel because this node takes peers' txs only on Weft's gossip
 	// topic, where each peer's standing is kept (App.SetPeerTxsOnTopic).
 	CodeGossipTopicOnly uint32 = 25
+	// CodeNotAccepting: the node takes no new txs for now (it is out of
+	// disk space and stopping, see App.SetAdmission); submit elsewhere.
+	CodeNotAccepting uint32 = 26
 )
 
 // CodeName returns a short stable name for a code.
@@ -95,6 +98,8 @@ func CodeName(code uint32) string {
 		return "nonce_too_far_ahead"
 	case CodeTooManyParked:
 		return "too_many_parked"
+	case CodeNotAccepting:
+		return "not_accepting"
 	case CodeGossipTopicOnly:
 		return "gossip_topic_only"
 	}

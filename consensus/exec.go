@@ -52,10 +52,10 @@ func applyTx(ov *Overlay, p *Params, tx *Tx, height int64) (*uint256.Int, *Rejec
 		case *weftv1.Action_RegisterRollup:
 			r := k.RegisterRollup
 			id := rollups.IDFromName(r.Name)
-			if st.Rollup(id) != nil {
-				return nil, reject(CodeRollupExists, fmt.Sprintf("action %d: rollup %q already exists", i, r.Name))
+			if rej := checkRegistration(st, i, r, map[rollups.ID]bool{}, map[uint64]bool{}); rej != nil {
+				return nil, rej
 			}
-			st.SetRollup(&weftv1.Rollup{
+			st.registerRollup(&weftv1.Rollup{
 				Id: id[:], Name: r.Name, Vm: r.Vm, EvmChainId: r.EvmChainId,
 				Owner: tx.Sender.Bytes(), RegisteredHeight: height,
 			})
@@ -130,9 +130,9 @@ func rollupItems(tx *Tx, fn func(id rollups.ID, it *rollups.Item)) {
 	}
 }
 
-// commitmentFor builds the commitment item over txs in order, from the
-// leaf hashes computed when each tx was decoded.
-func commitmentFor(txs []*Tx) []byte {
+// commitmentFor builds the commitment item of the block of height holding
+// txs in order, from the leaf hashes computed when each tx was decoded.
+func commitmentFor(txs []*Tx, height int64) []byte {
 	n := 0
 	for _, tx := range txs {
 		n += len(tx.Leaves)
@@ -143,7 +143,9 @@ func commitmentFor(txs []*Tx) []byte {
 		leaves = append(leaves, tx.Leaves...)
 		ids = append(ids, tx.Rollups...)
 	}
-	return rollups.EncodeCommitment(rollups.BuildCommitmentFromLeaves(leaves, func(i int) rollups.ID { return ids[i] }))
+	c := rollups.BuildCommitmentFromLeaves(leaves, func(i int) rollups.ID { return ids[i] })
+	c.Height = height
+	return rollups.EncodeCommitment(c)
 }
 
 // BlockItems decodes a committed block's transactions and returns its

@@ -48,3 +48,7 @@ func StakingOf(a *App) *staking.Module {
 	_, p := a.limits()
 	return view{NewOverlay(a.store)}.staking(p)
 }
+
+// CrashAfter makes s's next chunked commits stop after step ("staged" or
+// "applied") and return an error, as a crash there would leave the store.
+func CrashAfter(s *Store, step string) { s.crashAfter = step }

@@ -16,6 +16,7 @@ type proposal struct {
 	height   int64
 	maxBytes int64
 	used     int64 // encoded size of chosen
+	budget   blockBudget
 	chosen   []*Tx
 	raws     [][]byte    // the block: the commitment item's place, then chosen's bytes
 	present  rollupIndex // rollups with data in chosen, numbered for leaves
@@ -43,6 +44,12 @@ func newProposal(ov *Overlay, params *Params, height, maxBytes int64, pending in
 // it.
 func (b *proposal) take(payload any) mempool.Verdict {
 	tx := payload.(*Tx)
+	if !b.budget.fits(tx) {
+		if b.budget.full() {
+			return mempool.Stop
+		}
+		return mempool.Skip
+	}
 	sz := protoTxSize(len(tx.Raw))
 	newIDs := 0
 	for _, id := range tx.Rollups {
@@ -66,6 +73,7 @@ func (b *proposal) take(payload any) mempool.Verdict {
 		}
 		b.leaves.add(k, tx.Leaves[i])
 	}
+	b.budget.add(tx)
 	b.chosen = append(b.chosen, tx)
 	b.raws = append(b.raws, tx.Raw)
 	b.used += sz
@@ -80,12 +88,14 @@ func (b *proposal) finish() [][]byte {
 	for len(trees) < len(b.present.ids) {
 		trees = append(trees, rollups.Tree{})
 	}
-	cm := rollups.EncodeCommitment(rollups.CommitmentFromTrees(b.present.ids, trees))
+	c := rollups.CommitmentFromTrees(b.present.ids, trees)
+	c.Height = b.height
+	cm := rollups.EncodeCommitment(c)
 	chosen, used := b.chosen, b.used
 	for used+protoTxSize(len(cm)) > b.maxBytes && len(chosen) > 0 {
 		used -= protoTxSize(len(chosen[len(chosen)-1].Raw))
 		chosen = chosen[:len(chosen)-1]
-		cm = commitmentFor(chosen)
+		cm = commitmentFor(chosen, b.height)
 	}
 	out := b.raws[:len(chosen)+1]
 	out[0] = cm

@@ -53,6 +53,8 @@ type Tx struct {
 	// thousands of txs, each a cache miss per object).
 	nonce    uint64 // Body.Nonce
 	nActions uint64 // len(Body.Actions)
+	// writes bounds the state writes the tx can cause (txWrites).
+	writes int
 	// plain: every action is RollupData or Transfer (the ledger's fast path
 	// when nothing is bonded); transfers: some action is a Transfer.
 	plain, transfers bool
@@ -259,6 +261,10 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
 		default:
 			tx.plain = false
 		}
+	}
+	tx.writes = txWrites(&body)
+	if tx.writes > MaxBlockWrites {
+		return nil, reject(CodeInvalidAction, fmt.Sprintf("tx may write %d state entries, a block may write %d", tx.writes, MaxBlockWrites))
 	}
 	return tx, nil
 }

@@ -74,8 +74,34 @@ var CommitmentMagic = []byte("\x00WEFTCM1")
 // Item is one RollupData action in block order.
 type Item = weftv1.RollupItem
 
+// TxHashLen and SenderLen are the sizes of an item's tx hash and sender:
+// the fixed-width slots of its leaf encoding.
+const (
+	TxHashLen = 32
+	SenderLen = 20
+)
+
+// CheckItem checks that an item's tx hash and sender have exactly their
+// leaf slots' sizes. The leaf encoding pads short fields and cuts long ones,
+// so items that differ only there share a leaf hash: an item from outside
+// must pass CheckItem before a root match can vouch for it (a 21- or
+// 19-byte sender would otherwise name another account than the one
+// committed).
+func CheckItem(it *Item) error {
+	switch {
+	case it == nil:
+		return errors.New("nil item")
+	case len(it.TxHash) != TxHashLen:
+		return fmt.Errorf("item tx hash must be %d bytes, got %d", TxHashLen, len(it.TxHash))
+	case len(it.Sender) != SenderLen:
+		return fmt.Errorf("item sender must be %d bytes, got %d", SenderLen, len(it.Sender))
+	}
+	return nil
+}
+
 // LeafBytes is the merkle leaf encoding of an item:
 // tx_hash(32) || action_index(4, big-endian) || sender(20) || data.
+// Fields of other sizes are zero padded or cut (see CheckItem).
 func LeafBytes(it *Item) []byte {
 	b := make([]byte, 0, 32+4+20+len(it.Data))
 	b = append(b, fixed(it.TxHash, 32)...)
@@ -219,7 +245,8 @@ func ItemsRoot(items []*Item) []byte {
 }
 
 // BuildCommitment groups items by rollup (keeping block order inside each
-// rollup) and returns the commitment with rollup ids sorted.
+// rollup) and returns the commitment with rollup ids sorted. Its Height is
+// left for the block builder to set.
 func BuildCommitment(items []*Item, rollupOf func(i int) ID) *weftv1.BlockCommitment {
 	leaves := make([][]byte, len(items))
 	for i, it := range items {
@@ -367,6 +394,15 @@ func parallelRoots(groups [][][]byte, roots [][]byte, workers int) {
 	}
 }
 
+// CommitmentSizeBound bounds len(EncodeCommitment(c)) for a commitment of
+// n rollups and any height: the magic, the height (tag and a varint of at
+// most 10 bytes) and per rollup its entry (tag, length, a 32-byte id, a
+// count of at most 5 varint bytes and a 32-byte root, each tagged).
+func CommitmentSizeBound(n int) int {
+	const entry = 2 + (2 + IDLen) + (1 + 5) + (2 + sha256.Size)
+	return len(CommitmentMagic) + 1 + 10 + n*entry
+}
+
 // EncodeCommitment returns the commitment item's transaction bytes.
 func EncodeCommitment(c *weftv1.BlockCommitment) []byte {
 	body, err := proto.MarshalOptions{Deterministic: true}.Marshal(c)
@@ -379,8 +415,9 @@ func EncodeCommitment(c *weftv1.BlockCommitment) []byte {
 // IsCommitment reports whether tx carries the commitment magic.
 func IsCommitment(tx []byte) bool { return bytes.HasPrefix(tx, CommitmentMagic) }
 
-// DecodeCommitment parses a commitment item and checks its shape: ids of 32
-// bytes, strictly increasing, non-zero item counts, 32-byte roots.
+// DecodeCommitment parses a commitment item and checks its shape: a
+// positive height, ids of 32 bytes, strictly increasing, non-zero item
+// counts, 32-byte roots.
 func DecodeCommitment(tx []byte) (*weftv1.BlockCommitment, error) {
 	if !IsCommitment(tx) {
 		return nil, errors.New("not a commitment item (missing magic prefix)")
@@ -405,6 +442,9 @@ func DecodeCommitment(tx []byte) (*weftv1.BlockCommitment, error) {
 		}
 		prev = r.RollupId
 	}
+	if c.Height < 1 {
+		return nil, fmt.Errorf("commitment item: height %d, want a block height (at least 1)", c.Height)
+	}
 	return c, nil
 }
 
@@ -419,13 +459,19 @@ func RootFor(c *weftv1.BlockCommitment, id ID) *weftv1.RollupRoot {
 }
 
 // VerifyItems checks that items are exactly rollup id's items committed by
-// the commitment item commitmentTx: same count, same order, same merkle root.
-// An empty items list verifies only when the block holds no data for id.
+// the commitment item commitmentTx: same count, same order, each item's
+// fields of their exact sizes (CheckItem), same merkle root. An empty items
+// list verifies only when the block holds no data for id. It does not know
+// the block's height: VerifySlice also checks the commitment's.
 func VerifyItems(commitmentTx []byte, id ID, items []*Item) error {
 	c, err := DecodeCommitment(commitmentTx)
 	if err != nil {
 		return err
 	}
+	return verifyItems(c, id, items)
+}
+
+func verifyItems(c *weftv1.BlockCommitment, id ID, items []*Item) error {
 	r := RootFor(c, id)
 	if r == nil {
 		if len(items) != 0 {
@@ -436,6 +482,11 @@ func VerifyItems(commitmentTx []byte, id ID, items []*Item) error {
 	if int(r.ItemCount) != len(items) {
 		return fmt.Errorf("rollup %s: block commits to %d items, slice has %d", id, r.ItemCount, len(items))
 	}
+	for i, it := range items {
+		if err := CheckItem(it); err != nil {
+			return fmt.Errorf("rollup %s: item %d: %w", id, i, err)
+		}
+	}
 	if got := ItemsRoot(items); !bytes.Equal(got, r.Root) {
 		return fmt.Errorf("rollup %s: items root %x does not match committed root %x", id, got, r.Root)
 	}
@@ -444,9 +495,11 @@ func VerifyItems(commitmentTx []byte, id ID, items []*Item) error {
 
 // VerifySlice checks a slice as served by a Weft node: the commitment item is
 // transaction 0 of the block whose header DataHash is dataHash (proved by the
-// merkle aunts), and the items match what the commitment holds for the
-// slice's rollup. dataHash must come from a header the caller trusts (for
-// example one verified with CometBFT's light client).
+// merkle aunts), it is the commitment of the slice's height, and the items
+// match what the commitment holds for the slice's rollup. dataHash must come
+// from a header the caller trusts (for example one verified with CometBFT's
+// light client), and the caller must check that the header is of the
+// slice's height.
 func VerifySlice(s *weftv1.RollupSlice, dataHash []byte) error {
 	id, err := IDFromBytes(s.RollupId)
 	if err != nil {
@@ -462,5 +515,12 @@ func VerifySlice(s *weftv1.RollupSlice, dataHash []byte) error {
 	if err := proof.Verify(dataHash, txHash[:]); err != nil {
 		return fmt.Errorf("commitment item not proven in block %d: %w", s.Height, err)
 	}
-	return VerifyItems(s.CommitmentTx, id, s.Items)
+	c, err := DecodeCommitment(s.CommitmentTx)
+	if err != nil {
+		return err
+	}
+	if c.Height != s.Height {
+		return fmt.Errorf("commitment item of height %d in a slice of height %d", c.Height, s.Height)
+	}
+	return verifyItems(c, id, s.Items)
 }

@@ -269,11 +269,16 @@ func (x *TxResult) GetSender() []byte {
 }
 
 // BlockCommitment is the first transaction of every Weft block (after a
-// 8-byte magic prefix): the sorted ids of the rollups with data in the block
-// and, per rollup, the merkle root of its data items in block order.
+// 8-byte magic prefix): the block's height, the sorted ids of the rollups
+// with data in the block and, per rollup, the merkle root of its data items
+// in block order.
 type BlockCommitment struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Rollups       []*RollupRoot          `protobuf:"bytes,1,rep,name=rollups,proto3" json:"rollups,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Rollups []*RollupRoot          `protobuf:"bytes,1,rep,name=rollups,proto3" json:"rollups,omitempty"`
+	// height is the Weft height of the block: it makes every block's
+	// commitment item, and so its tx hash, unique (empty blocks would
+	// otherwise share one), and ties a slice's items to their height.
+	Height        int64 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -313,6 +318,13 @@ func (x *BlockCommitment) GetRollups() []*RollupRoot {
 		return x.Rollups
 	}
 	return nil
+}
+
+func (x *BlockCommitment) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
 }
 
 // RollupRoot commits to one rollup's data items in a block.
@@ -779,9 +791,10 @@ const file_weft_v1_state_proto_rawDesc = "" +
 	"\x04code\x18\x04 \x01(\rR\x04code\x12\x10\n" +
 	"\x03log\x18\x05 \x01(\tR\x03log\x12\x10\n" +
 	"\x03fee\x18\x06 \x01(\fR\x03fee\x12\x16\n" +
-	"\x06sender\x18\a \x01(\fR\x06sender\"@\n" +
+	"\x06sender\x18\a \x01(\fR\x06sender\"X\n" +
 	"\x0fBlockCommitment\x12-\n" +
-	"\arollups\x18\x01 \x03(\v2\x13.weft.v1.RollupRootR\arollups\"\\\n" +
+	"\arollups\x18\x01 \x03(\v2\x13.weft.v1.RollupRootR\arollups\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x03R\x06height\"\\\n" +
 	"\n" +
 	"RollupRoot\x12\x1b\n" +
 	"\trollup_id\x18\x01 \x01(\fR\brollupId\x12\x1d\n" +
