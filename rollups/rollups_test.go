@@ -111,6 +111,7 @@ func slice(its []*rollups.Item, owners []rollups.ID, id rollups.ID) []*rollups.I
 func TestCommitmentRoundTrip(t *testing.T) {
 	its, owners := sample()
 	c := rollups.BuildCommitment(its, func(i int) rollups.ID { return owners[i] })
+	c.Height = 7
 	if len(c.Rollups) != 3 {
 		t.Fatalf("commitment has %d rollups, want 3", len(c.Rollups))
 	}
@@ -148,13 +149,55 @@ func TestCommitmentRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: got %v, want %v", got, c)
 	}
 
-	// An empty block commits to no rollups and still decodes.
-	empty := rollups.EncodeCommitment(rollups.BuildCommitment(nil, nil))
-	if !bytes.Equal(empty, rollups.CommitmentMagic) {
-		t.Fatalf("empty commitment = %x, want the bare magic", empty)
+	// An empty block commits to no rollups and its height, and still
+	// decodes.
+	empty := rollups.EncodeCommitment(at(rollups.BuildCommitment(nil, nil), 7))
+	if !bytes.Equal(empty, append(append([]byte(nil), rollups.CommitmentMagic...), 0x10, 7)) {
+		t.Fatalf("empty commitment = %x, want the magic and height 7", empty)
 	}
-	if c, err := rollups.DecodeCommitment(empty); err != nil || len(c.Rollups) != 0 {
+	if c, err := rollups.DecodeCommitment(empty); err != nil || len(c.Rollups) != 0 || c.Height != 7 {
 		t.Fatalf("empty commitment: %v, %v", c, err)
+	}
+}
+
+// at sets c's height (block builders do) and returns c.
+func at(c *weftv1.BlockCommitment, height int64) *weftv1.BlockCommitment {
+	c.Height = height
+	return c
+}
+
+// TestCommitmentHeight: the commitment items of two empty blocks differ, so
+// each block's commitment item has its own tx hash, and a commitment item
+// with no height (as written before heights were committed) does not decode.
+func TestCommitmentHeight(t *testing.T) {
+	h1 := sha256.Sum256(rollups.EncodeCommitment(at(rollups.BuildCommitment(nil, nil), 1)))
+	h2 := sha256.Sum256(rollups.EncodeCommitment(at(rollups.BuildCommitment(nil, nil), 2)))
+	if h1 == h2 {
+		t.Fatal("empty blocks at heights 1 and 2 share a commitment item hash")
+	}
+	its, owners := sample()
+	full := rollups.BuildCommitment(its, func(i int) rollups.ID { return owners[i] })
+	for _, h := range []int64{0, -1} {
+		if _, err := rollups.DecodeCommitment(rollups.EncodeCommitment(at(rollups.BuildCommitment(nil, nil), h))); err == nil {
+			t.Errorf("empty commitment of height %d decoded", h)
+		}
+		if _, err := rollups.DecodeCommitment(rollups.EncodeCommitment(at(proto.Clone(full).(*weftv1.BlockCommitment), h))); err == nil {
+			t.Errorf("commitment of height %d decoded", h)
+		}
+	}
+}
+
+// TestCommitmentSizeBound: the bound holds for the largest fields.
+func TestCommitmentSizeBound(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 100} {
+		c := &weftv1.BlockCommitment{Height: 1<<63 - 1}
+		for i := range n {
+			id := rollups.IDFromName(fmt.Sprint("r", i))
+			c.Rollups = append(c.Rollups, &weftv1.RollupRoot{RollupId: id[:], ItemCount: 1<<32 - 1, Root: bytes.Repeat([]byte{0xff}, 32)})
+		}
+		if got, bound := len(rollups.EncodeCommitment(c)), rollups.CommitmentSizeBound(n); got > bound {
+			t.Fatalf("%d rollups: commitment of %d bytes, bound %d", n, got, bound)
+		}
 	}
 }
 
@@ -205,7 +248,7 @@ func TestDecodeCommitmentRejects(t *testing.T) {
 	entry := func(id rollups.ID, n uint32, root []byte) *weftv1.RollupRoot {
 		return &weftv1.RollupRoot{RollupId: append([]byte(nil), id[:]...), ItemCount: n, Root: root}
 	}
-	good := encodeRaw(&weftv1.BlockCommitment{Rollups: []*weftv1.RollupRoot{entry(lo, 1, root), entry(hi, 2, root)}})
+	good := encodeRaw(&weftv1.BlockCommitment{Height: 9, Rollups: []*weftv1.RollupRoot{entry(lo, 1, root), entry(hi, 2, root)}})
 	if _, err := rollups.DecodeCommitment(good); err != nil {
 		t.Fatalf("good commitment rejected: %v", err)
 	}
@@ -229,6 +272,9 @@ func TestDecodeCommitmentRejects(t *testing.T) {
 		{"short root", encodeRaw(&weftv1.BlockCommitment{Rollups: []*weftv1.RollupRoot{entry(lo, 1, root[:31])}}), "root must be"},
 		{"long root", encodeRaw(&weftv1.BlockCommitment{Rollups: []*weftv1.RollupRoot{entry(lo, 1, append(root, 0))}}), "root must be"},
 		{"missing root", encodeRaw(&weftv1.BlockCommitment{Rollups: []*weftv1.RollupRoot{entry(lo, 1, nil)}}), "root must be"},
+		{"missing height", encodeRaw(&weftv1.BlockCommitment{Rollups: []*weftv1.RollupRoot{entry(lo, 1, root)}}), "height"},
+		{"negative height", encodeRaw(&weftv1.BlockCommitment{Height: -3, Rollups: []*weftv1.RollupRoot{entry(lo, 1, root)}}), "height"},
+		{"empty without height", rollups.CommitmentMagic, "height"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := rollups.DecodeCommitment(tc.tx)
@@ -244,7 +290,7 @@ func TestDecodeCommitmentRejects(t *testing.T) {
 
 func TestVerifyItems(t *testing.T) {
 	its, owners := sample()
-	c := rollups.BuildCommitment(its, func(i int) rollups.ID { return owners[i] })
+	c := at(rollups.BuildCommitment(its, func(i int) rollups.ID { return owners[i] }), 3)
 	cm := rollups.EncodeCommitment(c)
 	a := slice(its, owners, idA) // 3 items
 
@@ -284,6 +330,7 @@ func TestVerifyItems(t *testing.T) {
 		{"tampered sender", tampered(0, func(it *rollups.Item) { it.Sender[0] ^= 1 })},
 		{"tampered tx hash", tampered(2, func(it *rollups.Item) { it.TxHash[31] ^= 1 })},
 		{"tampered action index", tampered(2, func(it *rollups.Item) { it.ActionIndex++ })},
+		{"nil item", []*rollups.Item{a[0], nil, a[2]}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := rollups.VerifyItems(cm, idA, tc.items); err == nil {
@@ -313,7 +360,7 @@ func block(cm []byte, n int) cmttypes.Txs {
 
 func TestVerifySlice(t *testing.T) {
 	its, owners := sample()
-	cm := rollups.EncodeCommitment(rollups.BuildCommitment(its, func(i int) rollups.ID { return owners[i] }))
+	cm := rollups.EncodeCommitment(at(rollups.BuildCommitment(its, func(i int) rollups.ID { return owners[i] }), 7))
 	for _, n := range []int{0, 1, 2, 6, 9} {
 		t.Run(fmt.Sprintf("%d txs after commitment", n), func(t *testing.T) {
 			txs := block(cm, n)
@@ -371,6 +418,9 @@ func TestVerifySlice(t *testing.T) {
 				}, nil},
 				{"missing item", func(s *weftv1.RollupSlice) { s.Items = s.Items[:2] }, nil},
 				{"other rollup", func(s *weftv1.RollupSlice) { s.RollupId = idB[:] }, nil},
+				// The commitment item is of height 7: a slice that claims
+				// another height must not pass for it (its proof is fine).
+				{"other height", func(s *weftv1.RollupSlice) { s.Height = 8 }, nil},
 				{"bad rollup id", func(s *weftv1.RollupSlice) { s.RollupId = idA[:31] }, nil},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
@@ -393,7 +443,7 @@ func TestVerifySlice(t *testing.T) {
 	// A user tx at position 0 cannot pass for the commitment.
 	txs := cmttypes.Txs{cmttypes.Tx("not a commitment"), cm}
 	s := &weftv1.RollupSlice{
-		RollupId: idA[:], DataHash: txs.Hash(), TxCount: 2,
+		RollupId: idA[:], Height: 7, DataHash: txs.Hash(), TxCount: 2,
 		CommitmentTx: cm, CommitmentAunts: txs.Proof(1).Proof.Aunts, Items: slice(its, owners, idA),
 	}
 	if err := rollups.VerifySlice(s, txs.Hash()); err == nil {
@@ -405,7 +455,9 @@ func FuzzDecodeCommitment(f *testing.F) {
 	its, owners := sample()
 	c := rollups.BuildCommitment(its, func(i int) rollups.ID { return owners[i] })
 	f.Add(rollups.EncodeCommitment(c))
+	f.Add(rollups.EncodeCommitment(at(c, 12345)))
 	f.Add(rollups.EncodeCommitment(&weftv1.BlockCommitment{}))
+	f.Add(rollups.EncodeCommitment(&weftv1.BlockCommitment{Height: 1}))
 	f.Add([]byte{})
 	f.Add([]byte("\x00WEFTCM1\x0a\x02\x08\x01"))
 	f.Add(append(append([]byte(nil), rollups.CommitmentMagic...), 0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f))
@@ -417,6 +469,9 @@ func FuzzDecodeCommitment(f *testing.F) {
 		}
 		// Whatever decodes has the promised shape and re-encodes to a
 		// commitment that decodes to the same thing.
+		if c.Height < 1 {
+			t.Fatalf("height %d decoded", c.Height)
+		}
 		for i, r := range c.Rollups {
 			if len(r.RollupId) != rollups.IDLen || len(r.Root) != 32 || r.ItemCount == 0 {
 				t.Fatalf("entry %d has a bad shape: %v", i, r)
@@ -437,6 +492,86 @@ func FuzzDecodeCommitment(f *testing.F) {
 		for _, r := range c.Rollups {
 			id, _ := rollups.IDFromBytes(r.RollupId)
 			_ = rollups.VerifyItems(tx, id, nil)
+		}
+	})
+}
+
+// depositItem is an item whose tx hash and sender end in a zero byte, as a
+// deposit's may: cutting that byte off and padding it back gives the same
+// leaf bytes.
+func depositItem() *rollups.Item {
+	h := sha256.Sum256([]byte("deposit tx"))
+	h[31] = 0
+	sender := bytes.Repeat([]byte{0xd0}, 20)
+	sender[19] = 0
+	return &rollups.Item{TxHash: h[:], ActionIndex: 1, Sender: sender, Data: []byte("deposit 1 ETH")}
+}
+
+// oddFields are the item's tx hash and sender grown or cut by a byte or
+// two: each names another tx or account (a 21-byte sender makes
+// common.BytesToAddress keep its last 20 bytes, a 19-byte one pads it on
+// the left), yet LeafBytes pads or cuts each back to the same leaf.
+func oddFields(it *rollups.Item) map[string]*rollups.Item {
+	with := func(mut func(*rollups.Item)) *rollups.Item {
+		c := proto.Clone(it).(*rollups.Item)
+		mut(c)
+		return c
+	}
+	return map[string]*rollups.Item{
+		"34-byte tx hash": with(func(c *rollups.Item) { c.TxHash = append(c.TxHash, 0xbe, 0xef) }),
+		"31-byte tx hash": with(func(c *rollups.Item) { c.TxHash = c.TxHash[:31] }),
+		"21-byte sender":  with(func(c *rollups.Item) { c.Sender = append(c.Sender, 0x42) }),
+		"19-byte sender":  with(func(c *rollups.Item) { c.Sender = c.Sender[:19] }),
+	}
+}
+
+// TestVerifySliceRejectsOddFields: a feed peer cannot rewrite an item's tx
+// hash or sender into another of a different size with the same leaf.
+func TestVerifySliceRejectsOddFields(t *testing.T) {
+	it := depositItem()
+	cm := rollups.EncodeCommitment(at(rollups.BuildCommitment([]*rollups.Item{it}, func(int) rollups.ID { return idA }), 5))
+	txs := block(cm, 3)
+	mk := func(item *rollups.Item) *weftv1.RollupSlice {
+		return &weftv1.RollupSlice{
+			RollupId: idA[:], Height: 5, DataHash: txs.Hash(), TxCount: int64(len(txs)),
+			CommitmentTx: cm, CommitmentAunts: txs.Proof(0).Proof.Aunts, Items: []*rollups.Item{item},
+		}
+	}
+	if err := rollups.VerifySlice(mk(it), txs.Hash()); err != nil {
+		t.Fatalf("true slice rejected: %v", err)
+	}
+	for name, odd := range oddFields(it) {
+		t.Run(name, func(t *testing.T) {
+			if !bytes.Equal(rollups.LeafHash(odd), rollups.LeafHash(it)) {
+				t.Fatal("test premise: the altered item should share the true item's leaf")
+			}
+			if err := rollups.VerifySlice(mk(odd), txs.Hash()); err == nil {
+				t.Fatal("accepted")
+			}
+			if err := rollups.VerifyItems(cm, idA, []*rollups.Item{odd}); err == nil {
+				t.Fatal("VerifyItems accepted")
+			}
+		})
+	}
+}
+
+// FuzzVerifyItems: VerifyItems accepts an item against a commitment to one
+// item only if it is that item, field for field.
+func FuzzVerifyItems(f *testing.F) {
+	it := depositItem()
+	cm := rollups.EncodeCommitment(at(rollups.BuildCommitment([]*rollups.Item{it}, func(int) rollups.ID { return idA }), 5))
+	f.Add(it.TxHash, it.ActionIndex, it.Sender, it.Data)
+	for _, odd := range oddFields(it) {
+		f.Add(odd.TxHash, odd.ActionIndex, odd.Sender, odd.Data)
+	}
+	f.Add([]byte{}, uint32(0), []byte{}, []byte{})
+	f.Fuzz(func(t *testing.T, txHash []byte, index uint32, sender, data []byte) {
+		got := &rollups.Item{TxHash: txHash, ActionIndex: index, Sender: sender, Data: data}
+		if rollups.VerifyItems(cm, idA, []*rollups.Item{got}) != nil {
+			return
+		}
+		if !bytes.Equal(txHash, it.TxHash) || index != it.ActionIndex || !bytes.Equal(sender, it.Sender) || !bytes.Equal(data, it.Data) {
+			t.Fatalf("accepted %x/%d/%x/%q for the committed %x/%d/%x/%q", txHash, index, sender, data, it.TxHash, it.ActionIndex, it.Sender, it.Data)
 		}
 	})
 }

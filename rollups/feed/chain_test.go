@@ -39,6 +39,12 @@ func testChain(n int) []testBlock {
 // testChainFrom is testChain with blocks above from[len(from)-1]
 // replaced, so from's chain forks there (nil: a fresh chain).
 func testChainFrom(n int, from []testBlock) []testBlock {
+	return testChainWith(n, from, func(h int64) int64 { return h })
+}
+
+// testChainWith is testChainFrom with the commitment item of block h
+// committing to height cmHeight(h) (a byzantine proposer's).
+func testChainWith(n int, from []testBlock, cmHeight func(int64) int64) []testBlock {
 	out := append([]testBlock(nil), from...)
 	t0 := time.Unix(1_700_000_000, 0).UTC()
 	valHash := tmhash.Sum([]byte("validators"))
@@ -48,7 +54,9 @@ func testChainFrom(n int, from []testBlock) []testBlock {
 			Sender: bytes.Repeat([]byte{0xaa}, 20),
 			Data:   []byte(fmt.Sprintf("alpha data at %d", h)),
 		}
-		cm := rollups.EncodeCommitment(rollups.BuildCommitment([]*rollups.Item{item}, func(int) rollups.ID { return testRollup }))
+		c := rollups.BuildCommitment([]*rollups.Item{item}, func(int) rollups.ID { return testRollup })
+		c.Height = cmHeight(h)
+		cm := rollups.EncodeCommitment(c)
 		txs := types.Txs{cm, types.Tx(fmt.Sprintf("user tx %d fork %d", h, len(from)))}
 		b := types.MakeBlock(h, txs, nil, nil)
 		var last types.BlockID
@@ -275,6 +283,7 @@ func clone(s *weftv1.RollupSlice) *weftv1.RollupSlice { return proto.Clone(s).(*
 
 func TestCheckSlice(t *testing.T) {
 	c := testChain(12)
+	wrong := testChainWith(7, nil, func(h int64) int64 { return h - 1 })
 	if err := CheckSlice(at(c, 7).slice, at(c, 7).header); err != nil {
 		t.Fatalf("slice of block 7 rejected: %v", err)
 	}
@@ -299,6 +308,20 @@ func TestCheckSlice(t *testing.T) {
 			s.Items[0].Data = []byte("other data")
 			return s
 		}, at(c, 7).header},
+		{"an item's sender grown by a byte", func() *weftv1.RollupSlice {
+			s := clone(at(c, 7).slice)
+			s.Items[0].Sender = append(s.Items[0].Sender, 0xbb)
+			return s
+		}, at(c, 7).header},
+		{"an item's tx hash grown by two bytes", func() *weftv1.RollupSlice {
+			s := clone(at(c, 7).slice)
+			s.Items[0].TxHash = append(s.Items[0].TxHash, 0, 1)
+			return s
+		}, at(c, 7).header},
+		// A block whose commitment item names another height: its header
+		// commits to it, yet a follower does not take its items for
+		// height 7's.
+		{"a commitment item of another height", func() *weftv1.RollupSlice { return at(wrong, 7).slice }, at(wrong, 7).header},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := CheckSlice(tc.s(), tc.h); err == nil {
