@@ -25,10 +25,17 @@ func New(cfg Config) *Mempool { return &Mempool{pool: NewPool(cfg)} }
 // lock is taken, so that inserts do not hold up block building, and called
 // again under the lock if an Update ran in between.
 func (m *Mempool) Insert(tx *Tx, state func() AccountState, now time.Time) (Inserted, error) {
-	m.mu.Lock()
-	known := m.pool.Has(tx.Hash)
-	m.mu.Unlock()
-	if known {
+	return m.insert(tx, state, now, (*Pool).Insert)
+}
+
+// Restore is Pool.Restore with Insert's locking: for txs this node
+// acknowledged before a restart.
+func (m *Mempool) Restore(tx *Tx, state func() AccountState, now time.Time) (Inserted, error) {
+	return m.insert(tx, state, now, (*Pool).Restore)
+}
+
+func (m *Mempool) insert(tx *Tx, state func() AccountState, now time.Time, insert func(*Pool, *Tx, AccountState, time.Time) (Inserted, error)) (Inserted, error) {
+	if m.Has(tx.Hash) {
 		return Inserted{}, ErrAlreadyKnown // without reading state
 	}
 	seen := m.updates.Load()
@@ -41,7 +48,15 @@ func (m *Mempool) Insert(tx *Tx, state func() AccountState, now time.Time) (Inse
 	if m.updates.Load() != seen {
 		st = state()
 	}
-	return m.pool.Insert(tx, st, now)
+	return insert(m.pool, tx, st, now)
+}
+
+// Has reports whether a tx with hash is pending: a map lookup under the
+// lock, so a gossiped tx can be recognised before it is decoded.
+func (m *Mempool) Has(hash [32]byte) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pool.Has(hash)
 }
 
 // Get returns the pending tx with hash, or nil.
@@ -61,6 +76,13 @@ func (m *Mempool) Payloads(hashes [][32]byte, fn func(i int, payload any)) {
 			fn(i, tx.Payload)
 		}
 	}
+}
+
+// ParkedLen is Pool.ParkedLen under the lock.
+func (m *Mempool) ParkedLen() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pool.ParkedLen()
 }
 
 // IsParked is Pool.IsParked under the lock.

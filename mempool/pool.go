@@ -53,14 +53,33 @@ var (
 	ErrUnderpriced       = errors.New("replacement transaction underpriced")
 	ErrInsufficientFunds = errors.New("insufficient balance for this and pending transactions")
 	ErrFull              = errors.New("mempool full")
+	// ErrCannotPay is an ErrInsufficientFunds where the sender's balance
+	// does not cover even the tx's own fee (an unfunded sender, say): the
+	// tx could not pay for its inclusion whatever else is pending.
+	ErrCannotPay = fmt.Errorf("%w: the balance does not cover this tx's own fee", ErrInsufficientFunds)
+	// ErrTooManyReplacements is an ErrUnderpriced: the sender has replaced
+	// Config.MaxReplacements pending txs since its last committed tx.
+	ErrTooManyReplacements = fmt.Errorf("%w: too many replacements", ErrUnderpriced)
 )
 
 // Defaults applied by NewPool to zero Config fields.
+//
+// Parked txs and replaced txs are never paid for: a parked tx waits for a
+// gap its sender may never fill, a replaced one leaves unincluded. Their
+// bounds are therefore small. Honest gaps come from txs of one sender
+// reaching a node out of order (a client spreading its nonces over several
+// validators) and are filled within a block or two, so 8 parked txs at most
+// 32 nonces ahead cover them; 1024 parked txs pool-wide (go-ethereum's
+// GlobalQueue) is 0.5% of a default node's 200,000-tx mempool. Fee bumps
+// compound (10% each), so 8 replacements between two committed txs of a
+// sender already raise its fee by more than 2x.
 const (
-	DefaultTTL           = 10 * time.Minute
-	DefaultMaxNonceAhead = 64
-	DefaultMaxParked     = 16
-	DefaultPriceBump     = 10
+	DefaultTTL             = 10 * time.Minute
+	DefaultMaxNonceAhead   = 32
+	DefaultMaxParked       = 8
+	DefaultMaxParkedTotal  = 1024
+	DefaultMaxReplacements = 8
+	DefaultPriceBump       = 10
 )
 
 // maxWeight bounds a rollup's weight so share arithmetic cannot overflow.
@@ -78,6 +97,13 @@ type Config struct {
 	MaxNonceAhead uint64
 	// MaxParked bounds how many parked txs one sender may have.
 	MaxParked int
+	// MaxParkedTotal bounds parked txs pool-wide. Past it, a newly parked
+	// tx evicts the parked tx with the lowest fee per byte, the oldest of
+	// equals, or is refused (ErrTooManyParked) if that tx pays more.
+	MaxParkedTotal int
+	// MaxReplacements bounds how many pending txs one sender may replace
+	// until one of its txs is committed (or its queue empties).
+	MaxReplacements int
 	// PriceBump is the percentage by which a replacement's fee must exceed
 	// the pending tx's.
 	PriceBump int
@@ -95,6 +121,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxParked <= 0 {
 		c.MaxParked = DefaultMaxParked
+	}
+	if c.MaxParkedTotal <= 0 {
+		c.MaxParkedTotal = DefaultMaxParkedTotal
+	}
+	if c.MaxReplacements <= 0 {
+		c.MaxReplacements = DefaultMaxReplacements
 	}
 	if c.PriceBump <= 0 {
 		c.PriceBump = DefaultPriceBump
@@ -152,6 +184,7 @@ type entry struct {
 	ready   bool
 	expires time.Time
 	expIdx  int // in Pool.expiry, -1 when not there
+	parkIdx int // in Pool.parked, -1 when not there
 }
 
 // before reports whether q goes into a block before r: higher fee per
@@ -200,6 +233,8 @@ type account struct {
 	total   uint256.Int // summed cost of ready and parked
 	headIdx int         // in Pool.heads, -1 when ready is empty
 	tailIdx int         // in Pool.tails, -1 when the account is empty
+	// replaced counts replacements since base last moved.
+	replaced int
 }
 
 func (a *account) next() uint64 { return a.base + uint64(len(a.ready)) }
@@ -244,6 +279,7 @@ type Pool struct {
 	heads    headHeap // accounts with ready txs, best ready head first
 	tails    tailHeap // non-empty accounts, first to evict first
 	expiry   expHeap  // entries by expiry time
+	parked   parkHeap // pending parked entries, first to evict first
 	unclock  []*entry // accepted before any time was known
 	gossip   []*entry // accepted with Tx.Gossip, not yet taken
 	// Rollups with pending txs get a slot: demand[slot] is the bytes
@@ -281,6 +317,9 @@ func (p *Pool) Bytes() int64 { return p.bytes }
 
 // Has reports whether the pool holds hash.
 func (p *Pool) Has(hash [32]byte) bool { _, ok := p.byHash[hash]; return ok }
+
+// ParkedLen is the number of parked transactions.
+func (p *Pool) ParkedLen() int { return len(p.parked) }
 
 // Get returns the pending tx with hash, or nil.
 func (p *Pool) Get(hash [32]byte) *Tx {
@@ -333,7 +372,7 @@ func (p *Pool) startTTL(e *entry) {
 }
 
 func (p *Pool) newEntry(tx *Tx) *entry {
-	e := &entry{tx: tx, size: max(int64(len(tx.Raw)), 1), expIdx: -1}
+	e := &entry{tx: tx, size: max(int64(len(tx.Raw)), 1), expIdx: -1, parkIdx: -1}
 	if tx.Fee != nil {
 		e.fee.Set(tx.Fee)
 		if e.fee.Gt(maxFee) {
@@ -404,14 +443,29 @@ func (p *Pool) release(e *entry) {
 // Insert adds tx given the sender's committed state, at time now.
 //
 // A tx whose nonce follows the sender's ready run becomes ready; one further
-// ahead (at most MaxNonceAhead past it, at most MaxParked per sender) is
-// parked until the gap is filled. A tx with the nonce of a pending one
-// replaces it if its fee is at least PriceBump percent higher. The sender's
-// pending txs' summed cost never exceeds the committed balance. At a cap,
-// the lowest-priority txs are evicted from the tails of their senders'
-// queues; if the new tx would itself be the first to go, it is refused with
-// ErrFull and nothing changes.
+// ahead (at most MaxNonceAhead past it, at most MaxParked per sender and
+// MaxParkedTotal in the pool) is parked until the gap is filled. A tx with
+// the nonce of a pending one replaces it if its fee is at least PriceBump
+// percent higher, at most MaxReplacements times per sender between two of
+// its commits. The sender's pending txs' summed cost never exceeds the
+// committed balance, and a tx whose fee alone exceeds it is ErrCannotPay. At
+// a cap, the lowest-priority txs are evicted from the tails of their
+// senders' queues; if the new tx would itself be the first to go, it is
+// refused with ErrFull and nothing changes.
 func (p *Pool) Insert(tx *Tx, st AccountState, now time.Time) (Inserted, error) {
+	return p.insert(tx, st, now, false)
+}
+
+// Restore is Insert for a tx this node acknowledged before a restart: it is
+// not held to MaxNonceAhead, MaxParked, MaxParkedTotal or MaxReplacements,
+// which bound what peers and clients may add, not what the node already
+// promised to keep. Every validity rule (nonce, balance, replacement fee)
+// and the count and byte caps still apply.
+func (p *Pool) Restore(tx *Tx, st AccountState, now time.Time) (Inserted, error) {
+	return p.insert(tx, st, now, true)
+}
+
+func (p *Pool) insert(tx *Tx, st AccountState, now time.Time, restore bool) (Inserted, error) {
 	p.tick(now)
 	if _, ok := p.byHash[tx.Hash]; ok {
 		return Inserted{}, ErrAlreadyKnown
@@ -423,6 +477,9 @@ func (p *Pool) Insert(tx *Tx, st AccountState, now time.Time) (Inserted, error) 
 	}
 	if tx.Nonce < low {
 		return Inserted{}, fmt.Errorf("%w: account nonce is %d, tx has %d", ErrNonceTooLow, low, tx.Nonce)
+	}
+	if cannotPay(tx, st.Balance) {
+		return Inserted{}, fmt.Errorf("%w: balance %s, fee %s", ErrCannotPay, st.Balance, feeOf(tx))
 	}
 	size := int64(len(tx.Raw))
 	if p.cfg.MaxBytes > 0 && size > p.cfg.MaxBytes {
@@ -446,6 +503,10 @@ func (p *Pool) Insert(tx *Tx, st AccountState, now time.Time) (Inserted, error) 
 		next = max(next, a.next())
 	}
 	if old != nil {
+		if !restore && a.replaced >= p.cfg.MaxReplacements {
+			return Inserted{}, fmt.Errorf("%w: the sender replaced %d pending txs since its last committed one (at most %d)",
+				ErrTooManyReplacements, a.replaced, p.cfg.MaxReplacements)
+		}
 		// fee × 100 ≥ old fee × (100 + bump); fees are clamped far below
 		// overflow.
 		need := new(uint256.Int).Mul(&old.fee, uint256.NewInt(uint64(100+p.cfg.PriceBump)))
@@ -454,12 +515,15 @@ func (p *Pool) Insert(tx *Tx, st AccountState, now time.Time) (Inserted, error) 
 				ErrUnderpriced, tx.Nonce, &old.fee, p.cfg.PriceBump, &e.fee)
 		}
 		spent.Sub(spent, old.tx.Cost)
-	} else if tx.Nonce > next {
+	} else if tx.Nonce > next && !restore {
 		if tx.Nonce-next > p.cfg.MaxNonceAhead {
 			return Inserted{}, fmt.Errorf("%w: next nonce is %d, tx has %d (at most %d ahead may wait)", ErrNonceTooFarAhead, next, tx.Nonce, p.cfg.MaxNonceAhead)
 		}
 		if a != nil && len(a.parked) >= p.cfg.MaxParked {
 			return Inserted{}, fmt.Errorf("%w: %d already wait behind nonce %d", ErrTooManyParked, len(a.parked), next)
+		}
+		if len(p.parked) >= p.cfg.MaxParkedTotal && !parkedEvictFirst(p.parked[0], e) {
+			return Inserted{}, fmt.Errorf("%w: the mempool holds %d parked txs, none paying less per byte than this one", ErrTooManyParked, len(p.parked))
 		}
 	}
 	total, overflow := new(uint256.Int).AddOverflow(spent, tx.Cost)
@@ -492,6 +556,9 @@ func (p *Pool) Insert(tx *Tx, st AccountState, now time.Time) (Inserted, error) 
 	res.Parked = !e.ready
 	if old != nil {
 		p.unindex(old)
+		if !restore {
+			a.replaced++
+		}
 		res.Dropped = append(res.Dropped, Dropped{old.tx, fmt.Sprintf("replaced by %x (fee %s, was %s)", tx.Hash, &e.fee, &old.fee)})
 	}
 	for _, v := range victims {
@@ -503,7 +570,48 @@ func (p *Pool) Insert(tx *Tx, st AccountState, now time.Time) (Inserted, error) 
 		p.gc(va)
 		res.Dropped = append(res.Dropped, Dropped{v.tx, fmt.Sprintf("evicted: mempool full (%d txs, %d bytes) and a higher-priority tx arrived", len(p.byHash), p.bytes)})
 	}
+	if !restore && old == nil && !e.ready && len(p.parked) > p.cfg.MaxParkedTotal {
+		// Checked above: the first parked tx to go pays less per byte than
+		// e, or as much and came earlier. (It is e only if the pool was
+		// already over the cap, after a restore.)
+		if v := p.parked[0]; v != e {
+			va := v.acct
+			p.unplace(v)
+			p.unindex(v)
+			p.gc(va)
+			res.Dropped = append(res.Dropped, Dropped{v.tx, fmt.Sprintf("evicted: the mempool holds the most parked txs it keeps (%d) and a parked tx paying more per byte, or as much and newer, arrived", p.cfg.MaxParkedTotal)})
+		}
+	}
 	return res, nil
+}
+
+// cannotPay reports whether balance does not cover even tx's own fee (its
+// cost, if less: the fee is part of the cost), or is zero while tx costs
+// something: such a tx could never be included.
+func cannotPay(tx *Tx, balance *uint256.Int) bool {
+	fee := feeOf(tx)
+	if tx.Cost.Lt(fee) {
+		fee = tx.Cost
+	}
+	return balance.Lt(fee) || (balance.IsZero() && !tx.Cost.IsZero())
+}
+
+func feeOf(tx *Tx) *uint256.Int {
+	if tx.Fee == nil {
+		return new(uint256.Int)
+	}
+	return tx.Fee
+}
+
+// parkedEvictFirst reports whether parked entry a is evicted before b at
+// the parked cap: lower fee per byte, then earlier arrival. Parked txs
+// wait for a gap to be filled; among equals the one that waited longest is
+// the least likely to see it filled.
+func parkedEvictFirst(a, b *entry) bool {
+	if a.rate != b.rate {
+		return a.rate < b.rate
+	}
+	return a.seq < b.seq
 }
 
 // victims lists, in eviction order, the txs to evict so that the pool with
@@ -564,6 +672,9 @@ func (p *Pool) index(e *entry) {
 	if e.tx.Gossip {
 		p.gossip = append(p.gossip, e)
 	}
+	if !e.ready {
+		heap.Push(&p.parked, e)
+	}
 }
 
 // unindex removes e from the pool-wide indexes (the gossip queue skips it
@@ -575,6 +686,9 @@ func (p *Pool) unindex(e *entry) {
 	if e.expIdx >= 0 {
 		heap.Remove(&p.expiry, e.expIdx)
 	}
+	if e.parkIdx >= 0 {
+		heap.Remove(&p.parked, e.parkIdx)
+	}
 }
 
 func (p *Pool) setReady(e *entry, ready bool) {
@@ -582,6 +696,14 @@ func (p *Pool) setReady(e *entry, ready bool) {
 		return
 	}
 	e.ready = ready
+	// Pool.parked holds pending (indexed) parked entries; Insert indexes a
+	// new entry after placing it.
+	switch {
+	case ready && e.parkIdx >= 0:
+		heap.Remove(&p.parked, e.parkIdx)
+	case !ready && p.byHash[e.tx.Hash] == e:
+		heap.Push(&p.parked, e)
+	}
 	sign := int64(1)
 	if ready {
 		p.nready++
@@ -839,6 +961,9 @@ func (p *Pool) Update(now time.Time, committed [][32]byte, touched [][20]byte, s
 }
 
 func (p *Pool) revalidate(a *account, st AccountState, done map[[32]byte]bool, ndone int, out []Dropped) []Dropped {
+	if st.Nonce > a.base {
+		a.replaced = 0 // the sender paid for a tx
+	}
 	gone := func(e *entry) {
 		if done[e.tx.Hash] {
 			ndone--
@@ -997,6 +1122,29 @@ func (h *expHeap) Pop() any {
 	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
 	e.expIdx = -1
+	return e
+}
+
+// parkHeap orders parked entries by parkedEvictFirst.
+type parkHeap []*entry
+
+func (h parkHeap) Len() int           { return len(h) }
+func (h parkHeap) Less(i, j int) bool { return parkedEvictFirst(h[i], h[j]) }
+func (h parkHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].parkIdx, h[j].parkIdx = i, j
+}
+func (h *parkHeap) Push(x any) {
+	e := x.(*entry)
+	e.parkIdx = len(*h)
+	*h = append(*h, e)
+}
+func (h *parkHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	e.parkIdx = -1
 	return e
 }
 

@@ -130,6 +130,9 @@ func checkInvariants(t *testing.T, p *mempool.Pool) {
 	if ready != p.ReadyLen() {
 		t.Fatalf("%d ready txs, ReadyLen is %d", ready, p.ReadyLen())
 	}
+	if p.ParkedLen() != len(all)-ready {
+		t.Fatalf("%d parked txs, ParkedLen is %d", len(all)-ready, p.ParkedLen())
+	}
 	for s, n := range lastReady {
 		if got := p.NextNonce(s, 0); got != n+1 {
 			t.Fatalf("sender %x: NextNonce %d, want %d", s[0], got, n+1)
