@@ -30,8 +30,9 @@ type Params struct {
 	Staking StakingParams `json:"staking"`
 }
 
-// StakingParams govern the validator set. Durations are in blocks: the chain
-// has no other clock that every node agrees on.
+// StakingParams govern the validator set. Durations are in blocks, except
+// unbonding, which is bounded in blocks and in block time (the time in the
+// block headers, which every node agrees on).
 type StakingParams struct {
 	// MaxValidators is the size of the active set (top stakes).
 	MaxValidators int `json:"max_validators"`
@@ -39,8 +40,13 @@ type StakingParams struct {
 	MinSelfStake string `json:"min_self_stake"`
 	// PowerReduction is how many tokens make one unit of voting power.
 	PowerReduction string `json:"power_reduction"`
-	// UnbondingBlocks is how long undelegated stake stays slashable.
+	// UnbondingBlocks and UnbondingTime are how long undelegated stake
+	// stays slashable: it is paid back once both have passed. CometBFT's
+	// evidence must expire strictly sooner (see EvidenceMaxAge), and light
+	// clients trust a header for less (weft follow uses 2/3 of the time).
 	UnbondingBlocks int64 `json:"unbonding_blocks"`
+	// UnbondingTime is a Go duration ("504h"), at least a second.
+	UnbondingTime string `json:"unbonding_time"`
 	// BlockReward is minted every block and paid with the fees (decimal).
 	BlockReward string `json:"block_reward"`
 	// SlashDoubleSignBps is the share of stake slashed for double signing.
@@ -62,6 +68,7 @@ func DefaultStakingParams() StakingParams {
 		MinSelfStake:       "1000000000000000000", // 1 token
 		PowerReduction:     "1000000000000000000", // 1 token = 1 power
 		UnbondingBlocks:    20_000,
+		UnbondingTime:      "504h", // 21 days
 		BlockReward:        "0",
 		SlashDoubleSignBps: 500, // 5%
 		SlashDowntimeBps:   1,   // 0.01%
@@ -69,6 +76,62 @@ func DefaultStakingParams() StakingParams {
 		MaxMissedBlocks:    500,
 		DowntimeJailBlocks: 3000,
 	}
+}
+
+// DevnetStakingParams are DefaultStakingParams with unbonding in minutes,
+// for local networks (weft testnet, devnet).
+func DevnetStakingParams() StakingParams {
+	p := DefaultStakingParams()
+	p.UnbondingBlocks = 300
+	p.UnbondingTime = "10m"
+	return p
+}
+
+// UnbondingDuration parses UnbondingTime.
+func (p StakingParams) UnbondingDuration() (time.Duration, error) {
+	d, err := time.ParseDuration(p.UnbondingTime)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (such as \"504h\"): %w", p.UnbondingTime, err)
+	}
+	if d < time.Second {
+		return 0, fmt.Errorf("%s is shorter than a second", d)
+	}
+	return d, nil
+}
+
+// EvidenceMaxAge is the CometBFT evidence age (consensus_params.evidence)
+// a genesis with these parameters gets: one block less than unbonding and
+// nine tenths of its time. CometBFT admits evidence until it is older than
+// both bounds, and an unbonding entry is paid once both of its bounds have
+// passed; with each evidence bound strictly inside the matching unbonding
+// bound, stake that was bonded at an infraction is still unbonding, and
+// slashable, whenever evidence of it can be committed.
+func (p StakingParams) EvidenceMaxAge() (blocks int64, age time.Duration, err error) {
+	t, err := p.UnbondingDuration()
+	if err != nil {
+		return 0, 0, err
+	}
+	return p.UnbondingBlocks - 1, t - t/10, nil
+}
+
+// CheckEvidence refuses CometBFT evidence parameters under which evidence
+// could still be committed after the stake it should slash has unbonded.
+func (p StakingParams) CheckEvidence(ev cmttypes.EvidenceParams) error {
+	t, err := p.UnbondingDuration()
+	if err != nil {
+		return fieldErr("app_state.params.staking.unbonding_time", "%v", err)
+	}
+	if ev.MaxAgeNumBlocks >= p.UnbondingBlocks {
+		return fieldErr("consensus_params.evidence.max_age_num_blocks",
+			"%d must be below app_state.params.staking.unbonding_blocks %d, or a double signer's unbonding stake could leave before its evidence expires",
+			ev.MaxAgeNumBlocks, p.UnbondingBlocks)
+	}
+	if ev.MaxAgeDuration >= t {
+		return fieldErr("consensus_params.evidence.max_age_duration",
+			"%s must be below app_state.params.staking.unbonding_time %s, or a double signer's unbonding stake could leave before its evidence expires",
+			ev.MaxAgeDuration, t)
+	}
+	return nil
 }
 
 // Validate checks the staking parameters.
@@ -82,8 +145,12 @@ func (p StakingParams) Validate(prefix string) error {
 	if pr, err := ParseAmount(p.PowerReduction); err != nil || pr.IsZero() {
 		return fieldErr(prefix+".power_reduction", "must be a positive amount")
 	}
-	if p.UnbondingBlocks <= 0 {
-		return fieldErr(prefix+".unbonding_blocks", "must be positive, got %d", p.UnbondingBlocks)
+	// Evidence expires one block earlier, and must live at least a block.
+	if p.UnbondingBlocks < 2 {
+		return fieldErr(prefix+".unbonding_blocks", "must be at least 2, got %d", p.UnbondingBlocks)
+	}
+	if _, err := p.UnbondingDuration(); err != nil {
+		return fieldErr(prefix+".unbonding_time", "%v", err)
 	}
 	if _, err := ParseAmount(p.BlockReward); err != nil {
 		return fieldErr(prefix+".block_reward", "%v", err)
@@ -311,6 +378,7 @@ func (s *AppState) Validate() error {
 		}
 	}
 	names := map[string]bool{}
+	chainIDs := map[uint64]string{}
 	for i, r := range s.Rollups {
 		f := fmt.Sprintf("app_state.rollups[%d]", i)
 		if err := rollups.ValidateName(r.Name); err != nil {
@@ -326,6 +394,12 @@ func (s *AppState) Validate() error {
 		if r.VM == "evm" && r.EVMChainID == 0 {
 			return fieldErr(f+".evm_chain_id", "required for an evm rollup")
 		}
+		// EIP-155 signatures commit to the chain id: two rollups sharing one
+		// would each accept the other's transactions.
+		if other, taken := chainIDs[r.EVMChainID]; taken && r.EVMChainID != 0 {
+			return fieldErr(f+".evm_chain_id", "%d is already rollup %q's: a transaction signed for one would replay on the other", r.EVMChainID, other)
+		}
+		chainIDs[r.EVMChainID] = r.Name
 		if r.Weight > MaxRollupWeight {
 			return fieldErr(f+".weight", "%d is above the maximum %d", r.Weight, MaxRollupWeight)
 		}
@@ -409,12 +483,10 @@ func (d *Doc) ToCometBFT() (*cmttypes.GenesisDoc, error) {
 	params := cmttypes.DefaultConsensusParams()
 	params.Validator.PubKeyTypes = []string{cmttypes.ABCIPubKeyTypeSecp256k1Eth}
 	params.Block.MaxBytes = d.BlockMaxBytes
-	// Evidence must stay admissible while the stake it slashes is still
-	// bonded or unbonding, or a double signer could unbond out of reach.
-	// CometBFT drops evidence only once it is older than both bounds, so the
-	// duration is kept short and the block bound governs.
-	params.Evidence.MaxAgeNumBlocks = min(params.Evidence.MaxAgeNumBlocks, d.AppState.Params.Staking.UnbondingBlocks)
-	params.Evidence.MaxAgeDuration = time.Minute
+	// Evidence must expire while the stake it slashes is still unbonding.
+	if params.Evidence.MaxAgeNumBlocks, params.Evidence.MaxAgeDuration, err = d.AppState.Params.Staking.EvidenceMaxAge(); err != nil {
+		return nil, err
+	}
 	g := &cmttypes.GenesisDoc{
 		ChainID:         d.ChainID,
 		GenesisTime:     d.GenesisTime.UTC(),
@@ -486,7 +558,8 @@ func ParseAppState(raw []byte) (*AppState, error) {
 	return &s, nil
 }
 
-// LoadCometBFT reads a CometBFT genesis file and validates Weft's app_state.
+// LoadCometBFT reads a CometBFT genesis file and validates Weft's app_state
+// and the evidence parameters against it.
 func LoadCometBFT(path string) (*cmttypes.GenesisDoc, *AppState, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -499,6 +572,9 @@ func LoadCometBFT(path string) (*cmttypes.GenesisDoc, *AppState, error) {
 	s, err := ParseAppState(g.AppState)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := s.Params.Staking.CheckEvidence(g.ConsensusParams.Evidence); err != nil {
+		return nil, nil, fmt.Errorf("genesis %s: %w", path, err)
 	}
 	return g, s, nil
 }

@@ -126,6 +126,16 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"unknown vm", "app_state.rollups[0].vm", func(d *genesis.Doc) { d.AppState.Rollups[0].VM = "wasm" }},
 		{"evm without chain id", "app_state.rollups[1].evm_chain_id", func(d *genesis.Doc) { d.AppState.Rollups[1].EVMChainID = 0 }},
 		{"rollup weight too high", "app_state.rollups[1].weight", func(d *genesis.Doc) { d.AppState.Rollups[1].Weight = genesis.MaxRollupWeight + 1 }},
+		// EIP-155: a tx signed for one rollup would be valid on the other.
+		{"duplicate evm chain id", "app_state.rollups[1].evm_chain_id", func(d *genesis.Doc) { d.AppState.Rollups[1].EVMChainID = d.AppState.Rollups[0].EVMChainID }},
+		{"duplicate evm chain id further down", "app_state.rollups[2].evm_chain_id", func(d *genesis.Doc) {
+			d.AppState.Rollups = append(d.AppState.Rollups, genesis.Rollup{Name: "gamma", VM: "evm", EVMChainID: 901})
+		}},
+		{"no unbonding time", "app_state.params.staking.unbonding_time", func(d *genesis.Doc) { d.AppState.Params.Staking.UnbondingTime = "" }},
+		{"unbonding time in days", "app_state.params.staking.unbonding_time", func(d *genesis.Doc) { d.AppState.Params.Staking.UnbondingTime = "21d" }},
+		{"negative unbonding time", "app_state.params.staking.unbonding_time", func(d *genesis.Doc) { d.AppState.Params.Staking.UnbondingTime = "-504h" }},
+		{"unbonding time under a second", "app_state.params.staking.unbonding_time", func(d *genesis.Doc) { d.AppState.Params.Staking.UnbondingTime = "999ms" }},
+		{"one unbonding block", "app_state.params.staking.unbonding_blocks", func(d *genesis.Doc) { d.AppState.Params.Staking.UnbondingBlocks = 1 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := validDoc(t)
@@ -339,5 +349,75 @@ func TestParseValidatorKey(t *testing.T) {
 	// An uncompressed key is not accepted: keys are 33 bytes.
 	if _, err := genesis.ParseValidatorKey("04" + strings.Repeat("11", 64)); err == nil {
 		t.Error("accepted a 65-byte key")
+	}
+}
+
+// TestEvidenceExpiresBeforeUnbonding: the genesis gives CometBFT evidence
+// ages strictly inside unbonding, in blocks and in time, so stake bonded at
+// an infraction is still unbonding whenever its evidence can be committed;
+// a genesis file whose evidence outlives unbonding is refused.
+func TestEvidenceExpiresBeforeUnbonding(t *testing.T) {
+	for _, sp := range []genesis.StakingParams{genesis.DefaultStakingParams(), genesis.DevnetStakingParams()} {
+		d := validDoc(t)
+		d.AppState.Params.Staking = sp
+		g, err := d.ToCometBFT()
+		if err != nil {
+			t.Fatal(err)
+		}
+		unbonding, _ := sp.UnbondingDuration()
+		ev := g.ConsensusParams.Evidence
+		if ev.MaxAgeNumBlocks >= sp.UnbondingBlocks || ev.MaxAgeDuration >= unbonding || ev.MaxAgeNumBlocks <= 0 || ev.MaxAgeDuration <= 0 {
+			t.Fatalf("unbonding %d blocks, %s: evidence max age %d blocks, %s", sp.UnbondingBlocks, unbonding, ev.MaxAgeNumBlocks, ev.MaxAgeDuration)
+		}
+		if err := g.ConsensusParams.ValidateBasic(); err != nil {
+			t.Fatal(err)
+		}
+		blocks, age, err := sp.EvidenceMaxAge()
+		if err != nil || blocks != ev.MaxAgeNumBlocks || age != ev.MaxAgeDuration {
+			t.Fatalf("EvidenceMaxAge %d %s %v, genesis has %d %s", blocks, age, err, ev.MaxAgeNumBlocks, ev.MaxAgeDuration)
+		}
+	}
+	if p := genesis.DefaultStakingParams(); p.UnbondingTime != "504h" {
+		t.Fatalf("production unbonding time %q, want 21 days", p.UnbondingTime)
+	}
+	if d, _ := genesis.DevnetStakingParams().UnbondingDuration(); d > 15*time.Minute {
+		t.Fatalf("devnet unbonding time %s: want minutes", d)
+	}
+
+	d := validDoc(t)
+	d.AppState.Params.Staking = genesis.DevnetStakingParams() // 300 blocks, 10m
+	for _, tc := range []struct {
+		name  string
+		mut   func(ev *cmttypes.EvidenceParams)
+		field string
+	}{
+		{"as generated", func(*cmttypes.EvidenceParams) {}, ""},
+		{"just inside", func(ev *cmttypes.EvidenceParams) {
+			ev.MaxAgeNumBlocks, ev.MaxAgeDuration = 299, 10*time.Minute-time.Nanosecond
+		}, ""},
+		{"blocks as long as unbonding", func(ev *cmttypes.EvidenceParams) { ev.MaxAgeNumBlocks = 300 }, "consensus_params.evidence.max_age_num_blocks"},
+		{"CometBFT's default blocks", func(ev *cmttypes.EvidenceParams) { ev.MaxAgeNumBlocks = 100_000 }, "consensus_params.evidence.max_age_num_blocks"},
+		{"time as long as unbonding", func(ev *cmttypes.EvidenceParams) { ev.MaxAgeDuration = 10 * time.Minute }, "consensus_params.evidence.max_age_duration"},
+		{"CometBFT's default time", func(ev *cmttypes.EvidenceParams) { ev.MaxAgeDuration = 48 * time.Hour }, "consensus_params.evidence.max_age_duration"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := d.ToCometBFT()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.mut(&g.ConsensusParams.Evidence)
+			path := filepath.Join(t.TempDir(), "genesis.json")
+			if err := g.SaveAs(path); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = genesis.LoadCometBFT(path)
+			var fe *genesis.FieldError
+			switch {
+			case tc.field == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.field != "" && (!errors.As(err, &fe) || fe.Field != tc.field):
+				t.Fatalf("got %v, want an error naming %s", err, tc.field)
+			}
+		})
 	}
 }
