@@ -85,14 +85,17 @@ func (b *Bundler) Send(ctx context.Context, parts []BundlePart) (*BundleResult, 
 		}
 		raws := make([][]byte, len(p.Txs))
 		for i, raw := range p.Txs {
-			tx, from, err := s.validateRaw(raw)
+			tx, from, acct, err := s.validateRaw(raw)
 			if err != nil {
 				release()
 				return nil, fmt.Errorf("rollup %q tx %d: %w", p.Rollup, i, err)
 			}
-			if !s.inflight.reserve(tx, from, time.Now()) {
+			// The same admission as eth_sendRawTransaction's: the cost of
+			// the sender's txs in flight, this bundle's earlier ones
+			// included, counts against the balance.
+			if err := s.inflight.reserve(tx, from, acct, time.Now()); err != nil {
 				release()
-				return nil, fmt.Errorf("rollup %q tx %d: nonce %d of %v is already pending", p.Rollup, i, tx.Nonce(), from)
+				return nil, fmt.Errorf("rollup %q tx %d: %w", p.Rollup, i, err)
 			}
 			held = append(held, reserved{s, tx.Hash()})
 			raws[i] = raw

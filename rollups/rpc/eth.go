@@ -477,11 +477,11 @@ func rewards(b *types.Block, receipts types.Receipts, percentiles []float64) []*
 // txpool would, then handed to Weft; the call returns once Weft's mempool
 // holds it.
 func (a *ethAPI) SendRawTransaction(ctx context.Context, input hexutil.Bytes) (common.Hash, error) {
-	tx, sender, err := a.s.validateRaw(input)
+	tx, sender, acct, err := a.s.validateRaw(input)
 	if err != nil {
 		return common.Hash{}, err
 	}
-	if err := a.s.submit(ctx, tx, sender, input); err != nil {
+	if err := a.s.submit(ctx, tx, sender, acct, input); err != nil {
 		return common.Hash{}, err
 	}
 	return tx.Hash(), nil

@@ -32,6 +32,9 @@ type Config struct {
 	ListenAddr string // "host:port", HTTP and WebSocket
 	// InflightTTL bounds how long a submitted tx counts as pending.
 	InflightTTL time.Duration
+	// MaxPendingPerSender bounds one sender's txs in flight (handed to
+	// Weft, not yet executed); 0 means DefaultMaxPendingPerSender.
+	MaxPendingPerSender int
 	// Settlement, when set, says which rollup blocks are settled on L1: the
 	// "safe" and "finalized" block tags follow it. Without it both tags
 	// name the genesis block.
@@ -116,7 +119,7 @@ func NewServer(cfg Config, backend Backend, sub TxSubmitter, log *slog.Logger) (
 		cfg.InflightTTL = 2 * time.Minute
 	}
 	s := &Server{
-		cfg: cfg, backend: backend, sub: sub, log: log, inflight: newInflight(cfg.InflightTTL),
+		cfg: cfg, backend: backend, sub: sub, log: log, inflight: newInflight(cfg.InflightTTL, cfg.MaxPendingPerSender),
 		rpc: rpc.NewServer(), quit: make(chan struct{}), done: make(chan struct{}),
 	}
 	for ns, svc := range map[string]any{"eth": &ethAPI{s}, "net": &netAPI{s}, "web3": &web3API{}} {
@@ -235,64 +238,67 @@ func checkRaw(input []byte, signer types.Signer) (*types.Transaction, common.Add
 }
 
 // validateRaw decodes and checks a raw tx like geth's txpool, with its
-// error texts.
-func (s *Server) validateRaw(input []byte) (*types.Transaction, common.Address, error) {
+// error texts, and returns its sender's state at the head, against which
+// reserve checks the balance once more after the sender's txs in flight.
+func (s *Server) validateRaw(input []byte) (*types.Transaction, common.Address, account, error) {
 	var zero common.Address
+	var none account
 	if executed, chain, behind := s.syncing(); behind {
-		return nil, zero, fmt.Errorf("%w: executed Weft height %d of %d; retry once eth_syncing is false", ErrSyncing, executed, chain)
+		return nil, zero, none, fmt.Errorf("%w: executed Weft height %d of %d; retry once eth_syncing is false", ErrSyncing, executed, chain)
 	}
 	cfg := s.backend.ChainConfig()
 	head := s.backend.Head()
 	tx, from, err := checkRaw(input, types.LatestSigner(cfg))
 	if err != nil {
-		return nil, zero, err
+		return nil, zero, none, err
 	}
 	if tx.Gas() > head.GasLimit {
-		return nil, zero, txpool.ErrGasLimit
+		return nil, zero, none, txpool.ErrGasLimit
 	}
 	if tx.GasFeeCapIntCmp(tx.GasTipCap()) < 0 {
-		return nil, zero, core.ErrTipAboveFeeCap
+		return nil, zero, none, core.ErrTipAboveFeeCap
 	}
 	rules := cfg.Rules(head.Number, true, head.Time)
 	value, _ := uint256.FromBig(tx.Value())
 	intr, err := core.IntrinsicGas(tx.Data(), tx.AccessList(), tx.SetCodeAuthorizations(), from, tx.To(), value, rules)
 	if err != nil {
-		return nil, zero, err
+		return nil, zero, none, err
 	}
 	if tx.Gas() < intr {
-		return nil, zero, fmt.Errorf("%w: gas %v, minimum needed %v", core.ErrIntrinsicGas, tx.Gas(), intr)
+		return nil, zero, none, fmt.Errorf("%w: gas %v, minimum needed %v", core.ErrIntrinsicGas, tx.Gas(), intr)
 	}
 	if next := nextBaseFee(cfg, head); tx.GasFeeCapIntCmp(next) < 0 {
-		return nil, zero, fmt.Errorf("%w: address %v, maxFeePerGas: %s, baseFee: %s", core.ErrFeeCapTooLow, from, tx.GasFeeCap(), next)
+		return nil, zero, none, fmt.Errorf("%w: address %v, maxFeePerGas: %s, baseFee: %s", core.ErrFeeCapTooLow, from, tx.GasFeeCap(), next)
 	}
 	st, err := s.backend.StateAt(head.Root)
 	if err != nil {
-		return nil, zero, err
+		return nil, zero, none, err
 	}
-	nonce := st.GetNonce(from)
-	if tx.Nonce() < nonce {
-		return nil, zero, fmt.Errorf("%w: address %v, tx: %d state: %d", core.ErrNonceTooLow, from, tx.Nonce(), nonce)
+	acct := account{nonce: st.GetNonce(from), balance: st.GetBalance(from)}
+	if tx.Nonce() < acct.nonce {
+		return nil, zero, none, fmt.Errorf("%w: address %v, tx: %d state: %d", core.ErrNonceTooLow, from, tx.Nonce(), acct.nonce)
 	}
-	if pending := s.inflight.pendingNonce(from, nonce); tx.Nonce() > pending {
-		return nil, zero, fmt.Errorf("%w: address %v, tx: %d state: %d", core.ErrNonceTooHigh, from, tx.Nonce(), pending)
+	if pending := s.inflight.pendingNonce(from, acct.nonce); tx.Nonce() > pending {
+		return nil, zero, none, fmt.Errorf("%w: address %v, tx: %d state: %d", core.ErrNonceTooHigh, from, tx.Nonce(), pending)
 	}
-	cost, overflow := uint256.FromBig(tx.Cost())
-	if overflow {
-		return nil, zero, core.ErrInsufficientFunds
+	cost, ok := txCost(tx)
+	if !ok {
+		return nil, zero, none, core.ErrInsufficientFunds
 	}
-	if bal := st.GetBalance(from); bal.Cmp(cost) < 0 {
-		return nil, zero, fmt.Errorf("%w: address %v have %v want %v", core.ErrInsufficientFunds, from, bal, cost)
+	if acct.balance.Lt(cost) {
+		return nil, zero, none, fmt.Errorf("%w: address %v have %v want %v", core.ErrInsufficientFunds, from, acct.balance, cost)
 	}
-	return tx, from, nil
+	return tx, from, acct, nil
 }
 
-// submit reserves the sender's nonce and hands the tx to Weft.
-func (s *Server) submit(ctx context.Context, tx *types.Transaction, from common.Address, raw []byte) error {
+// submit reserves the sender's nonce (and the tx's cost out of its
+// balance, acct's) and hands the tx to Weft.
+func (s *Server) submit(ctx context.Context, tx *types.Transaction, from common.Address, acct account, raw []byte) error {
 	if _, ok := s.inflight.get(tx.Hash()); ok {
 		return txpool.ErrAlreadyKnown
 	}
-	if !s.inflight.reserve(tx, from, time.Now()) {
-		return fmt.Errorf("%w: address %v, nonce %d is already pending", core.ErrNonceTooLow, from, tx.Nonce())
+	if err := s.inflight.reserve(tx, from, acct, time.Now()); err != nil {
+		return err
 	}
 	if err := s.sub.Submit(ctx, raw); err != nil {
 		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
