@@ -88,9 +88,12 @@ func (c *chain) validator(a common.Address) *weftv1.Validator {
 	return v
 }
 
-// payout is what one signer's part of pool pays the delegators of v (by
+// payout is what one signer's part of pool earns the delegators of v (by
 // address), under the documented rule: part = pool·power/total, commission
-// to the operator, the rest by shares, all rounded down.
+// to the operator, the rest by shares, all rounded down. The operator is
+// paid at once, the others when their delegation next changes (exactly
+// this when they are the only other delegator and 10^36 is a multiple of
+// their shares).
 func payout(v *weftv1.Validator, dels map[common.Address]uint64, pool uint64, power, total int64) map[common.Address]uint64 {
 	part := pool * uint64(power) / uint64(total)
 	comm := part * uint64(v.CommissionBps) / 10_000
@@ -151,22 +154,29 @@ func TestStakingLifecycle(t *testing.T) {
 	}
 
 	// Height 4 carries height 3's votes, v4's with power 4 of 10: its part
-	// of the pool pays op4 the commission and half the rest, dd the other
-	// half.
+	// of the pool pays op4 the commission and half the rest, and owes dd
+	// the other half.
 	pool := consensus.StakingOf(c.app).Pool().Uint64() + 10_000
 	want := payout(c.validator(v4addr), map[common.Address]uint64{op4.addr: 4000, dd.addr: 4000}, pool, 4, 10)
 	b4op, b4dd := c.balance(op4.addr), c.balance(dd.addr)
 	c.block()
-	if c.balance(op4.addr) != b4op+want[op4.addr] || c.balance(dd.addr) != b4dd+want[dd.addr] || want[dd.addr] == 0 {
-		t.Fatalf("v4's rewards: op4 +%d dd +%d, want %v", c.balance(op4.addr)-b4op, c.balance(dd.addr)-b4dd, want)
+	owed := consensus.StakingOf(c.app).Rewards(v4addr, dd.addr).Uint64()
+	if c.balance(op4.addr) != b4op+want[op4.addr] || c.balance(dd.addr) != b4dd || owed != want[dd.addr] || owed == 0 {
+		t.Fatalf("v4's rewards: op4 +%d dd +%d and owed %d, want %v", c.balance(op4.addr)-b4op, c.balance(dd.addr)-b4dd, owed, want)
 	}
 
-	// Height 5: dd undelegates everything. It is paid height 4's rewards
-	// first, then nothing until the stake returns at 5 + unbonding_blocks.
+	// Height 5 carries height 4's votes, v4's with power 8 of 14. dd
+	// undelegates everything: it is paid what it is owed, height 5's part
+	// included, then nothing until the stake returns at 5 + unbonding_blocks.
+	pool = consensus.StakingOf(c.app).Pool().Uint64() + 10_000
+	want = payout(c.validator(v4addr), map[common.Address]uint64{op4.addr: 4000, dd.addr: 4000}, pool, 8, 14)
 	send(dd, undelegate(v4addr, 4000))
 	_, resp = c.blockResp()
 	wantUpdates(t, resp, map[common.Address]int64{v4addr: 4})
 	bal := c.balance(dd.addr)
+	if bal != b4dd+owed+want[dd.addr]-feePerAction || consensus.StakingOf(c.app).Rewards(v4addr, dd.addr).Uint64() != 0 {
+		t.Fatalf("dd has %d after undelegating, want %d", bal, b4dd+owed+want[dd.addr]-feePerAction)
+	}
 	for c.height < 9 {
 		c.block()
 		if c.balance(dd.addr) != bal {

@@ -47,8 +47,12 @@ func paramsFrom(p genesis.Params) (*Params, error) {
 		return nil, err
 	}
 	sp := p.Staking
+	unbonding, err := sp.UnbondingDuration()
+	if err != nil {
+		return nil, err
+	}
 	st := &staking.Params{
-		MaxValidators: sp.MaxValidators, UnbondingBlocks: sp.UnbondingBlocks,
+		MaxValidators: sp.MaxValidators, UnbondingBlocks: sp.UnbondingBlocks, UnbondingTime: unbonding,
 		SlashDoubleSignBps: sp.SlashDoubleSignBps, SlashDowntimeBps: sp.SlashDowntimeBps,
 		SignedBlocksWindow: sp.SignedBlocksWindow, MaxMissedBlocks: sp.MaxMissedBlocks, DowntimeJailBlocks: sp.DowntimeJailBlocks,
 	}

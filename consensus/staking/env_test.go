@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/cometbft/cometbft/crypto/secp256k1eth"
 	"github.com/ethereum/go-ethereum/common"
@@ -49,12 +50,14 @@ func (b memBank) sum() *uint256.Int {
 func u(v uint64) *uint256.Int { return uint256.NewInt(v) }
 
 // testParams are small windows so every rule is reached in a few blocks.
+// With the env's one-second blocks, unbonding's two bounds coincide.
 func testParams() *staking.Params {
 	return &staking.Params{
 		MaxValidators:      3,
 		MinSelfStake:       u(100),
 		PowerReduction:     u(10),
 		UnbondingBlocks:    7,
+		UnbondingTime:      7 * time.Second,
 		BlockReward:        u(0),
 		SlashDoubleSignBps: 500,
 		SlashDowntimeBps:   100,
@@ -89,10 +92,16 @@ type env struct {
 	p      *staking.Params
 	m      *staking.Module
 	height int64
+	// clock is the current block's time; each block is step later.
+	clock time.Time
+	step  time.Duration
 }
 
+// genesisTime is the env's time before its first block.
+var genesisTime = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+
 func newEnv(t *testing.T, p *staking.Params) *env {
-	e := &env{t: t, kv: memKV{}, bank: memBank{}, p: p}
+	e := &env{t: t, kv: memKV{}, bank: memBank{}, p: p, clock: genesisTime, step: time.Second}
 	e.m = staking.New(e.kv, e.bank, p)
 	e.m.SetSupply(u(0))
 	return e
@@ -114,11 +123,13 @@ func (e *env) check() {
 	}
 }
 
-// begin starts the next height with votes and evidence.
+// begin starts the next height, step after the last, with votes and
+// evidence.
 func (e *env) begin(votes []staking.Vote, ev ...staking.Evidence) *staking.Events {
 	e.t.Helper()
 	e.height++
-	out := e.m.BeginBlock(e.height, votes, ev)
+	e.clock = e.clock.Add(e.step)
+	out := e.m.BeginBlockAt(e.height, e.clock, votes, ev)
 	e.check()
 	return out
 }
@@ -178,6 +189,9 @@ func (e *env) val(k consKey) *weftv1.Validator {
 }
 
 func (e *env) tokens(k consKey) uint64 { return amount(e.val(k).Tokens) }
+
+// rewards is what d's delegation to k has earned and not been paid.
+func (e *env) rewards(d common.Address, k consKey) uint64 { return e.m.Rewards(k.addr, d).Uint64() }
 
 // delegated is the token value of d's delegation to k (0 when none).
 func (e *env) delegated(d common.Address, k consKey) uint64 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/cometbft/cometbft/crypto/secp256k1eth"
 	"github.com/ethereum/go-ethereum/common"
@@ -29,10 +30,13 @@ type Bank interface {
 
 // Params are the decoded staking parameters.
 type Params struct {
-	MaxValidators      int
-	MinSelfStake       *uint256.Int
-	PowerReduction     *uint256.Int
+	MaxValidators  int
+	MinSelfStake   *uint256.Int
+	PowerReduction *uint256.Int
+	// Unbonding stake is paid back once both UnbondingBlocks blocks and
+	// UnbondingTime of block time have passed since the Undelegate.
 	UnbondingBlocks    int64
+	UnbondingTime      time.Duration
 	BlockReward        *uint256.Int
 	SlashDoubleSignBps uint32
 	SlashDowntimeBps   uint32
@@ -68,18 +72,6 @@ func fail(k ErrorKind, format string, args ...any) *Error {
 	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...)}
 }
 
-var (
-	prefixVal    = []byte("s/v/")
-	prefixDel    = []byte("s/d/")
-	prefixDelIdx = []byte("s/dl/")
-	keyValList   = []byte("s/vl")
-	keyUnbonding = []byte("s/u")
-	keyPool      = []byte("s/pool")
-	keySupply    = []byte("s/supply")
-	keyNextID    = []byte("s/nextid")
-	keyLastSet   = []byte("s/lastset")
-)
-
 // Module is the staking state transition over one state view.
 type Module struct {
 	kv   KV
@@ -89,31 +81,6 @@ type Module struct {
 
 // New returns the module over kv and bank.
 func New(kv KV, bank Bank, p *Params) *Module { return &Module{kv: kv, bank: bank, p: p} }
-
-func (m *Module) get(key []byte) ([]byte, bool) {
-	v, ok, err := m.kv.Get(key)
-	if err != nil {
-		panic(fmt.Sprintf("staking state read %q: %v", key, err))
-	}
-	return v, ok
-}
-
-func marshal(msg proto.Message) []byte {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(msg)
-	if err != nil {
-		panic(fmt.Sprintf("invariant: marshal %T: %v", msg, err))
-	}
-	return b
-}
-
-func amt(b []byte) *uint256.Int { return new(uint256.Int).SetBytes(b) }
-
-func (m *Module) getAmount(key []byte) *uint256.Int {
-	v, _ := m.get(key)
-	return amt(v)
-}
-
-func (m *Module) setAmount(key []byte, v *uint256.Int) { m.kv.Set(key, v.Bytes()) }
 
 // Pool is the undistributed rewards (fees and remainders).
 func (m *Module) Pool() *uint256.Int { return m.getAmount(keyPool) }
@@ -129,12 +96,7 @@ func (m *Module) CollectFee(fee *uint256.Int) {
 // SetSupply records the genesis supply.
 func (m *Module) SetSupply(v *uint256.Int) { m.setAmount(keySupply, v) }
 
-func valKey(a common.Address) []byte { return append(append([]byte(nil), prefixVal...), a[:]...) }
-func delKey(v, d common.Address) []byte {
-	k := append(append([]byte(nil), prefixDel...), v[:]...)
-	return append(k, d[:]...)
-}
-func delIdxKey(v common.Address) []byte { return append(append([]byte(nil), prefixDelIdx...), v[:]...) }
+func valKey(a common.Address) []byte { return key(prefixVal, a[:]) }
 
 // Validator returns the validator with consensus address a, or nil.
 func (m *Module) Validator(a common.Address) *weftv1.Validator {
@@ -153,82 +115,36 @@ func (m *Module) setValidator(v *weftv1.Validator) {
 	m.kv.Set(valKey(common.BytesToAddress(v.Address)), marshal(v))
 }
 
-// addrList is a sorted list of 20-byte addresses stored under one key.
-func (m *Module) addrList(key []byte) []common.Address {
-	b, _ := m.get(key)
-	out := make([]common.Address, len(b)/20)
-	for i := range out {
-		copy(out[i][:], b[20*i:])
-	}
-	return out
-}
-
-func (m *Module) addToList(key []byte, a common.Address) {
-	l := m.addrList(key)
-	i := sort.Search(len(l), func(i int) bool { return bytes.Compare(l[i][:], a[:]) >= 0 })
-	if i < len(l) && l[i] == a {
-		return
-	}
-	l = append(l, common.Address{})
-	copy(l[i+1:], l[i:])
-	l[i] = a
-	m.putList(key, l)
-}
-
-func (m *Module) removeFromList(key []byte, a common.Address) {
-	l := m.addrList(key)
-	for i := range l {
-		if l[i] == a {
-			m.putList(key, append(l[:i], l[i+1:]...))
-			return
-		}
-	}
-}
-
-func (m *Module) putList(key []byte, l []common.Address) {
-	b := make([]byte, 0, 20*len(l))
-	for _, a := range l {
-		b = append(b, a[:]...)
-	}
-	m.kv.Set(key, b)
-}
-
 // Validators returns every validator, sorted by address.
 func (m *Module) Validators() []*weftv1.Validator {
-	var out []*weftv1.Validator
-	for _, a := range m.addrList(keyValList) {
-		out = append(out, m.Validator(a))
+	addrs := m.validatorSet().list()
+	sortAddrs(addrs)
+	out := make([]*weftv1.Validator, len(addrs))
+	for i, a := range addrs {
+		out[i] = m.Validator(a)
 	}
 	return out
+}
+
+func sortAddrs(l []common.Address) {
+	sort.Slice(l, func(i, j int) bool { return bytes.Compare(l[i][:], l[j][:]) < 0 })
 }
 
 // Delegation returns d's delegation to v, or nil.
 func (m *Module) Delegation(v, d common.Address) *weftv1.Delegation {
-	b, ok := m.get(delKey(v, d))
-	// setDelegation removes a delegation by writing nil, which the state
-	// reads back as present and empty.
-	if !ok || len(b) == 0 {
+	del := m.delegation(v, d)
+	if del.shares.IsZero() {
 		return nil
 	}
-	del := &weftv1.Delegation{}
-	if err := proto.Unmarshal(b, del); err != nil {
-		panic(fmt.Sprintf("invariant: corrupt delegation: %v", err))
-	}
-	return del
+	return &weftv1.Delegation{Delegator: d.Bytes(), Validator: v.Bytes(), Shares: del.shares.Bytes()}
 }
 
-// Delegators returns the delegators of v, sorted.
-func (m *Module) Delegators(v common.Address) []common.Address { return m.addrList(delIdxKey(v)) }
-
-func (m *Module) setDelegation(del *weftv1.Delegation) {
-	v, d := common.BytesToAddress(del.Validator), common.BytesToAddress(del.Delegator)
-	if amt(del.Shares).IsZero() {
-		m.kv.Set(delKey(v, d), nil)
-		m.removeFromList(delIdxKey(v), d)
-		return
-	}
-	m.kv.Set(delKey(v, d), marshal(del))
-	m.addToList(delIdxKey(v), d)
+// Delegators returns the delegators of v, sorted. It reads one key per
+// delegator: for queries.
+func (m *Module) Delegators(v common.Address) []common.Address {
+	l := m.delegatorSet(v).list()
+	sortAddrs(l)
+	return l
 }
 
 // TokensOf is the token value of shares in v.
@@ -250,53 +166,7 @@ func mulDiv(a, b, c *uint256.Int) *uint256.Int {
 
 // SelfStake is the token value of the operator's delegation to v.
 func (m *Module) SelfStake(v *weftv1.Validator) *uint256.Int {
-	d := m.Delegation(common.BytesToAddress(v.Address), common.BytesToAddress(v.Operator))
-	if d == nil {
-		return new(uint256.Int)
-	}
-	return TokensOf(v, amt(d.Shares))
-}
-
-// Unbonding returns the unbonding queue, ordered by completion height then id.
-func (m *Module) Unbonding() []*weftv1.UnbondingEntry {
-	b, _ := m.get(keyUnbonding)
-	var out []*weftv1.UnbondingEntry
-	for len(b) > 0 {
-		n := binary.BigEndian.Uint32(b)
-		e := &weftv1.UnbondingEntry{}
-		if err := proto.Unmarshal(b[4:4+n], e); err != nil {
-			panic(fmt.Sprintf("invariant: corrupt unbonding queue: %v", err))
-		}
-		out = append(out, e)
-		b = b[4+n:]
-	}
-	return out
-}
-
-func (m *Module) setUnbonding(q []*weftv1.UnbondingEntry) {
-	sort.SliceStable(q, func(i, j int) bool {
-		if q[i].CompletionHeight != q[j].CompletionHeight {
-			return q[i].CompletionHeight < q[j].CompletionHeight
-		}
-		return q[i].Id < q[j].Id
-	})
-	var b []byte
-	for _, e := range q {
-		eb := marshal(e)
-		b = binary.BigEndian.AppendUint32(b, uint32(len(eb)))
-		b = append(b, eb...)
-	}
-	m.kv.Set(keyUnbonding, b)
-}
-
-func (m *Module) nextID() uint64 {
-	b, _ := m.get(keyNextID)
-	var id uint64
-	if len(b) == 8 {
-		id = binary.BigEndian.Uint64(b)
-	}
-	m.kv.Set(keyNextID, binary.BigEndian.AppendUint64(nil, id+1))
-	return id
+	return TokensOf(v, m.delegation(common.BytesToAddress(v.Address), common.BytesToAddress(v.Operator)).shares)
 }
 
 // ParseConsensusKey checks a secp256k1eth public key (33-byte compressed).
@@ -362,8 +232,8 @@ func (m *Module) create(addr common.Address, pk secp256k1eth.PubKey, operator co
 		Address: addr.Bytes(), ConsensusPubKey: pk, Operator: operator.Bytes(), Tokens: stake.Bytes(), Shares: stake.Bytes(),
 		CommissionBps: commission, Moniker: moniker, CreatedHeight: height,
 	})
-	m.addToList(keyValList, addr)
-	m.setDelegation(&weftv1.Delegation{Delegator: operator.Bytes(), Validator: addr.Bytes(), Shares: stake.Bytes()})
+	m.validatorSet().add(addr)
+	m.setDelegation(addr, operator, delegation{shares: stake, start: new(uint256.Int)})
 }
 
 // Genesis creates a genesis validator whose stake is bonded from nothing
@@ -423,17 +293,16 @@ func (m *Module) Delegate(sender common.Address, msg *weftv1.Delegate) *Error {
 	if e := m.debit(sender, a); e != nil {
 		return e
 	}
+	vaddr := common.BytesToAddress(v.Address)
+	d, rs := m.delegation(vaddr, sender), m.rewardState(vaddr)
+	m.settle(v, sender, &d, &rs)
 	newShares := mulDiv(a, shares, tokens)
 	v.Tokens = new(uint256.Int).Add(tokens, a).Bytes()
 	v.Shares = new(uint256.Int).Add(shares, newShares).Bytes()
 	m.setValidator(v)
-	vaddr := common.BytesToAddress(v.Address)
-	d := m.Delegation(vaddr, sender)
-	if d == nil {
-		d = &weftv1.Delegation{Delegator: sender.Bytes(), Validator: vaddr.Bytes()}
-	}
-	d.Shares = new(uint256.Int).Add(amt(d.Shares), newShares).Bytes()
-	m.setDelegation(d)
+	d.shares = new(uint256.Int).Add(d.shares, newShares)
+	m.setDelegation(vaddr, sender, d)
+	m.setRewardState(vaddr, rs)
 	return nil
 }
 
@@ -444,8 +313,8 @@ func (m *Module) Undelegate(sender common.Address, msg *weftv1.Undelegate, heigh
 		return e
 	}
 	vaddr := common.BytesToAddress(v.Address)
-	d := m.Delegation(vaddr, sender)
-	if d == nil {
+	d := m.delegation(vaddr, sender)
+	if d.shares.IsZero() {
 		return fail(ErrNotFound, "%s has no delegation to %s", sender, vaddr)
 	}
 	if len(msg.Amount) > 32 {
@@ -455,7 +324,7 @@ func (m *Module) Undelegate(sender common.Address, msg *weftv1.Undelegate, heigh
 	if a.IsZero() {
 		return fail(ErrInvalid, "amount must be positive")
 	}
-	have := TokensOf(v, amt(d.Shares))
+	have := TokensOf(v, d.shares)
 	if a.Gt(have) {
 		return fail(ErrExceedsDelegation, "undelegating %s but the delegation is worth %s", a, have)
 	}
@@ -464,28 +333,26 @@ func (m *Module) Undelegate(sender common.Address, msg *weftv1.Undelegate, heigh
 	// its shares are worth; the whole delegation removes all its shares.
 	rm := new(uint256.Int)
 	if a.Eq(have) {
-		rm.Set(amt(d.Shares))
+		rm.Set(d.shares)
 	} else {
-		num := new(uint256.Int).Mul(a, shares)
-		rm.Div(num, tokens)
-		if !new(uint256.Int).Mod(num, tokens).IsZero() {
+		rm = mulDiv(a, shares, tokens)
+		if !new(uint256.Int).MulMod(a, shares, tokens).IsZero() {
 			rm.AddUint64(rm, 1)
 		}
-		if rm.Gt(amt(d.Shares)) {
-			rm.Set(amt(d.Shares))
+		if rm.Gt(d.shares) {
+			rm.Set(d.shares)
 		}
 	}
-	d.Shares = new(uint256.Int).Sub(amt(d.Shares), rm).Bytes()
-	m.setDelegation(d)
+	rs := m.rewardState(vaddr)
+	m.settle(v, sender, &d, &rs)
+	d.shares = new(uint256.Int).Sub(d.shares, rm)
+	m.setDelegation(vaddr, sender, d)
 	v.Tokens = new(uint256.Int).Sub(tokens, a).Bytes()
 	v.Shares = new(uint256.Int).Sub(shares, rm).Bytes()
 	m.setValidator(v)
-	q := m.Unbonding()
-	q = append(q, &weftv1.UnbondingEntry{
-		Delegator: sender.Bytes(), Validator: vaddr.Bytes(), Amount: a.Bytes(),
-		CreationHeight: height, CompletionHeight: height + m.p.UnbondingBlocks, Id: m.nextID(),
-	})
-	m.setUnbonding(q)
+	m.sweepDust(v, &rs)
+	m.setRewardState(vaddr, rs)
+	m.enqueue(sender, vaddr, a, height)
 	return nil
 }
 
@@ -555,19 +422,31 @@ type Evidence struct {
 
 // Events reports what BeginBlock did, for logs and tests.
 type Events struct {
-	Jailed      []common.Address
-	Tombstoned  []common.Address
-	Slashed     map[common.Address]*uint256.Int
-	Matured     int
+	Jailed     []common.Address
+	Tombstoned []common.Address
+	// Slashed is what each slash took from bonded tokens now (a double
+	// sign's cut of unbonding entries is burnt as each is paid).
+	Slashed map[common.Address]*uint256.Int
+	// Matured entries were paid; BurntUnbonding is what slashes cut from
+	// them.
+	Matured        int
+	BurntUnbonding *uint256.Int
+	// Distributed left the pool: paid to operators or accrued to the
+	// other delegators' outstanding rewards.
 	Distributed *uint256.Int
 }
 
-// BeginBlock runs at the start of height: pays the pool (with the block
-// reward minted now) to the validators that signed the previous block,
-// updates downtime windows (jailing), slashes evidence, and pays out matured
-// unbonding entries.
-func (m *Module) BeginBlock(height int64, votes []Vote, evidence []Evidence) *Events {
-	ev := &Events{Slashed: map[common.Address]*uint256.Int{}, Distributed: new(uint256.Int)}
+// BeginBlockAt runs at the start of the block of height and time
+// blockTime: pays the pool (with the block reward minted now) to the
+// validators that signed the previous block, updates downtime windows
+// (jailing), slashes evidence, and pays out matured unbonding entries. Its
+// writes are bounded by the votes, the evidence and maxMaturePerBlock,
+// whatever the number of delegators and entries. blockTime is the block
+// header's time (never a local clock); the zero time imposes no time bound
+// on the entries created in the block.
+func (m *Module) BeginBlockAt(height int64, blockTime time.Time, votes []Vote, evidence []Evidence) *Events {
+	ev := &Events{Slashed: map[common.Address]*uint256.Int{}, Distributed: new(uint256.Int), BurntUnbonding: new(uint256.Int)}
+	m.setNow(blockTime)
 	if !m.p.BlockReward.IsZero() {
 		m.SetSupply(new(uint256.Int).Add(m.Supply(), m.p.BlockReward))
 		m.CollectFee(m.p.BlockReward)
@@ -577,52 +456,17 @@ func (m *Module) BeginBlock(height int64, votes []Vote, evidence []Evidence) *Ev
 		m.trackSigning(height, vt, ev)
 	}
 	for _, e := range evidence {
-		m.slashDoubleSign(e, ev)
+		m.slashDoubleSign(height, e, ev)
 	}
-	m.mature(height, ev)
+	m.mature(height, blockTime, ev)
 	return ev
 }
 
-// distribute splits the pool among signers by power; each validator's part
-// pays commission to its operator and the rest to its delegators by shares.
-func (m *Module) distribute(votes []Vote, ev *Events) {
-	pool := m.Pool()
-	var total uint64
-	for _, vt := range votes {
-		if vt.Signed && vt.Power > 0 {
-			total += uint64(vt.Power)
-		}
-	}
-	if pool.IsZero() || total == 0 {
-		return
-	}
-	paid := new(uint256.Int)
-	for _, vt := range votes {
-		if !vt.Signed || vt.Power <= 0 {
-			continue
-		}
-		v := m.Validator(vt.Address)
-		if v == nil {
-			continue
-		}
-		share := mulDiv(pool, uint256.NewInt(uint64(vt.Power)), uint256.NewInt(total))
-		commission := mulDiv(share, uint256.NewInt(uint64(v.CommissionBps)), uint256.NewInt(10_000))
-		m.credit(common.BytesToAddress(v.Operator), commission)
-		paid.Add(paid, commission)
-		rest := new(uint256.Int).Sub(share, commission)
-		shares := amt(v.Shares)
-		if shares.IsZero() {
-			continue
-		}
-		for _, d := range m.Delegators(vt.Address) {
-			del := m.Delegation(vt.Address, d)
-			r := mulDiv(rest, amt(del.Shares), shares)
-			m.credit(d, r)
-			paid.Add(paid, r)
-		}
-	}
-	m.setAmount(keyPool, new(uint256.Int).Sub(pool, paid))
-	ev.Distributed = paid
+// BeginBlock is BeginBlockAt without a block time: unbonding then runs on
+// heights alone. It is the transition until consensus passes the block
+// time (consensus/app.go's beginBlock); delete it then.
+func (m *Module) BeginBlock(height int64, votes []Vote, evidence []Evidence) *Events {
+	return m.BeginBlockAt(height, time.Time{}, votes, evidence)
 }
 
 func (m *Module) trackSigning(height int64, vt Vote, ev *Events) {
@@ -667,42 +511,21 @@ func (m *Module) slashTokens(v *weftv1.Validator, bps uint32) *uint256.Int {
 	return cut
 }
 
-func (m *Module) slashDoubleSign(e Evidence, ev *Events) {
+// slashDoubleSign cuts slash_double_sign_bps of the bonded tokens at once
+// and records the slash, which cuts as much of every unbonding entry of the
+// validator created from the infraction height until now when the entry is
+// paid (unbonding.go). The validator is tombstoned: this happens once.
+func (m *Module) slashDoubleSign(height int64, e Evidence, ev *Events) {
 	v := m.Validator(e.Address)
 	if v == nil || v.Tombstoned {
 		return
 	}
-	cut := m.slashTokens(v, m.p.SlashDoubleSignBps)
-	// Stake that left after the infraction was still bonded when it happened.
-	q := m.Unbonding()
-	for _, u := range q {
-		if bytes.Equal(u.Validator, v.Address) && u.CreationHeight >= e.Height {
-			a := amt(u.Amount)
-			c := mulDiv(a, uint256.NewInt(uint64(m.p.SlashDoubleSignBps)), uint256.NewInt(10_000))
-			u.Amount = new(uint256.Int).Sub(a, c).Bytes()
-			m.SetSupply(new(uint256.Int).Sub(m.Supply(), c))
-			cut.Add(cut, c)
-		}
-	}
-	m.setUnbonding(q)
+	ev.Slashed[e.Address] = m.slashTokens(v, m.p.SlashDoubleSignBps)
+	m.setSlashRecord(e.Address, slashRecord{infraction: e.Height, at: height, bps: m.p.SlashDoubleSignBps})
 	v.Tombstoned, v.Jailed = true, true
 	v.JailedUntilHeight = 1<<62 - 1
 	m.setValidator(v)
-	ev.Slashed[e.Address] = cut
 	ev.Tombstoned = append(ev.Tombstoned, e.Address)
-}
-
-func (m *Module) mature(height int64, ev *Events) {
-	q := m.Unbonding()
-	n := 0
-	for n < len(q) && q[n].CompletionHeight <= height {
-		m.credit(common.BytesToAddress(q[n].Delegator), amt(q[n].Amount))
-		n++
-	}
-	if n > 0 {
-		m.setUnbonding(q[n:])
-		ev.Matured = n
-	}
 }
 
 // Update is a validator power change for CometBFT (power 0 removes it).
@@ -803,24 +626,18 @@ func (m *Module) Bonded() *uint256.Int {
 	return s
 }
 
-// UnbondingTotal is the sum of all unbonding entries.
-func (m *Module) UnbondingTotal() *uint256.Int {
-	s := new(uint256.Int)
-	for _, u := range m.Unbonding() {
-		s.Add(s, amt(u.Amount))
-	}
-	return s
-}
-
-// CheckSupply verifies balances + bonded + unbonding + pool == supply, given
-// the sum of all liquid balances.
+// CheckSupply verifies balances + bonded + unbonding + pool + outstanding
+// rewards == supply, given the sum of all liquid balances. It reads every
+// validator and unbonding entry: for tests and audits, not blocks.
 func (m *Module) CheckSupply(balances *uint256.Int) error {
-	got := new(uint256.Int).Add(balances, m.Bonded())
-	got.Add(got, m.UnbondingTotal())
-	got.Add(got, m.Pool())
+	bonded, unbonding, pool, outstanding := m.Bonded(), m.UnbondingTotal(), m.Pool(), m.Outstanding()
+	got := new(uint256.Int).Add(balances, bonded)
+	got.Add(got, unbonding)
+	got.Add(got, pool)
+	got.Add(got, outstanding)
 	if !got.Eq(m.Supply()) {
-		return fmt.Errorf("supply invariant broken: balances %s + bonded %s + unbonding %s + pool %s = %s, supply %s",
-			balances, m.Bonded(), m.UnbondingTotal(), m.Pool(), got, m.Supply())
+		return fmt.Errorf("supply invariant broken: balances %s + bonded %s + unbonding %s + pool %s + outstanding rewards %s = %s, supply %s",
+			balances, bonded, unbonding, pool, outstanding, got, m.Supply())
 	}
 	return nil
 }

@@ -5,12 +5,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/weftnet/weft/consensus/staking"
+	"github.com/weftnet/weft/genesis"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
 
@@ -257,8 +259,9 @@ func TestEditValidator(t *testing.T) {
 
 // TestRewardSplit pins the payout rule with hand-computed figures: the pool
 // is split among the validators that signed, by power; each part pays the
-// commission to the operator and the rest to the delegators by shares, all
-// rounded down; what rounding leaves stays in the pool.
+// commission and the operator's own shares' part to the operator at once,
+// and accrues the other delegators' part (rounded down) to them, paid when
+// their delegation next changes; what rounding leaves stays in the pool.
 func TestRewardSplit(t *testing.T) {
 	p := testParams()
 	e := newEnv(t, p)
@@ -273,7 +276,8 @@ func TestRewardSplit(t *testing.T) {
 	e.create(b, opB, 100, 0)
 	e.end()
 	bal := map[common.Address]uint64{opA: 800, opB: 900, d1: 900}
-	step := func(fee uint64, votes []staking.Vote, paid uint64, pool uint64, gains map[common.Address]uint64) {
+	var owed uint64 // to d1
+	step := func(fee uint64, votes []staking.Vote, paid uint64, pool uint64, gains map[common.Address]uint64, accrued uint64) {
 		t.Helper()
 		if fee > 0 {
 			e.fee(payer, fee)
@@ -287,38 +291,63 @@ func TestRewardSplit(t *testing.T) {
 				t.Fatalf("height %d: balance of %s is %d, want %d", e.height, addr, got, want)
 			}
 		}
-		if ev.Distributed.Uint64() != paid || e.m.Pool().Uint64() != pool {
-			t.Fatalf("height %d: paid %s, pool %s; want %d, %d", e.height, ev.Distributed, e.m.Pool(), paid, pool)
+		owed += accrued
+		if ev.Distributed.Uint64() != paid || e.m.Pool().Uint64() != pool || e.rewards(d1, a) != owed || e.rewards(opA, a) != 0 {
+			t.Fatalf("height %d: paid %s, pool %s, d1 owed %d; want %d, %d, %d", e.height, ev.Distributed, e.m.Pool(), e.rewards(d1, a), paid, pool, owed)
 		}
 	}
 	// Pool 1000, powers 3:1. A gets 750: 75 commission, 675 split 200:100
-	// between opA (450) and d1 (225). B gets 250, all to opB.
-	step(1000, signedBy([]consKey{a, b}, 3, 1), 1000, 0, map[common.Address]uint64{opA: 75 + 450, d1: 225, opB: 250})
+	// between opA (450) and d1 (225, owed). B gets 250, all to opB.
+	step(1000, signedBy([]consKey{a, b}, 3, 1), 1000, 0, map[common.Address]uint64{opA: 75 + 450, opB: 250}, 225)
 	// Pool 100, powers 3:4. A: 100·3/7 = 42, commission 4, rest 38 → opA
 	// 38·200/300 = 25, d1 38·100/300 = 12. B: 100·4/7 = 57. Paid 98, 2 stay.
-	step(100, signedBy([]consKey{a, b}, 3, 4), 98, 2, map[common.Address]uint64{opA: 4 + 25, d1: 12, opB: 57})
+	step(100, signedBy([]consKey{a, b}, 3, 4), 98, 2, map[common.Address]uint64{opA: 4 + 25, opB: 57}, 12)
 	// A validator that did not sign gets nothing: pool 2+10 all to A.
 	// 12: commission 1, rest 11 → opA 7, d1 3; 1 stays.
 	votes := signedBy([]consKey{a, b}, 3, 4)
 	votes[1].Signed = false
-	step(10, votes, 11, 1, map[common.Address]uint64{opA: 1 + 7, d1: 3})
+	step(10, votes, 11, 1, map[common.Address]uint64{opA: 1 + 7}, 3)
 	// Nobody signed (or no last commit): the pool waits.
-	step(50, nil, 0, 51, nil)
+	step(50, nil, 0, 51, nil, 0)
 	votes[0].Signed = false
-	step(0, votes, 0, 51, nil)
+	step(0, votes, 0, 51, nil, 0)
 	// Votes of unknown validators and powerless votes pay nobody.
-	step(0, signedBy([]consKey{newConsKey("ghost"), a}, 5, 0), 0, 51, nil)
+	step(0, signedBy([]consKey{newConsKey("ghost"), a}, 5, 0), 0, 51, nil, 0)
 	// A pool of 51 with B alone (power 1 of 1) all goes to opB.
-	step(0, signedBy([]consKey{b}, 1), 51, 0, map[common.Address]uint64{opB: 51})
+	step(0, signedBy([]consKey{b}, 1), 51, 0, map[common.Address]uint64{opB: 51}, 0)
+
+	// d1's next change of its delegation pays what it is owed first.
+	if out := e.m.OutstandingRewards(a.addr).Uint64(); out != 240 {
+		t.Fatalf("outstanding %d, want 240", out)
+	}
+	e.delegate(d1, a, 10)
+	if bal[d1] += 240 - 10; e.balance(d1) != bal[d1] || e.rewards(d1, a) != 0 || e.m.OutstandingRewards(a.addr).Uint64() != 0 {
+		t.Fatalf("after delegating: d1 has %d (want %d), owed %d", e.balance(d1), bal[d1], e.rewards(d1, a))
+	}
+	owed = 0
 
 	// A block reward is minted into the pool each block: the supply grows
 	// by it and the invariant still holds.
 	p.BlockReward = u(7)
 	supply := e.m.Supply().Uint64()
-	step(0, nil, 0, 7, nil)
-	step(0, signedBy([]consKey{b}, 1), 14, 0, map[common.Address]uint64{opB: 14})
+	step(0, nil, 0, 7, nil, 0)
+	step(0, signedBy([]consKey{b}, 1), 14, 0, map[common.Address]uint64{opB: 14}, 0)
 	if e.m.Supply().Uint64() != supply+14 {
 		t.Fatalf("supply %s, want %d", e.m.Supply(), supply+14)
+	}
+	// Pool 7, A alone: commission 0, rest 7 → opA 7·200/310 = 4, and
+	// 7·110/310 = 2 accrue to the 110 other shares, d1's: 1 stays. The
+	// ratio 2/110 rounds down, so d1 can claim 1 and 1 stays outstanding,
+	// as dust.
+	step(0, signedBy([]consKey{a}, 1), 6, 1, map[common.Address]uint64{opA: 4}, 1)
+	if out := e.m.OutstandingRewards(a.addr).Uint64(); out != 2 {
+		t.Fatalf("outstanding %d, want 2", out)
+	}
+	// Undelegating pays as well; once only the operator holds shares the
+	// dust returns to the pool.
+	e.undelegate(d1, a, 110)
+	if bal[d1]++; e.balance(d1) != bal[d1] || e.m.Delegation(a.addr, d1) != nil || e.m.OutstandingRewards(a.addr).Uint64() != 0 || e.m.Pool().Uint64() != 1+1 {
+		t.Fatalf("after undelegating: d1 has %d (want %d), pool %s", e.balance(d1), bal[d1], e.m.Pool())
 	}
 }
 
@@ -422,7 +451,8 @@ func TestDowntimeJail(t *testing.T) {
 // TestDoubleSign: evidence slashes slash_double_sign_bps of the bonded
 // tokens and of unbonding entries created at or after the infraction
 // height (they were bonded when it happened), never of earlier ones, and
-// tombstones the validator for good.
+// tombstones the validator for good. The bonded cut is burnt at once, an
+// entry's when it is paid.
 func TestDoubleSign(t *testing.T) {
 	e := newEnv(t, testParams()) // 5%
 	op, d, opB := acct("op"), acct("d"), acct("opB")
@@ -444,10 +474,10 @@ func TestDoubleSign(t *testing.T) {
 	e.undelegate(d, a, 300) // at 5, after it: slashed
 	supply := e.m.Supply().Uint64()
 	ev := e.begin(nil, staking.Evidence{Address: a.addr, Height: 4})
-	// Bonded 1400 → cut 70; entries 200 → 190, 300 → 285: 95 in all.
+	// Bonded 1400 → cut 70 now; entries 200 → 190, 300 → 285 as paid.
 	v := e.val(a)
-	if ev.Slashed[a.addr].Uint64() != 95 || !slices.Equal(ev.Tombstoned, []common.Address{a.addr}) ||
-		!v.Tombstoned || !v.Jailed || amount(v.Tokens) != 1330 || e.m.Supply().Uint64() != supply-95 {
+	if ev.Slashed[a.addr].Uint64() != 70 || !slices.Equal(ev.Tombstoned, []common.Address{a.addr}) ||
+		!v.Tombstoned || !v.Jailed || amount(v.Tokens) != 1330 || e.m.Supply().Uint64() != supply-70 {
 		t.Fatalf("events %+v, validator %v", ev, v)
 	}
 	var amounts []uint64
@@ -480,11 +510,15 @@ func TestDoubleSign(t *testing.T) {
 		t.Fatalf("d's delegation is worth %d", e.delegated(d, a))
 	}
 	e.undelegate(d, a, 380)
+	burnt := uint64(0)
 	for e.height < 20 {
-		e.begin(nil)
+		burnt += e.begin(nil).BurntUnbonding.Uint64()
 	}
 	if e.balance(d) != 1000+100+190+285+380 {
 		t.Fatalf("d got back %d", e.balance(d))
+	}
+	if burnt != 10+15 || e.m.Supply().Uint64() != supply-70-25 {
+		t.Fatalf("burnt %d as the entries were paid, supply %d (was %d)", burnt, e.m.Supply(), supply)
 	}
 	// Evidence against the other validator at a height before its
 	// unbonding leaves that entry alone.
@@ -600,5 +634,121 @@ func TestParseConsensusKey(t *testing.T) {
 		if _, err := staking.ParseConsensusKey(b); err == nil {
 			t.Fatalf("accepted %x", b)
 		}
+	}
+}
+
+// TestUnbondingWaitsForBothBounds: an entry is paid in the first block at
+// or past both its completion height and its completion time, whichever
+// comes later; a block without a time (zero) bounds entries by height only.
+func TestUnbondingWaitsForBothBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		step     time.Duration
+		blocks   int64
+		unbond   time.Duration
+		paidAt   int64 // blocks after the Undelegate
+		zeroTime bool
+	}{
+		{"fast blocks: time is later", time.Second, 3, 10 * time.Second, 10, false},
+		{"slow blocks: height is later", 10 * time.Second, 5, 10 * time.Second, 5, false},
+		{"both at once", 2 * time.Second, 4, 8 * time.Second, 4, false},
+		{"time not a multiple of the interval", 3 * time.Second, 2, 10 * time.Second, 4, false},
+		{"no block time", time.Second, 3, time.Hour, 3, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := testParams()
+			p.UnbondingBlocks, p.UnbondingTime = tc.blocks, tc.unbond
+			e := newEnv(t, p)
+			e.step = tc.step
+			op, d := acct("op"), acct("d")
+			e.fund(op, 1000)
+			e.fund(d, 1000)
+			k := newConsKey("a")
+			e.create(k, op, 200, 0)
+			e.delegate(d, k, 500)
+			if tc.zeroTime {
+				e.step, e.clock = 0, time.Time{}
+			}
+			e.begin(nil)
+			created := e.height
+			e.undelegate(d, k, 100)
+			if q := e.m.UnbondingEntries(); len(q) != 1 || q[0].CompletionHeight != created+tc.blocks ||
+				(tc.zeroTime != q[0].CompletionTime.IsZero()) || (!tc.zeroTime && !q[0].CompletionTime.Equal(e.clock.Add(tc.unbond))) {
+				t.Fatalf("entry %+v", q)
+			}
+			for e.height < created+tc.paidAt+3 {
+				ev := e.begin(nil)
+				paid := e.balance(d) == 600
+				if want := e.height >= created+tc.paidAt; paid != want || (ev.Matured == 1) != (e.height == created+tc.paidAt) {
+					t.Fatalf("%d blocks after: paid %v, matured %d", e.height-created, paid, ev.Matured)
+				}
+			}
+		})
+	}
+}
+
+// TestUnbondingAtInfractionHeightIsSlashed: stake undelegated in the very
+// block a validator double-signed is still unbonding, and is slashed, when
+// the evidence lands in the last block CometBFT admits it, whether blocks
+// are fast (the evidence's time bound governs) or slow (its block bound
+// does), with the evidence ages the genesis derives from unbonding.
+func TestUnbondingAtInfractionHeightIsSlashed(t *testing.T) {
+	sp := genesis.DefaultStakingParams()
+	sp.UnbondingBlocks, sp.UnbondingTime = 7, "1m"
+	maxBlocks, maxAge, err := sp.EvidenceMaxAge()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []time.Duration{time.Second, 9 * time.Second, 30 * time.Second} {
+		t.Run(step.String(), func(t *testing.T) {
+			p := testParams() // 5% for a double sign
+			p.UnbondingBlocks, p.UnbondingTime = sp.UnbondingBlocks, time.Minute
+			e := newEnv(t, p)
+			e.step = step
+			op, d := acct("op"), acct("d")
+			e.fund(op, 1000)
+			e.fund(d, 2000)
+			a := newConsKey("a")
+			e.create(a, op, 1000, 0)
+			e.delegate(d, a, 1000)
+			e.end()
+			times := map[int64]time.Time{}
+			for e.height < 3 {
+				e.begin(e.activeVotes())
+				times[e.height] = e.clock
+			}
+			h := e.height // a double-signs at h; d leaves in the same block
+			e.undelegate(d, a, 200)
+			// CometBFT admits evidence of h in block E while the previous
+			// block is at most maxBlocks past h or at most maxAge after it.
+			admissible := func(E int64) bool {
+				prev, ok := times[E-1]
+				if !ok {
+					prev = e.clock.Add(time.Duration(E-1-e.height) * step)
+				}
+				return E-1-h <= maxBlocks || prev.Sub(times[h]) <= maxAge
+			}
+			for admissible(e.height + 2) {
+				e.begin(e.activeVotes())
+				times[e.height] = e.clock
+			}
+			if !admissible(e.height + 1) {
+				t.Fatal("test bug: the evidence block is not admissible")
+			}
+			ev := e.begin(e.activeVotes(), staking.Evidence{Address: a.addr, Height: h})
+			if ev.Slashed[a.addr] == nil || ev.Slashed[a.addr].IsZero() {
+				t.Fatalf("no slash at %d", e.height)
+			}
+			t.Logf("evidence of %d committed at %d (%s later)", h, e.height, e.clock.Sub(times[h]))
+			if step == time.Second && e.height <= h+p.UnbondingBlocks {
+				t.Fatal("with fast blocks the evidence should come after unbonding_blocks")
+			}
+			for i := 0; i < 80; i++ {
+				e.begin(e.activeVotes())
+			}
+			if got := e.balance(d); got != 1000+190 {
+				t.Fatalf("d got back %d, want 190 of the 200 (5%% slashed)", got-1000)
+			}
+		})
 	}
 }
