@@ -35,6 +35,7 @@ func followCmd() *cobra.Command {
 			asJSON, _ := f.GetBool("json")
 			trustHeight, _ := f.GetInt64("trust-height")
 			trustHash, _ := f.GetString("trust-hash")
+			trustingPeriod, _ := f.GetDuration("trusting-period")
 			if err := rollups.ValidateName(name); err != nil {
 				return fmt.Errorf("--rollup: %w", err)
 			}
@@ -49,7 +50,7 @@ func followCmd() *cobra.Command {
 				}
 				infos = append(infos, *pi)
 			}
-			root := feed.TrustRoot{Height: trustHeight}
+			root := feed.TrustRoot{Height: trustHeight, Period: trustingPeriod}
 			if trustHash != "" {
 				b, err := hex.DecodeString(strings.TrimPrefix(trustHash, "0x"))
 				if err != nil {
@@ -119,6 +120,7 @@ func followCmd() *cobra.Command {
 	cmd.Flags().String("chain-id", "", "Weft chain id")
 	cmd.Flags().Int64("trust-height", 0, "height of the trusted header (0: block 1 as served by --rpc)")
 	cmd.Flags().String("trust-hash", "", "hash of the trusted header")
+	cmd.Flags().Duration("trusting-period", 0, "how long a verified header is trusted; must be shorter than the chain's unbonding time (0: 2/3 of app_state.params.staking.unbonding_time from the genesis --rpc serves)")
 	cmd.Flags().Int("count", 0, "exit after this many slices (0: run until Ctrl-C)")
 	cmd.Flags().Bool("json", false, "print one JSON object per slice")
 	return addEnvHelp(cmd)

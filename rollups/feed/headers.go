@@ -16,6 +16,8 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
+
+	"github.com/weftnet/weft/genesis"
 )
 
 // LightClient is what Headers needs of CometBFT's light client
@@ -54,6 +56,8 @@ type Headers struct {
 	// witnessWait bounds how long advance waits for the witnesses (in
 	// polls); probeWait bounds, in time, its height probes altogether.
 	witnessWait, probeWait time.Duration
+	// period is the light client's trusting period.
+	period time.Duration
 }
 
 // TrustRoot pins the light client's first trusted header. A zero Height
@@ -61,6 +65,51 @@ type Headers struct {
 type TrustRoot struct {
 	Height int64
 	Hash   []byte
+	// Period is how long a verified header is trusted; zero means
+	// TrustingPeriod of the chain's unbonding time. It must be shorter
+	// than the unbonding time.
+	Period time.Duration
+}
+
+// TrustingPeriod is how long the light client trusts a header it verified,
+// given the chain's unbonding time: 2/3 of it, as CometBFT recommends.
+// Stake that signed a header stays slashable until it has unbonded; a
+// header trusted for longer could be contradicted by a fork signed by
+// validators who have nothing left to lose.
+func TrustingPeriod(unbonding time.Duration) time.Duration { return unbonding / 3 * 2 }
+
+// ResolveTrustingPeriod is the period to use: period when set, else
+// TrustingPeriod(unbonding). It refuses a period not shorter than unbonding.
+func ResolveTrustingPeriod(period, unbonding time.Duration) (time.Duration, error) {
+	if period == 0 {
+		period = TrustingPeriod(unbonding)
+	}
+	if period <= 0 || period >= unbonding {
+		return 0, fmt.Errorf("trusting period %s must be positive and shorter than the chain's unbonding time %s", period, unbonding)
+	}
+	return period, nil
+}
+
+// GenesisSource serves the chain's genesis document (*rpchttp.HTTP is one).
+type GenesisSource interface {
+	Genesis(ctx context.Context) (*ctypes.ResultGenesis, error)
+}
+
+// ChainUnbondingTime reads the chain's unbonding time from the genesis src
+// serves (app_state.params.staking.unbonding_time), checking chainID.
+func ChainUnbondingTime(ctx context.Context, src GenesisSource, chainID string) (time.Duration, error) {
+	res, err := src.Genesis(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("fetch genesis: %w", err)
+	}
+	if res.Genesis == nil || res.Genesis.ChainID != chainID {
+		return 0, fmt.Errorf("the genesis served is not chain %s's", chainID)
+	}
+	st, err := genesis.ParseAppState(res.Genesis.AppState)
+	if err != nil {
+		return 0, err
+	}
+	return st.Params.Staking.UnbondingDuration()
 }
 
 const (
@@ -82,9 +131,19 @@ const (
 )
 
 // NewHeaders returns a light client following chainID through the CometBFT
-// RPC primary, cross-checked against the witnesses.
+// RPC primary, cross-checked against the witnesses. The chain's unbonding
+// time, which bounds the trusting period, is read from the primary's
+// genesis.
 func NewHeaders(ctx context.Context, chainID, primary string, witnesses []string, root TrustRoot) (*Headers, error) {
 	pc, err := rpchttp.NewWithTimeout(primary, "/websocket", rpcTimeout)
+	if err != nil {
+		return nil, err
+	}
+	unbonding, err := ChainUnbondingTime(ctx, pc, chainID)
+	if err != nil {
+		return nil, fmt.Errorf("unbonding time of %s from %s: %w", chainID, primary, err)
+	}
+	period, err := ResolveTrustingPeriod(root.Period, unbonding)
 	if err != nil {
 		return nil, err
 	}
@@ -111,13 +170,14 @@ func NewHeaders(ctx context.Context, chainID, primary string, witnesses []string
 		sources = append(sources, wc)
 	}
 	lc, err := light.NewHTTPClient(ctx, chainID,
-		light.TrustOptions{Period: 14 * 24 * time.Hour, Height: root.Height, Hash: root.Hash},
+		light.TrustOptions{Period: period, Height: root.Height, Hash: root.Hash},
 		primary, witnesses, lightdb.New(dbm.NewMemDB(), chainID), light.Logger(cmtlog.NewNopLogger()))
 	if err != nil {
 		return nil, fmt.Errorf("light client: %w", err)
 	}
 	// Catch up to the chain's head once, so the first slices link back to it.
 	hs := newHeaders(lc, sources, time.Now)
+	hs.period = period
 	if _, err := hs.advance(ctx, 1); err != nil {
 		return nil, fmt.Errorf("light client update: %w", err)
 	}
@@ -311,5 +371,5 @@ func (h *Headers) TrustedRoot() string {
 	if err != nil {
 		return "none"
 	}
-	return fmt.Sprintf("height %d hash %s", lb.Height, hex.EncodeToString(lb.Hash()))
+	return fmt.Sprintf("height %d hash %s for %s", lb.Height, hex.EncodeToString(lb.Hash()), h.period)
 }

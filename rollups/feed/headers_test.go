@@ -2,6 +2,7 @@ package feed
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"github.com/cometbft/cometbft/light/provider"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
+
+	"github.com/weftnet/weft/genesis"
 )
 
 // fakeLight stands for CometBFT's light client over a test chain whose
@@ -299,4 +302,69 @@ func TestHeadersWaitForWitnesses(t *testing.T) {
 	lc.tip = 38
 	follow(t, hs, c, 38)
 	eq(t, "verified by the light client", lc.verifies, []int64{30, 35, 38})
+}
+
+// fakeGenesis serves a genesis document.
+type fakeGenesis struct {
+	doc *types.GenesisDoc
+	err error
+}
+
+func (f fakeGenesis) Genesis(context.Context) (*ctypes.ResultGenesis, error) {
+	return &ctypes.ResultGenesis{Genesis: f.doc}, f.err
+}
+
+// TestTrustingPeriod: the light client trusts a header for 2/3 of the
+// chain's unbonding time, read from its genesis, or for a shorter period
+// given; never for the unbonding time or longer.
+func TestTrustingPeriod(t *testing.T) {
+	if got := TrustingPeriod(504 * time.Hour); got != 336*time.Hour {
+		t.Fatalf("21 days of unbonding: trusting period %s, want 14 days", got)
+	}
+	appState := func(unbonding string) []byte {
+		p := genesis.DefaultParams()
+		p.Staking.UnbondingTime = unbonding
+		b, err := json.Marshal(genesis.AppState{Params: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	src := func(unbonding string) fakeGenesis {
+		return fakeGenesis{doc: &types.GenesisDoc{ChainID: "weft-1", AppState: appState(unbonding)}}
+	}
+	for _, tc := range []struct {
+		name      string
+		src       fakeGenesis
+		chainID   string
+		flag      time.Duration
+		want      time.Duration
+		wantError string
+	}{
+		{"production", src("504h"), "weft-1", 0, 336 * time.Hour, ""},
+		{"devnet", src("10m"), "weft-1", 0, 400 * time.Second, ""},
+		{"shorter period given", src("504h"), "weft-1", 24 * time.Hour, 24 * time.Hour, ""},
+		{"period as long as unbonding", src("504h"), "weft-1", 504 * time.Hour, 0, "shorter than"},
+		{"period longer than unbonding", src("10m"), "weft-1", 14 * 24 * time.Hour, 0, "shorter than"},
+		{"negative period", src("10m"), "weft-1", -time.Minute, 0, "positive"},
+		{"another chain's genesis", src("504h"), "weft-2", 0, 0, "not chain weft-2's"},
+		{"genesis without unbonding time", src(""), "weft-1", 0, 0, "unbonding_time"},
+		{"no genesis", fakeGenesis{err: errors.New("genesis too large")}, "weft-1", time.Hour, 0, "too large"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ChainUnbondingTime(context.Background(), tc.src, tc.chainID)
+			if err == nil {
+				got, err = ResolveTrustingPeriod(tc.flag, got)
+			}
+			if tc.wantError != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantError) {
+					t.Fatalf("got %s, %v; want an error with %q", got, err, tc.wantError)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %s, %v; want %s", got, err, tc.want)
+			}
+		})
+	}
 }
