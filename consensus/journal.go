@@ -8,11 +8,19 @@ import (
 	"github.com/weftnet/weft/mempool"
 )
 
+// The mempool journal keeps every tx this node acknowledged to a client
+// until it is committed (Commit deletes it with the block) or can no longer
+// be included (forget): a restart puts it back in the mempool whatever the
+// limits on parked txs (restore). Why a tx left the mempool unincluded is
+// kept in the store too (dropped.go), so its status survives a restart.
+
 // DroppedReason returns why a once-accepted tx left the mempool unincluded.
 func (a *App) DroppedReason(h [32]byte) (string, bool) {
-	a.jmu.Lock()
-	defer a.jmu.Unlock()
-	r, ok := a.dropped[h]
+	r, ok, err := a.store.droppedReason(h)
+	if err != nil {
+		a.log.Error("read dropped tx reason", "tx", fmt.Sprintf("%x", h), "err", err)
+		return "", false
+	}
 	return r, ok
 }
 
@@ -22,18 +30,19 @@ func (a *App) forget(dropped []mempool.Dropped) {
 	if len(dropped) == 0 {
 		return
 	}
+	recs := make([]droppedRecord, len(dropped))
 	var del [][32]byte
-	for _, d := range dropped {
-		a.recordDropped(d.Tx.Hash, d.Reason)
-		a.jmu.Lock()
+	a.jmu.Lock()
+	defer a.jmu.Unlock()
+	for i, d := range dropped {
+		recs[i] = droppedRecord{d.Tx.Hash, d.Reason}
 		if _, ok := a.journaled[d.Tx.Hash]; ok {
 			del = append(del, d.Tx.Hash)
 			delete(a.journaled, d.Tx.Hash)
 		}
-		a.jmu.Unlock()
 	}
-	if err := a.store.JournalDelete(del); err != nil {
-		a.log.Error("prune mempool journal", "err", err)
+	if err := a.store.recordDropped(recs, a.cfg.MaxDropped, del); err != nil {
+		a.log.Error("forget dropped mempool txs", "err", err)
 	}
 }
 
@@ -47,15 +56,18 @@ func (a *App) journal(tx *Tx) error {
 	return nil
 }
 
-// loadJournal re-inserts journaled txs, each sender's in nonce order.
+// loadJournal re-inserts journaled txs, each sender's in nonce order. Only
+// txs that can no longer be included (a used nonce, a balance that no
+// longer covers them, rules they no longer pass) leave the journal, with a
+// reason.
 func (a *App) loadJournal() error {
 	lim, params := a.limits()
 	var txs []*Tx
-	var bad [][32]byte
+	var bad []droppedRecord
 	err := a.store.Iterate(prefixJournal, func(k, v []byte) error {
 		tx, rej := DecodeTx(v, lim)
 		if rej != nil {
-			bad = append(bad, [32]byte(k[len(prefixJournal):]))
+			bad = append(bad, droppedRecord{[32]byte(k[len(prefixJournal):]), "after restart: " + rej.Log})
 			return nil
 		}
 		txs = append(txs, tx)
@@ -72,9 +84,8 @@ func (a *App) loadJournal() error {
 	})
 	kept := 0
 	for _, tx := range txs {
-		if rej := a.insert(tx, params, fromJournal); rej != nil {
-			bad = append(bad, tx.Hash)
-			a.recordDropped(tx.Hash, "after restart: "+rej.Log)
+		if rej := a.restore(tx, params); rej != nil {
+			bad = append(bad, droppedRecord{tx.Hash, "after restart: " + rej.Log})
 			continue
 		}
 		a.jmu.Lock()
@@ -82,21 +93,37 @@ func (a *App) loadJournal() error {
 		a.jmu.Unlock()
 		kept++
 	}
-	if len(txs) > 0 {
+	if len(txs) > 0 || len(bad) > 0 {
 		a.log.Info("restored mempool journal", "txs", kept, "dropped", len(bad))
 	}
-	return a.store.JournalDelete(bad)
+	del := make([][32]byte, len(bad))
+	for i, r := range bad {
+		del[i] = r.hash
+	}
+	return a.store.recordDropped(bad, a.cfg.MaxDropped, del)
 }
 
-func (a *App) recordDropped(h [32]byte, reason string) {
-	a.jmu.Lock()
-	defer a.jmu.Unlock()
-	if _, ok := a.dropped[h]; !ok {
-		a.dropOrder = append(a.dropOrder, h)
+// restore re-inserts a journaled tx. It is checked like any tx; the limits
+// on parked txs, which bound what clients and peers may add, do not apply:
+// the node acknowledged it, and its gap may be filled by a tx this node
+// never saw (or saw only from a peer, unjournaled) that another node
+// includes.
+func (a *App) restore(tx *Tx, params *Params) *Rejection {
+	rej := a.insert(tx, params, fromJournal)
+	if rej == nil || (rej.Code != CodeTooManyParked && rej.Code != CodeNonceTooFarAhead) {
+		return rej
 	}
-	a.dropped[h] = reason
-	for len(a.dropOrder) > a.cfg.MaxDropped {
-		delete(a.dropped, a.dropOrder[0])
-		a.dropOrder = a.dropOrder[1:]
+	// insert checked everything else before the mempool refused the tx for
+	// parking limits alone; the mempool checks nonce and balance again.
+	mtx := mempoolTx(tx, params)
+	mtx.Gossip = true
+	res, err := a.mp.Restore(mtx, func() mempool.AccountState {
+		acc := a.Account(tx.Sender)
+		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}
+	}, a.now())
+	if err != nil {
+		return mempoolRejection(err)
 	}
+	a.forget(res.Dropped)
+	return nil
 }

@@ -1,0 +1,178 @@
+package consensus_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/weftnet/weft/consensus"
+	"github.com/weftnet/weft/mempool"
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+)
+
+// reopenCfg is chain.reopen with an App configured by cfg.
+func (c *chain) reopenCfg(dir string, cfg consensus.Config) *chain {
+	c.t.Helper()
+	if err := c.store.Close(); err != nil {
+		c.t.Fatal(err)
+	}
+	n := newChainCfg(c.t, dir, nil, cfg)
+	n.sets, n.proposer = c.sets, c.proposer
+	return n
+}
+
+// TestJournalKeepsAckedTxsPastTheParkingLimits: a client sends nonce N of
+// its account to another node (this one gets it from that node's gossip,
+// unjournaled) and N+1…N+100 to this node, which acknowledges them all. The
+// node restarts before N is committed: N is gone from its mempool, so the
+// 100 wait for it, far more than the mempool parks for any sender and
+// further ahead than it parks at all. They are all restored, and all land
+// once another node's block commits N.
+func TestJournalKeepsAckedTxsPastTheParkingLimits(t *testing.T) {
+	alice, bob := newKey(t), newKey(t)
+	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000_000})
+	dir := filepath.Join(t.TempDir(), "state")
+	c := newChain(t, dir, &gs)
+	for n := uint64(0); n < 2; n++ {
+		c.submit(tx(t, alice, n, 1000, transfer(bob.addr, 1)))
+		c.block()
+	}
+	const N, acked = 2, 100
+	if acked <= mempool.DefaultMaxParked || acked <= mempool.DefaultMaxNonceAhead {
+		t.Fatal("the test must exceed the parking limits")
+	}
+	txN := tx(t, alice, N, 1000, transfer(bob.addr, 2))
+	if _, rej := c.app.Submit(txN, false); rej != nil { // from a peer
+		t.Fatal(rej)
+	}
+	var later [][]byte
+	for i := uint64(1); i <= acked; i++ {
+		raw := tx(t, alice, N+i, 1000, transfer(bob.addr, i))
+		if _, rej := c.app.Submit(raw, true); rej != nil { // from a client: acknowledged
+			t.Fatalf("nonce %d: %v", N+i, rej)
+		}
+		later = append(later, raw)
+	}
+
+	c = c.reopen(dir)
+	mp := c.app.Mempool()
+	if mp.Get(consensus.TxHash(txN)) != nil {
+		t.Fatal("the gossiped nonce N was journaled")
+	}
+	for i, raw := range later {
+		h := consensus.TxHash(raw)
+		if mp.Get(h) == nil {
+			reason, _ := c.app.DroppedReason(h)
+			t.Fatalf("acknowledged nonce %d lost in the restart: %q", N+1+i, reason)
+		}
+		if !mp.IsParked(h) {
+			t.Fatalf("nonce %d is ready without nonce %d", N+1+i, N)
+		}
+	}
+	if got := c.app.PendingNonce(alice.addr); got != N {
+		t.Fatalf("PendingNonce %d, want %d", got, N)
+	}
+	// The restored txs are still held to the limits: no new parked tx.
+	if _, rej := c.app.Submit(tx(t, alice, N+acked+1, 1000, transfer(bob.addr, 1)), true); rej == nil ||
+		(rej.Code != consensus.CodeTooManyParked && rej.Code != consensus.CodeNonceTooFarAhead) {
+		t.Fatalf("a parked tx beyond the limits after the restore: %v", rej)
+	}
+
+	// Another node's block commits N; the 100 are ready and land.
+	c.finalize([][]byte{c.prepare(10)[0], txN})
+	if got := c.app.PendingNonce(alice.addr); got != N+1+acked {
+		t.Fatalf("PendingNonce after N committed: %d, want %d", got, N+1+acked)
+	}
+	var landed int
+	for i := 0; i < 10 && c.nonce(alice.addr) < N+1+acked; i++ {
+		for _, raw := range c.block() {
+			for _, l := range later {
+				if string(raw) == string(l) {
+					landed++
+				}
+			}
+		}
+	}
+	if landed != acked || c.nonce(alice.addr) != N+1+acked {
+		t.Fatalf("%d of %d acknowledged txs landed, alice's nonce %d", landed, acked, c.nonce(alice.addr))
+	}
+	// Committed, they left the journal.
+	c = c.reopen(dir)
+	if n, _ := c.app.Mempool().Size(); n != 0 {
+		t.Fatalf("%d txs restored after they were committed", n)
+	}
+}
+
+// TestDroppedReasonsSurviveRestart: why a tx was dropped is kept in the
+// store, bounded by MaxDropped (oldest forgotten first), across restarts.
+func TestDroppedReasonsSurviveRestart(t *testing.T) {
+	alice, bob := newKey(t), newKey(t)
+	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000})
+	dir := filepath.Join(t.TempDir(), "state")
+	cfg := consensus.DefaultConfig()
+	cfg.MaxDropped = 3
+	c := newChainCfg(t, dir, &gs, cfg)
+	// Each replacement pays one more action's fee: r[0] is replaced by
+	// r[1], and so on.
+	var r [][]byte
+	for i := 1; i <= 6; i++ {
+		acts := make([]*weftv1.Action, i)
+		for j := range acts {
+			acts[j] = transfer(bob.addr, uint64(i))
+		}
+		r = append(r, tx(t, alice, 0, 1000, acts...))
+	}
+	for _, raw := range r[:5] {
+		if _, rej := c.app.Submit(raw, true); rej != nil {
+			t.Fatal(rej)
+		}
+	}
+	reasons := func(c *chain) []bool {
+		out := make([]bool, len(r))
+		for i, raw := range r {
+			reason, ok := c.app.DroppedReason(consensus.TxHash(raw))
+			if ok && !strings.Contains(reason, "replaced") {
+				t.Fatalf("r[%d] dropped for %q", i, reason)
+			}
+			out[i] = ok
+		}
+		return out
+	}
+	want := []bool{false, true, true, true, false, false} // r[0] is the oldest of 4, r[4] pending
+	if got := reasons(c); !equalBools(got, want) {
+		t.Fatalf("before the restart: dropped reasons %v, want %v", got, want)
+	}
+
+	c = c.reopenCfg(dir, cfg)
+	if got := reasons(c); !equalBools(got, want) {
+		t.Fatalf("after the restart: dropped reasons %v, want %v", got, want)
+	}
+	if c.app.Mempool().Get(consensus.TxHash(r[4])) == nil {
+		t.Fatal("the pending replacement was not restored")
+	}
+	// The queue carries on where it was: one more drop forgets r[1].
+	if _, rej := c.app.Submit(r[5], true); rej != nil {
+		t.Fatal(rej)
+	}
+	want = []bool{false, false, true, true, true, false}
+	if got := reasons(c); !equalBools(got, want) {
+		t.Fatalf("after another drop: dropped reasons %v, want %v", got, want)
+	}
+	if block := c.block(); !contains(block, r[5]) {
+		t.Fatal("the last replacement did not land")
+	}
+}
+
+func equalBools(a, b []bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
