@@ -90,6 +90,9 @@ func GenerateTestnet(o TestnetOptions) (*Manifest, error) {
 		ChainID: o.ChainID, GenesisTime: o.GenesisTime, BlockMaxBytes: genesis.DefaultBlockMaxBytes,
 		AppState: genesis.AppState{Params: genesis.DefaultParams(), Rollups: o.Rollups},
 	}
+	// Local networks unbond in minutes. CometBFT's evidence ages, which
+	// genesis derives from unbonding (strictly shorter), follow.
+	doc.AppState.Params.Staking = genesis.DevnetStakingParams()
 	dev, err := keys.DevAccounts(o.DevAccounts)
 	if err != nil {
 		return nil, err
