@@ -190,8 +190,13 @@ func (f *Feed) inspect(from peer.ID, rpc *pubsub.RPC) error {
 // penalty reaches the limit.
 func (f *Feed) invalid(p peer.ID) { f.judge(p, (*Standing).Invalid) }
 
-// useless records a message from p that brought nothing new.
-func (f *Feed) useless(p peer.ID) { f.judge(p, (*Standing).Useless) }
+// useless charges p for known and useless txs it sent (TxGossip).
+func (f *Feed) useless(p peer.ID, known, useless int) {
+	if known == 0 && useless == 0 {
+		return
+	}
+	f.judge(p, func(s *Standing, p peer.ID, now time.Time) bool { return s.Useless(p, known, useless, now) })
+}
 
 func (f *Feed) judge(p peer.ID, charge func(*Standing, peer.ID, time.Time) bool) {
 	if p == f.host.ID() {

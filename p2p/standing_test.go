@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -143,26 +144,53 @@ func TestStandingForgetsIdlePeers(t *testing.T) {
 	}
 }
 
-func TestStandingUselessMessagesWeighLess(t *testing.T) {
-	s := NewStanding(StandingConfig{InvalidPenalty: 10, UselessPenalty: 1, BanAt: 100, HalfLife: time.Minute})
-	p := peer.ID("replayer")
-	// Honest peers send a useless message now and then: 50 in a minute is
-	// nowhere near a ban...
-	for i := 0; i < 50; i++ {
-		if s.Useless(p, t0.Add(time.Duration(i)*time.Second)) {
-			t.Fatalf("banned after %d useless messages over %ds", i+1, i)
+// TestStandingUselessTxsPerTx: txs that bring nothing are charged one by
+// one, decoded ones (a signature recovered for nothing) twenty times more
+// than ones recognised as known by their hash.
+func TestStandingUselessTxsPerTx(t *testing.T) {
+	s := NewStanding(StandingConfig{})
+	if c := s.Config(); c.KnownPenalty != 0.005 || c.UselessPenalty != 0.1 || c.BanAt != 100 {
+		t.Fatalf("defaults %+v", c)
+	}
+	// An honest peer relays a few txs another validator relayed first, and
+	// now and then one that was committed or replaced in flight: 100 known
+	// and 5 useless txs a second for ten minutes never get it banned.
+	p := peer.ID("honest")
+	for i := 0; i < 600; i++ {
+		if s.Useless(p, 100, 5, t0.Add(time.Duration(i)*time.Second)) {
+			t.Fatalf("honest peer banned after %ds", i)
 		}
 	}
-	// ...but a peer that sends nothing else, fast, is banned at BanAt.
+	if pen := s.Penalty(p, t0.Add(599*time.Second)); pen < 50 || pen > 90 {
+		t.Fatalf("steady-state penalty %v, want about 86", pen)
+	}
+	// A burst of 990 useless txs is not enough; 1,000 are.
 	q := peer.ID("spammer")
-	banned := 0
-	for i := 0; i < 100; i++ {
-		if s.Useless(q, t0) {
-			banned = i + 1
-			break
+	if s.Useless(q, 0, 990, t0) || !s.Useless(q, 0, 10, t0) {
+		t.Fatal("1,000 useless txs at once must ban, 990 must not")
+	}
+	// Known txs: 19,800 are not enough, 20,000 are.
+	r := peer.ID("replayer")
+	if s.Useless(r, 19_800, 0, t0) || !s.Useless(r, 200, 0, t0) {
+		t.Fatal("20,000 known txs at once must ban, 19,800 must not")
+	}
+	// Sustained: 2,000 known txs a second (10 points a second) ban within
+	// 11 seconds, 1,000 useless ones a second within 1.
+	for _, tc := range []struct {
+		known, useless int
+		within         time.Duration
+	}{{2000, 0, 11 * time.Second}, {0, 1000, time.Second}} {
+		x := peer.ID(fmt.Sprintf("flood %d %d", tc.known, tc.useless))
+		banned := false
+		for at := time.Duration(0); at <= tc.within && !banned; at += 10 * time.Millisecond {
+			banned = s.Useless(x, tc.known/100, tc.useless/100, t0.Add(at))
+		}
+		if !banned {
+			t.Fatalf("%d known and %d useless txs a second: not banned within %v", tc.known, tc.useless, tc.within)
 		}
 	}
-	if banned != 100 {
-		t.Fatalf("spammer banned after %d useless messages, want 100", banned)
+	// Nothing to charge is free.
+	if s.Useless("idle", 0, 0, t0) || s.Penalty("idle", t0) != 0 {
+		t.Fatal("an empty charge")
 	}
 }

@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -20,8 +21,13 @@ func TxTopic(chainID string) string { return "/weft/" + chainID + "/txs/v1" }
 // that holds more is invalid.
 const MaxTxBatchBytes = 4 << 20
 
-// MaxTxBatchTxs bounds how many transactions one TxBatch carries.
-const MaxTxBatchTxs = 16384
+// MaxTxBatchTxs bounds how many transactions one TxBatch carries; a batch
+// that holds more is invalid. A node publishes what its clients submitted
+// every 20 ms (node's feed.tx_batch_interval): 4096 txs a batch is 200,000
+// client txs a second at one node, far above what a block takes, while a
+// batch of txs all useless to the receiver costs their sender a bounded,
+// visible share of its standing (StandingConfig).
+const MaxTxBatchTxs = 4096
 
 // TxResult is what the mempool made of one gossiped transaction.
 type TxResult int
@@ -29,19 +35,42 @@ type TxResult int
 // TxResults.
 const (
 	TxAccepted TxResult = iota // new and valid: now pending here
-	TxUseless                  // valid in form but not taken (known, stale nonce, pool full...)
-	TxInvalid                  // can never be valid (malformed, bad signature, wrong chain): the sender misbehaves
+	TxUseless                  // decoded but not taken: stale nonce, unaffordable on top of the sender's pending txs, underpriced replacement, nonce gap
+	TxInvalid                  // can never be valid (malformed, bad signature, wrong chain, a fee its sender cannot pay): the sender misbehaves
+	TxKnown                    // already pending or committed here, found before decoding
+	TxIgnored                  // not taken for a reason of the receiver's (mempool full, not accepting txs): costs the sender nothing
 )
 
+// TxGossipOption configures GossipTxs.
+type TxGossipOption func(*txGossipOptions)
+
+type txGossipOptions struct {
+	known func(hash [32]byte) bool
+}
+
+// WithKnownTxs gives the topic a cheap check, by hash (sha256 of the tx's
+// bytes, consensus.TxHash), of whether a tx is already pending or
+// committed here: such txs are counted as known without being handed to
+// insert, so that a peer replaying known txs costs a hash and a lookup
+// each, not a decoding and a signature recovery.
+func WithKnownTxs(known func(hash [32]byte) bool) TxGossipOption {
+	return func(o *txGossipOptions) { o.known = known }
+}
+
 // TxGossip is the validators' transaction topic on a Feed host. Every
-// message is a TxBatch the publisher accepted into its own mempool. A
-// receiver hands each transaction to insert; a batch with an invalid
-// transaction is rejected (not relayed, and its sender loses standing), a
-// batch with at least one new transaction is accepted and relayed to the
-// receiver's mesh peers, anything else is dropped (a small penalty: a peer
-// sending only stale or duplicate txs wastes signature checks). Duplicates stop
-// at gossipsub's seen-message cache and, for the same transaction in
-// different batches, at the mempool.
+// message is a TxBatch the publisher accepted into its own mempool.
+//
+// A receiver first checks the batch's form: it decodes, holds 1 to
+// MaxTxBatchTxs txs, and no tx twice (an honest publisher never repeats
+// one); otherwise the batch is invalid. Then each tx, in order, is
+// recognised as known by its hash (WithKnownTxs) or handed to insert. A
+// batch with an invalid tx is rejected (not relayed, and its sender loses
+// standing as for any invalid message). Otherwise its sender is charged per
+// tx for those that brought nothing (StandingConfig.KnownPenalty and
+// UselessPenalty), and the batch is relayed to the receiver's mesh peers if
+// at least one tx was new, dropped otherwise. Duplicate messages stop at
+// gossipsub's seen-message cache, and the same tx in different batches at
+// the known check.
 type TxGossip struct {
 	f     *Feed
 	topic *pubsub.Topic
@@ -49,34 +78,20 @@ type TxGossip struct {
 	done  chan struct{}
 }
 
-// GossipTxs joins chain chainID's transaction topic. insert is called from
-// gossipsub's validation workers, concurrently.
-func (f *Feed) GossipTxs(ctx context.Context, chainID string, insert func(raw []byte) TxResult) (*TxGossip, error) {
+// GossipTxs joins chain chainID's transaction topic. insert, and the known
+// check of WithKnownTxs, are called from gossipsub's validation workers,
+// concurrently.
+func (f *Feed) GossipTxs(ctx context.Context, chainID string, insert func(raw []byte) TxResult, opts ...TxGossipOption) (*TxGossip, error) {
+	var o txGossipOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	name := TxTopic(chainID)
 	err := f.ps.RegisterTopicValidator(name, func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 		if from == f.host.ID() {
 			return pubsub.ValidationAccept // our own publication: already in our mempool
 		}
-		var b weftv1.TxBatch
-		if err := proto.Unmarshal(m.Data, &b); err != nil || len(b.Txs) == 0 || len(b.Txs) > MaxTxBatchTxs {
-			f.invalid(from)
-			return pubsub.ValidationReject
-		}
-		accepted := 0
-		for _, raw := range b.Txs {
-			switch insert(raw) {
-			case TxAccepted:
-				accepted++
-			case TxInvalid:
-				f.invalid(from)
-				return pubsub.ValidationReject
-			}
-		}
-		if accepted == 0 {
-			f.useless(from)
-			return pubsub.ValidationIgnore
-		}
-		return pubsub.ValidationAccept
+		return f.validateTxBatch(from, m.Data, insert, o.known)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tx topic validator: %w", err)
@@ -101,6 +116,49 @@ func (f *Feed) GossipTxs(ctx context.Context, chainID string, insert func(raw []
 		}
 	}()
 	return g, nil
+}
+
+// validateTxBatch judges a TxBatch from peer from (see TxGossip).
+func (f *Feed) validateTxBatch(from peer.ID, data []byte, insert func([]byte) TxResult, known func([32]byte) bool) pubsub.ValidationResult {
+	var b weftv1.TxBatch
+	if err := proto.Unmarshal(data, &b); err != nil || len(b.Txs) == 0 || len(b.Txs) > MaxTxBatchTxs {
+		f.invalid(from)
+		return pubsub.ValidationReject
+	}
+	hashes := make([][32]byte, len(b.Txs))
+	seen := make(map[[32]byte]struct{}, len(b.Txs))
+	for i, raw := range b.Txs {
+		hashes[i] = sha256.Sum256(raw)
+		if _, dup := seen[hashes[i]]; dup {
+			f.invalid(from)
+			return pubsub.ValidationReject
+		}
+		seen[hashes[i]] = struct{}{}
+	}
+	var accepted, nknown, useless int
+	for i, raw := range b.Txs {
+		if known != nil && known(hashes[i]) {
+			nknown++
+			continue
+		}
+		switch insert(raw) {
+		case TxAccepted:
+			accepted++
+		case TxKnown:
+			nknown++
+		case TxUseless:
+			useless++
+		case TxInvalid:
+			f.useless(from, nknown, useless)
+			f.invalid(from)
+			return pubsub.ValidationReject
+		}
+	}
+	f.useless(from, nknown, useless)
+	if accepted == 0 {
+		return pubsub.ValidationIgnore
+	}
+	return pubsub.ValidationAccept
 }
 
 // Publish gossips txs (SignedTx bytes this node accepted) in batches of at

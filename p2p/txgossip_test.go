@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"sync"
@@ -16,27 +17,44 @@ import (
 
 // fakePool stands in for a node's mempool behind the tx topic: a tx is
 // valid when it starts with "ok", invalid (a peer fault) when it starts with
-// "bad"; a valid tx is accepted once.
+// "bad"; a valid tx is accepted once. insert stands for decoding the tx and
+// recovering its signature; known is the check by hash that comes first.
 type fakePool struct {
-	mu    sync.Mutex
-	calls map[string]int // insert calls per tx
-	bad   int
+	mu      sync.Mutex
+	calls   map[string]int // insert calls per tx
+	pending map[[32]byte]bool
+	bad     int
+	inserts int // insert calls in all: signature recoveries
 }
 
-func newFakePool() *fakePool { return &fakePool{calls: map[string]int{}} }
+func newFakePool() *fakePool { return &fakePool{calls: map[string]int{}, pending: map[[32]byte]bool{}} }
 
 func (p *fakePool) insert(raw []byte) TxResult {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.inserts++
 	if bytes.HasPrefix(raw, []byte("bad")) {
 		p.bad++
 		return TxInvalid
 	}
 	p.calls[string(raw)]++
 	if p.calls[string(raw)] > 1 {
-		return TxUseless
+		return TxKnown
 	}
+	p.pending[sha256.Sum256(raw)] = true
 	return TxAccepted
+}
+
+func (p *fakePool) known(h [32]byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pending[h]
+}
+
+func (p *fakePool) insertCalls() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.inserts
 }
 
 func (p *fakePool) snapshot() (accepted, dupCalls, bad int) {
@@ -71,7 +89,7 @@ func newGossipNode(t *testing.T, chainID string, sc StandingConfig, peers ...*go
 		t.Fatal(err)
 	}
 	n := &gossipNode{f: f, pool: newFakePool()}
-	n.g, err = f.GossipTxs(ctx, chainID, n.pool.insert)
+	n.g, err = f.GossipTxs(ctx, chainID, n.pool.insert, WithKnownTxs(n.pool.known))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,4 +261,116 @@ func TestTxGossipRateLimit(t *testing.T) {
 		t.Fatal("a tiny rate penalty banned the peer")
 	}
 	t.Logf("a took %d of %d messages sent at once; stats %+v", acc, msgs, a.f.Stats())
+}
+
+// penalty is p's penalty at n, and whether n has banned it.
+func penalty(n *gossipNode, p peer.ID) (float64, bool) {
+	n.f.smu.Lock()
+	defer n.f.smu.Unlock()
+	now := n.f.now()
+	return n.f.standing.Penalty(p, now), n.f.standing.IsBanned(p, now)
+}
+
+// floodUntilBanned publishes batch(i) from fl, i = 0, 1, ..., each once a
+// has charged the previous one, until a bans fl; it returns how many
+// batches that took.
+func floodUntilBanned(t *testing.T, a, fl *gossipNode, limit int, batch func(i int) [][]byte) int {
+	t.Helper()
+	ctx := context.Background()
+	for i := 0; ; i++ {
+		if i >= limit {
+			pen, _ := penalty(a, fl.f.ID())
+			t.Fatalf("not banned after %d batches (penalty %.1f)", limit, pen)
+		}
+		before, _ := penalty(a, fl.f.ID())
+		if err := fl.g.Publish(ctx, batch(i)); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, 10*time.Second, "a charges the batch", func() bool {
+			pen, banned := penalty(a, fl.f.ID())
+			return banned || pen > before
+		})
+		if _, banned := penalty(a, fl.f.ID()); banned {
+			return i + 1
+		}
+	}
+}
+
+// TestTxGossipMetersPerTx: gossip is charged per tx. A peer replaying
+// known txs is banned within a few batches, and its txs are recognised by
+// hash, never decoded; a batch repeating a tx is invalid; a peer sending
+// txs that can never be valid is banned after ten batches, each costing
+// one decoding. An honest peer relaying now and then a tx the receiver
+// already has keeps its standing.
+func TestTxGossipMetersPerTx(t *testing.T) {
+	const chain = "weft-test"
+	sc := StandingConfig{}
+	a := newGossipNode(t, chain, sc)
+	b := newGossipNode(t, chain, sc, a)
+	ctx := context.Background()
+	waitUntil(t, 20*time.Second, "topic peers", func() bool { return hasPeers(a.g, b)() && hasPeers(b.g, a)() })
+	// b relays 2,000 txs to a; a decodes each once.
+	honest := txs("ok b", 0, 2000)
+	if err := b.g.Publish(ctx, honest); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 20*time.Second, "2,000 txs at a", func() bool { acc, _, _ := a.pool.snapshot(); return acc == 2000 })
+	if n := a.pool.insertCalls(); n != 2000 {
+		t.Fatalf("a decoded %d txs for 2,000 new ones", n)
+	}
+
+	// A peer replays them, in batches of 2,000 known txs (10 points
+	// each), each batch in another order so that gossipsub's seen cache
+	// does not stop it.
+	replayer := newGossipNode(t, chain, sc, a)
+	waitUntil(t, 20*time.Second, "replayer in the topic", hasPeers(replayer.g, a))
+	batches := floodUntilBanned(t, a, replayer, 50, func(i int) [][]byte {
+		out := slices.Clone(honest)
+		out[0], out[1+i] = out[1+i], out[0]
+		return out
+	})
+	if batches > 11 {
+		t.Fatalf("replayer banned after %d batches of 2,000 known txs, want 10", batches)
+	}
+	if n := a.pool.insertCalls(); n != 2000 {
+		t.Fatalf("a decoded %d known txs from the replayer", n-2000)
+	}
+	t.Logf("replayer of known txs banned after %d batches of 2,000", batches)
+
+	// A batch holding the same tx twice is invalid: rejected before any
+	// tx is looked at.
+	repeater := newGossipNode(t, chain, sc, a)
+	waitUntil(t, 20*time.Second, "repeater in the topic", hasPeers(repeater.g, a))
+	batches = floodUntilBanned(t, a, repeater, 50, func(i int) [][]byte {
+		tx := txs("ok repeat", i, i+1)[0]
+		return [][]byte{tx, tx}
+	})
+	if batches > 11 || a.pool.insertCalls() != 2000 {
+		t.Fatalf("repeater banned after %d batches, %d txs decoded", batches, a.pool.insertCalls()-2000)
+	}
+
+	// A peer sending txs that can never be valid (unfunded senders, in a
+	// node) is banned after ten batches; each batch stops at its first tx.
+	nopay := newGossipNode(t, chain, sc, a)
+	waitUntil(t, 20*time.Second, "unfunded flooder in the topic", hasPeers(nopay.g, a))
+	batches = floodUntilBanned(t, a, nopay, 50, func(i int) [][]byte { return txs(fmt.Sprintf("bad %d", i), 0, 1000) })
+	if decoded := a.pool.insertCalls() - 2000; batches > 11 || decoded != batches {
+		t.Fatalf("unfunded flooder banned after %d batches of 1,000, %d txs decoded", batches, decoded)
+	}
+
+	// b, honest, keeps relaying new txs with a few a already has (another
+	// validator relayed them first): its standing barely moves.
+	for i := 0; i < 20; i++ {
+		batch := append(txs("ok b more", i*50, i*50+50), honest[i*5:i*5+5]...)
+		if err := b.g.Publish(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, 20*time.Second, "b's new txs at a", func() bool { acc, _, _ := a.pool.snapshot(); return acc == 3000 })
+	if pen, banned := penalty(a, b.f.ID()); banned || pen > 1 {
+		t.Fatalf("honest relayer: penalty %.2f, banned %v", pen, banned)
+	}
+	if st := a.f.Stats(); st.Bans != 3 {
+		t.Fatalf("bans %d, want 3", st.Bans)
+	}
 }
