@@ -768,7 +768,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 	for i, v := range req.LocalLastCommit.Votes {
 		votes[i] = staking.Vote{Address: common.BytesToAddress(v.Validator.Address), Power: v.Validator.Power, Signed: v.BlockIdFlag == cmtproto.BlockIDFlagCommit}
 	}
-	beginBlock(view{ov}, params, req.Height, votes, req.Misbehavior)
+	beginBlock(view{ov}, params, req.Height, req.Time, votes, req.Misbehavior)
 	n, size := a.mp.Size()
 	b := newProposal(ov, params, req.Height, req.MaxTxBytes, n, size)
 	defer b.leaves.stop()
@@ -792,7 +792,7 @@ func (a *App) decodeAll(txs [][]byte) ([][32]byte, []*Tx) {
 // execute runs a proposed block on a fresh overlay. With strict set it stops
 // at the first invalid tx (ProcessProposal); otherwise it records the
 // rejection and goes on (FinalizeBlock, which must be total).
-func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, evidence []abci.Misbehavior, blockHash []byte, strict bool) (*stagedBlock, error) {
+func (a *App) execute(txs [][]byte, height int64, blockTime time.Time, lastCommit abci.CommitInfo, evidence []abci.Misbehavior, blockHash []byte, strict bool) (*stagedBlock, error) {
 	lim, params := a.limits()
 	// The block reads committed state through one badger read transaction
 	// (a transaction per read costs more than the read); once it has run,
@@ -807,7 +807,7 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 	for i, v := range lastCommit.Votes {
 		votes[i] = staking.Vote{Address: common.BytesToAddress(v.Validator.Address), Power: v.Validator.Power, Signed: v.BlockIdFlag == cmtproto.BlockIDFlagCommit}
 	}
-	sb.events = beginBlock(view{sb.ov}, params, height, votes, evidence)
+	sb.events = beginBlock(view{sb.ov}, params, height, blockTime, votes, evidence)
 	sb.staking = len(sb.events.Jailed) > 0 || len(sb.events.Tombstoned) > 0
 	if len(txs) == 0 || !rollups.IsCommitment(txs[0]) {
 		if strict {
@@ -882,12 +882,12 @@ func (a *App) execute(txs [][]byte, height int64, lastCommit abci.CommitInfo, ev
 
 // beginBlock runs staking's start-of-block work: rewards for the previous
 // block's signers, downtime tracking, evidence slashing, matured unbonding.
-func beginBlock(st view, params *Params, height int64, votes []staking.Vote, misbehavior []abci.Misbehavior) *staking.Events {
+func beginBlock(st view, params *Params, height int64, blockTime time.Time, votes []staking.Vote, misbehavior []abci.Misbehavior) *staking.Events {
 	ev := make([]staking.Evidence, 0, len(misbehavior))
 	for _, m := range misbehavior {
 		ev = append(ev, staking.Evidence{Address: common.BytesToAddress(m.Validator.Address), Height: m.Height})
 	}
-	return st.staking(params).BeginBlock(height, votes, ev)
+	return st.staking(params).BeginBlockAt(height, blockTime, votes, ev)
 }
 
 // ProcessProposal accepts a block only if it starts with the right
@@ -895,7 +895,7 @@ func beginBlock(st view, params *Params, height int64, votes []staking.Vote, mis
 // and the commitment is recomputed from the txs, a block that splits,
 // reorders or drops part of a bundle is rejected.
 func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
-	sb, err := a.execute(req.Txs, req.Height, req.ProposedLastCommit, req.Misbehavior, req.Hash, true)
+	sb, err := a.execute(req.Txs, req.Height, req.Time, req.ProposedLastCommit, req.Misbehavior, req.Hash, true)
 	if err != nil {
 		a.log.Warn("rejecting proposal", "height", req.Height, "reason", err.Error())
 		return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}, nil
@@ -911,7 +911,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	a.processed = nil
 	if sb == nil || sb.height != req.Height || !bytes.Equal(sb.hash, req.Hash) {
 		var err error
-		if sb, err = a.execute(req.Txs, req.Height, req.DecidedLastCommit, req.Misbehavior, req.Hash, false); err != nil {
+		if sb, err = a.execute(req.Txs, req.Height, req.Time, req.DecidedLastCommit, req.Misbehavior, req.Hash, false); err != nil {
 			return nil, err
 		}
 	}

@@ -462,13 +462,6 @@ func (m *Module) BeginBlockAt(height int64, blockTime time.Time, votes []Vote, e
 	return ev
 }
 
-// BeginBlock is BeginBlockAt without a block time: unbonding then runs on
-// heights alone. It is the transition until consensus passes the block
-// time (consensus/app.go's beginBlock); delete it then.
-func (m *Module) BeginBlock(height int64, votes []Vote, evidence []Evidence) *Events {
-	return m.BeginBlockAt(height, time.Time{}, votes, evidence)
-}
-
 func (m *Module) trackSigning(height int64, vt Vote, ev *Events) {
 	v := m.Validator(vt.Address)
 	if v == nil || v.Jailed || v.Tombstoned {

@@ -63,6 +63,7 @@ var stakingParams = map[string]any{
 	"max_missed_blocks":    10,
 	"downtime_jail_blocks": 10,
 	"unbonding_blocks":     10,
+	"unbonding_time":       "1s",
 	"min_self_stake":       tokens(1).Dec(),
 }
 
@@ -163,6 +164,10 @@ func (n *network) setStakingParams(homes []string) {
 		}
 		st[k] = v
 	}
+	// Evidence must expire before unbonding does (genesis refuses it
+	// otherwise): strictly inside 10 blocks and 1 s.
+	ev := doc["consensus_params"].(map[string]any)["evidence"].(map[string]any)
+	ev["max_age_num_blocks"], ev["max_age_duration"] = "9", "900000000"
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		n.t.Fatal(err)
