@@ -17,6 +17,7 @@ import (
 	cryptoenc "github.com/cometbft/cometbft/crypto/encoding"
 	"github.com/cometbft/cometbft/crypto/secp256k1eth"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -664,6 +665,13 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	params, err := paramsFrom(gs.Params)
 	if err != nil {
 		return nil, err
+	}
+	// Stake must stay slashable for as long as evidence against it can be
+	// submitted: CometBFT's evidence must expire before unbonding does.
+	if cp := req.ConsensusParams; cp != nil && cp.Evidence != nil {
+		if err := gs.Params.Staking.CheckEvidence(cmttypes.EvidenceParams{MaxAgeNumBlocks: cp.Evidence.MaxAgeNumBlocks, MaxAgeDuration: cp.Evidence.MaxAgeDuration}); err != nil {
+			return nil, err
+		}
 	}
 	ov := NewOverlay(a.store)
 	st := view{ov}
