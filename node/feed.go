@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	cmtp2p "github.com/cometbft/cometbft/p2p"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/weftnet/weft/consensus"
+	"github.com/weftnet/weft/mempool"
 	"github.com/weftnet/weft/p2p"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
@@ -100,7 +102,7 @@ func (n *Node) startFeed() error {
 		cancel()
 		return err
 	}
-	g, err := f.GossipTxs(ctx, n.cmt.GenesisDoc().ChainID, n.insertGossiped)
+	g, err := f.GossipTxs(ctx, n.cmt.GenesisDoc().ChainID, n.insertGossiped, p2p.WithKnownTxs(n.knownTx))
 	if err != nil {
 		cancel()
 		f.Close()
@@ -185,20 +187,49 @@ func (n *Node) publishSlices(ctx context.Context, peers []peer.AddrInfo) {
 	}
 }
 
+// knownTx reports whether a gossiped tx is pending here or committed, by
+// its hash alone: a peer replaying known txs costs a lookup each, no
+// decoding and no signature recovery.
+func (n *Node) knownTx(h [32]byte) bool {
+	return n.app.Mempool().Has(h) || n.app.TxResult(h) != nil
+}
+
 // insertGossiped hands a tx from the tx topic to the mempool and tells the
 // topic what the sender deserves.
 func (n *Node) insertGossiped(raw []byte) p2p.TxResult {
 	if n.app.ChainID() == "" {
-		return p2p.TxUseless // not initialised yet: cannot judge
+		return p2p.TxIgnored // not initialised yet: cannot judge
 	}
 	_, rej := n.app.Submit(raw, false)
-	switch {
-	case rej == nil:
+	if rej == nil {
 		return p2p.TxAccepted
-	case consensus.PeerFault(rej.Code):
+	}
+	return gossipVerdict(rej)
+}
+
+// gossipVerdict is what a tx a peer relayed and the app rejected with rej
+// says of that peer. Honest peers relay only txs their own mempool took, so
+// a tx that can never be valid, or whose fee its sender cannot pay, is a
+// fault; a tx the state here refuses (a nonce used or too far ahead, a
+// balance spent by pending txs, an underpriced replacement) brought
+// nothing; one refused for this node's own reasons costs the peer nothing.
+func gossipVerdict(rej *consensus.Rejection) p2p.TxResult {
+	switch {
+	case consensus.PeerFault(rej.Code) || cannotPay(rej):
 		return p2p.TxInvalid
+	case rej.Code == consensus.CodeAlreadyKnown:
+		return p2p.TxKnown
+	case rej.Code == consensus.CodeMempoolFull || rej.Code == consensus.CodeNotAccepting:
+		return p2p.TxIgnored
 	}
 	return p2p.TxUseless
+}
+
+// cannotPay reports whether rej says the sender's balance does not cover
+// even the tx's fee (mempool.ErrCannotPay). The app reports it as
+// insufficient funds; its log names the mempool's error.
+func cannotPay(rej *consensus.Rejection) bool {
+	return rej.Code == consensus.CodeInsufficientFunds && strings.Contains(rej.Log, mempool.ErrCannotPay.Error())
 }
 
 // publishTxs publishes the txs clients submitted to this node on the tx

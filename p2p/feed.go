@@ -223,6 +223,13 @@ func (f *Feed) IsBanned(p peer.ID) bool {
 	return f.standing.IsBanned(p, f.now())
 }
 
+// Penalty is p's current penalty (0 for a peer not tracked or banned).
+func (f *Feed) Penalty(p peer.ID) float64 {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	return f.standing.Penalty(p, f.now())
+}
+
 // StandingStats are counters of the peer standing table.
 type StandingStats struct {
 	Bans           int    // peers banned so far

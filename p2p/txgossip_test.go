@@ -212,11 +212,17 @@ func TestTxGossipRelaysValidOnceAndBansInvalidSenders(t *testing.T) {
 	waitUntil(t, 10*time.Second, "flooder disconnected", func() bool {
 		return len(a.f.host.Network().ConnsToPeer(fl.f.ID())) == 0
 	})
-	if err := fl.f.Connect(ctx, peer.AddrInfo{ID: a.f.ID(), Addrs: a.f.host.Addrs()}); err == nil {
-		waitUntil(t, 10*time.Second, "reconnection closed", func() bool {
-			return len(a.f.host.Network().ConnsToPeer(fl.f.ID())) == 0
-		})
-	}
+	// The flooder may not have seen its connection close yet (Connect is
+	// then a no-op): it keeps trying until a refuses it.
+	waitUntil(t, 10*time.Second, "a refuses the flooder's reconnection", func() bool {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		_ = fl.f.Connect(cctx, peer.AddrInfo{ID: a.f.ID(), Addrs: a.f.host.Addrs()})
+		return a.f.Stats().RefusedConnect > 0
+	})
+	waitUntil(t, 10*time.Second, "reconnection closed", func() bool {
+		return len(a.f.host.Network().ConnsToPeer(fl.f.ID())) == 0
+	})
 	if st := a.f.Stats(); st.Bans != 1 || st.RefusedConnect == 0 {
 		t.Fatalf("stats after the ban: %+v", st)
 	}
