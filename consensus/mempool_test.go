@@ -221,3 +221,28 @@ func fundedKeys(t *testing.T, n int) ([]key, genesis.AppState) {
 	}
 	return keys, appState(funded)
 }
+
+// TestSubmitCannotPay: a tx whose fee alone its sender cannot pay (an
+// unfunded sender, say) is refused as insufficient funds whose log names
+// mempool.ErrCannotPay: the tx topic counts such a tx, which its relayer's
+// mempool should never have taken, as the relayer's fault, unlike a tx the
+// balance covers alone but not on top of the sender's pending txs.
+func TestSubmitCannotPay(t *testing.T) {
+	alice, poor, bob := newKey(t), newKey(t), newKey(t)
+	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000, poor.addr: 150})
+	c := newChain(t, "", &gs)
+	for _, tc := range []struct {
+		name   string
+		raw    []byte
+		cannot bool
+	}{
+		{"unfunded sender", tx(t, newKey(t), 0, 1000, transfer(bob.addr, 1)), true},
+		{"balance below the fee", tx(t, poor, 0, 1000, transfer(bob.addr, 1), transfer(bob.addr, 1)), true},
+		{"fee covered, not the transfer", tx(t, poor, 0, 100, transfer(bob.addr, 100)), false},
+	} {
+		_, rej := c.app.Submit(tc.raw, false)
+		if rej == nil || rej.Code != consensus.CodeInsufficientFunds || strings.Contains(rej.Log, mempool.ErrCannotPay.Error()) != tc.cannot {
+			t.Errorf("%s: %v", tc.name, rej)
+		}
+	}
+}
