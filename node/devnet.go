@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups/settlement"
 )
 
 // DevnetOptions run a local network as child processes of one command.
@@ -34,6 +36,13 @@ type DevnetOptions struct {
 	Out         io.Writer
 	// L1 is where the rollups settle (the embedded L1 by default).
 	L1 L1Options
+	// Reset removes the devnet in Testnet.Output first (only a devnet's
+	// files), and starts a new one.
+	Reset bool
+	// CreationFlags names the flags given that only shape a new devnet
+	// (validators, rollups, ports...): a resumed devnet keeps its own, and
+	// says so.
+	CreationFlags []string
 }
 
 // Endpoints is endpoints.json in the devnet home.
@@ -51,49 +60,363 @@ type DevAccount struct {
 	Balance string `json:"balance"`
 }
 
-// RunDevnet creates the network in Testnet.Output if it is not there yet
-// (always anew with the embedded L1, which keeps no state between runs),
-// starts every validator as a `weft start` process, waits until all commit
-// blocks, prints and writes the endpoints, and stops them all when ctx ends
-// or any of them dies.
-func RunDevnet(ctx context.Context, o DevnetOptions) error {
-	dir := o.Testnet.Output
-	m, err := LoadManifest(dir)
-	if err == nil && !o.L1.Disabled && o.L1.RPC == "" {
-		// The embedded L1 keeps no state between runs (go-ethereum's
-		// simulated backend always starts from genesis), and a Weft chain
-		// whose rollups were settled on an earlier L1 would not verify
-		// against a new one: with the embedded L1 every run starts afresh.
-		o.Logger.Info("the embedded L1 starts from genesis: recreating the devnet (use --l1-rpc for a lasting L1, or --l1=false to keep the chain)", "dir", dir)
-		if err := os.RemoveAll(dir); err != nil {
-			return err
-		}
-		m, err = nil, os.ErrNotExist
+// DevnetState is devnet.json, the devnet's own manifest: it marks a
+// directory as a devnet and records what a later run needs to resume it.
+type DevnetState struct {
+	Version int       `json:"version"`
+	ChainID string    `json:"chain_id"`
+	Created time.Time `json:"created"`
+	// L1 is the L1 the rollups settle on and the contracts deployed there;
+	// nil until a run with an L1 deployed them.
+	L1 *L1Record `json:"l1,omitempty"`
+	// Stopped is where the last run stopped; nil while a run is going, or
+	// after one that did not stop cleanly.
+	Stopped *DevnetStop `json:"stopped,omitempty"`
+}
+
+// DevnetStop is where a devnet run stopped.
+type DevnetStop struct {
+	Time time.Time `json:"time"`
+	// WeftHeight is node0's height as the nodes were being stopped (they may
+	// commit one more block meanwhile).
+	WeftHeight int64 `json:"weft_height"`
+	// L1Block is the embedded L1's head when it was closed (0: none).
+	L1Block uint64 `json:"l1_block,omitempty"`
+}
+
+const (
+	devnetStateVersion = 1
+	// DevnetStateFile marks a devnet directory.
+	DevnetStateFile = "devnet.json"
+	devnetLockFile  = "devnet.lock"
+	// DevnetL1Dir is the embedded L1's data directory in a devnet.
+	DevnetL1Dir = "l1"
+)
+
+// LoadDevnetState reads devnet.json from dir.
+func LoadDevnetState(dir string) (*DevnetState, error) {
+	b, err := os.ReadFile(filepath.Join(dir, DevnetStateFile))
+	if err != nil {
+		return nil, err
 	}
-	if errors.Is(err, os.ErrNotExist) {
-		if m, err = GenerateTestnet(o.Testnet); err != nil {
-			return err
-		}
-		o.Logger.Info("created devnet", "dir", dir, "validators", len(m.Nodes))
-	} else if err != nil {
+	var st DevnetState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, DevnetStateFile), err)
+	}
+	if st.Version != devnetStateVersion {
+		return nil, fmt.Errorf("%s: version %d, this weft reads version %d", filepath.Join(dir, DevnetStateFile), st.Version, devnetStateVersion)
+	}
+	return &st, nil
+}
+
+func (st *DevnetState) save(dir string) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
 		return err
+	}
+	tmp := filepath.Join(dir, DevnetStateFile+".tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, DevnetStateFile))
+}
+
+// devnetDirKind is what a --dir holds.
+type devnetDirKind int
+
+const (
+	dirEmpty   devnetDirKind = iota // missing or empty
+	dirDevnet                       // devnet.json
+	dirLegacy                       // testnet.json + endpoints.json, no devnet.json: a devnet of an older weft
+	dirForeign                      // anything else
+)
+
+// inspectDevnetDir says what dir holds, and its entries.
+func inspectDevnetDir(dir string) (devnetDirKind, []os.DirEntry, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return dirEmpty, nil, nil
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	has := map[string]bool{}
+	for _, e := range ents {
+		has[e.Name()] = true
+	}
+	switch {
+	case len(ents) == 0 || (len(ents) == 1 && has[devnetLockFile]):
+		return dirEmpty, ents, nil
+	case has[DevnetStateFile]:
+		return dirDevnet, ents, nil
+	case has["testnet.json"] && has["endpoints.json"]:
+		return dirLegacy, ents, nil
+	}
+	return dirForeign, ents, nil
+}
+
+// devnetEntry says what a devnet writes at the top of its directory; ok is
+// false for a name no devnet writes.
+func devnetEntry(e os.DirEntry) (what string, ok bool) {
+	name := e.Name()
+	switch name {
+	case DevnetStateFile, DevnetStateFile + ".tmp":
+		return "the devnet's manifest", true
+	case "testnet.json":
+		return "the network's manifest", true
+	case "endpoints.json":
+		return "the endpoints of the last run", true
+	case DevnetL1Dir:
+		return "the embedded L1's chain: contracts, deposits, batches, balances", true
+	case "l1-keys":
+		return "the L1 deployer and challenger keys", true
+	}
+	if rest, found := strings.CutPrefix(name, "node"); found && e.IsDir() && rest != "" && strings.Trim(rest, "0123456789") == "" {
+		return "a validator home: Weft and CometBFT stores, rollup chains, keys", true
+	}
+	return "", false
+}
+
+// lockDevnetDir takes dir's devnet lock (held until the process exits or
+// unlock is called), so that two devnets never run, or reset, on one dir.
+func lockDevnetDir(dir string) (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(dir, devnetLockFile), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%s is in use by another weft devnet", dir)
+		}
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// openDevnet prepares dir for a run: it refuses a directory that is not a
+// devnet, resets one if asked (printing what it removes), and returns the
+// devnet's state and manifest, creating the network when there is none.
+// resumed is false for a new network.
+func openDevnet(o DevnetOptions) (st *DevnetState, m *Manifest, resumed bool, unlock func(), err error) {
+	dir := o.Testnet.Output
+	kind, ents, err := inspectDevnetDir(dir)
+	if err != nil {
+		return nil, nil, false, nil, err
+	}
+	if kind == dirForeign {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		if len(names) > 5 {
+			names = append(names[:5], "...")
+		}
+		return nil, nil, false, nil, fmt.Errorf("%s is not a Weft devnet (it has no %s; it holds %s): refusing to use or remove it; pick another --dir",
+			dir, DevnetStateFile, strings.Join(names, ", "))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, false, nil, err
+	}
+	if unlock, err = lockDevnetDir(dir); err != nil {
+		return nil, nil, false, nil, err
+	}
+	fail := func(err error) (*DevnetState, *Manifest, bool, func(), error) {
+		unlock()
+		return nil, nil, false, nil, err
+	}
+	if kind == dirDevnet {
+		if st, err = LoadDevnetState(dir); err != nil && !o.Reset {
+			return fail(fmt.Errorf("%w (use --reset to start over)", err))
+		}
+	}
+	switch {
+	case o.Reset && kind == dirEmpty:
+		fmt.Fprintf(o.Out, "--reset: %s holds no devnet; nothing to remove\n", dir)
+	case o.Reset:
+		fmt.Fprintf(o.Out, "--reset: removing the devnet in %s:\n", dir)
+		for _, e := range ents {
+			what, ok := devnetEntry(e)
+			if e.Name() == devnetLockFile {
+				continue
+			}
+			if !ok {
+				fmt.Fprintf(o.Out, "  keeping %s (not a devnet file)\n", filepath.Join(dir, e.Name()))
+				continue
+			}
+			fmt.Fprintf(o.Out, "  removing %-40s %s\n", filepath.Join(dir, e.Name()), what)
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fail(err)
+			}
+		}
+		kind, st = dirEmpty, nil
+	}
+	if kind == dirLegacy {
+		if st, err = adoptLegacyDevnet(dir); err != nil {
+			return fail(err)
+		}
+		kind = dirDevnet
+	}
+	if kind == dirDevnet {
+		m, err = LoadManifest(dir)
+		if err == nil {
+			return st, m, true, unlock, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return fail(fmt.Errorf("%w (use --reset to start over)", err))
+		}
+		// devnet.json without testnet.json: the first run stopped while it
+		// created the network; create it again.
+		fmt.Fprintf(o.Out, "%s: the network was never completely created; creating it again\n", dir)
+		for _, e := range ents {
+			if what, ok := devnetEntry(e); ok && e.Name() != DevnetStateFile && e.Name() != devnetLockFile {
+				fmt.Fprintf(o.Out, "  removing %-40s %s\n", filepath.Join(dir, e.Name()), what)
+				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+					return fail(err)
+				}
+			}
+		}
+	}
+	// A new devnet: devnet.json first, so that an interrupted creation is
+	// still recognised (and redone) as a devnet.
+	st = &DevnetState{Version: devnetStateVersion, ChainID: o.Testnet.ChainID, Created: time.Now().UTC().Truncate(time.Second)}
+	if err := st.save(dir); err != nil {
+		return fail(err)
+	}
+	if m, err = GenerateTestnet(o.Testnet); err != nil {
+		return fail(err)
+	}
+	return st, m, false, unlock, nil
+}
+
+// adoptLegacyDevnet writes devnet.json for a devnet an older weft created
+// (testnet.json and endpoints.json only). Its embedded L1 was never kept,
+// so a devnet that settled on one cannot resume.
+func adoptLegacyDevnet(dir string) (*DevnetState, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "endpoints.json"))
+	if err != nil {
+		return nil, err
+	}
+	var ep Endpoints
+	if err := json.Unmarshal(b, &ep); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "endpoints.json"), err)
+	}
+	st := &DevnetState{Version: devnetStateVersion, ChainID: ep.ChainID}
+	if ep.L1 != nil && ep.L1.Deployment != nil {
+		if ep.L1.Embedded {
+			return nil, fmt.Errorf("%s was created by an older weft devnet, whose embedded L1 was not kept: its rollups settled on an L1 that no longer exists, so it cannot resume; start over with --reset", dir)
+		}
+		st.L1 = &L1Record{RPC: ep.L1.RPC, Deployment: ep.L1.Deployment}
+	}
+	if err := st.save(dir); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// l1Choice checks the L1 asked for against the one the devnet settles on,
+// and returns the options SetupSettlement gets.
+func l1Choice(dir string, st *DevnetState, o L1Options) (L1Options, error) {
+	if o.RPC == "" {
+		o.DataDir = filepath.Join(dir, DevnetL1Dir)
+	}
+	rec := st.L1
+	if rec == nil {
+		return o, nil
+	}
+	switch {
+	case rec.Embedded && o.RPC != "":
+		return o, fmt.Errorf("%s settles on its embedded L1 (%s); --l1-rpc would move it to another chain. Drop --l1-rpc, or start over with --reset",
+			dir, filepath.Join(dir, DevnetL1Dir))
+	case !rec.Embedded && o.RPC == "":
+		return o, fmt.Errorf("%s settles on the L1 at %s (registry %s); pass --l1-rpc and --l1-key again (or --l1=false), or start over with --reset",
+			dir, rec.RPC, rec.Deployment.Registry)
+	}
+	o.Resume = rec
+	return o, nil
+}
+
+// startDevnetL1 sets up the devnet's settlement as o.L1 asks, resuming the
+// L1 and deployment st records, and records a new deployment in st (not
+// saved). With o.L1.Disabled it drops node0's settlement tables. The L1 is
+// nil unless embedded; l1ep is nil without settlement.
+func startDevnetL1(ctx context.Context, o DevnetOptions, st *DevnetState, m *Manifest) (*settlement.L1, *L1Endpoints, error) {
+	dir := o.Testnet.Output
+	if o.L1.Disabled {
+		if err := dropSettlement(m.Nodes[0].Home); err != nil {
+			return nil, nil, err
+		}
+		if st.L1 != nil && st.L1.Embedded {
+			fmt.Fprintf(o.Out, "  --l1=false: the rollups do not settle this run; the embedded L1 stays in %s for the next\n", filepath.Join(dir, DevnetL1Dir))
+		}
+		return nil, nil, nil
+	}
+	lo, err := l1Choice(dir, st, o.L1)
+	if err != nil {
+		return nil, nil, err
+	}
+	l1, ep, err := SetupSettlement(ctx, dir, m, lo, o.Testnet.DevAccounts, o.Logger)
+	if err != nil {
+		if lo.Resume != nil {
+			return nil, nil, fmt.Errorf("L1 settlement: %w; to start over: weft devnet --dir %s --reset", err, dir)
+		}
+		return nil, nil, fmt.Errorf("L1 settlement: %w", err)
+	}
+	if ep != nil {
+		st.L1 = &L1Record{Embedded: ep.Embedded, GenesisHash: ep.GenesisHash, Deployment: ep.Deployment}
+		if !ep.Embedded {
+			st.L1.RPC = ep.RPC
+		}
+	}
+	return l1, ep, nil
+}
+
+// RunDevnet runs the devnet in Testnet.Output: it creates it if the
+// directory is empty (or Reset), otherwise resumes it where the last run
+// stopped: the Weft chain from the validators' stores, the rollups from
+// their executors' stores, and the embedded L1 from its chain in DIR/l1
+// with the contracts deployed there (nothing is deployed or funded again).
+// It refuses a directory that is not a devnet. It starts every validator
+// as a `weft start` process, waits until all commit blocks, prints and
+// writes the endpoints, and stops them all when ctx ends or any of them
+// dies, recording where they stopped.
+func RunDevnet(ctx context.Context, o DevnetOptions) (err error) {
+	dir := o.Testnet.Output
+	st, m, resumed, unlock, err := openDevnet(o)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	last := st.Stopped
+	if resumed {
+		switch {
+		case last != nil:
+			fmt.Fprintf(o.Out, "Resuming the devnet in %s: it stopped at %s at Weft height %d%s\n",
+				dir, last.Time.Local().Format(time.DateTime), last.WeftHeight, l1BlockText(", L1 block ", last.L1Block))
+		default:
+			fmt.Fprintf(o.Out, "Resuming the devnet in %s: its last run did not stop cleanly (killed?); the chains go on from what reached the disk\n", dir)
+		}
+		if len(o.CreationFlags) > 0 {
+			fmt.Fprintf(o.Out, "  note: --%s only apply when a devnet is created; this one keeps its own settings (--reset starts over with them)\n",
+				strings.Join(o.CreationFlags, ", --"))
+		}
+	} else {
+		o.Logger.Info("created devnet", "dir", dir, "validators", len(m.Nodes))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var l1ep *L1Endpoints
-	if o.L1.Disabled {
-		if err := dropSettlement(m.Nodes[0].Home); err != nil {
-			return err
-		}
-	} else {
-		l1, ep, err := SetupSettlement(ctx, dir, m, o.L1, o.Testnet.DevAccounts, o.Logger)
-		if err != nil {
-			return fmt.Errorf("L1 settlement: %w", err)
-		}
+	l1, l1ep, err := startDevnetL1(ctx, o, st, m)
+	if err != nil {
+		return err
+	}
+	// From here a run that does not get to record its stop leaves Stopped
+	// nil: the next one says it did not stop cleanly.
+	st.Stopped = nil
+	if err := st.save(dir); err != nil {
 		if l1 != nil {
-			defer l1.Close()
+			l1.Close()
 		}
-		l1ep = ep
+		return err
 	}
 	type proc struct {
 		cmd  *exec.Cmd
@@ -113,7 +436,36 @@ func RunDevnet(ctx context.Context, o DevnetOptions) error {
 			}
 		}
 	}
-	defer stopAll()
+	// Stop the nodes, then the L1, and record where they stopped.
+	defer func() {
+		stop := &DevnetStop{WeftHeight: -1}
+		if len(procs) > 0 {
+			stop.WeftHeight = nodeHeight(m.Nodes[0])
+		}
+		stopAll()
+		if l1 != nil {
+			bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if n, err := l1.Client().BlockNumber(bctx); err == nil {
+				stop.L1Block = n
+			}
+			bcancel()
+			if cerr := l1.Close(); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("close the embedded L1: %w", cerr))
+			}
+		}
+		switch {
+		case len(procs) == 0:
+			st.Stopped = last // no node ran: the chain is where it was
+		case stop.WeftHeight >= 0:
+			stop.Time = time.Now().UTC().Truncate(time.Second)
+			st.Stopped = stop
+		}
+		if st.Stopped != nil {
+			if serr := st.save(dir); serr != nil {
+				err = errors.Join(err, serr)
+			}
+		}
+	}()
 	died := make(chan string, len(m.Nodes))
 	for _, n := range m.Nodes {
 		logf, err := os.OpenFile(filepath.Join(n.Home, "node.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -134,7 +486,12 @@ func RunDevnet(ctx context.Context, o DevnetOptions) error {
 			died <- name
 		}(n.Moniker)
 	}
-	if err := waitHeight(ctx, m, 1, died); err != nil {
+	// A resumed chain must go past where it stopped.
+	want := int64(1)
+	if resumed && last != nil && last.WeftHeight >= want {
+		want = last.WeftHeight + 1
+	}
+	if err := waitHeight(ctx, m, want, died); err != nil {
 		return err
 	}
 	ep := Endpoints{ChainID: m.ChainID, Nodes: m.Nodes, Mnemonic: keys.DevMnemonic, L1: l1ep}
@@ -145,6 +502,23 @@ func RunDevnet(ctx context.Context, o DevnetOptions) error {
 	b, _ := json.MarshalIndent(ep, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, "endpoints.json"), b, 0o644); err != nil {
 		return err
+	}
+	height := nodeHeight(m.Nodes[0])
+	var l1Now uint64
+	if l1 != nil {
+		bctx, bcancel := context.WithTimeout(ctx, 5*time.Second)
+		l1Now, _ = l1.Client().BlockNumber(bctx)
+		bcancel()
+	} else if l1ep != nil {
+		l1Now = l1ep.Head
+	}
+	switch {
+	case !resumed:
+		fmt.Fprintf(o.Out, "Weft devnet %q started fresh in %s: %d validators, Weft height %d%s\n", m.ChainID, dir, len(m.Nodes), height, l1BlockText(", L1 block ", l1Now))
+	case last != nil:
+		fmt.Fprintf(o.Out, "Weft devnet %q resumed in %s: %d validators, Weft height %d (stopped at %d)%s\n", m.ChainID, dir, len(m.Nodes), height, last.WeftHeight, l1Resumed(l1ep, l1Now, last.L1Block))
+	default:
+		fmt.Fprintf(o.Out, "Weft devnet %q resumed in %s: %d validators, Weft height %d%s\n", m.ChainID, dir, len(m.Nodes), height, l1Resumed(l1ep, l1Now, 0))
 	}
 	fmt.Fprintf(o.Out, "Weft devnet %q is up: %d validators (home %s)\n", m.ChainID, len(m.Nodes), dir)
 	for _, n := range m.Nodes {
@@ -167,7 +541,7 @@ func RunDevnet(ctx context.Context, o DevnetOptions) error {
 	if l1ep != nil {
 		kind := "external"
 		if l1ep.Embedded {
-			kind = "embedded (go-ethereum simulated backend, chain id 1337, dev accounts funded)"
+			kind = fmt.Sprintf("embedded (go-ethereum simulated backend, chain id 1337, dev accounts funded; chain kept in %s)", filepath.Join(dir, DevnetL1Dir))
 		}
 		fmt.Fprintf(o.Out, "  L1 %s JSON-RPC %s, registry %s\n", kind, l1ep.RPC, l1ep.Deployment.Registry)
 		for _, r := range l1ep.Deployment.Rollups {
@@ -193,13 +567,49 @@ func RunDevnet(ctx context.Context, o DevnetOptions) error {
 		fmt.Fprintf(o.Out, "all nodes reached height %d; stopping\n", o.UntilHeight)
 		return nil
 	}
-	fmt.Fprintln(o.Out, "Press Ctrl-C to stop.")
+	fmt.Fprintf(o.Out, "Press Ctrl-C to stop; `weft devnet --dir %s` resumes it, --reset starts over.\n", dir)
 	select {
 	case <-ctx.Done():
 		return nil
 	case name := <-died:
 		return fmt.Errorf("%s exited; see its node.log", name)
 	}
+}
+
+func l1BlockText(prefix string, n uint64) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s%d", prefix, n)
+}
+
+// l1Resumed describes the L1 of a resumed devnet.
+func l1Resumed(ep *L1Endpoints, now, was uint64) string {
+	switch {
+	case ep == nil:
+		return ""
+	case !ep.Resumed:
+		return fmt.Sprintf(", L1 block %d (contracts deployed now)", now)
+	case was > 0:
+		return fmt.Sprintf(", L1 block %d (stopped at %d; contracts and balances kept)", now, was)
+	}
+	return fmt.Sprintf(", L1 block %d (contracts and balances kept)", now)
+}
+
+// nodeHeight is n's height, or -1 when its API does not answer.
+func nodeHeight(n NodeInfo) int64 {
+	c, err := client.Dial(n.API)
+	if err != nil {
+		return -1
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := c.API.GetStatus(ctx, &weftv1.GetStatusRequest{})
+	if err != nil {
+		return -1
+	}
+	return st.Height
 }
 
 // waitHeight waits until every node's API reports height >= h.

@@ -41,14 +41,37 @@ func devnetCmd() *cobra.Command {
 			if l1.BlockTime <= 0 || l1.MaxBatchAge <= 0 {
 				return fmt.Errorf("--l1-block-time and --max-batch-age must be positive")
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			reset, _ := f.GetBool("reset")
+			// Flags that only shape a new devnet: a resumed one says it
+			// keeps its own.
+			var creation []string
+			for _, name := range []string{"validators", "chain-id", "host", "base-port", "rollup", "dev-accounts", "dev-balance", "libp2p", "rollup-rpc-port"} {
+				if f.Changed(name) {
+					creation = append(creation, name)
+				}
+			}
+			// SIGHUP too (a closed terminal): the devnet then stops cleanly
+			// and records where, as on Ctrl-C.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
 			return node.RunDevnet(ctx, node.DevnetOptions{
 				Testnet: o, Exe: exe, UntilHeight: until, Logger: logger(cmd), Out: os.Stdout, L1: l1,
+				Reset: reset, CreationFlags: creation,
 			})
 		},
 	}
-	cmd.Flags().String("dir", ".devnet", "devnet home (created on first run; reused after only without the embedded L1, which starts from genesis every run)")
+	cmd.Long = `Run a local network of N validators in one command: the validators as
+` + "`weft start`" + ` processes, node0 executing the rollups, and (unless --l1=false or
+--l1-rpc) an embedded L1 where the rollups settle.
+
+The network lives in --dir. The first run creates it; every later run resumes
+it where it stopped: the Weft chain, the rollups, and the embedded L1, whose
+chain is kept in DIR/l1 (contracts, deposits, batches, balances: nothing is
+deployed or funded again). --reset removes the devnet in DIR (and says what)
+and starts a new one. A DIR that holds something other than a devnet is
+refused, --reset included.`
+	cmd.Flags().String("dir", ".devnet", "devnet home: created on the first run, resumed on the next ones")
+	cmd.Flags().Bool("reset", false, "remove the devnet in --dir (validators, rollups, the embedded L1) and start a new one")
 	cmd.Flags().Int64("until-height", 0, "stop once every node has committed this height (0: run until Ctrl-C)")
 	d := node.DefaultL1Options()
 	cmd.Flags().Bool("l1", true, "settle the rollups on an L1 (embedded unless --l1-rpc)")

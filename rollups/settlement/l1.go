@@ -5,18 +5,28 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/eth"
+	"github.com/ethereum/go-ethereum/eth/catalyst"
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
+	"github.com/ethereum/go-ethereum/eth/filters"
+	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/node"
+	"github.com/ethereum/go-ethereum/p2p"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rpc"
 )
@@ -50,6 +60,14 @@ type L1Config struct {
 	Logger *slog.Logger
 	// ChainConfig overrides the fork schedule; nil means MainnetLikeChainConfig.
 	ChainConfig *params.ChainConfig
+	// DataDir, when set, keeps the chain on disk in this directory (a geth
+	// data directory: DataDir/geth/chaindata, locked while the L1 runs)
+	// instead of in memory. If DataDir already holds a chain, StartL1
+	// resumes it, head, state, receipts and logs included, and Alloc,
+	// ChainConfig and GasLimit's genesis part are ignored: the stored
+	// genesis is the chain's. Every block's state is written as the block
+	// is sealed (see Close).
+	DataDir string
 }
 
 // MainnetLikeChainConfig returns the embedded L1's default chain config:
@@ -77,8 +95,9 @@ func MainnetLikeChainConfig() *params.ChainConfig {
 // batch posted in block n is "finalized" once the chain reaches the next
 // multiple of 32 above n.
 type L1 struct {
-	sim     *simulated.Backend
+	sim     simChain
 	client  simulated.Client
+	resumed bool
 	url     string
 	wsURL   string
 	blockTm time.Duration
@@ -177,22 +196,33 @@ func StartL1(cfg L1Config) (l *L1, err error) {
 	if cfg.GasLimit != 0 {
 		opts = append(opts, simulated.WithBlockGasLimit(cfg.GasLimit))
 	}
-	// NewBackend panics when the node cannot start (port taken).
-	var sim *simulated.Backend
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("l1: start simulated backend: %v", r)
-			}
+	var (
+		sim     simChain
+		resumed bool
+	)
+	if cfg.DataDir != "" {
+		sim, resumed, err = openDiskChain(cfg.DataDir, cfg.Alloc, opts)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		// NewBackend panics when the node cannot start (port taken).
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("l1: start simulated backend: %v", r)
+				}
+			}()
+			sim = simulated.NewBackend(cfg.Alloc, opts...)
 		}()
-		sim = simulated.NewBackend(cfg.Alloc, opts...)
-	}()
-	if err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
 	}
 	l = &L1{
 		sim:     sim,
 		client:  sim.Client(),
+		resumed: resumed,
 		blockTm: cfg.BlockTime,
 		paused:  cfg.Paused,
 		stop:    make(chan struct{}),
@@ -241,6 +271,10 @@ func (l *L1) produce() {
 		}
 	}
 }
+
+// Resumed reports whether the L1 reopened a chain it found in
+// L1Config.DataDir (false for a new chain, and always without DataDir).
+func (l *L1) Resumed() bool { return l.resumed }
 
 // Client returns an in-process client with the ethclient API.
 func (l *L1) Client() simulated.Client { return l.client }
@@ -315,7 +349,9 @@ func (l *L1) Resume() {
 	l.mu.Unlock()
 }
 
-// Close stops the producer and the node.
+// Close stops the producer and the node. With a DataDir the next StartL1
+// on it resumes at the head Close left; an L1 that is killed instead loses
+// the blocks the database had not yet written (a few milliseconds' worth).
 func (l *L1) Close() error {
 	l.mu.Lock()
 	if l.closed {
@@ -366,4 +402,135 @@ func FinalizedHeader(ctx context.Context, c HeaderReader) (h *types.Header, byDe
 		return nil, false, fmt.Errorf("finalized tag failed (%v), fallback block %d: %w", tagErr, n, err)
 	}
 	return h, true, nil
+}
+
+// simChain is what L1 drives: go-ethereum's *simulated.Backend, or a
+// diskChain (the same node and simulated beacon over an on-disk database).
+type simChain interface {
+	Commit() common.Hash
+	Rollback()
+	Fork(parentHash common.Hash) error
+	AdjustTime(d time.Duration) error
+	Client() simulated.Client
+	Close() error
+}
+
+// l1DatabaseCache is the on-disk L1's database cache in MB: geth's default
+// (2 GB, sized for mainnet) would let pebble reserve memtables of hundreds
+// of MB for a chain of a few MB.
+const l1DatabaseCache = 64
+
+// diskChain is simulated.NewBackend's node over a database in a data
+// directory. simulated.NewBackend itself cannot reopen a chain: it always
+// forks the chain back to genesis after starting the node (newWithNode in
+// ethclient/simulated/backend.go), which would rewind a reopened chain, so
+// diskChain assembles the same stack (eth service, filter API, simulated
+// beacon with no period) and forks to genesis only for a new chain.
+type diskChain struct {
+	stack  *node.Node
+	beacon *catalyst.SimulatedBeacon
+	client *ethclient.Client
+}
+
+// openDiskChain opens (or creates) the chain in dataDir with the options
+// StartL1 gives simulated.NewBackend. resumed reports an existing chain.
+func openDiskChain(dataDir string, alloc types.GenesisAlloc, opts []func(*node.Config, *ethconfig.Config)) (c *diskChain, resumed bool, err error) {
+	const name = "geth"
+	switch _, err := os.Stat(filepath.Join(dataDir, name, "chaindata")); {
+	case err == nil:
+		resumed = true
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, false, fmt.Errorf("l1: data dir: %w", err)
+	}
+	// The configuration simulated.NewBackend starts from.
+	nodeConf := node.DefaultConfig
+	nodeConf.DataDir = dataDir
+	nodeConf.Name = name
+	nodeConf.P2P = p2p.Config{NoDiscovery: true}
+	genesisAlloc := core.SystemContractAllocs()
+	maps.Copy(genesisAlloc, alloc)
+	ethConf := ethconfig.Defaults
+	ethConf.Genesis = &core.Genesis{
+		Config:   params.AllDevChainProtocolChanges,
+		GasLimit: ethconfig.Defaults.Miner.GasCeil,
+		Alloc:    genesisAlloc,
+	}
+	ethConf.SyncMode = ethconfig.FullSync
+	ethConf.TxPool.NoLocals = true
+	ethConf.LogNoHistory = true
+	for _, o := range opts {
+		o(&nodeConf, &ethConf)
+	}
+	ethConf.DatabaseCache = l1DatabaseCache
+	// Archive mode on the hash scheme writes every block's state to disk as
+	// the block is inserted, so an L1 that is killed resumes within a block
+	// or two of its head. The path scheme (geth's default) keeps the last
+	// 128 blocks' state, and its write buffer, in memory until Close: a kill
+	// rewinds it far (to genesis on a young chain). The price is disk, about
+	// 8 KB per block instead of 2. No snapshot: the state is tiny.
+	ethConf.StateScheme = rawdb.HashScheme
+	ethConf.NoPruning = true
+	ethConf.SnapshotCache = 0
+	wantChainID := ethConf.Genesis.Config.ChainID
+	if resumed {
+		ethConf.StateScheme = "" // whatever the stored chain uses
+		// The stored genesis and chain config are the chain's; the caller's
+		// alloc may differ (more dev accounts this run) and must not make the
+		// reopening fail with a genesis mismatch.
+		ethConf.Genesis = nil
+	}
+	stack, err := node.New(&nodeConf)
+	if err != nil {
+		if errors.Is(err, node.ErrDatadirUsed) {
+			return nil, false, fmt.Errorf("l1: data dir %s is in use by another process", dataDir)
+		}
+		return nil, false, fmt.Errorf("l1: %w", err)
+	}
+	fail := func(err error) (*diskChain, bool, error) {
+		stack.Close()
+		return nil, false, fmt.Errorf("l1: %w", err)
+	}
+	backend, err := eth.New(stack, &ethConf)
+	if err != nil {
+		return fail(err)
+	}
+	if got := backend.BlockChain().Config().ChainID; got == nil || got.Cmp(wantChainID) != 0 {
+		// A chaindata whose genesis was never written (the first start was
+		// killed at once) gets geth's default, mainnet's.
+		return fail(fmt.Errorf("%s holds a chain with chain id %v, not %v: not this L1's; remove it to start afresh", dataDir, got, wantChainID))
+	}
+	stack.RegisterAPIs([]rpc.API{{
+		Namespace: "eth",
+		Service:   filters.NewFilterAPI(filters.NewFilterSystem(backend.APIBackend, filters.Config{})),
+	}})
+	if err := stack.Start(); err != nil {
+		return fail(err)
+	}
+	// On a reopened chain the beacon starts from the stored head, safe and
+	// finalized included; its first sealed block marks that head finalized
+	// for the length of one forkchoice update before the usual rule (see
+	// L1) applies again.
+	beacon, err := catalyst.NewSimulatedBeacon(0, common.Address{}, backend)
+	if err != nil {
+		return fail(err)
+	}
+	if !resumed {
+		if err := beacon.Fork(backend.BlockChain().GetCanonicalHash(0)); err != nil {
+			return fail(err)
+		}
+	}
+	return &diskChain{stack: stack, beacon: beacon, client: ethclient.NewClient(stack.Attach())}, resumed, nil
+}
+
+func (c *diskChain) Commit() common.Hash               { return c.beacon.Commit() }
+func (c *diskChain) Rollback()                         { c.beacon.Rollback() }
+func (c *diskChain) Fork(parentHash common.Hash) error { return c.beacon.Fork(parentHash) }
+func (c *diskChain) AdjustTime(d time.Duration) error  { return c.beacon.AdjustTime(d) }
+func (c *diskChain) Client() simulated.Client          { return c.client }
+
+// Close stops the beacon and the node; the node's close stops the chain,
+// which writes its in-memory state layers to disk.
+func (c *diskChain) Close() error {
+	c.client.Close()
+	return errors.Join(c.beacon.Stop(), c.stack.Close())
 }
