@@ -754,7 +754,7 @@ func initStaking(st view, params *Params, gs *genesis.AppState, cmtVals []abci.V
 func protoTxSize(n int) int64 { return int64(1 + protowire.SizeVarint(uint64(n)) + n) }
 
 // commitmentReserve bounds the commitment item's size for k rollups.
-func commitmentReserve(k int) int64 { return protoTxSize(len(rollups.CommitmentMagic) + k*82) }
+func commitmentReserve(k int) int64 { return protoTxSize(rollups.CommitmentSizeBound(k)) }
 
 // maxCandidates bounds how many mempool txs a scan after a block looks at.
 const maxCandidates = 200_000

@@ -52,9 +52,10 @@ func TestPrepareProposalRespectsMaxTxBytes(t *testing.T) {
 			c.submit(randomTx(t, rng, k, c.app.PendingNonce(k.addr)))
 		}
 	}
-	// The empty commitment item is 8 bytes, 10 with its proto framing: no
+	// The empty commitment item is 10 bytes (the magic and a height below
+	// 128), 12 with its proto framing: no
 	// block can be smaller, and CometBFT never asks for less.
-	const minBlock = 10
+	const minBlock = 12
 	for round := 0; round < 8; round++ {
 		fill(40)
 		_, poolBytes := c.app.Mempool().Size()
@@ -275,7 +276,9 @@ func TestProcessProposal(t *testing.T) {
 	}
 
 	// Still accepts the good block, and a different valid block too.
-	if !c.process(with(rollups.EncodeCommitment(commitmentOf(t, good[3])), good[3])) {
+	small := commitmentOf(t, good[3])
+	small.Height = cm.Height
+	if !c.process(with(rollups.EncodeCommitment(small), good[3])) {
 		t.Fatal("valid smaller block rejected")
 	}
 	if !c.process(good) {
@@ -292,7 +295,7 @@ func TestProcessProposal(t *testing.T) {
 	}
 	// An empty block is a bare commitment item.
 	empty := c.prepare(blockBytes)
-	if len(empty) != 1 || !bytes.Equal(empty[0], rollups.CommitmentMagic) || !c.process(empty) {
+	if len(empty) != 1 || !bytes.Equal(empty[0], rollups.EncodeCommitment(&weftv1.BlockCommitment{Height: c.height + 1})) || !c.process(empty) {
 		t.Fatal("empty block")
 	}
 }

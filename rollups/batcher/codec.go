@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups"
 )
 
 // PayloadVersion is the first byte of every encoded batch payload.
@@ -223,8 +224,8 @@ func ValidateBatch(b *weftv1.BatchData) error {
 			return fmt.Errorf("batch block %d (height %d) has no items (empty heights are left out)", i, blk.Height)
 		}
 		for j, it := range blk.Items {
-			if it == nil {
-				return fmt.Errorf("batch block %d (height %d): item %d is nil", i, blk.Height, j)
+			if err := rollups.CheckItem(it); err != nil {
+				return fmt.Errorf("batch block %d (height %d): item %d: %w", i, blk.Height, j, err)
 			}
 		}
 		prev = blk.Height

@@ -242,6 +242,11 @@ func (e *Executor) checkSlice(s *weftv1.RollupSlice) error {
 	if (len(s.Items) > 0 || len(s.BlockHash) > 0) && len(s.BlockHash) != common.HashLength {
 		return fmt.Errorf("%w: height %d: block hash has %d bytes, want %d", exec.ErrInvalidSlice, s.Height, len(s.BlockHash), common.HashLength)
 	}
+	for i, it := range s.Items {
+		if err := rollups.CheckItem(it); err != nil {
+			return fmt.Errorf("%w: height %d item %d: %v", exec.ErrInvalidSlice, s.Height, i, err)
+		}
+	}
 	return nil
 }
 
