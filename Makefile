@@ -1,5 +1,6 @@
 # Weft — build, test, run.
-#   make devnet   run a local network (4 validators, 2 rollups) until Ctrl-C
+#   make devnet   run a local network (4 validators, 2 rollups) until Ctrl-C; run again to resume,
+#                 make devnet-reset to start over
 #   make test     everything CI checks: generated code, lint, unit, fuzz seeds, multi-process e2e
 GO        ?= go
 BIN       := $(CURDIR)/bin
@@ -12,13 +13,16 @@ PROTOC_GEN_GRPC_VERSION:= v1.6.2
 STATICCHECK_VERSION    := v0.8.2
 ABIGEN_VERSION         := v1.17.10
 
-.PHONY: build test unit e2e js-deps devnet bench generate check-generate lint tools clean
+.PHONY: build test unit e2e js-deps devnet devnet-reset chaos bench generate check-generate lint tools clean
 
 build:
 	$(GO) build -o $(WEFT) ./cmd/weft
 
 devnet: build
 	$(WEFT) devnet --dir $(CURDIR)/.devnet
+
+devnet-reset: build
+	$(WEFT) devnet --dir $(CURDIR)/.devnet --reset
 
 # Unit, fuzz-seed and in-process tests run with the race detector; the
 # multi-process network tests build the binary and run on loopback.
@@ -32,7 +36,7 @@ unit:
 	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v -e 'e2e$$')
 
 e2e:
-	$(GO) test -p 1 -count=1 -timeout 25m ./node/e2e/ ./node/rollupe2e/ ./node/stakinge2e/
+	$(GO) test -p 1 -count=1 -timeout 25m ./node/e2e/ ./node/rollupe2e/ ./node/stakinge2e/ ./node/devnete2e/
 
 # Figures, not assertions: EVM executor vs a raw go-ethereum ApplyTransaction
 # loop over the same txs (ratio printed), block building, mempool, batch
