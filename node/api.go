@@ -40,6 +40,8 @@ func rejectionStatus(r *consensus.Rejection) error {
 		c = codes.FailedPrecondition
 	case consensus.CodeUnknownRollup:
 		c = codes.NotFound
+	case consensus.CodeNotAccepting:
+		c = codes.Unavailable
 	}
 	return status.Errorf(c, "weft code %d (%s): %s", r.Code, consensus.CodeName(r.Code), r.Log)
 }
@@ -47,6 +49,12 @@ func rejectionStatus(r *consensus.Rejection) error {
 // SubmitTx validates, journals and pools a tx. Resubmitting a pending or
 // committed tx succeeds, so clients may retry safely.
 func (s *apiServer) SubmitTx(_ context.Context, req *weftv1.SubmitTxRequest) (*weftv1.SubmitTxResponse, error) {
+	if err := s.node.disk.Err(); err != nil {
+		// The node is stopping: what it acknowledged now might not be
+		// journaled. Unavailable tells clients to try another node.
+		submitted.WithLabelValues("disk_full").Inc()
+		return nil, status.Errorf(codes.Unavailable, "node is stopping and takes no txs: %v", err)
+	}
 	h := consensus.TxHash(req.Tx)
 	if r := s.app.TxResult(h); r != nil {
 		submitted.WithLabelValues("already_committed").Inc()

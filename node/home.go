@@ -35,7 +35,16 @@ type Config struct {
 		Level  string `toml:"level"`
 		Format string `toml:"format"`
 	} `toml:"log"`
-	Feed FeedConfig `toml:"feed"`
+	Feed    FeedConfig    `toml:"feed"`
+	Storage StorageConfig `toml:"storage"`
+}
+
+// StorageConfig is how much of its disk a node keeps free (see disk.go).
+type StorageConfig struct {
+	// MinFreeMB is the free space, in MiB, the node needs on the
+	// filesystems of its data directory: it will not start with less, and
+	// stops (refusing txs first) when free space falls below it.
+	MinFreeMB uint64 `toml:"min_free_mb"`
 }
 
 // DefaultConfig returns Weft's default settings.
@@ -44,6 +53,7 @@ func DefaultConfig() Config {
 	c.API.ListenAddr = "127.0.0.1:9090"
 	c.Log.Level = "info"
 	c.Log.Format = "text"
+	c.Storage.MinFreeMB = DefaultMinFreeMB
 	return c
 }
 
@@ -51,6 +61,9 @@ func DefaultConfig() Config {
 func (c Config) Check() error {
 	if c.API.ListenAddr == "" {
 		return errors.New("weft.toml: api.listen_addr must be set")
+	}
+	if c.Storage.MinFreeMB == 0 {
+		return fmt.Errorf("weft.toml: storage.min_free_mb must be positive (default %d)", DefaultMinFreeMB)
 	}
 	if err := c.Feed.validate(); err != nil {
 		return fmt.Errorf("weft.toml: %w", err)

@@ -34,6 +34,7 @@ type Node struct {
 	cmt   *cmtnode.Node
 	api   *grpc.Server
 	lis   net.Listener
+	disk  *diskGuard // refuses txs, then stops the node, when disk space runs short
 
 	rollups []*rollupRuntime
 
@@ -60,11 +61,15 @@ func New(home string, logger *slog.Logger) (*Node, error) {
 	if _, _, err := genesis.LoadCometBFT(ccfg.GenesisFile()); err != nil {
 		return nil, err
 	}
+	disk := newDiskGuard(dataDirs(ccfg), wcfg.Storage.MinFreeMB, statfsFree, logger.With("module", "disk"))
+	if err := disk.check(); err != nil {
+		return nil, err
+	}
 	store, err := consensus.OpenStore(filepath.Join(ccfg.DBDir(), "weft"), logger.With("module", "store"))
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{home: home, ccfg: ccfg, wcfg: wcfg, log: logger, store: store}
+	n := &Node{home: home, ccfg: ccfg, wcfg: wcfg, log: logger, store: store, disk: disk}
 	if err := n.build(); err != nil {
 		store.Close()
 		return nil, err
@@ -132,6 +137,7 @@ func (n *Node) Start() error {
 		return fmt.Errorf("node API listen %s: %w", n.wcfg.API.ListenAddr, err)
 	}
 	n.lis = lis
+	n.disk.start(n.app.SetAdmission)
 	if err := n.cmt.Start(); err != nil {
 		lis.Close()
 		return fmt.Errorf("start cometbft: %w", err)
@@ -163,6 +169,7 @@ func (n *Node) Start() error {
 // Stop stops the API, CometBFT and the store, in that order.
 func (n *Node) Stop() error {
 	n.stopOnce.Do(func() {
+		n.disk.stop()
 		n.api.Stop()
 		n.stopRollups()
 		n.stopFeed()
@@ -179,13 +186,23 @@ func (n *Node) Stop() error {
 	return n.stopErr
 }
 
-// Run starts the node and blocks until ctx is done, then stops it.
+// Run starts the node and blocks until ctx is done, then stops it. It also
+// stops the node when disk space runs short, and then returns the
+// *DiskSpaceError.
 func (n *Node) Run(ctx context.Context) error {
 	if err := n.Start(); err != nil {
 		n.Stop()
 		return err
 	}
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-n.disk.Tripped():
+		err := n.disk.Err()
+		if serr := n.Stop(); serr != nil {
+			n.log.Error("stopping weft node", "err", serr)
+		}
+		return err
+	}
 	n.log.Info("stopping weft node")
 	return n.Stop()
 }

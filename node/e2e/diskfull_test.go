@@ -1,0 +1,211 @@
+//go:build linux
+
+package e2e
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/weftnet/weft/node"
+	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/node/e2e/nettest"
+	weftv1 "github.com/weftnet/weft/proto/weftv1"
+)
+
+// TestDiskFullStopsNodeCleanly runs four validators under load, one of them
+// with its data directory on a small tmpfs, and fills that disk with a
+// file: the node must stop acknowledging txs and exit with an error naming
+// the directory and the space it needs (not die of SIGBUS in badger's
+// memory maps), the other three keep committing, and once the file is
+// deleted the node starts again, catches up, and every tx any node
+// acknowledged is committed exactly once.
+func TestDiskFullStopsNodeCleanly(t *testing.T) {
+	skipShort(t)
+	const (
+		victim    = 3
+		tmpfsMB   = 160
+		minFreeMB = 48
+	)
+	survivors := []int{0, 1, 2}
+	n := writeNetwork(t, freeBasePort(t, 4), 4)
+	home := n.nodes[victim].Home
+	dataDir := filepath.Join(home, "data")
+	if err := nettest.MountTmpfs(t, dataDir, tmpfsMB); err != nil {
+		t.Skipf("cannot give node%d a small disk: %v", victim, err)
+	}
+	t.Cleanup(n.killAll) // before the tmpfs is unmounted
+	c, wc, err := node.LoadConfig(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc.Storage.MinFreeMB = minFreeMB
+	if err := node.WriteConfig(home, c, wc); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n.nodes {
+		n.start(i)
+	}
+	n.waitHeight(90*time.Second, 1, n.all()...)
+
+	l := n.startLoad(loadOptions{
+		accounts: []int{0, 1, 2, 3, 4, 5, 6, 7}, nodeOf: func(k int) int { return k % 4 }, interval: 40 * time.Millisecond,
+		actions: func(k int, nonce uint64) []*weftv1.Action {
+			return []*weftv1.Action{client.RollupData(rollupNames[(k+int(nonce))%3], payload(k, nonce))}
+		},
+	})
+	viaVictim := func(a ackedTx) bool { return a.node == victim }
+	n.waitFor(time.Minute, "load acknowledged by every node", func() error {
+		for i := range n.nodes {
+			if c := l.count(func(a ackedTx) bool { return a.node == i }); c < 15 {
+				return fmt.Errorf("node%d acknowledged %d txs", i, c)
+			}
+		}
+		return nil
+	})
+
+	fill := filepath.Join(dataDir, "fill")
+	wrote, err := nettest.FillDisk(fill, minFreeMB<<20/2)
+	if err != nil {
+		t.Fatalf("fill node%d's disk: %v", victim, err)
+	}
+	filledAt := time.Now()
+	code, ok := n.nodes[victim].WaitExit(30 * time.Second)
+	if !ok {
+		t.Fatalf("node%d still running 30s after its disk was filled (%d MiB written)", victim, wrote>>20)
+	}
+	ackedAtStop := l.count(viaVictim)
+	hStop := n.maxHeight(survivors...)
+	t.Logf("filled node%d's disk with %d MiB; it exited (code %d) in %v, at height %d, having acknowledged %d txs",
+		victim, wrote>>20, code, time.Since(filledAt).Round(time.Millisecond), hStop, ackedAtStop)
+	log, err := os.ReadFile(n.nodes[victim].Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErr := fmt.Sprintf("Error: data dir %s has ", dataDir)
+	wantNeed := fmt.Sprintf(" MiB free; Weft needs at least %d MiB (storage.min_free_mb in weft.toml): free space and start again", minFreeMB)
+	switch {
+	case code == 0:
+		t.Errorf("node%d exited with code 0 on a full disk", victim)
+	case strings.Contains(string(log), "SIGBUS") || strings.Contains(string(log), "CONSENSUS FAILURE"):
+		t.Fatalf("node%d crashed instead of stopping cleanly (see its log)", victim)
+	case !strings.Contains(string(log), wantErr) || !strings.Contains(string(log), wantNeed):
+		t.Fatalf("node%d's output does not say %q...%q", victim, wantErr, wantNeed)
+	}
+
+	n.waitHeight(time.Minute, hStop+5, survivors...)
+	afterStop := l.count(func(a ackedTx) bool { return !viaVictim(a) })
+	n.waitFor(30*time.Second, "survivors acknowledging new txs", func() error {
+		if c := l.count(func(a ackedTx) bool { return !viaVictim(a) }); c <= afterStop {
+			return fmt.Errorf("no new acknowledgements since node%d stopped", victim)
+		}
+		return nil
+	})
+	hRestart := n.maxHeight(survivors...)
+
+	if err := os.Remove(fill); err != nil {
+		t.Fatal(err)
+	}
+	n.start(victim)
+	restartedAt := time.Now()
+	n.waitHeight(time.Minute, hRestart, victim)
+	t.Logf("node%d restarted and reached height %d in %v", victim, hRestart, time.Since(restartedAt).Round(time.Millisecond))
+	n.waitFor(30*time.Second, "restarted node acknowledging txs again", func() error {
+		if c := l.count(viaVictim); c < ackedAtStop+10 {
+			return fmt.Errorf("%d new acknowledgements", c-ackedAtStop)
+		}
+		return nil
+	})
+	l.halt()
+	acked := l.snapshot()
+	t.Logf("load: %d txs acknowledged (%d by node%d)", len(acked), l.count(viaVictim), victim)
+	// A node that is stopping refuses txs as not_accepting (the app's
+	// answer, if a tx reached it after the API's check): clients retry
+	// elsewhere. Any other rejection of these valid txs is a bug.
+	for e, c := range l.errors() {
+		if strings.Contains(e, "weft code") && !strings.Contains(e, "(not_accepting)") {
+			t.Errorf("a node rejected a valid tx %d times: %s", c, e)
+		}
+	}
+
+	n.waitCommitted(0, time.Minute, hashesOf(acked))
+	res := n.waitCommitted(victim, time.Minute, hashesOf(acked))
+	var last int64
+	for _, r := range res {
+		last = max(last, r.Height)
+	}
+	n.waitHeight(time.Minute, last+1, n.all()...)
+	ch := n.compareChains(last+1, n.all()...)
+	checkExactlyOnce(t, ch, acked)
+}
+
+// writeNetwork writes a network of validators with `weft testnet`, the way
+// startNetwork does, without starting it.
+func writeNetwork(t *testing.T, basePort, validators int) *network {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "net")
+	args := []string{"--validators", strconv.Itoa(validators), "--base-port", strconv.Itoa(basePort)}
+	for _, r := range rollupNames {
+		args = append(args, "--rollup", r)
+	}
+	m := nettest.Testnet(t, weftBin, dir, args...)
+	n := &network{t: t, dir: dir, chainID: m.ChainID}
+	for i, info := range m.Nodes {
+		n.nodes = append(n.nodes, &nodeProc{
+			Node: nettest.Node{
+				Proc: nettest.Proc{Name: fmt.Sprintf("node%d", i), Log: filepath.Join(info.Home, "test.log")},
+				Home: info.Home, API: info.API,
+			},
+			idx: i, info: info,
+		})
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			nettest.DumpLogs(t, 60, n.procs()...)
+		}
+	})
+	t.Cleanup(n.killAll)
+	return n
+}
+
+// freeBasePort picks a base port whose ports for validators nodes (see
+// checkPortsFree) are free now, below the kernel's ephemeral range and
+// away from the fixed ranges other tests own (28000.., 31000..).
+func freeBasePort(t *testing.T, validators int) int {
+	t.Helper()
+	for range 50 {
+		base := 22000 + 10*rand.IntN(550) // 22000..27490
+		if portsFree(base, validators) {
+			return base
+		}
+	}
+	t.Fatal("no free port range found in 22000..27530")
+	return 0
+}
+
+func portsFree(base, validators int) bool {
+	for i := range validators {
+		p := base + 10*i
+		for _, q := range []int{p, p + 4} {
+			u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", q))
+			if err != nil {
+				return false
+			}
+			u.Close()
+		}
+		for q := p; q <= p+3; q++ {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", q))
+			if err != nil {
+				return false
+			}
+			l.Close()
+		}
+	}
+	return true
+}
