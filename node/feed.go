@@ -232,11 +232,27 @@ func cannotPay(rej *consensus.Rejection) bool {
 	return rej.Code == consensus.CodeInsufficientFunds && strings.Contains(rej.Log, mempool.ErrCannotPay.Error())
 }
 
+// restoredGossipRate is how many txs a second a node publishes again, after
+// a restart, of those its mempool restored from the journal (what the
+// gossip queue holds when the feed starts). Its peers received nearly all
+// of them before the restart, and each known tx costs the publisher
+// standing at every peer (p2p.StandingConfig.KnownPenalty): at 100 a
+// second, a restored journal all known to the peers costs 0.5 points a
+// second, less than half the rate that could ever get the node banned, however large
+// the journal. The few txs a peer lacks (acknowledged in the last batch
+// interval before a crash, or lost by a peer that restarted too) reach it
+// later; this node includes them in its own proposals meanwhile.
+const restoredGossipRate = 100
+
 // publishTxs publishes the txs clients submitted to this node on the tx
-// topic, in batches, every feed.tx_batch_interval.
+// topic, in batches, every feed.tx_batch_interval, and the txs restored
+// from the journal at restoredGossipRate.
 func (n *Node) publishTxs(ctx context.Context) {
 	defer close(n.txgDone)
-	t := time.NewTicker(n.wcfg.Feed.txBatchInterval())
+	interval := n.wcfg.Feed.txBatchInterval()
+	restored := n.app.TakeGossip(0)
+	perTick := max(1, int(restoredGossipRate*interval/time.Second))
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -244,17 +260,26 @@ func (n *Node) publishTxs(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if len(restored) > 0 {
+			k := min(perTick, len(restored))
+			n.publish(ctx, restored[:k])
+			restored = restored[k:]
+		}
 		for {
 			txs := n.app.TakeGossip(p2p.MaxTxBatchBytes)
 			if len(txs) == 0 {
 				break
 			}
-			if err := n.txg.Publish(ctx, txs); err != nil && ctx.Err() == nil {
-				// The txs stay in this node's mempool: it includes them when
-				// it proposes, only the other proposers miss them.
-				n.log.Warn("tx gossip: publish", "txs", len(txs), "err", err)
-			}
+			n.publish(ctx, txs)
 		}
+	}
+}
+
+func (n *Node) publish(ctx context.Context, txs [][]byte) {
+	if err := n.txg.Publish(ctx, txs); err != nil && ctx.Err() == nil {
+		// The txs stay in this node's mempool: it includes them when it
+		// proposes, only the other proposers miss them.
+		n.log.Warn("tx gossip: publish", "txs", len(txs), "err", err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"math"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -278,4 +279,20 @@ func BenchmarkGossipKnownTx(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestRestoredGossipCannotBan: republishing a restored journal, all known
+// to the peers, at restoredGossipRate stays under the penalty rate at which
+// a peer is ever banned (points halve every HalfLife: the steady penalty
+// of r points a second is r × HalfLife / ln 2).
+func TestRestoredGossipCannotBan(t *testing.T) {
+	c := p2p.NewStanding(p2p.StandingConfig{}).Config()
+	steady := restoredGossipRate * c.KnownPenalty * c.HalfLife.Seconds() / math.Ln2
+	if steady >= c.BanAt/2 {
+		t.Fatalf("a restored journal republished at %d txs/s, all known, holds a peer's penalty at %.0f of %.0f", restoredGossipRate, steady, c.BanAt)
+	}
+	// At the default batch interval the rate is spread over the batches.
+	if perTick := int(restoredGossipRate * DefaultTxBatchInterval / time.Second); perTick < 1 {
+		t.Fatalf("%d restored txs per batch", perTick)
+	}
 }
