@@ -3,7 +3,7 @@
 // (bootstrap peers, limits) that carries consensus, and the node's own
 // gossipsub host (Feed): the per-rollup slice topics rollup nodes follow,
 // the validators' transaction topic (TxGossip), and every gossip peer's
-// standing (Standing: per-peer budgets, penalties for invalid or useless
-// messages, bans enforced by a connection gater). It decides nothing about
+// standing (Standing: per-peer budgets, penalties for invalid messages and
+// per useless transaction, bans enforced by a connection gater). It decides nothing about
 // validity; consensus and the mempool judge what it carries.
 package p2p

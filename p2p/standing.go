@@ -17,8 +17,9 @@ type StandingConfig struct {
 	RateMsgs  float64
 	Burst     time.Duration
 	// InvalidPenalty is added to a peer's penalty for each message that
-	// carries an invalid transaction (malformed, bad signature, wrong chain)
-	// or does not decode; RatePenalty for each RPC dropped over budget.
+	// carries an invalid transaction (malformed, bad signature, wrong chain,
+	// a fee its sender cannot pay), carries a transaction twice, or does not
+	// decode; RatePenalty for each RPC dropped over budget.
 	InvalidPenalty float64
 	RatePenalty    float64
 	// KnownPenalty is added for each gossiped tx already pending or
