@@ -408,7 +408,9 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *Rejection {
 	// Validators are fully meshed: the node a client submitted to broadcasts
 	// the tx to every peer, so txs from peers are not broadcast again.
 	mtx := mempoolTx(tx, params)
-	mtx.Gossip = o != fromPeer
+	// A client's tx is gossiped once journaled (below): a tx the node
+	// could not journal is refused, and must not leave the node either.
+	mtx.Gossip = o == fromJournal
 	res, err := a.mp.Insert(mtx, func() mempool.AccountState {
 		acc := a.Account(tx.Sender)
 		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}
@@ -420,8 +422,9 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *Rejection {
 	if o == fromClient {
 		if err := a.journal(tx); err != nil {
 			a.mp.Remove(tx.Hash)
-			return reject(CodeMempoolFull, "cannot journal tx: "+err.Error())
+			return reject(CodeNotAccepting, "cannot journal tx (is the disk full?): "+err.Error())
 		}
+		a.mp.Gossip(tx.Hash)
 	}
 	return nil
 }

@@ -52,3 +52,9 @@ func StakingOf(a *App) *staking.Module {
 // CrashAfter makes s's next chunked commits stop after step ("staged" or
 // "applied") and return an error, as a crash there would leave the store.
 func CrashAfter(s *Store, step string) { s.crashAfter = step }
+
+// JournalHas reports whether the mempool journal in s holds the tx h.
+func JournalHas(s *Store, h [32]byte) bool {
+	_, ok, err := s.Get(journalKey(h))
+	return err == nil && ok
+}

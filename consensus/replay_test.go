@@ -256,7 +256,11 @@ func TestJournalRestoreDropsInvalid(t *testing.T) {
 	if n, _ := c.app.Mempool().Size(); n != 1 {
 		t.Fatalf("second restart restored %d txs", n)
 	}
-	if _, ok := c.app.DroppedReason(consensus.TxHash(stale)); ok {
-		t.Fatal("the stale entry was not removed from the journal")
+	if consensus.JournalHas(c.store, consensus.TxHash(stale)) || consensus.JournalHas(c.store, consensus.TxHash(garbage)) {
+		t.Fatal("the stale entries were not removed from the journal")
+	}
+	// Why it was dropped survives restarts.
+	if reason, ok := c.app.DroppedReason(consensus.TxHash(stale)); !ok || !strings.Contains(reason, "after restart") {
+		t.Fatalf("stale journaled tx after a second restart: reason %q", reason)
 	}
 }
