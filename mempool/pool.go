@@ -183,8 +183,9 @@ type entry struct {
 	slot1   [1]int32
 	ready   bool
 	expires time.Time
-	expIdx  int // in Pool.expiry, -1 when not there
-	parkIdx int // in Pool.parked, -1 when not there
+	expIdx  int    // in Pool.expiry, -1 when not there
+	parkIdx int    // in Pool.parked, -1 when not there
+	taken   uint64 // the TakeGossip call that last returned the entry
 }
 
 // before reports whether q goes into a block before r: higher fee per
@@ -282,6 +283,7 @@ type Pool struct {
 	parked   parkHeap // pending parked entries, first to evict first
 	unclock  []*entry // accepted before any time was known
 	gossip   []*entry // accepted with Tx.Gossip, not yet taken
+	takes    uint64   // TakeGossip calls
 	// Rollups with pending txs get a slot: demand[slot] is the bytes
 	// charged to the rollup by ready txs.
 	slotOf   map[[32]byte]int32
@@ -864,22 +866,25 @@ func (p *Pool) gc(a *account) {
 
 // TakeGossip returns transactions accepted with Tx.Gossip since the last
 // call and still pending, up to maxBytes of them (at least one), for the
-// node to broadcast to its peers once.
+// node to broadcast to its peers once. No tx is returned twice by one call:
+// peers take a gossiped batch that repeats a tx for a fault.
 func (p *Pool) TakeGossip(maxBytes int64) []*Tx {
 	var out []*Tx
 	var n int64
+	p.takes++
 	i := 0
 	for ; i < len(p.gossip); i++ {
 		e := p.gossip[i]
 		// The entry, not just the hash, must still be pending: a tx removed
 		// and accepted again has a newer entry and is gossiped once.
-		if p.byHash[e.tx.Hash] != e {
+		if p.byHash[e.tx.Hash] != e || e.taken == p.takes {
 			continue
 		}
 		tx := e.tx
 		if len(out) > 0 && maxBytes > 0 && n+int64(len(tx.Raw)) > maxBytes {
 			break
 		}
+		e.taken = p.takes
 		out = append(out, tx)
 		n += int64(len(tx.Raw))
 	}
