@@ -92,8 +92,6 @@ type App struct {
 
 	jmu       sync.Mutex
 	journaled map[[32]byte]struct{}
-	dropped   map[[32]byte]string
-	dropOrder [][32]byte
 }
 
 type stagedBlock struct {
@@ -125,7 +123,6 @@ func NewApp(store *Store, cfg Config, logger *slog.Logger) (*App, error) {
 		cfg:       cfg,
 		commitC:   make(chan struct{}),
 		journaled: map[[32]byte]struct{}{},
-		dropped:   map[[32]byte]string{},
 	}
 	mcfg := cfg.Mempool
 	if mcfg.RollupWeight == nil {

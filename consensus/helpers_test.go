@@ -304,10 +304,16 @@ func newChainCfg(t testing.TB, dir string, gs *genesis.AppState, cfg consensus.C
 // validator sets CometBFT would remember carry over.
 func (c *chain) reopen(dir string) *chain {
 	c.t.Helper()
+	return c.reopenCfg(dir, consensus.DefaultConfig())
+}
+
+// reopenCfg is reopen with the App's config.
+func (c *chain) reopenCfg(dir string, cfg consensus.Config) *chain {
+	c.t.Helper()
 	if err := c.store.Close(); err != nil {
 		c.t.Fatal(err)
 	}
-	n := newChain(c.t, dir, nil)
+	n := newChainCfg(c.t, dir, nil, cfg)
 	n.sets, n.proposer = c.sets, c.proposer
 	return n
 }

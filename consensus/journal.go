@@ -36,7 +36,10 @@ func (a *App) forget(dropped []mempool.Dropped) {
 	defer a.jmu.Unlock()
 	for i, d := range dropped {
 		recs[i] = droppedRecord{d.Tx.Hash, d.Reason}
-		if _, ok := a.journaled[d.Tx.Hash]; ok {
+		// A tx evicted for room is not invalid: an acknowledged one stays
+		// journaled, so a restart offers it again, until it commits or
+		// can no longer be included (loadJournal drops it then).
+		if _, ok := a.journaled[d.Tx.Hash]; ok && !d.Evicted {
 			del = append(del, d.Tx.Hash)
 			delete(a.journaled, d.Tx.Hash)
 		}

@@ -12,17 +12,6 @@ import (
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
 
-// reopenCfg is chain.reopen with an App configured by cfg.
-func (c *chain) reopenCfg(dir string, cfg consensus.Config) *chain {
-	c.t.Helper()
-	if err := c.store.Close(); err != nil {
-		c.t.Fatal(err)
-	}
-	n := newChainCfg(c.t, dir, nil, cfg)
-	n.sets, n.proposer = c.sets, c.proposer
-	return n
-}
-
 // TestJournalKeepsAckedTxsPastTheParkingLimits: a client sends nonce N of
 // its account to another node (this one gets it from that node's gossip,
 // unjournaled) and N+1…N+100 to this node, which acknowledges them all. The
@@ -175,4 +164,37 @@ func equalBools(a, b []bool) bool {
 		}
 	}
 	return true
+}
+
+// TestEvictedAckedTxStaysJournaled: a client's tx pushed out of a full
+// mempool by a better one was acknowledged and is not invalid; it stays in
+// the journal, so a restart offers it again, and commits.
+func TestEvictedAckedTxStaysJournaled(t *testing.T) {
+	alice, bob, carol := newKey(t), newKey(t), newKey(t)
+	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000, bob.addr: 1_000_000})
+	dir := filepath.Join(t.TempDir(), "state")
+	cfg := consensus.DefaultConfig()
+	cfg.Mempool.MaxTxs = 1
+	c := newChainCfg(t, dir, &gs, cfg)
+	cheap := tx(t, alice, 0, 1000, transfer(carol.addr, 1))
+	if _, rej := c.app.Submit(cheap, true); rej != nil {
+		t.Fatal(rej)
+	}
+	dear := tx(t, bob, 0, 100_000, data("alpha", make([]byte, 40)))
+	if _, rej := c.app.Submit(dear, true); rej != nil {
+		t.Fatal(rej)
+	}
+	h := consensus.TxHash(cheap)
+	if reason, ok := c.app.DroppedReason(h); !ok || !strings.Contains(reason, "evicted") {
+		t.Fatalf("cheap tx: dropped reason %q, want an eviction", reason)
+	}
+	if !consensus.JournalHas(c.store, h) {
+		t.Fatal("an evicted acknowledged tx left the journal")
+	}
+	c.block() // commits the dear tx; the cheap one is not in the pool
+	c = c.reopenCfg(dir, consensus.DefaultConfig())
+	c.block()
+	if c.nonce(alice.addr) != 1 || c.balance(carol.addr) != 1 {
+		t.Fatal("the evicted acknowledged tx did not commit after a restart")
+	}
 }

@@ -151,6 +151,10 @@ type AccountState struct {
 type Dropped struct {
 	Tx     *Tx
 	Reason string
+	// Evicted: the tx was pushed out for room (mempool full, too many
+	// parked txs), not found invalid; it may still be included later, so
+	// the node keeps an acknowledged one journaled (see consensus).
+	Evicted bool
 }
 
 // Inserted is what an accepted Insert did besides adding the tx.
@@ -561,7 +565,7 @@ func (p *Pool) insert(tx *Tx, st AccountState, now time.Time, restore bool) (Ins
 		if !restore {
 			a.replaced++
 		}
-		res.Dropped = append(res.Dropped, Dropped{old.tx, fmt.Sprintf("replaced by %x (fee %s, was %s)", tx.Hash, &e.fee, &old.fee)})
+		res.Dropped = append(res.Dropped, Dropped{old.tx, fmt.Sprintf("replaced by %x (fee %s, was %s)", tx.Hash, &e.fee, &old.fee), false})
 	}
 	for _, v := range victims {
 		va := v.acct
@@ -570,7 +574,7 @@ func (p *Pool) insert(tx *Tx, st AccountState, now time.Time, restore bool) (Ins
 		}
 		p.removeTail(va)
 		p.gc(va)
-		res.Dropped = append(res.Dropped, Dropped{v.tx, fmt.Sprintf("evicted: mempool full (%d txs, %d bytes) and a higher-priority tx arrived", len(p.byHash), p.bytes)})
+		res.Dropped = append(res.Dropped, Dropped{v.tx, fmt.Sprintf("evicted: mempool full (%d txs, %d bytes) and a higher-priority tx arrived", len(p.byHash), p.bytes), true})
 	}
 	if !restore && old == nil && !e.ready && len(p.parked) > p.cfg.MaxParkedTotal {
 		// Checked above: the first parked tx to go pays less per byte than
@@ -581,7 +585,7 @@ func (p *Pool) insert(tx *Tx, st AccountState, now time.Time, restore bool) (Ins
 			p.unplace(v)
 			p.unindex(v)
 			p.gc(va)
-			res.Dropped = append(res.Dropped, Dropped{v.tx, fmt.Sprintf("evicted: the mempool holds the most parked txs it keeps (%d) and a parked tx paying more per byte, or as much and newer, arrived", p.cfg.MaxParkedTotal)})
+			res.Dropped = append(res.Dropped, Dropped{v.tx, fmt.Sprintf("evicted: the mempool holds the most parked txs it keeps (%d) and a parked tx paying more per byte, or as much and newer, arrived", p.cfg.MaxParkedTotal), true})
 		}
 	}
 	return res, nil
@@ -974,7 +978,7 @@ func (p *Pool) revalidate(a *account, st AccountState, done map[[32]byte]bool, n
 			ndone--
 			return
 		}
-		out = append(out, Dropped{e.tx, fmt.Sprintf("nonce too low: account nonce is %d", st.Nonce)})
+		out = append(out, Dropped{e.tx, fmt.Sprintf("nonce too low: account nonce is %d", st.Nonce), false})
 	}
 	for len(a.ready) > 0 && a.ready[0].e.tx.Nonce < st.Nonce {
 		gone(p.removeHead(a))
@@ -1009,7 +1013,7 @@ func (p *Pool) revalidate(a *account, st AccountState, done map[[32]byte]bool, n
 		for a.len() > 0 && a.total.Gt(st.Balance) {
 			need := a.total.Clone()
 			e := p.removeTail(a)
-			out = append(out, Dropped{e.tx, fmt.Sprintf("insufficient balance: %s, needed %s", st.Balance, need)})
+			out = append(out, Dropped{e.tx, fmt.Sprintf("insufficient balance: %s, needed %s", st.Balance, need), false})
 		}
 	}
 	p.fix(a)
@@ -1033,7 +1037,7 @@ func (p *Pool) expire() []Dropped {
 			if x != e {
 				reason = fmt.Sprintf("expired: needs nonce %d, which expired", e.tx.Nonce)
 			}
-			out = append(out, Dropped{x.tx, reason})
+			out = append(out, Dropped{x.tx, reason, false})
 		}
 		p.gc(a)
 	}
