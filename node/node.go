@@ -142,6 +142,15 @@ func (n *Node) Start() error {
 		lis.Close()
 		return fmt.Errorf("start cometbft: %w", err)
 	}
+	// CometBFT v0.40's libp2p switch keeps a peer's consensus state when
+	// the peer's connection is replaced, which can stop the chain for good
+	// after a restart or a partition; p2p.SupervisePeers resets it (see
+	// docs/lp2p.md). It stops with the switch.
+	if err := p2p.SupervisePeers(n.cmt.Switch()); err != nil {
+		lis.Close()
+		n.Stop()
+		return err
+	}
 	// A node that fails to start is stopped whole (Stop is idempotent).
 	if err := n.startFeed(); err != nil {
 		lis.Close()

@@ -74,7 +74,7 @@ func testnetFlags(cmd *cobra.Command, rollups []string, rollupRPCPort int) {
 	cmd.Flags().StringSlice("rollup", rollups, "rollup registered at genesis, as name[:evm_chain_id] (repeatable)")
 	cmd.Flags().Int("dev-accounts", 20, "number of Hardhat/Anvil development accounts to prefund")
 	cmd.Flags().String("dev-balance", "10000000000000000000000", "balance of each development account")
-	cmd.Flags().Bool("libp2p", true, "use CometBFT's libp2p transport (false: classic transport)")
+	cmd.Flags().Bool("libp2p", true, "run consensus over CometBFT's libp2p transport (false: the classic transport; see docs/lp2p.md)")
 }
 
 func testnetOptions(cmd *cobra.Command, out string) (node.TestnetOptions, error) {
@@ -165,7 +165,7 @@ func initCmd() *cobra.Command {
 	cmd.Flags().String("chain-id", "weft-local", "chain id")
 	cmd.Flags().StringSlice("rollup", nil, "rollup registered at genesis, as name[:evm_chain_id] (repeatable)")
 	cmd.Flags().StringSlice("account", nil, "prefunded account as 0xADDRESS=BALANCE (repeatable)")
-	cmd.Flags().Bool("libp2p", true, "use CometBFT's libp2p transport")
+	cmd.Flags().Bool("libp2p", true, "run consensus over CometBFT's libp2p transport (false: the classic transport; see docs/lp2p.md)")
 	return addEnvHelp(cmd)
 }
 
