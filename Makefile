@@ -38,6 +38,15 @@ unit:
 e2e:
 	$(GO) test -p 1 -count=1 -timeout 25m ./node/e2e/ ./node/rollupe2e/ ./node/stakinge2e/ ./node/devnete2e/
 
+# The soak: four validators under load take randomized faults (kill -9 of one
+# or two, partitions, SIGSTOP, restart of all) for WEFT_CHAOS (30m), from a
+# printed seed (WEFT_CHAOS_SEED=... replays it). See docs/operations.md.
+WEFT_CHAOS ?= 30m
+chaos:
+	@command -v iptables >/dev/null || (apt-get install -y iptables >/dev/null 2>&1 || true)
+	@mkdir -p $(BIN)
+	WEFT_CHAOS=$(WEFT_CHAOS) bash -o pipefail -c "$(GO) test -p 1 -count=1 -timeout 0 -v -run TestChaos ./node/e2e/ 2>&1 | tee $(BIN)/chaos.log"
+
 # Figures, not assertions: EVM executor vs a raw go-ethereum ApplyTransaction
 # loop over the same txs (ratio printed), block building, mempool, batch
 # compression and the L1 gas of posting batches (rollups/batcher).

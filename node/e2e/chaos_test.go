@@ -1,0 +1,276 @@
+package e2e
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/weftnet/weft/node/e2e/nettest"
+)
+
+// portsChaos is the chaos soak's port range (see faults_test.go).
+const portsChaos = 32300
+
+// TestChaos is the soak behind `make chaos`: four validators under load
+// take randomized faults, one after another, for WEFT_CHAOS (a duration,
+// e.g. 30m; the test is skipped without it). The faults are drawn from a
+// seed printed at the start (WEFT_CHAOS_SEED replays a run): kill -9 of one
+// validator (the others keep committing), kill -9 of two (quorum lost) and
+// their restart, a 2|2 partition and its heal, one validator cut off by a
+// partition, SIGSTOP of one, a restart of all four. After every fault the
+// chain must resume within resumeWithin with no node restarted beyond the
+// faulted ones; at the end every acknowledged tx is committed exactly once
+// and every node holds the same blocks and app hashes at every height. It
+// prints the faults injected, the txs acknowledged and the longest stall.
+func TestChaos(t *testing.T) {
+	skipShort(t)
+	spec := os.Getenv("WEFT_CHAOS")
+	if spec == "" {
+		t.Skip("chaos soak: set WEFT_CHAOS to a duration (make chaos runs 30m)")
+	}
+	total, err := time.ParseDuration(spec)
+	if err != nil {
+		t.Fatalf("WEFT_CHAOS=%q: %v", spec, err)
+	}
+	seed := time.Now().UnixNano()
+	if s := os.Getenv("WEFT_CHAOS_SEED"); s != "" {
+		if seed, err = strconv.ParseInt(s, 10, 64); err != nil {
+			t.Fatalf("WEFT_CHAOS_SEED=%q: %v", s, err)
+		}
+	}
+	t.Logf("chaos seed %d (replay with WEFT_CHAOS_SEED=%d), running %v", seed, seed, total)
+	fmt.Printf("chaos seed %d (replay with WEFT_CHAOS_SEED=%d), running %v\n", seed, seed, total)
+	rng := rand.New(rand.NewSource(seed))
+	partitions := nettest.PartitionUsable()
+	if partitions != nil {
+		t.Logf("partitions left out: %v", partitions)
+	}
+
+	f := startFaultNetwork(t, portsChaos, planFromEnv(t), transport{name: "default"})
+	l := f.startLoad()
+	f.settle(l)
+	stalls := watchStalls(f)
+	defer stalls.stop()
+
+	faults := map[string]int{}
+	var longestRecovery time.Duration
+	var recoveryOf string
+	deadline := time.Now().Add(total)
+	for i := 1; time.Now().Before(deadline); i++ {
+		kinds := []string{"kill-one", "kill-two", "sigstop-one", "restart-all"}
+		if partitions == nil {
+			kinds = append(kinds, "partition-2-2", "isolate-one")
+		}
+		kind := kinds[rng.Intn(len(kinds))]
+		hold := time.Duration(5+rng.Intn(26)) * time.Second // 5..30 s
+		victims := rng.Perm(4)
+		what := fmt.Sprintf("fault %d: %s for %v (nodes %v)", i, kind, hold, victims[:2])
+		t.Log(what)
+		h, since := f.inject(kind, hold, victims)
+		first, all := f.resumed(h, since, f.all()...)
+		faults[kind]++
+		if all > longestRecovery {
+			longestRecovery, recoveryOf = all, what
+		}
+		t.Logf("%s: resumed past %d in %v (first node), %v (all four)", what, h, first.Round(time.Millisecond), all.Round(time.Millisecond))
+		// A healthy spell between faults, long enough for every node to
+		// take txs again.
+		f.ackedBy(l, time.Minute, 5, f.ackCounts(l), f.all()...)
+		f.hold(time.Duration(2+rng.Intn(8))*time.Second, "healthy between faults", func() error { return nil })
+	}
+	stalls.stop()
+	f.finish(l, "chaos")
+
+	var names []string
+	n := 0
+	for k, c := range faults {
+		names = append(names, fmt.Sprintf("%s %d", k, c))
+		n += c
+	}
+	sort.Strings(names)
+	longest, at := stalls.longest()
+	summary := fmt.Sprintf("chaos seed %d: %v, %d faults injected (%s); %d txs acknowledged, all committed exactly once, no divergence; longest stall %v (at height %d); slowest recovery %v after %s",
+		seed, total, n, strings.Join(names, ", "), len(l.snapshot()), longest.Round(time.Millisecond), at, longestRecovery.Round(time.Millisecond), recoveryOf)
+	t.Log(summary)
+	fmt.Println(summary)
+}
+
+// inject applies one fault for hold and undoes it (restart, heal,
+// SIGCONT); it returns the height reached before the fault was undone and
+// when it was undone: the chain must move past that height from then on.
+// Faults that leave a quorum check that the others keep committing.
+func (f *faultNet) inject(kind string, hold time.Duration, victims []int) (int64, time.Time) {
+	f.t.Helper()
+	others := func(out ...int) []int {
+		var rest []int
+		for i := range f.nodes {
+			if !containsInt(out, i) {
+				rest = append(rest, i)
+			}
+		}
+		return rest
+	}
+	v := victims[0]
+	switch kind {
+	case "kill-one":
+		f.kill(v)
+		f.hold(hold, fmt.Sprintf("node%d down", v), f.progress(others(v)...))
+		h := f.maxHeight(others(v)...)
+		f.start(v)
+		return h, time.Now()
+	case "kill-two":
+		two := victims[:2]
+		for _, i := range two {
+			f.kill(i)
+		}
+		hKill := f.maxHeight(others(two...)...)
+		f.hold(hold, fmt.Sprintf("nodes %v down", two), f.noQuorum(hKill, others(two...)...))
+		h := f.maxHeight(others(two...)...)
+		for _, i := range two {
+			f.start(i)
+		}
+		return h, time.Now()
+	case "sigstop-one":
+		if err := f.nodes[v].Signal(syscall.SIGSTOP); err != nil {
+			f.t.Fatal(err)
+		}
+		f.hold(hold, fmt.Sprintf("node%d frozen", v), f.progress(others(v)...))
+		h := f.maxHeight(others(v)...)
+		if err := f.nodes[v].Signal(syscall.SIGCONT); err != nil {
+			f.t.Fatal(err)
+		}
+		return h, time.Now()
+	case "restart-all":
+		h := f.maxHeight(f.all()...) + 1
+		for i := range f.nodes {
+			f.kill(i)
+		}
+		for i := range f.nodes {
+			f.start(i)
+		}
+		return h, time.Now()
+	case "partition-2-2", "isolate-one":
+		var a []int
+		if kind == "partition-2-2" {
+			a = victims[:2]
+		} else {
+			a = victims[:1]
+		}
+		var ga, gb []uint32
+		for i := range f.nodes {
+			if containsInt(a, i) {
+				ga = append(ga, f.gid(i))
+			} else {
+				gb = append(gb, f.gid(i))
+			}
+		}
+		mode := nettest.DropOnInput
+		if victims[3]%2 == 1 {
+			mode = nettest.DropOnOutput
+		}
+		p := nettest.NewPartition(f.t, mode, ga, gb)
+		hCut := f.maxHeight(f.all()...)
+		if err := p.Cut(); err != nil {
+			f.t.Fatal(err)
+		}
+		if kind == "partition-2-2" {
+			f.hold(hold, fmt.Sprintf("partitioned %v (%v)", a, mode), f.noQuorum(hCut, f.all()...))
+		} else {
+			f.hold(hold, fmt.Sprintf("node%d cut off (%v)", a[0], mode), f.progress(others(a...)...))
+		}
+		h := f.maxHeight(f.all()...)
+		if err := p.Heal(); err != nil {
+			f.t.Fatal(err)
+		}
+		return h, time.Now()
+	}
+	f.t.Fatalf("unknown fault %q", kind)
+	return 0, time.Time{}
+}
+
+// progress is a hold condition for faults that leave a quorum: nodes idx
+// keep committing, never going maxBlockGap without a block.
+func (f *faultNet) progress(idx ...int) func() error {
+	last, at := f.maxHeight(idx...), time.Now()
+	return func() error {
+		if h := f.maxHeight(idx...); h > last {
+			last, at = h, time.Now()
+		} else if time.Since(at) > maxBlockGap {
+			return fmt.Errorf("no block on nodes %v for %v (height %d)", idx, time.Since(at).Round(time.Millisecond), h)
+		}
+		return nil
+	}
+}
+
+func containsInt(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// stallWatch records the longest time the network went without a new
+// block (the highest height any node reports), faults included.
+type stallWatch struct {
+	mu      sync.Mutex
+	worst   time.Duration
+	worstAt int64
+	done    chan struct{}
+	once    sync.Once
+	wg      sync.WaitGroup
+}
+
+func watchStalls(f *faultNet) *stallWatch {
+	s := &stallWatch{done: make(chan struct{})}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		last, at := f.maxHeight(f.all()...), time.Now()
+		for {
+			select {
+			case <-s.done:
+				return
+			case <-tick.C:
+			}
+			h := f.maxHeight(f.all()...)
+			if h > last {
+				last, at = h, time.Now()
+				continue
+			}
+			if d := time.Since(at); d > s.get() {
+				s.mu.Lock()
+				s.worst, s.worstAt = d, h
+				s.mu.Unlock()
+			}
+		}
+	}()
+	return s
+}
+
+func (s *stallWatch) get() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.worst
+}
+
+func (s *stallWatch) longest() (time.Duration, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.worst, s.worstAt
+}
+
+func (s *stallWatch) stop() {
+	s.once.Do(func() { close(s.done) })
+	s.wg.Wait()
+}
