@@ -658,6 +658,13 @@ func (a *App) ReapTxs(_ context.Context, req *abci.RequestReapTxs) (*abci.Respon
 
 // InitChain loads the genesis app state.
 func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
+	// A node killed after InitChain wrote the genesis state but before
+	// CometBFT recorded it is asked again on restart: the state is there,
+	// whole (Commit is atomic), and is not written twice.
+	if h, ah := a.Committed(); h == req.InitialHeight-1 && ah != nil && a.ChainID() == req.ChainId {
+		a.log.Info("genesis state already written", "chain_id", req.ChainId, "height", h)
+		return &abci.ResponseInitChain{AppHash: ah}, nil
+	}
 	gs, err := genesis.ParseAppState(req.AppStateBytes)
 	if err != nil {
 		return nil, err

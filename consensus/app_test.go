@@ -2,7 +2,9 @@ package consensus_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -247,4 +249,30 @@ func TestSubmitDuringBlocks(t *testing.T) {
 			t.Fatalf("%s: nonce %d, want %d", k.addr, c.nonce(k.addr), perSender)
 		}
 	}
+}
+
+// TestInitChainTwiceAfterACrash: a validator killed after InitChain wrote
+// the genesis state, but before CometBFT recorded it, is asked for
+// InitChain again on restart; it used to refuse the genesis validators it
+// already held ("duplicate genesis validator") and could never start.
+func TestInitChainTwiceAfterACrash(t *testing.T) {
+	alice := newKey(t)
+	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000})
+	dir := filepath.Join(t.TempDir(), "state")
+	c := newChain(t, dir, &gs)
+	_, want := c.app.Committed()
+	c = c.reopen(dir)
+	raw, err := json.Marshal(gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.app.InitChain(ctx, &abci.RequestInitChain{ChainId: testChainID, InitialHeight: 1, AppStateBytes: raw, Validators: cmtValidators(t, &gs)})
+	if err != nil {
+		t.Fatalf("second InitChain: %v", err)
+	}
+	if !bytes.Equal(resp.AppHash, want) {
+		t.Fatalf("second InitChain app hash %x, want %x", resp.AppHash, want)
+	}
+	c.submit(tx(t, alice, 0, 1000, transfer(common.Address{1}, 1)))
+	c.block()
 }
