@@ -29,6 +29,8 @@ const portsChaos = 32300
 // faulted ones; at the end every acknowledged tx is committed exactly once
 // and every node holds the same blocks and app hashes at every height. It
 // prints the faults injected, the txs acknowledged and the longest stall.
+// WEFT_CHAOS_TRANSPORT=libp2p|classic picks the consensus transport
+// (default: what `weft testnet` writes).
 func TestChaos(t *testing.T) {
 	skipShort(t)
 	spec := os.Getenv("WEFT_CHAOS")
@@ -53,7 +55,15 @@ func TestChaos(t *testing.T) {
 		t.Logf("partitions left out: %v", partitions)
 	}
 
-	f := startFaultNetwork(t, portsChaos, planFromEnv(t), transport{name: "default"})
+	tr := transport{name: "default"}
+	switch v := os.Getenv("WEFT_CHAOS_TRANSPORT"); v {
+	case "":
+	case "libp2p", "classic":
+		tr = transport{name: v, args: []string{"--libp2p=" + strconv.FormatBool(v == "libp2p")}}
+	default:
+		t.Fatalf("WEFT_CHAOS_TRANSPORT=%q: want libp2p or classic", v)
+	}
+	f := startFaultNetwork(t, portsChaos, planFromEnv(t), tr)
 	l := f.startLoad()
 	f.settle(l)
 	stalls := watchStalls(f)
@@ -74,7 +84,7 @@ func TestChaos(t *testing.T) {
 		what := fmt.Sprintf("fault %d: %s for %v (nodes %v)", i, kind, hold, victims[:2])
 		t.Log(what)
 		h, since := f.inject(kind, hold, victims)
-		first, all := f.resumed(h, since, f.all()...)
+		first, all := f.recovered(h, since)
 		faults[kind]++
 		if all > longestRecovery {
 			longestRecovery, recoveryOf = all, what
@@ -87,6 +97,9 @@ func TestChaos(t *testing.T) {
 	}
 	stalls.stop()
 	f.finish(l, "chaos")
+	for _, v := range f.violations {
+		t.Errorf("liveness: %s", v)
+	}
 
 	var names []string
 	n := 0
@@ -96,8 +109,8 @@ func TestChaos(t *testing.T) {
 	}
 	sort.Strings(names)
 	longest, at := stalls.longest()
-	summary := fmt.Sprintf("chaos seed %d: %v, %d faults injected (%s); %d txs acknowledged, all committed exactly once, no divergence; longest stall %v (at height %d); slowest recovery %v after %s",
-		seed, total, n, strings.Join(names, ", "), len(l.snapshot()), longest.Round(time.Millisecond), at, longestRecovery.Round(time.Millisecond), recoveryOf)
+	summary := fmt.Sprintf("chaos seed %d: %v, %d faults injected (%s); %d txs acknowledged, all committed exactly once, no divergence; longest stall %v (at height %d); slowest recovery %v after %s; %d liveness violations",
+		seed, total, n, strings.Join(names, ", "), len(l.snapshot()), longest.Round(time.Millisecond), at, longestRecovery.Round(time.Millisecond), recoveryOf, len(f.violations))
 	t.Log(summary)
 	fmt.Println(summary)
 }
@@ -121,7 +134,7 @@ func (f *faultNet) inject(kind string, hold time.Duration, victims []int) (int64
 	switch kind {
 	case "kill-one":
 		f.kill(v)
-		f.hold(hold, fmt.Sprintf("node%d down", v), f.progress(others(v)...))
+		f.holdNoted(hold, fmt.Sprintf("node%d down", v), f.progress(others(v)...))
 		h := f.maxHeight(others(v)...)
 		f.start(v)
 		return h, time.Now()
@@ -141,7 +154,7 @@ func (f *faultNet) inject(kind string, hold time.Duration, victims []int) (int64
 		if err := f.nodes[v].Signal(syscall.SIGSTOP); err != nil {
 			f.t.Fatal(err)
 		}
-		f.hold(hold, fmt.Sprintf("node%d frozen", v), f.progress(others(v)...))
+		f.holdNoted(hold, fmt.Sprintf("node%d frozen", v), f.progress(others(v)...))
 		h := f.maxHeight(others(v)...)
 		if err := f.nodes[v].Signal(syscall.SIGCONT); err != nil {
 			f.t.Fatal(err)
@@ -183,7 +196,7 @@ func (f *faultNet) inject(kind string, hold time.Duration, victims []int) (int64
 		if kind == "partition-2-2" {
 			f.hold(hold, fmt.Sprintf("partitioned %v (%v)", a, mode), f.noQuorum(hCut, f.all()...))
 		} else {
-			f.hold(hold, fmt.Sprintf("node%d cut off (%v)", a[0], mode), f.progress(others(a...)...))
+			f.holdNoted(hold, fmt.Sprintf("node%d cut off (%v)", a[0], mode), f.progress(others(a...)...))
 		}
 		h := f.maxHeight(f.all()...)
 		if err := p.Heal(); err != nil {
@@ -193,6 +206,58 @@ func (f *faultNet) inject(kind string, hold time.Duration, victims []int) (int64
 	}
 	f.t.Fatalf("unknown fault %q", kind)
 	return 0, time.Time{}
+}
+
+// holdNoted is hold for liveness conditions: a broken one is recorded as
+// a violation (the soak fails at the end) and the fault goes on, so one
+// run reports every violation with the figures.
+func (f *faultNet) holdNoted(d time.Duration, what string, cond func() error) {
+	f.t.Helper()
+	noted := false
+	f.hold(d, what, func() error {
+		if err := cond(); err != nil && !noted {
+			noted = true
+			f.note(fmt.Sprintf("%s: %v", what, err))
+		}
+		return nil
+	})
+}
+
+func (f *faultNet) note(v string) {
+	f.violations = append(f.violations, v)
+	f.t.Logf("LIVENESS VIOLATION: %s", v)
+}
+
+// recovered waits for every node to pass height h: a recovery slower than
+// resumeWithin is a violation; one that never comes (5 minutes) fails.
+func (f *faultNet) recovered(h int64, since time.Time) (first, all time.Duration) {
+	f.t.Helper()
+	past := func() error {
+		for _, i := range f.all() {
+			got, err := f.height(i)
+			if err != nil {
+				return fmt.Errorf("node%d: %v", i, err)
+			}
+			if got <= h {
+				return fmt.Errorf("node%d at %d", i, got)
+			}
+		}
+		return nil
+	}
+	deadline := since.Add(resumeWithin)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for ; time.Now().Before(deadline); <-tick.C {
+		if first == 0 && f.maxHeight(f.all()...) > h {
+			first = time.Since(since)
+		}
+		if past() == nil {
+			return first, time.Since(since)
+		}
+	}
+	f.note(fmt.Sprintf("not every node past height %d within %v: %v", h, resumeWithin, past()))
+	f.waitFor(5*time.Minute, fmt.Sprintf("every node past height %d", h), past)
+	return first, time.Since(since)
 }
 
 // progress is a hold condition for faults that leave a quorum: nodes idx

@@ -102,6 +102,8 @@ type faultNet struct {
 	*network
 	base int
 	plan faultPlan
+	// violations are liveness failures the chaos soak noted and went on.
+	violations []string
 }
 
 // runFault runs scenario once per transport, each on its own ports.
