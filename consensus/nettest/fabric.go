@@ -64,7 +64,7 @@ type linkState struct {
 type LinkStats struct {
 	Accepted int   // connections forwarded
 	Refused  int   // connections refused (cut, or the listener was down)
-	Bytes    int64 // bytes delivered in this direction
+	Bytes    int64 // bytes forwarded in this direction
 	Resets   int   // connections closed by Cut, Partition or Reset
 }
 
@@ -408,14 +408,14 @@ func (f *Fabric) pump(c *pconn, from, to int, r, w net.Conn) {
 					return
 				}
 			}
+			f.mu.Lock()
+			f.stats[from][to].Bytes += int64(n)
+			f.mu.Unlock()
 			for range writes {
 				if _, err := w.Write(buf[:n]); err != nil {
 					return
 				}
 			}
-			f.mu.Lock()
-			f.stats[from][to].Bytes += int64(n)
-			f.mu.Unlock()
 		}
 		if err != nil {
 			return

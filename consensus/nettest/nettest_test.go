@@ -83,18 +83,24 @@ func TestByzantineProposerIsRejected(t *testing.T) {
 		}
 		return m
 	}
-	nw.Eventually(3*time.Minute, "every attack proposed and judged by the honest nodes", func() bool {
+	// A proposal a node does not receive within its propose timeout is
+	// never judged there: on a loaded machine not every honest node judges
+	// every hostile block, so each attack must have been judged by two.
+	nw.Eventually(3*time.Minute, "every attack proposed and judged by two honest nodes", func() bool {
 		made := hostile()
-		judged := map[nettest.Attack]int{}
+		judgedBy := map[nettest.Attack]map[int]bool{}
 		for _, i := range honest {
 			for _, v := range nw.Nodes[i].Verdicts() {
 				if h, ok := made[v.Digest]; ok {
-					judged[h.Attack]++
+					if judgedBy[h.Attack] == nil {
+						judgedBy[h.Attack] = map[int]bool{}
+					}
+					judgedBy[h.Attack][i] = true
 				}
 			}
 		}
 		for _, a := range nettest.AllAttacks {
-			if judged[a] < len(honest) {
+			if len(judgedBy[a]) < 2 {
 				return false
 			}
 		}
@@ -197,54 +203,53 @@ func TestIsolatedValidatorCatchesUp(t *testing.T) {
 
 // TestSplitHaltsAndResumes: a 2|2 split leaves no side with 2/3 of the
 // power: every node gets to voting and no node commits. Once healed, the
-// chain resumes within 30 s. The split either refuses connections (they
-// are closed and must be dialled again) or silently holds every byte
-// (they stay open and starve).
+// chain resumes within 30 s. The network is split twice: first refusing
+// connections (they are closed and must be dialled again), then silently
+// holding every byte (they stay open and starve).
 func TestSplitHaltsAndResumes(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		split func(f *nettest.Fabric, groups ...[]int)
+	nw := nettest.New(t, nettest.Options{})
+	nw.Start()
+	nw.WaitHeight(2, stepTimeout)
+	load := nw.StartLoad(nettest.LoadOptions{Accounts: loadAccounts})
+	nw.WaitHeight(4, stepTimeout)
+
+	for _, split := range []struct {
+		name string
+		do   func(groups ...[]int)
 	}{
-		{"refused", (*nettest.Fabric).Partition},
-		{"silent", (*nettest.Fabric).SilentPartition},
+		{"refused", nw.Fabric.Partition},
+		{"silent", nw.Fabric.SilentPartition},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			nw := nettest.New(t, nettest.Options{})
-			nw.Start()
-			nw.WaitHeight(2, stepTimeout)
-			load := nw.StartLoad(nettest.LoadOptions{Accounts: loadAccounts})
-			nw.WaitHeight(4, stepTimeout)
-
-			tc.split(nw.Fabric, []int{0, 1}, []int{2, 3})
-			// Two of four validators are half the power: past its proposal,
-			// each node waits for votes that cannot come.
-			nw.Eventually(stepTimeout, "every node voting at the height after its last commit", func() bool {
-				for _, n := range nw.Nodes {
-					h, _, step := n.Round()
-					if h != n.Height()+1 || !votingSteps[step] {
-						return false
-					}
+		split.do([]int{0, 1}, []int{2, 3})
+		// Two of four validators are half the power: past its proposal,
+		// each node waits for votes that cannot come.
+		nw.Eventually(stepTimeout, split.name+" split: every node voting at the height after its last commit", func() bool {
+			for _, n := range nw.Nodes {
+				h, _, step := n.Round()
+				if h != n.Height()+1 || !votingSteps[step] {
+					return false
 				}
-				return true
-			})
-			stuck := nw.Heights()
-			nw.Never(3*time.Second, "a node committed during the split", func() bool {
-				return !slices.Equal(nw.Heights(), stuck)
-			})
-
-			nw.Fabric.Heal()
-			healed := time.Now()
-			nw.WaitHeight(slices.Max(stuck)+2, 30*time.Second)
-			t.Logf("resumed %v after the heal (heights %v during the split)", time.Since(healed).Round(time.Millisecond), stuck)
-			settle(t, nw, load)
+			}
+			return true
 		})
+		stuck := nw.Heights()
+		nw.Never(3*time.Second, split.name+" split: a node committed", func() bool {
+			return !slices.Equal(nw.Heights(), stuck)
+		})
+
+		nw.Fabric.Heal()
+		healed := time.Now()
+		nw.WaitHeight(slices.Max(stuck)+2, 30*time.Second)
+		t.Logf("%s split: resumed %v after the heal (heights %v during the split)", split.name, time.Since(healed).Round(time.Millisecond), stuck)
 	}
+	settle(t, nw, load)
 }
 
 // TestRestartedValidatorCatchesUp: a validator holding txs no other node
 // has (it acknowledged them while cut off) stops; the others go on; it
 // starts again on the same stores, replays, catches up, agrees, and the
-// txs it had journaled commit exactly once.
+// txs it had journaled commit exactly once. Then the whole network stops
+// and starts again, and goes on.
 func TestRestartedValidatorCatchesUp(t *testing.T) {
 	nw := nettest.New(t, nettest.Options{})
 	nw.Start()
@@ -283,7 +288,43 @@ func TestRestartedValidatorCatchesUp(t *testing.T) {
 	}
 	nw.WaitHeight(nw.MaxHeight(), stepTimeout, crash)
 	t.Logf("node%d stopped at height %d, caught up to %d", crash, stoppedAt, n.Height())
+
+	// Then every node at once, wherever each is in its height: they
+	// replay their WALs and stores and the chain goes on. Not while node1
+	// still block-syncs: CometBFT v0.40 then crashes when a peer goes away
+	// (TestBlockSyncSurvivesPeerLoss).
+	syncStart := time.Now()
+	nw.Eventually(stepTimeout, "node1 past block sync", n.InConsensus)
+	t.Logf("node1 left block sync %v after catching up", time.Since(syncStart).Round(time.Millisecond))
+	for _, n := range nw.Nodes {
+		if err := n.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	top := nw.MaxHeight()
+	nw.Start()
+	nw.WaitHeight(top+3, stepTimeout)
 	settle(t, nw, load)
+}
+
+// TestRestartBeforeFirstBlock: a validator stopped after InitChain and
+// before the first block (its app at height 0, so CometBFT's handshake
+// sends InitChain again on restart) starts again and joins the chain.
+func TestRestartBeforeFirstBlock(t *testing.T) {
+	nw := nettest.New(t, nettest.Options{})
+	n := nw.Nodes[3]
+	if err := n.Start(); err != nil { // InitChain runs in the handshake
+		t.Fatal(err)
+	}
+	if err := n.Stop(); err != nil { // alone, 1/4 of the power: no block
+		t.Fatal(err)
+	}
+	if h := n.Height(); h != 0 {
+		t.Fatalf("node3 stopped at height %d, want 0", h)
+	}
+	nw.Start()
+	nw.WaitHeight(3, stepTimeout)
+	nw.CheckAgreement()
 }
 
 // TestLinkFaultsUnderLoad: delayed links, connections reset, a duplicated
@@ -341,7 +382,7 @@ func TestHarnessReportsAppPanic(t *testing.T) {
 		f := nw.Failures()
 		return len(f) == 1 && strings.Contains(f[0], "planted panic")
 	})
-	nw.WaitHeight(5, stepTimeout, 0, 1, 3)
+	nw.WaitHeight(4, stepTimeout, 0, 1, 3)
 	if h := nw.Nodes[2].Height(); h != 2 {
 		t.Fatalf("the panicking node is at height %d, want 2", h)
 	}

@@ -142,6 +142,7 @@ func (n *Node) Start() error {
 	if err := cmt.Start(); err != nil {
 		return fail(fmt.Errorf("start cometbft: %w", err))
 	}
+	n.rec.setRound(0, 0, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	sub, err := cmt.EventBus().Subscribe(ctx, "nettest", cmttypes.EventQueryNewRoundStep, 4096)
 	if err != nil {
@@ -252,8 +253,16 @@ func (n *Node) Height() int64 {
 }
 
 // Round is the height, round and step CometBFT's consensus last entered
-// (steps as CometBFT names them: "RoundStepPropose", "RoundStepPrevote"...).
+// since the node started (steps as CometBFT names them: "RoundStepPropose",
+// "RoundStepPrevote"...); zero while it block-syncs.
 func (n *Node) Round() (height int64, round int32, step string) { return n.rec.round() }
+
+// InConsensus reports whether the node's consensus has entered a round
+// since it started: it is past block sync.
+func (n *Node) InConsensus() bool {
+	h, _, _ := n.rec.round()
+	return n.Running() && h > 0
+}
 
 // Peers is the number of peers CometBFT has (0 when stopped).
 func (n *Node) Peers() int {
