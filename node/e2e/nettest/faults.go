@@ -64,7 +64,9 @@ func (p *Proc) startWith(t testing.TB, tag, bin string, setup func(*exec.Cmd), a
 	p.mu.Unlock()
 }
 
-// redial replaces the node's API client with a fresh one (as Start does).
+// redial replaces the node's API client with a fresh one: a restarted
+// node gets a new connection instead of waiting out gRPC's reconnect
+// backoff. The old client is closed once the new one is in place.
 func (nd *Node) redial(t testing.TB) {
 	t.Helper()
 	c, err := client.Dial(nd.API)

@@ -25,17 +25,7 @@ type Node struct {
 func (nd *Node) Start(t testing.TB, tag, bin string) {
 	t.Helper()
 	nd.Proc.Start(t, tag, bin, "start", "--home", nd.Home)
-	c, err := client.Dial(nd.API)
-	if err != nil {
-		t.Fatalf("dial %s: %v", nd.Name, err)
-	}
-	nd.mu.Lock()
-	old := nd.client
-	nd.client = c
-	nd.mu.Unlock()
-	if old != nil {
-		old.Close()
-	}
+	nd.redial(t)
 }
 
 // Client is the node's current API client (nil before the first Start).

@@ -28,27 +28,7 @@ type Proc struct {
 // (see Died). It fails t if the log cannot be opened or bin not started.
 func (p *Proc) Start(t testing.TB, tag, bin string, args ...string) {
 	t.Helper()
-	f, err := os.OpenFile(p.Log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatalf("%s log: %v", p.Name, err)
-	}
-	fmt.Fprintf(f, "==== %s: weft %s %s at %s ====\n", tag, args[0], p.Name, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = f, f
-	setPdeathsig(cmd)
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		t.Fatalf("start %s: %v", p.Name, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		f.Close()
-		close(exited)
-	}()
-	p.mu.Lock()
-	p.cmd, p.exited, p.running = cmd, exited, true
-	p.mu.Unlock()
+	p.startWith(t, tag, bin, setPdeathsig, args...)
 }
 
 // Halt sends sig to p and waits up to timeout for it to exit. If it is
