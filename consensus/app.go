@@ -350,12 +350,12 @@ func (a *App) PendingNonce(addr common.Address) uint64 {
 // Submit validates raw and adds it to the mempool; when local is true the tx
 // is journaled first so that an acknowledged tx survives a crash.
 func (a *App) Submit(raw []byte, local bool) ([32]byte, *Rejection) {
+	if err := a.admission.Load(); err != nil {
+		return TxHash(raw), reject(CodeNotAccepting, "node is not accepting transactions: "+(*err).Error())
+	}
 	lim, params := a.limits()
 	if params == nil {
 		return [32]byte{}, reject(CodeMalformed, "chain not initialised yet")
-	}
-	if err := a.admission.Load(); err != nil {
-		return TxHash(raw), reject(CodeNotAccepting, "node is not accepting transactions: "+(*err).Error())
 	}
 	tx, rej := DecodeTx(raw, lim)
 	if rej != nil {

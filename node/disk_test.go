@@ -244,9 +244,20 @@ func TestSubmitTxRefusedWhenDiskShort(t *testing.T) {
 	if !g.poll(func(error) {}) {
 		t.Fatal("guard did not trip")
 	}
-	// No app: the refusal must come before the tx reaches it.
-	api := &apiServer{node: &Node{disk: g}, log: discard()}
-	_, err := api.SubmitTx(context.Background(), &weftv1.SubmitTxRequest{Tx: []byte("any")})
+	// The guard refuses through the app (SetAdmission), so CometBFT's
+	// CheckTx, the rollup RPC and the relayer refuse alike.
+	store, err := consensus.OpenStore("", discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	app, err := consensus.NewApp(store, consensus.DefaultConfig(), discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.SetAdmission(g.Err())
+	api := &apiServer{app: app, node: &Node{disk: g}, log: discard()}
+	_, err = api.SubmitTx(context.Background(), &weftv1.SubmitTxRequest{Tx: []byte("any")})
 	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "data dir /d has 10 MiB free") {
 		t.Fatalf("SubmitTx: %v", err)
 	}

@@ -122,9 +122,6 @@ func (r *depositRelayer) step(ctx context.Context) error {
 		return err
 	}
 	first, last := items[0].Nonce, items[len(items)-1].Nonce
-	if err := r.n.disk.Err(); err != nil {
-		return fmt.Errorf("not ordering deposits %d..%d: node is stopping: %w", first, last, err)
-	}
 	if _, rej := r.n.app.Submit(raw, true); rej != nil {
 		return fmt.Errorf("order deposits %d..%d: %s", first, last, rej.Log)
 	}

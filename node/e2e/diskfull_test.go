@@ -145,16 +145,17 @@ func TestDiskFullStopsNodeCleanly(t *testing.T) {
 	checkExactlyOnce(t, ch, acked)
 }
 
-// writeNetwork writes a network of validators with `weft testnet`, the way
-// startNetwork does, without starting it.
-func writeNetwork(t *testing.T, basePort, validators int) *network {
+// writeNetwork writes a network of validators with `weft testnet` (extra:
+// more flags for it) without starting it; its processes are killed, and
+// their logs shown if the test failed, when the test ends.
+func writeNetwork(t *testing.T, basePort, validators int, extra ...string) *network {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "net")
 	args := []string{"--validators", strconv.Itoa(validators), "--base-port", strconv.Itoa(basePort)}
 	for _, r := range rollupNames {
 		args = append(args, "--rollup", r)
 	}
-	m := nettest.Testnet(t, weftBin, dir, args...)
+	m := nettest.Testnet(t, weftBin, dir, append(args, extra...)...)
 	n := &network{t: t, dir: dir, chainID: m.ChainID}
 	for i, info := range m.Nodes {
 		n.nodes = append(n.nodes, &nodeProc{

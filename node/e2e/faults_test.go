@@ -3,8 +3,6 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -124,24 +122,8 @@ func startFaultNetwork(t *testing.T, basePort int, plan faultPlan, tr transport)
 	t.Helper()
 	const validators = 4
 	checkPortsFree(t, basePort, validators)
-	dir := filepath.Join(t.TempDir(), "net")
-	args := []string{"--validators", strconv.Itoa(validators), "--base-port", strconv.Itoa(basePort)}
-	for _, r := range rollupNames {
-		args = append(args, "--rollup", r)
-	}
-	args = append(args, tr.args...)
-	m := nettest.Testnet(t, weftBin, dir, args...)
-	n := &network{t: t, dir: dir, chainID: m.ChainID}
-	for i, info := range m.Nodes {
-		n.nodes = append(n.nodes, &nodeProc{
-			Node: nettest.Node{
-				Proc: nettest.Proc{Name: fmt.Sprintf("node%d", i), Log: filepath.Join(info.Home, "test.log")},
-				Home: info.Home, API: info.API,
-			},
-			idx: i, info: info,
-		})
-	}
-	ccfg, _, err := node.LoadConfig(m.Nodes[0].Home)
+	n := writeNetwork(t, basePort, validators, tr.args...)
+	ccfg, _, err := node.LoadConfig(n.nodes[0].Home)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,12 +133,6 @@ func startFaultNetwork(t *testing.T, basePort int, plan faultPlan, tr transport)
 	}
 	t.Logf("consensus transport: %s; plan %s (%v down, %v partition, %v SIGSTOP; resume within %v)",
 		kind, plan.name, plan.down, plan.partition, plan.stop, resumeWithin)
-	t.Cleanup(func() {
-		if t.Failed() {
-			nettest.DumpLogs(t, 60, n.procs()...)
-		}
-	})
-	t.Cleanup(n.killAll)
 	f := &faultNet{network: n, base: basePort, plan: plan}
 	for i := range n.nodes {
 		f.start(i)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -83,30 +82,7 @@ func checkPortsFree(t *testing.T, basePort, validators int) {
 func startNetwork(t *testing.T, basePort, validators int) *network {
 	t.Helper()
 	checkPortsFree(t, basePort, validators)
-	dir := filepath.Join(t.TempDir(), "net")
-	args := []string{"--validators", strconv.Itoa(validators), "--base-port", strconv.Itoa(basePort)}
-	for _, r := range rollupNames {
-		args = append(args, "--rollup", r)
-	}
-	m := nettest.Testnet(t, weftBin, dir, args...)
-	n := &network{t: t, dir: dir, chainID: m.ChainID}
-	for i, info := range m.Nodes {
-		n.nodes = append(n.nodes, &nodeProc{
-			Node: nettest.Node{
-				Proc: nettest.Proc{Name: fmt.Sprintf("node%d", i), Log: filepath.Join(info.Home, "test.log")},
-				Home: info.Home, API: info.API,
-			},
-			idx: i, info: info,
-		})
-	}
-	// Cleanups run last-in first-out: the processes are killed first, then
-	// the logs (complete by then) are shown if the test failed.
-	t.Cleanup(func() {
-		if t.Failed() {
-			nettest.DumpLogs(t, 60, n.procs()...)
-		}
-	})
-	t.Cleanup(n.killAll)
+	n := writeNetwork(t, basePort, validators)
 	for i := range n.nodes {
 		n.start(i)
 	}
