@@ -122,20 +122,33 @@ func (m PartitionMode) String() string {
 // mangle OUTPUT); a connection marked by two groups is dropped (filter
 // INPUT or OUTPUT, see PartitionMode). Traffic of other processes, with
 // other group ids, is never touched.
+//
+// Marks live on conntrack entries, which outlive a partition: a UDP flow
+// keeps its entry as long as packets pass, and QUIC sends every connection
+// of a node over one socket, so the flow between two nodes lives as long as
+// they do. Each partition therefore stamps its own epoch on a connection
+// before marking it, clearing the group marks an earlier partition left;
+// without this, two nodes on opposite sides of one partition stayed cut off
+// from each other in every later one (TestPartitionMarksDoNotOutliveTheCut).
 type Partition struct {
 	t      testing.TB
 	mode   PartitionMode
 	chain  string
+	epoch  uint32 // connmark bits epochShift.., never 0
 	groups [][]uint32
 
 	mu  sync.Mutex
 	cut bool
 }
 
-// The connmark bit of group k is 1<<(partitionShift+k).
+// The connmark bit of group k is 1<<(partitionShift+k); the partition's
+// epoch is the byte at epochShift.
 const (
 	partitionShift     = 20
 	partitionMaxGroups = 4
+	epochShift         = 24
+	epochMask          = 0xff << epochShift
+	partitionMask      = epochMask | (1<<partitionMaxGroups-1)<<partitionShift
 )
 
 var partitionSeq struct {
@@ -153,6 +166,8 @@ func PartitionUsable() error {
 	chain := fmt.Sprintf("WEFTPROBE%d", os.Getpid())
 	steps := [][]string{
 		{"-t", "mangle", "-N", chain},
+		{"-t", "mangle", "-A", chain, "-m", "connmark", "!", "--mark", fmt.Sprintf("%#x/%#x", 1<<epochShift, epochMask),
+			"-j", "CONNMARK", "--set-xmark", fmt.Sprintf("%#x/%#x", 1<<epochShift, partitionMask)},
 		{"-t", "mangle", "-A", chain, "-m", "owner", "--gid-owner", "65533", "-j", "CONNMARK", "--or-mark", "0x100000"},
 		{"-N", chain},
 		{"-A", chain, "-m", "connmark", "--mark", "0x300000/0x300000", "-j", "DROP"},
@@ -183,7 +198,10 @@ func NewPartition(t testing.TB, mode PartitionMode, groups ...[]uint32) *Partiti
 	partitionSeq.n++
 	seq := partitionSeq.n
 	partitionSeq.Unlock()
-	p := &Partition{t: t, mode: mode, chain: fmt.Sprintf("WEFT%d-%d", os.Getpid(), seq), groups: groups}
+	// Consecutive partitions of a process differ in epoch; those of two
+	// test processes (run one after the other) most likely do too.
+	epoch := uint32((os.Getpid()*7+seq)%255+1) << epochShift
+	p := &Partition{t: t, mode: mode, chain: fmt.Sprintf("WEFT%d-%d", os.Getpid(), seq), epoch: epoch, groups: groups}
 	t.Cleanup(func() {
 		if err := p.Heal(); err != nil {
 			t.Errorf("partition cleanup: %v", err)
@@ -200,7 +218,10 @@ func (p *Partition) Cut() error {
 		return nil
 	}
 	var steps [][]string
-	steps = append(steps, []string{"-t", "mangle", "-N", p.chain})
+	steps = append(steps, []string{"-t", "mangle", "-N", p.chain},
+		// A connection first seen by another partition: clear its marks.
+		[]string{"-t", "mangle", "-A", p.chain, "-m", "connmark", "!", "--mark", fmt.Sprintf("%#x/%#x", p.epoch, epochMask),
+			"-j", "CONNMARK", "--set-xmark", fmt.Sprintf("%#x/%#x", p.epoch, partitionMask)})
 	for k, g := range p.groups {
 		for _, gid := range g {
 			steps = append(steps, []string{"-t", "mangle", "-A", p.chain, "-m", "owner", "--gid-owner", fmt.Sprint(gid),
@@ -210,8 +231,9 @@ func (p *Partition) Cut() error {
 	steps = append(steps, []string{"-N", p.chain})
 	for a := range p.groups {
 		for b := a + 1; b < len(p.groups); b++ {
-			m := fmt.Sprintf("%#x", 1<<(partitionShift+a)|1<<(partitionShift+b))
-			steps = append(steps, []string{"-A", p.chain, "-m", "connmark", "--mark", m + "/" + m, "-j", "DROP"})
+			bits := uint32(1<<(partitionShift+a) | 1<<(partitionShift+b))
+			m := fmt.Sprintf("%#x/%#x", p.epoch|bits, epochMask|bits)
+			steps = append(steps, []string{"-A", p.chain, "-m", "connmark", "--mark", m, "-j", "DROP"})
 		}
 	}
 	// Jump to the drop chain first, so no packet slips through between
