@@ -69,8 +69,10 @@ $(BIN)/staticcheck:
 tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/staticcheck $(BIN)/abigen
 
 # Protobuf (buf + protoc-gen-go/-grpc), Solidity (solc from npm, pinned in
-# contracts/package.json) and contract bindings (abigen v2).
+# contracts/package.json), contract bindings (abigen v2) and the patched
+# CometBFT in third_party/cometbft (scripts/cometbft-fork.sh).
 generate: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/abigen
+	GO=$(GO) ./scripts/cometbft-fork.sh
 	cd proto && $(BIN)/buf lint && $(BIN)/buf generate
 	cd contracts && npm ci --no-audit --no-fund --loglevel=error && node compile.js
 	for abi in contracts/build/*.abi; do \
@@ -81,11 +83,11 @@ generate: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/abige
 
 # Fails when the committed generated code differs from what `make generate` writes.
 check-generate: generate
-	@git diff --exit-code -- proto/ contracts/ || (echo "generated code is stale: run 'make generate' and commit" && exit 1)
-	@test -z "$$(git status --porcelain -- proto/ contracts/)" || (git status --porcelain -- proto/ contracts/; echo "untracked generated files: run 'make generate' and commit"; exit 1)
+	@git diff --exit-code -- proto/ contracts/ third_party/ || (echo "generated code is stale: run 'make generate' and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- proto/ contracts/ third_party/)" || (git status --porcelain -- proto/ contracts/ third_party/; echo "untracked generated files: run 'make generate' and commit"; exit 1)
 
 lint: $(BIN)/staticcheck
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' ':!third_party'))" || (gofmt -l $$(git ls-files '*.go' ':!third_party'); echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
 	$(BIN)/staticcheck $$($(GO) list ./... | grep -v /contracts/bindings)
 	$(GO) mod tidy -diff

@@ -212,3 +212,8 @@ require (
 	gopkg.in/yaml.v2 v2.4.0 // indirect
 	lukechampine.com/blake3 v1.4.1 // indirect
 )
+
+// CometBFT v0.40.0 with the patches in third_party/cometbft-patches (each
+// fixes a crash a peer can cause; written to go upstream). Regenerate with
+// `make generate` (scripts/cometbft-fork.sh).
+replace github.com/cometbft/cometbft => ./third_party/cometbft

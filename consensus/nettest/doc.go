@@ -30,10 +30,8 @@
 //     testnet nodes use, is not run here.
 //   - timeout_propose is 1 s, prevote/precommit 200 ms, commit 100 ms.
 //
-// Set WEFT_NETTEST_LOGS=dir to keep each node's CometBFT and app log,
-// WEFT_TEST_SEED to replay a run's keys and load (not its timing), and
-// WEFT_NETTEST_REPRO=blocksync to run the reproduction of a CometBFT v0.40
-// block sync crash (TestBlockSyncSurvivesPeerLoss).
+// Set WEFT_NETTEST_LOGS=dir to keep each node's CometBFT and app log, and
+// WEFT_TEST_SEED to replay a run's keys and load (not its timing).
 //
 // Nothing here changes the app's behaviour except what a test wraps it in,
 // and nothing here is for production use.

@@ -1,28 +1,24 @@
 package nettest_test
 
 import (
-	"os"
 	"testing"
 	"time"
 
 	"github.com/weftnet/weft/consensus/nettest"
 )
 
-// TestBlockSyncSurvivesPeerLoss reproduces a CometBFT v0.40 crash: a node
-// catching up by block sync dies of a nil pointer dereference in
+// TestBlockSyncSurvivesPeerLoss: a node catching up by block sync while
+// the links to its peers are reset, one per block it syncs. On CometBFT
+// v0.40.0 it died of a nil pointer dereference in
 // blocksync.(*BlockPool).PopRequest (pool.go:296, r.getBlock().Time) when
-// the peer that served the block it is verifying disconnects meanwhile:
+// the peer that served the block it was verifying disconnected meanwhile:
 // the reactor peeks two blocks, verifies them without the pool lock, and
-// pops; a peer removal in between resets the requester's block to nil.
-// The weft binary runs CometBFT in process, so the node's process exits.
-// It runs only with WEFT_NETTEST_REPRO=blocksync, since until CometBFT is
-// fixed it ends the test binary; TestRestartedValidatorCatchesUp meets the
-// same crash now and then (when the whole network stops while the restarted
-// node is still block-syncing).
+// pops; a peer removal in between resets the requester's block to nil. The
+// weft binary runs CometBFT in process, so any peer serving block sync
+// could crash a syncing node. Weft builds against CometBFT with the fix
+// (third_party/cometbft-patches/0001-blocksync-pop-after-peer-removal.patch);
+// without it this test ends the test binary.
 func TestBlockSyncSurvivesPeerLoss(t *testing.T) {
-	if os.Getenv("WEFT_NETTEST_REPRO") != "blocksync" {
-		t.Skip("reproduces a CometBFT v0.40 blocksync crash; run with WEFT_NETTEST_REPRO=blocksync")
-	}
 	nw := nettest.New(t, nettest.Options{})
 	nw.Start()
 	nw.WaitHeight(2, time.Minute)
