@@ -28,6 +28,7 @@ import (
 	"github.com/weftnet/weft/mempool"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // AppVersion is the application protocol version reported to CometBFT.
@@ -245,31 +246,31 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 	case "account":
 		addr, err := genesis.ParseAddress(string(arg))
 		if err != nil {
-			resp.Code, resp.Log = CodeMalformed, err.Error()
+			resp.Code, resp.Log = txcodec.CodeMalformed, err.Error()
 			return resp, nil
 		}
 		msg = a.Account(addr)
 	case "rollup":
 		r, err := a.RollupByNameOrID(string(arg))
 		if err != nil {
-			resp.Code, resp.Log = CodeUnknownRollup, err.Error()
+			resp.Code, resp.Log = txcodec.CodeUnknownRollup, err.Error()
 			return resp, nil
 		}
 		msg = r
 	case "tx":
 		b, err := hex.DecodeString(string(bytes.TrimPrefix(arg, []byte("0x"))))
 		if err != nil || len(b) != 32 {
-			resp.Code, resp.Log = CodeMalformed, "tx hash must be 32 bytes of hex"
+			resp.Code, resp.Log = txcodec.CodeMalformed, "tx hash must be 32 bytes of hex"
 			return resp, nil
 		}
 		r := a.TxResult([32]byte(b))
 		if r == nil {
-			resp.Code, resp.Log = CodeMalformed, "tx not found"
+			resp.Code, resp.Log = txcodec.CodeMalformed, "tx not found"
 			return resp, nil
 		}
 		msg = r
 	default:
-		resp.Code, resp.Log = CodeMalformed, fmt.Sprintf("unknown query path %q", req.Path)
+		resp.Code, resp.Log = txcodec.CodeMalformed, fmt.Sprintf("unknown query path %q", req.Path)
 		return resp, nil
 	}
 	resp.Value = mustMarshal(msg)
@@ -349,17 +350,17 @@ func (a *App) PendingNonce(addr common.Address) uint64 {
 
 // Submit validates raw and adds it to the mempool; when local is true the tx
 // is journaled first so that an acknowledged tx survives a crash.
-func (a *App) Submit(raw []byte, local bool) ([32]byte, *Rejection) {
+func (a *App) Submit(raw []byte, local bool) ([32]byte, *txcodec.Rejection) {
 	if err := a.admission.Load(); err != nil {
-		return TxHash(raw), reject(CodeNotAccepting, "node is not accepting transactions: "+(*err).Error())
+		return txcodec.TxHash(raw), txcodec.Reject(txcodec.CodeNotAccepting, "node is not accepting transactions: "+(*err).Error())
 	}
 	lim, params := a.limits()
 	if params == nil {
-		return [32]byte{}, reject(CodeMalformed, "chain not initialised yet")
+		return [32]byte{}, txcodec.Reject(txcodec.CodeMalformed, "chain not initialised yet")
 	}
 	tx, rej := DecodeTx(raw, lim)
 	if rej != nil {
-		return TxHash(raw), rej
+		return txcodec.TxHash(raw), rej
 	}
 	o := fromPeer
 	if local {
@@ -377,9 +378,9 @@ const (
 	fromJournal               // restored after a restart: gossip again
 )
 
-func (a *App) insert(tx *Tx, params *Params, o origin) *Rejection {
+func (a *App) insert(tx *Tx, params *Params, o origin) *txcodec.Rejection {
 	if fee := params.Fee(tx); fee.Gt(tx.FeeLimit) {
-		return reject(CodeFeeTooLow, fmt.Sprintf("fee limit %s is below the fee %s", tx.FeeLimit, fee))
+		return txcodec.Reject(txcodec.CodeFeeTooLow, fmt.Sprintf("fee limit %s is below the fee %s", tx.FeeLimit, fee))
 	}
 	// Rollups must exist in committed state or be registered by an earlier
 	// action of this tx: actions execute in order (see applyTx), and a tx
@@ -395,7 +396,7 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *Rejection {
 		case *weftv1.Action_RollupData:
 			id, _ := rollups.IDFromBytes(k.RollupData.RollupId)
 			if !registered[id] && !a.rollupCommitted(st, id) {
-				return reject(CodeUnknownRollup, fmt.Sprintf("action %d: rollup %s is not registered", i, id))
+				return txcodec.Reject(txcodec.CodeUnknownRollup, fmt.Sprintf("action %d: rollup %s is not registered", i, id))
 			}
 		}
 	}
@@ -419,7 +420,7 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *Rejection {
 	if o == fromClient {
 		if err := a.journal(tx); err != nil {
 			a.mp.Remove(tx.Hash)
-			return reject(CodeNotAccepting, "cannot journal tx (is the disk full?): "+err.Error())
+			return txcodec.Reject(txcodec.CodeNotAccepting, "cannot journal tx (is the disk full?): "+err.Error())
 		}
 		a.mp.Gossip(tx.Hash)
 	}
@@ -460,25 +461,25 @@ func mempoolTx(tx *Tx, params *Params) *mempool.Tx {
 	return m
 }
 
-func mempoolRejection(err error) *Rejection {
-	code := CodeMalformed
+func mempoolRejection(err error) *txcodec.Rejection {
+	code := txcodec.CodeMalformed
 	switch {
 	case errors.Is(err, mempool.ErrAlreadyKnown):
-		code = CodeAlreadyKnown
+		code = txcodec.CodeAlreadyKnown
 	case errors.Is(err, mempool.ErrNonceTooLow):
-		code = CodeNonceTooLow
+		code = txcodec.CodeNonceTooLow
 	case errors.Is(err, mempool.ErrUnderpriced):
-		code = CodeReplacementUnderpriced
+		code = txcodec.CodeReplacementUnderpriced
 	case errors.Is(err, mempool.ErrNonceTooFarAhead):
-		code = CodeNonceTooFarAhead
+		code = txcodec.CodeNonceTooFarAhead
 	case errors.Is(err, mempool.ErrTooManyParked):
-		code = CodeTooManyParked
+		code = txcodec.CodeTooManyParked
 	case errors.Is(err, mempool.ErrInsufficientFunds):
-		code = CodeInsufficientFunds
+		code = txcodec.CodeInsufficientFunds
 	case errors.Is(err, mempool.ErrFull):
-		code = CodeMempoolFull
+		code = txcodec.CodeMempoolFull
 	}
-	return reject(code, err.Error())
+	return txcodec.Reject(code, err.Error())
 }
 
 // hasStaking reports whether tx has a staking action.
@@ -499,13 +500,13 @@ func hasStaking(tx *Tx) bool {
 // key, stake below the minimum, unjail when not jailed, undelegating more
 // than delegated...) would otherwise be accepted, never proposed, and block
 // its sender's later txs for good.
-func (a *App) checkStaking(tx *Tx, params *Params) *Rejection {
+func (a *App) checkStaking(tx *Tx, params *Params) *txcodec.Rejection {
 	if !hasStaking(tx) {
 		return nil
 	}
 	cost, overflow := new(uint256.Int).AddOverflow(tx.FeeLimit, tx.Transferred)
 	if _, o2 := cost.AddOverflow(cost, tx.Bonded); overflow || o2 {
-		return reject(CodeInsufficientFunds, "fee limit + transfers + stake overflow")
+		return txcodec.Reject(txcodec.CodeInsufficientFunds, "fee limit + transfers + stake overflow")
 	}
 	st := view{NewOverlay(a.store)}
 	acc := st.Account(tx.Sender)
@@ -555,7 +556,7 @@ func (a *App) rememberDecoded(sb *stagedBlock) {
 type BlockTxs struct {
 	Height int64
 	// Raw is every tx in block order, the commitment item and txs that
-	// failed included; Hashes their TxHash (CometBFT's tx hash).
+	// failed included; Hashes their txcodec.TxHash (CometBFT's tx hash).
 	Raw    [][]byte
 	Hashes [][32]byte
 	// Decoded is each tx decoded (nil for the commitment item and for txs
@@ -600,28 +601,28 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	if rej != nil {
 		return &abci.ResponseCheckTx{Code: rej.Code, Log: rej.Log, Codespace: "weft"}, nil
 	}
-	return &abci.ResponseCheckTx{Code: CodeOK}, nil
+	return &abci.ResponseCheckTx{Code: txcodec.CodeOK}, nil
 }
 
 // InsertTx takes a tx gossiped by a peer over CometBFT's mempool channel
 // (refused when SetPeerTxsOnTopic is on).
 func (a *App) InsertTx(_ context.Context, req *abci.RequestInsertTx) (*abci.ResponseInsertTx, error) {
 	if a.peerTxsOnTopic.Load() {
-		return &abci.ResponseInsertTx{Code: CodeGossipTopicOnly}, nil
+		return &abci.ResponseInsertTx{Code: txcodec.CodeGossipTopicOnly}, nil
 	}
 	_, rej := a.Submit(req.Tx, false)
 	if rej != nil {
 		code := rej.Code
-		if Retryable(code) {
+		if txcodec.Retryable(code) {
 			// CometBFT forgets retryable txs sooner so a peer may resend them.
 			code = abci.CodeTypeRetry + code
 		}
 		return &abci.ResponseInsertTx{Code: code}, nil
 	}
-	return &abci.ResponseInsertTx{Code: CodeOK}, nil
+	return &abci.ResponseInsertTx{Code: txcodec.CodeOK}, nil
 }
 
-// SetAdmission makes Submit refuse every tx with err (CodeNotAccepting)
+// SetAdmission makes Submit refuse every tx with err (txcodec.CodeNotAccepting)
 // until it is called with nil: a node that can no longer journal what it
 // acknowledges (its disk is full) must stop acknowledging first.
 func (a *App) SetAdmission(err error) {
@@ -797,7 +798,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 func (a *App) decodeAll(txs [][]byte) ([][32]byte, []*Tx) {
 	hs := make([][32]byte, len(txs))
 	for i, raw := range txs {
-		hs[i] = TxHash(raw)
+		hs[i] = txcodec.TxHash(raw)
 	}
 	known := make([]*Tx, len(txs))
 	a.mp.Payloads(hs, func(i int, payload any) { known[i] = payload.(*Tx) })
@@ -837,10 +838,10 @@ func (a *App) execute(txs [][]byte, height int64, blockTime time.Time, lastCommi
 	for i, raw := range txs {
 		sb.block.Raw[i] = raw
 		if i == 0 && rollups.IsCommitment(raw) {
-			sb.results[i] = &abci.ExecTxResult{Code: CodeOK, Log: "commitment item"}
+			sb.results[i] = &abci.ExecTxResult{Code: txcodec.CodeOK, Log: "commitment item"}
 			continue
 		}
-		tx, rej := known[i], (*Rejection)(nil)
+		tx, rej := known[i], (*txcodec.Rejection)(nil)
 		if tx == nil {
 			tx, rej = DecodeTx(raw, lim)
 		}
@@ -876,7 +877,7 @@ func (a *App) execute(txs [][]byte, height int64, blockTime time.Time, lastCommi
 		sb.staking = sb.staking || hasStaking(tx)
 		res := &weftv1.TxResult{Hash: h[:], Height: height, Index: uint32(i), Fee: fee.Bytes(), Sender: tx.Sender.Bytes()}
 		sb.ov.Set(txResultKey(h), mustMarshal(res))
-		sb.results[i] = &abci.ExecTxResult{Code: CodeOK}
+		sb.results[i] = &abci.ExecTxResult{Code: txcodec.CodeOK}
 	}
 	led.flush()
 	if strict {

@@ -16,6 +16,7 @@ import (
 	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 func TestCommitNotifyAndLimits(t *testing.T) {
@@ -149,10 +150,10 @@ func TestDroppedReasonsAreBounded(t *testing.T) {
 	}
 	known := 0
 	for _, raw := range pending {
-		if c.app.Mempool().Get(consensus.TxHash(raw)) != nil {
+		if c.app.Mempool().Get(txcodec.TxHash(raw)) != nil {
 			t.Fatal("unaffordable tx still pending")
 		}
-		if _, ok := c.app.DroppedReason(consensus.TxHash(raw)); ok {
+		if _, ok := c.app.DroppedReason(txcodec.TxHash(raw)); ok {
 			known++
 		}
 	}
@@ -196,7 +197,7 @@ func TestSubmitDuringBlocks(t *testing.T) {
 			defer wg.Done()
 			for n := 0; n < perSender; {
 				nonce := c.app.PendingNonce(k.addr)
-				raw, err := consensus.Sign(k.priv, &weftv1.TxBody{
+				raw, err := txcodec.Sign(k.priv, &weftv1.TxBody{
 					ChainId: testChainID, Nonce: nonce, FeeLimit: []byte{0x10, 0},
 					Actions: []*weftv1.Action{data(rollupNames[i%3], []byte{byte(n)})},
 				})
@@ -205,7 +206,7 @@ func TestSubmitDuringBlocks(t *testing.T) {
 					return
 				}
 				_, rej := c.app.Submit(raw, n%2 == 0)
-				if rej != nil && rej.Code == consensus.CodeNonceTooLow {
+				if rej != nil && rej.Code == txcodec.CodeNonceTooLow {
 					continue // a commit raced the nonce lookup; ask again
 				}
 				if rej != nil {
@@ -216,7 +217,7 @@ func TestSubmitDuringBlocks(t *testing.T) {
 				_ = c.app.Account(k.addr)
 				_, _ = c.app.ReapTxs(ctx, &abci.RequestReapTxs{MaxBytes: 1 << 20})
 				// The query connection has its own lock too.
-				if q, err := c.app.Query(ctx, &abci.RequestQuery{Path: "/account/" + k.addr.Hex()}); err != nil || q.Code != consensus.CodeOK {
+				if q, err := c.app.Query(ctx, &abci.RequestQuery{Path: "/account/" + k.addr.Hex()}); err != nil || q.Code != txcodec.CodeOK {
 					errs <- fmt.Errorf("query: %v %v", q, err)
 					return
 				}

@@ -12,6 +12,7 @@ import (
 	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 var rollupNames = []string{"alpha", "beta", "gamma"}
@@ -130,7 +131,7 @@ func TestBundleLandsWhole(t *testing.T) {
 	if len(cm.Rollups) != 3 {
 		t.Fatalf("bundle block commits to %d rollups", len(cm.Rollups))
 	}
-	h := consensus.TxHash(bundle)
+	h := txcodec.TxHash(bundle)
 	for i, a := range parts {
 		rd := a.GetRollupData()
 		id, _ := rollups.IDFromBytes(rd.RollupId)
@@ -146,7 +147,7 @@ func TestBundleLandsWhole(t *testing.T) {
 	// A bundle with a part for an unknown rollup is refused whole.
 	bad := []*weftv1.Action{data("alpha", []byte("a")), data("nope", []byte("n")), data("beta", []byte("b"))}
 	badRaw := tx(t, alice, 1, fee(bad...), bad...)
-	if _, rej := c.app.Submit(badRaw, false); rej == nil || rej.Code != consensus.CodeUnknownRollup {
+	if _, rej := c.app.Submit(badRaw, false); rej == nil || rej.Code != txcodec.CodeUnknownRollup {
 		t.Fatalf("bundle with an unknown rollup: %v", rej)
 	}
 	txs = c.block()
@@ -178,7 +179,7 @@ func commitmentOf(t testing.TB, txs ...[]byte) *weftv1.BlockCommitment {
 		if rej != nil {
 			t.Fatal(rej)
 		}
-		h := consensus.TxHash(raw)
+		h := txcodec.TxHash(raw)
 		for i, a := range body.Actions {
 			if rd := a.GetRollupData(); rd != nil {
 				id, _ := rollups.IDFromBytes(rd.RollupId)
@@ -286,7 +287,7 @@ func TestProcessProposal(t *testing.T) {
 	}
 	resp := c.finalize(good)
 	for i, r := range resp.TxResults {
-		if r.Code != consensus.CodeOK {
+		if r.Code != txcodec.CodeOK {
 			t.Fatalf("tx %d: %d", i, r.Code)
 		}
 	}

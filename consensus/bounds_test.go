@@ -10,6 +10,7 @@ import (
 
 	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // heavyActions is the most transfers a write-heavy tx carries (the
@@ -56,7 +57,7 @@ func TestBlockBeyondOneBadgerTxnCommits(t *testing.T) {
 	}
 	resp := c.apply(block)
 	for i, r := range resp.TxResults {
-		if r.Code != consensus.CodeOK {
+		if r.Code != txcodec.CodeOK {
 			t.Fatalf("tx %d: %s", i, r.Log)
 		}
 	}

@@ -6,9 +6,9 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // TestCommitmentItemHeight: every block's commitment item names its
@@ -26,7 +26,7 @@ func TestCommitmentItemHeight(t *testing.T) {
 	if len(first) != 1 || len(second) != 1 {
 		t.Fatalf("empty blocks hold %d and %d txs", len(first), len(second))
 	}
-	if consensus.TxHash(first[0]) == consensus.TxHash(second[0]) {
+	if txcodec.TxHash(first[0]) == txcodec.TxHash(second[0]) {
 		t.Fatal("two empty blocks share their commitment item's hash")
 	}
 	if h1, h2 := mustCommitment(t, first).Height, mustCommitment(t, second).Height; h1 != c.height-1 || h2 != c.height {

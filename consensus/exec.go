@@ -9,32 +9,33 @@ import (
 	"github.com/weftnet/weft/consensus/staking"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // applyTx runs tx on ov: all checks first against ov (which includes earlier
 // txs of the block), then the writes. On rejection ov is unchanged. The fee
 // goes to the staking reward pool, paid out to validators and delegators at
 // the next block.
-func applyTx(ov *Overlay, p *Params, tx *Tx, height int64) (*uint256.Int, *Rejection) {
+func applyTx(ov *Overlay, p *Params, tx *Tx, height int64) (*uint256.Int, *txcodec.Rejection) {
 	st := view{ov.Child()}
 	acc := st.Account(tx.Sender)
 	if tx.Body.Nonce < acc.Nonce {
-		return nil, reject(CodeNonceTooLow, fmt.Sprintf("nonce %d already used: account nonce is %d", tx.Body.Nonce, acc.Nonce))
+		return nil, txcodec.Reject(txcodec.CodeNonceTooLow, fmt.Sprintf("nonce %d already used: account nonce is %d", tx.Body.Nonce, acc.Nonce))
 	}
 	if tx.Body.Nonce > acc.Nonce {
-		return nil, reject(CodeNonceGap, fmt.Sprintf("nonce %d is ahead of account nonce %d", tx.Body.Nonce, acc.Nonce))
+		return nil, txcodec.Reject(txcodec.CodeNonceGap, fmt.Sprintf("nonce %d is ahead of account nonce %d", tx.Body.Nonce, acc.Nonce))
 	}
 	fee := p.Fee(tx)
 	if fee.Gt(tx.FeeLimit) {
-		return nil, reject(CodeFeeTooLow, fmt.Sprintf("fee limit %s is below the fee %s", tx.FeeLimit, fee))
+		return nil, txcodec.Reject(txcodec.CodeFeeTooLow, fmt.Sprintf("fee limit %s is below the fee %s", tx.FeeLimit, fee))
 	}
 	need, overflow := new(uint256.Int).AddOverflow(fee, tx.Transferred)
 	bal := balanceOf(acc)
 	if overflow || need.Gt(bal) {
-		return nil, reject(CodeInsufficientFunds, fmt.Sprintf("balance %s does not cover fee %s + transfers %s", bal, fee, tx.Transferred))
+		return nil, txcodec.Reject(txcodec.CodeInsufficientFunds, fmt.Sprintf("balance %s does not cover fee %s + transfers %s", bal, fee, tx.Transferred))
 	}
 	if total, overflow := new(uint256.Int).AddOverflow(need, tx.Bonded); overflow || total.Gt(bal) {
-		return nil, reject(CodeInsufficientFunds, fmt.Sprintf("balance %s does not cover fee %s + transfers %s + stake %s", bal, fee, tx.Transferred, tx.Bonded))
+		return nil, txcodec.Reject(txcodec.CodeInsufficientFunds, fmt.Sprintf("balance %s does not cover fee %s + transfers %s + stake %s", bal, fee, tx.Transferred, tx.Bonded))
 	}
 	acc.Nonce++
 	acc.Balance = bal.Sub(bal, need).Bytes()
@@ -44,7 +45,7 @@ func applyTx(ov *Overlay, p *Params, tx *Tx, height int64) (*uint256.Int, *Rejec
 		case *weftv1.Action_RollupData:
 			id, _ := rollups.IDFromBytes(k.RollupData.RollupId)
 			if st.Rollup(id) == nil {
-				return nil, reject(CodeUnknownRollup, fmt.Sprintf("action %d: rollup %s is not registered", i, id))
+				return nil, txcodec.Reject(txcodec.CodeUnknownRollup, fmt.Sprintf("action %d: rollup %s is not registered", i, id))
 			}
 		case *weftv1.Action_Transfer:
 			to := common.BytesToAddress(k.Transfer.To)
@@ -86,25 +87,25 @@ func applyTx(ov *Overlay, p *Params, tx *Tx, height int64) (*uint256.Int, *Rejec
 	return fee, nil
 }
 
-func stakingRejection(i int, e *staking.Error) *Rejection {
-	code := CodeInvalidAction
+func stakingRejection(i int, e *staking.Error) *txcodec.Rejection {
+	code := txcodec.CodeInvalidAction
 	switch e.Kind {
 	case staking.ErrNotFound:
-		code = CodeNotFound
+		code = txcodec.CodeNotFound
 	case staking.ErrExists:
-		code = CodeValidatorExists
+		code = txcodec.CodeValidatorExists
 	case staking.ErrFunds:
-		code = CodeInsufficientFunds
+		code = txcodec.CodeInsufficientFunds
 	case staking.ErrStakeTooLow:
-		code = CodeStakeTooLow
+		code = txcodec.CodeStakeTooLow
 	case staking.ErrUnauthorized:
-		code = CodeUnauthorized
+		code = txcodec.CodeUnauthorized
 	case staking.ErrState:
-		code = CodeInvalidState
+		code = txcodec.CodeInvalidState
 	case staking.ErrExceedsDelegation:
-		code = CodeExceedsDelegation
+		code = txcodec.CodeExceedsDelegation
 	}
-	return reject(code, fmt.Sprintf("action %d: %s", i, e.Msg))
+	return txcodec.Reject(code, fmt.Sprintf("action %d: %s", i, e.Msg))
 }
 
 func credit(st view, to common.Address, amt *uint256.Int) {

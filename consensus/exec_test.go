@@ -14,6 +14,7 @@ import (
 	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // TestTransfersFeesNonces: transfers move balances, nonces advance, and the
@@ -49,12 +50,12 @@ func TestTransfersFeesNonces(t *testing.T) {
 	}
 	checkResult := func(raw []byte, height int64, index uint32, fee uint64, sender common.Address) {
 		t.Helper()
-		r := c.app.TxResult(consensus.TxHash(raw))
+		r := c.app.TxResult(txcodec.TxHash(raw))
 		if r == nil {
 			t.Fatal("no tx result")
 		}
-		h := consensus.TxHash(raw)
-		if !bytes.Equal(r.Hash, h[:]) || r.Height != height || r.Index != index || r.Code != consensus.CodeOK ||
+		h := txcodec.TxHash(raw)
+		if !bytes.Equal(r.Hash, h[:]) || r.Height != height || r.Index != index || r.Code != txcodec.CodeOK ||
 			new(uint256.Int).SetBytes(r.Fee).Uint64() != fee || !bytes.Equal(r.Sender, sender.Bytes()) {
 			t.Fatalf("tx result %v, want height %d index %d fee %d", r, height, index, fee)
 		}
@@ -136,7 +137,7 @@ func TestQuery(t *testing.T) {
 	raw := tx(t, alice, 0, 1000, transfer(bob.addr, 5))
 	c.submit(raw)
 	c.block()
-	h := consensus.TxHash(raw)
+	h := txcodec.TxHash(raw)
 	alpha := rollups.IDFromName("alpha")
 	query := func(path string) *abci.ResponseQuery {
 		t.Helper()
@@ -164,14 +165,14 @@ func TestQuery(t *testing.T) {
 		t.Fatalf("tx query: %v", r)
 	}
 	for path, code := range map[string]uint32{
-		"/account/nope":                     consensus.CodeMalformed,
-		"/rollup/absent":                    consensus.CodeUnknownRollup,
-		"/rollup/0xzz":                      consensus.CodeUnknownRollup,
-		"/rollup/0x00":                      consensus.CodeUnknownRollup,
-		"/tx/0x00":                          consensus.CodeMalformed,
-		"/tx/0x" + strings.Repeat("00", 32): consensus.CodeMalformed,
-		"/other":                            consensus.CodeMalformed,
-		"":                                  consensus.CodeMalformed,
+		"/account/nope":                     txcodec.CodeMalformed,
+		"/rollup/absent":                    txcodec.CodeUnknownRollup,
+		"/rollup/0xzz":                      txcodec.CodeUnknownRollup,
+		"/rollup/0x00":                      txcodec.CodeUnknownRollup,
+		"/tx/0x00":                          txcodec.CodeMalformed,
+		"/tx/0x" + strings.Repeat("00", 32): txcodec.CodeMalformed,
+		"/other":                            txcodec.CodeMalformed,
+		"":                                  txcodec.CodeMalformed,
 	} {
 		if r := query(path); r.Code != code || r.Log == "" {
 			t.Errorf("%q: code %d log %q, want %d", path, r.Code, r.Log, code)
@@ -196,7 +197,7 @@ func TestRegisterRollupThenData(t *testing.T) {
 	c.submit(reg)
 	// Until the registration is committed the rollup is unknown.
 	early := tx(t, bob, 0, 1000, data("delta", []byte("too early")))
-	if _, rej := c.app.Submit(early, false); rej == nil || rej.Code != consensus.CodeUnknownRollup {
+	if _, rej := c.app.Submit(early, false); rej == nil || rej.Code != txcodec.CodeUnknownRollup {
 		t.Fatalf("data for a rollup not yet registered: %v", rej)
 	}
 	c.block()
@@ -208,7 +209,7 @@ func TestRegisterRollupThenData(t *testing.T) {
 	if c.balance(alice.addr) != 1_000_000-feePerAction {
 		t.Fatal("registration fee")
 	}
-	if _, rej := c.app.Submit(tx(t, bob, 0, 1000, register("delta", 1)), false); rej == nil || rej.Code != consensus.CodeRollupExists {
+	if _, rej := c.app.Submit(tx(t, bob, 0, 1000, register("delta", 1)), false); rej == nil || rej.Code != txcodec.CodeRollupExists {
 		t.Fatalf("second registration: %v", rej)
 	}
 
@@ -234,7 +235,7 @@ func TestRegisterRollupThenData(t *testing.T) {
 		if rollups.RootFor(cm, id) == nil {
 			t.Fatalf("commitment lacks %s", tc.name)
 		}
-		h := consensus.TxHash(tc.raw)
+		h := txcodec.TxHash(tc.raw)
 		it := &rollups.Item{TxHash: h[:], ActionIndex: tc.index, Sender: tc.sender.Bytes(), Data: []byte(tc.data)}
 		if err := rollups.VerifyItems(block[0], id, []*rollups.Item{it}); err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
@@ -258,11 +259,11 @@ func TestRegistrationOrderInsideTx(t *testing.T) {
 		raw  []byte
 		code uint32
 	}{
-		{"data before registration", tx(t, alice, 0, 1000, data("zeta", []byte("x")), register("zeta", 9)), consensus.CodeUnknownRollup},
-		{"registered twice", tx(t, alice, 0, 1000, register("eta", 9), register("eta", 10)), consensus.CodeRollupExists},
+		{"data before registration", tx(t, alice, 0, 1000, data("zeta", []byte("x")), register("zeta", 9)), txcodec.CodeUnknownRollup},
+		{"registered twice", tx(t, alice, 0, 1000, register("eta", 9), register("eta", 10)), txcodec.CodeRollupExists},
 	} {
 		if _, rej := c.app.Submit(tc.raw, false); rej == nil || rej.Code != tc.code {
-			t.Fatalf("%s: %v, want code %s", tc.name, rej, consensus.CodeName(tc.code))
+			t.Fatalf("%s: %v, want code %s", tc.name, rej, txcodec.CodeName(tc.code))
 		}
 	}
 	next := tx(t, alice, 0, 1000, transfer(bob.addr, 1))
@@ -293,10 +294,10 @@ func TestRegistrationRace(t *testing.T) {
 		t.Fatal("block 1 should hold alice's registration only")
 	}
 	for _, raw := range [][]byte{b, bNext} {
-		if c.app.Mempool().Get(consensus.TxHash(raw)) != nil {
+		if c.app.Mempool().Get(txcodec.TxHash(raw)) != nil {
 			t.Fatal("a tx that can never execute is still pending")
 		}
-		if reason, ok := c.app.DroppedReason(consensus.TxHash(raw)); !ok || reason == "" {
+		if reason, ok := c.app.DroppedReason(txcodec.TxHash(raw)); !ok || reason == "" {
 			t.Fatal("dropped tx has no reason")
 		}
 	}
@@ -322,7 +323,7 @@ func TestFinalizeBlockRecordsRejections(t *testing.T) {
 		t.Fatal("ProcessProposal accepted invalid txs")
 	}
 	resp := c.finalize(block)
-	want := []uint32{consensus.CodeOK, consensus.CodeOK, consensus.CodeNonceGap, consensus.CodeMalformed, consensus.CodeNonceTooLow, consensus.CodeInsufficientFunds, consensus.CodeReservedTx}
+	want := []uint32{txcodec.CodeOK, txcodec.CodeOK, txcodec.CodeNonceGap, txcodec.CodeMalformed, txcodec.CodeNonceTooLow, txcodec.CodeInsufficientFunds, txcodec.CodeReservedTx}
 	for i, r := range resp.TxResults {
 		if r.Code != want[i] {
 			t.Fatalf("tx %d: code %d (%s), want %d", i, r.Code, r.Log, want[i])
@@ -333,7 +334,7 @@ func TestFinalizeBlockRecordsRejections(t *testing.T) {
 	}
 	// A block without a commitment item is still finalized.
 	resp = c.finalize([][]byte{tx(t, alice, 1, 1000, transfer(bob.addr, 10))})
-	if resp.TxResults[0].Code != consensus.CodeOK || c.balance(bob.addr) != 20 {
+	if resp.TxResults[0].Code != txcodec.CodeOK || c.balance(bob.addr) != 20 {
 		t.Fatal("block without commitment")
 	}
 }

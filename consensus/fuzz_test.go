@@ -12,6 +12,7 @@ import (
 	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 func FuzzDecodeTx(f *testing.F) {
@@ -34,7 +35,7 @@ func FuzzDecodeTx(f *testing.F) {
 			if got != nil {
 				t.Fatal("both a tx and a rejection")
 			}
-			if consensus.CodeName(rej.Code) == "unknown" || rej.Code == consensus.CodeOK || rej.Log == "" {
+			if txcodec.CodeName(rej.Code) == "unknown" || rej.Code == txcodec.CodeOK || rej.Log == "" {
 				t.Fatalf("rejection with code %d log %q", rej.Code, rej.Log)
 			}
 			return
@@ -45,7 +46,7 @@ func FuzzDecodeTx(f *testing.F) {
 		if err := proto.Unmarshal(raw, &stx); err != nil {
 			t.Fatal(err)
 		}
-		pub, err := crypto.SigToPub(consensus.SigningHash(stx.Body), stx.Signature)
+		pub, err := crypto.SigToPub(txcodec.SigningHash(stx.Body), stx.Signature)
 		if err != nil || crypto.PubkeyToAddress(*pub) != got.Sender {
 			t.Fatalf("sender %s not recovered: %v", got.Sender, err)
 		}
@@ -53,7 +54,7 @@ func FuzzDecodeTx(f *testing.F) {
 		if rej != nil || again.Sender != got.Sender || again.Hash != got.Hash || !proto.Equal(again.Body, got.Body) {
 			t.Fatalf("re-decoding: %v", rej)
 		}
-		if got.Hash != consensus.TxHash(raw) || !bytes.Equal(got.Raw, raw) {
+		if got.Hash != txcodec.TxHash(raw) || !bytes.Equal(got.Raw, raw) {
 			t.Fatal("hash or raw bytes differ")
 		}
 		// Only the canonical encoding is accepted: the tx's bytes, and so its
@@ -101,7 +102,7 @@ func FuzzDecodeTxBody(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		sig, err := crypto.Sign(consensus.SigningHash(body), k.priv)
+		sig, err := crypto.Sign(txcodec.SigningHash(body), k.priv)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +112,7 @@ func FuzzDecodeTxBody(f *testing.F) {
 		}
 		got, rej := consensus.DecodeTx(raw, lim)
 		if rej != nil {
-			if consensus.CodeName(rej.Code) == "unknown" || rej.Code == consensus.CodeOK || rej.Code == consensus.CodeBadSignature {
+			if txcodec.CodeName(rej.Code) == "unknown" || rej.Code == txcodec.CodeOK || rej.Code == txcodec.CodeBadSignature {
 				t.Fatalf("properly signed tx rejected with code %d: %s", rej.Code, rej.Log)
 			}
 			return

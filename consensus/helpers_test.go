@@ -29,6 +29,7 @@ import (
 	"github.com/weftnet/weft/genesis"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 const (
@@ -444,7 +445,7 @@ func (c *chain) blockResp() ([][]byte, *abci.ResponseFinalizeBlock) {
 	txs := c.prepare(blockBytes)
 	resp := c.apply(txs)
 	for i, r := range resp.TxResults {
-		if r.Code != consensus.CodeOK {
+		if r.Code != txcodec.CodeOK {
 			c.t.Fatalf("height %d tx %d: code %d %s", c.height, i, r.Code, r.Log)
 		}
 	}
@@ -475,7 +476,7 @@ func (c *chain) nonce(a common.Address) uint64 { return c.app.Account(a).Nonce }
 // signBody signs body with k.
 func signBody(t testing.TB, k key, body *weftv1.TxBody) []byte {
 	t.Helper()
-	raw, err := consensus.Sign(k.priv, body)
+	raw, err := txcodec.Sign(k.priv, body)
 	if err != nil {
 		t.Fatal(err)
 	}

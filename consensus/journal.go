@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/weftnet/weft/mempool"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // The mempool journal keeps every tx this node acknowledged to a client
@@ -111,9 +112,9 @@ func (a *App) loadJournal() error {
 // the node acknowledged it, and its gap may be filled by a tx this node
 // never saw (or saw only from a peer, unjournaled) that another node
 // includes.
-func (a *App) restore(tx *Tx, params *Params) *Rejection {
+func (a *App) restore(tx *Tx, params *Params) *txcodec.Rejection {
 	rej := a.insert(tx, params, fromJournal)
-	if rej == nil || (rej.Code != CodeTooManyParked && rej.Code != CodeNonceTooFarAhead) {
+	if rej == nil || (rej.Code != txcodec.CodeTooManyParked && rej.Code != txcodec.CodeNonceTooFarAhead) {
 		return rej
 	}
 	// insert checked everything else before the mempool refused the tx for

@@ -10,6 +10,7 @@ import (
 	"github.com/weftnet/weft/consensus"
 	"github.com/weftnet/weft/mempool"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // TestJournalKeepsAckedTxsPastTheParkingLimits: a client sends nonce N of
@@ -47,11 +48,11 @@ func TestJournalKeepsAckedTxsPastTheParkingLimits(t *testing.T) {
 
 	c = c.reopen(dir)
 	mp := c.app.Mempool()
-	if mp.Get(consensus.TxHash(txN)) != nil {
+	if mp.Get(txcodec.TxHash(txN)) != nil {
 		t.Fatal("the gossiped nonce N was journaled")
 	}
 	for i, raw := range later {
-		h := consensus.TxHash(raw)
+		h := txcodec.TxHash(raw)
 		if mp.Get(h) == nil {
 			reason, _ := c.app.DroppedReason(h)
 			t.Fatalf("acknowledged nonce %d lost in the restart: %q", N+1+i, reason)
@@ -65,7 +66,7 @@ func TestJournalKeepsAckedTxsPastTheParkingLimits(t *testing.T) {
 	}
 	// The restored txs are still held to the limits: no new parked tx.
 	if _, rej := c.app.Submit(tx(t, alice, N+acked+1, 1000, transfer(bob.addr, 1)), true); rej == nil ||
-		(rej.Code != consensus.CodeTooManyParked && rej.Code != consensus.CodeNonceTooFarAhead) {
+		(rej.Code != txcodec.CodeTooManyParked && rej.Code != txcodec.CodeNonceTooFarAhead) {
 		t.Fatalf("a parked tx beyond the limits after the restore: %v", rej)
 	}
 
@@ -121,7 +122,7 @@ func TestDroppedReasonsSurviveRestart(t *testing.T) {
 	reasons := func(c *chain) []bool {
 		out := make([]bool, len(r))
 		for i, raw := range r {
-			reason, ok := c.app.DroppedReason(consensus.TxHash(raw))
+			reason, ok := c.app.DroppedReason(txcodec.TxHash(raw))
 			if ok && !strings.Contains(reason, "replaced") {
 				t.Fatalf("r[%d] dropped for %q", i, reason)
 			}
@@ -138,7 +139,7 @@ func TestDroppedReasonsSurviveRestart(t *testing.T) {
 	if got := reasons(c); !equalBools(got, want) {
 		t.Fatalf("after the restart: dropped reasons %v, want %v", got, want)
 	}
-	if c.app.Mempool().Get(consensus.TxHash(r[4])) == nil {
+	if c.app.Mempool().Get(txcodec.TxHash(r[4])) == nil {
 		t.Fatal("the pending replacement was not restored")
 	}
 	// The queue carries on where it was: one more drop forgets r[1].
@@ -184,7 +185,7 @@ func TestEvictedAckedTxStaysJournaled(t *testing.T) {
 	if _, rej := c.app.Submit(dear, true); rej != nil {
 		t.Fatal(rej)
 	}
-	h := consensus.TxHash(cheap)
+	h := txcodec.TxHash(cheap)
 	if reason, ok := c.app.DroppedReason(h); !ok || !strings.Contains(reason, "evicted") {
 		t.Fatalf("cheap tx: dropped reason %q, want an eviction", reason)
 	}

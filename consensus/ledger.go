@@ -8,6 +8,7 @@ import (
 
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // ledger is the fast path of block building and execution for simple txs
@@ -117,7 +118,7 @@ func (l *ledger) apply(tx *Tx, fee *uint256.Int) bool {
 // ledger when it is simple and valid, otherwise through applyTx on exact
 // state (after a flush), which also gives the rejection of an invalid
 // simple tx.
-func (l *ledger) applyTx(ov *Overlay, tx *Tx, height int64, fee *uint256.Int) *Rejection {
+func (l *ledger) applyTx(ov *Overlay, tx *Tx, height int64, fee *uint256.Int) *txcodec.Rejection {
 	if simpleTx(tx) && l.apply(tx, fee) {
 		return nil
 	}

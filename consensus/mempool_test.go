@@ -12,6 +12,7 @@ import (
 	"github.com/weftnet/weft/mempool"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // TestSubmitParkedThenReady: a tx whose earlier nonces are missing (they
@@ -28,7 +29,7 @@ func TestSubmitParkedThenReady(t *testing.T) {
 	if got := c.app.PendingNonce(alice.addr); got != 1 {
 		t.Fatalf("PendingNonce with nonce 2 parked = %d, want 1", got)
 	}
-	if !c.app.Mempool().IsParked(consensus.TxHash(a2)) {
+	if !c.app.Mempool().IsParked(txcodec.TxHash(a2)) {
 		t.Fatal("nonce 2 is not parked")
 	}
 	block := c.block()
@@ -57,7 +58,7 @@ func TestSubmitTooManyParked(t *testing.T) {
 		c.submit(tx(t, alice, n, 1000, transfer(bob.addr, 1)))
 	}
 	_, rej := c.app.Submit(tx(t, alice, mempool.DefaultMaxParked+1, 1000, transfer(bob.addr, 1)), false)
-	if rej == nil || rej.Code != consensus.CodeTooManyParked {
+	if rej == nil || rej.Code != txcodec.CodeTooManyParked {
 		t.Fatalf("one parked tx too many: %v", rej)
 	}
 	// Filling the gap makes them all ready; the next one is then fine.
@@ -78,13 +79,13 @@ func TestSubmitReplacement(t *testing.T) {
 	orig := tx(t, alice, 0, 1000, transfer(bob.addr, 1))
 	c.submit(orig)
 	richer := tx(t, alice, 0, 100_000, transfer(bob.addr, 2))
-	if _, rej := c.app.Submit(richer, false); rej == nil || rej.Code != consensus.CodeReplacementUnderpriced {
+	if _, rej := c.app.Submit(richer, false); rej == nil || rej.Code != txcodec.CodeReplacementUnderpriced {
 		t.Fatalf("higher fee_limit, same fee: %v", rej)
 	}
 	// Two actions pay twice the per-action fee: a real bump.
 	better := tx(t, alice, 0, 1000, transfer(bob.addr, 3), transfer(bob.addr, 4))
 	c.submit(better)
-	if reason, ok := c.app.DroppedReason(consensus.TxHash(orig)); !ok || !strings.Contains(reason, "replaced") {
+	if reason, ok := c.app.DroppedReason(txcodec.TxHash(orig)); !ok || !strings.Contains(reason, "replaced") {
 		t.Fatalf("replaced tx status: %q %v", reason, ok)
 	}
 	block := c.block()
@@ -241,7 +242,7 @@ func TestSubmitCannotPay(t *testing.T) {
 		{"fee covered, not the transfer", tx(t, poor, 0, 100, transfer(bob.addr, 100)), false},
 	} {
 		_, rej := c.app.Submit(tc.raw, false)
-		if rej == nil || rej.Code != consensus.CodeInsufficientFunds || strings.Contains(rej.Log, mempool.ErrCannotPay.Error()) != tc.cannot {
+		if rej == nil || rej.Code != txcodec.CodeInsufficientFunds || strings.Contains(rej.Log, mempool.ErrCannotPay.Error()) != tc.cannot {
 			t.Errorf("%s: %v", tc.name, rej)
 		}
 	}

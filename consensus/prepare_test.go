@@ -9,6 +9,7 @@ import (
 
 	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // TestPrepareFastPathAgreesWithExecution mixes txs that PrepareProposal
@@ -52,7 +53,7 @@ func TestPrepareFastPathAgreesWithExecution(t *testing.T) {
 		txs := c.block()
 		got := map[[32]byte]bool{}
 		for _, raw := range txs[1:] {
-			got[consensus.TxHash(raw)] = true
+			got[txcodec.TxHash(raw)] = true
 		}
 		for _, h := range want {
 			if !got[h] {
@@ -137,7 +138,7 @@ func TestLedgerExecutionMatchesApplyTx(t *testing.T) {
 			}
 		}
 	}
-	if got := codes[len(codes)-1]; got[1] == consensus.CodeOK || got[3] == consensus.CodeOK || got[4] != consensus.CodeOK {
+	if got := codes[len(codes)-1]; got[1] == txcodec.CodeOK || got[3] == txcodec.CodeOK || got[4] != txcodec.CodeOK {
 		t.Fatalf("bad block results %v", got)
 	}
 }

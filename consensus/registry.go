@@ -6,6 +6,7 @@ import (
 
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // prefixEVMChain indexes registered rollups by EVM chain id: two rollups on
@@ -41,13 +42,13 @@ func (v view) registerRollup(r *weftv1.Rollup) {
 // checkRegistration refuses registering a rollup whose name or EVM chain id
 // is taken in st, or by an earlier registration of the same tx (names and
 // chainIDs hold those).
-func checkRegistration(st view, i int, r *weftv1.RegisterRollup, names map[rollups.ID]bool, chainIDs map[uint64]bool) *Rejection {
+func checkRegistration(st view, i int, r *weftv1.RegisterRollup, names map[rollups.ID]bool, chainIDs map[uint64]bool) *txcodec.Rejection {
 	id := rollups.IDFromName(r.Name)
 	if names[id] || st.Rollup(id) != nil {
-		return reject(CodeRollupExists, fmt.Sprintf("action %d: rollup %q already exists", i, r.Name))
+		return txcodec.Reject(txcodec.CodeRollupExists, fmt.Sprintf("action %d: rollup %q already exists", i, r.Name))
 	}
 	if _, taken := st.evmChainOwner(r.EvmChainId); taken || chainIDs[r.EvmChainId] {
-		return reject(CodeRollupExists, fmt.Sprintf("action %d: evm chain id %d is already used by another rollup", i, r.EvmChainId))
+		return txcodec.Reject(txcodec.CodeRollupExists, fmt.Sprintf("action %d: evm chain id %d is already used by another rollup", i, r.EvmChainId))
 	}
 	names[id], chainIDs[r.EvmChainId] = true, true
 	return nil

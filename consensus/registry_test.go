@@ -5,8 +5,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
-	"github.com/weftnet/weft/consensus"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // TestEVMChainIDsAreUnique: two rollups on one EVM chain id would accept
@@ -19,11 +19,11 @@ func TestEVMChainIDsAreUnique(t *testing.T) {
 	c := newChain(t, "", &gs)
 
 	// alpha holds 1001 from genesis.
-	if _, rej := c.app.Submit(tx(t, alice, 0, 1000, register("delta", 1001)), false); rej == nil || rej.Code != consensus.CodeRollupExists {
+	if _, rej := c.app.Submit(tx(t, alice, 0, 1000, register("delta", 1001)), false); rej == nil || rej.Code != txcodec.CodeRollupExists {
 		t.Fatalf("registration on alpha's chain id: %v", rej)
 	}
 	// Two registrations of one tx on one chain id.
-	if _, rej := c.app.Submit(tx(t, alice, 0, 1000, register("delta", 5000), register("epsilon", 5000)), false); rej == nil || rej.Code != consensus.CodeRollupExists {
+	if _, rej := c.app.Submit(tx(t, alice, 0, 1000, register("delta", 5000), register("epsilon", 5000)), false); rej == nil || rej.Code != txcodec.CodeRollupExists {
 		t.Fatalf("one tx registering two rollups on chain id 5000: %v", rej)
 	}
 	// Two txs in one block: the mempool takes both (neither is taken yet
@@ -35,13 +35,13 @@ func TestEVMChainIDsAreUnique(t *testing.T) {
 		t.Fatal("ProcessProposal accepted a second rollup on chain id 5000")
 	}
 	resp := c.finalize(block)
-	if resp.TxResults[1].Code != consensus.CodeOK || resp.TxResults[2].Code != consensus.CodeRollupExists {
+	if resp.TxResults[1].Code != txcodec.CodeOK || resp.TxResults[2].Code != txcodec.CodeRollupExists {
 		t.Fatalf("results %d %d, want OK then RollupExists", resp.TxResults[1].Code, resp.TxResults[2].Code)
 	}
 	if c.app.Rollup(rollups.IDFromName("delta")) == nil || c.app.Rollup(rollups.IDFromName("epsilon")) != nil {
 		t.Fatal("delta should be registered and epsilon not")
 	}
-	if _, rej := c.app.Submit(tx(t, bob, 1, 1000, register("zeta", 5000)), false); rej == nil || rej.Code != consensus.CodeRollupExists {
+	if _, rej := c.app.Submit(tx(t, bob, 1, 1000, register("zeta", 5000)), false); rej == nil || rej.Code != txcodec.CodeRollupExists {
 		t.Fatalf("registration on delta's chain id after commit: %v", rej)
 	}
 }

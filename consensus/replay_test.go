@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/weftnet/weft/consensus"
+	"github.com/weftnet/weft/txcodec"
 )
 
 type decided struct {
@@ -191,7 +192,7 @@ func TestMempoolJournal(t *testing.T) {
 	}
 	other := tx(t, carol, 0, 1000, transfer(bob.addr, 5))
 	c.finalize([][]byte{c.prepare(10)[0], other})
-	if c.app.Mempool().Get(consensus.TxHash(stale)) != nil {
+	if c.app.Mempool().Get(txcodec.TxHash(stale)) != nil {
 		t.Fatal("stale tx still pending")
 	}
 
@@ -208,7 +209,7 @@ func TestMempoolJournal(t *testing.T) {
 		{"gossiped", gossiped, false},
 		{"stale", stale, false},
 	} {
-		if got := mp.Get(consensus.TxHash(tc.raw)) != nil; got != tc.want {
+		if got := mp.Get(txcodec.TxHash(tc.raw)) != nil; got != tc.want {
 			t.Errorf("%s: pending after restart = %v, want %v", tc.name, got, tc.want)
 		}
 	}
@@ -241,26 +242,26 @@ func TestJournalRestoreDropsInvalid(t *testing.T) {
 	garbage := []byte("not a tx")
 	valid := tx(t, alice, 1, 1000, transfer(bob.addr, 3))
 	for _, raw := range [][]byte{stale, garbage, valid} {
-		if err := c.store.JournalPut(consensus.TxHash(raw), raw); err != nil {
+		if err := c.store.JournalPut(txcodec.TxHash(raw), raw); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c = c.reopen(dir)
-	if reason, ok := c.app.DroppedReason(consensus.TxHash(stale)); !ok || !strings.Contains(reason, "after restart") {
+	if reason, ok := c.app.DroppedReason(txcodec.TxHash(stale)); !ok || !strings.Contains(reason, "after restart") {
 		t.Fatalf("stale journaled tx: reason %q", reason)
 	}
-	if n, _ := c.app.Mempool().Size(); n != 1 || c.app.Mempool().Get(consensus.TxHash(valid)) == nil {
+	if n, _ := c.app.Mempool().Size(); n != 1 || c.app.Mempool().Get(txcodec.TxHash(valid)) == nil {
 		t.Fatalf("restored %d txs, want only the valid one", n)
 	}
 	c = c.reopen(dir)
 	if n, _ := c.app.Mempool().Size(); n != 1 {
 		t.Fatalf("second restart restored %d txs", n)
 	}
-	if consensus.JournalHas(c.store, consensus.TxHash(stale)) || consensus.JournalHas(c.store, consensus.TxHash(garbage)) {
+	if consensus.JournalHas(c.store, txcodec.TxHash(stale)) || consensus.JournalHas(c.store, txcodec.TxHash(garbage)) {
 		t.Fatal("the stale entries were not removed from the journal")
 	}
 	// Why it was dropped survives restarts.
-	if reason, ok := c.app.DroppedReason(consensus.TxHash(stale)); !ok || !strings.Contains(reason, "after restart") {
+	if reason, ok := c.app.DroppedReason(txcodec.TxHash(stale)); !ok || !strings.Contains(reason, "after restart") {
 		t.Fatalf("stale journaled tx after a second restart: reason %q", reason)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 func createValidator(pub []byte, stake uint64, commissionBps uint32) *weftv1.Action {
@@ -217,7 +218,7 @@ func TestStakingLifecycle(t *testing.T) {
 	// Unjailing early is refused with its own code; once the jail is over
 	// the operator's Unjail brings it back with its slashed power.
 	early := tx(t, val2.operator, nonce[val2.operator.addr], 10_000, unjail(val2.addr))
-	if _, rej := c.app.Submit(early, false); rej == nil || rej.Code != consensus.CodeInvalidState || !strings.Contains(rej.Log, "jailed until") {
+	if _, rej := c.app.Submit(early, false); rej == nil || rej.Code != txcodec.CodeInvalidState || !strings.Contains(rej.Log, "jailed until") {
 		t.Fatalf("early unjail: %v", rej)
 	}
 	for c.height < jailedAt+4 {
@@ -246,7 +247,7 @@ func TestStakingLifecycle(t *testing.T) {
 		t.Fatalf("supply %d, want %d (+reward, -slash)", got, supply+10_000-100)
 	}
 	bad := tx(t, val1.operator, nonce[val1.operator.addr], 10_000, unjail(val1.addr))
-	if _, rej := c.app.Submit(bad, false); rej == nil || rej.Code != consensus.CodeInvalidState || !strings.Contains(rej.Log, "tombstoned") {
+	if _, rej := c.app.Submit(bad, false); rej == nil || rej.Code != txcodec.CodeInvalidState || !strings.Contains(rej.Log, "tombstoned") {
 		t.Fatalf("unjail of a tombstoned validator: %v", rej)
 	}
 	for i := 0; i < 3; i++ {
@@ -285,23 +286,23 @@ func TestStakingRejections(t *testing.T) {
 		code uint32
 		log  string
 	}{
-		{"wrong key type (ed25519)", tx(t, eve, 1, 10_000, createValidator(ed25519.GenPrivKey().PubKey().Bytes(), 1000, 0)), consensus.CodeInvalidAction, "33-byte"},
-		{"uncompressed key", tx(t, eve, 1, 10_000, createValidator(append([]byte{4}, make([]byte, 64)...), 1000, 0)), consensus.CodeInvalidAction, "33-byte"},
-		{"commission above 100%", tx(t, eve, 1, 10_000, createValidator(fresh, 1000, 10_001)), consensus.CodeInvalidAction, "commission"},
-		{"stake below minimum", tx(t, eve, 1, 10_000, createValidator(fresh, 499, 0)), consensus.CodeStakeTooLow, "below the minimum"},
-		{"key already a validator", tx(t, eve, 1, 10_000, createValidator(testVals[1].pub, 1000, 0)), consensus.CodeValidatorExists, "already exists"},
-		{"unjail when not jailed", tx(t, op0, 0, 10_000, unjail(testVals[0].addr)), consensus.CodeInvalidState, "not jailed"},
-		{"unjail by another account", tx(t, eve, 1, 10_000, unjail(testVals[0].addr)), consensus.CodeUnauthorized, "not the operator"},
-		{"edit by another account", tx(t, eve, 1, 10_000, editValidator(testVals[0].addr, 5)), consensus.CodeUnauthorized, "not the operator"},
-		{"undelegate more than delegated", tx(t, eve, 1, 10_000, undelegate(testVals[0].addr, 701)), consensus.CodeExceedsDelegation, "worth 700"},
-		{"undelegate without a delegation", tx(t, eve, 1, 10_000, undelegate(testVals[1].addr, 1)), consensus.CodeNotFound, "no delegation"},
-		{"delegate to an unknown validator", tx(t, eve, 1, 10_000, delegate(common.Address{9}, 1)), consensus.CodeNotFound, "does not exist"},
-		{"a later action fails", tx(t, eve, 1, 10_000, delegate(testVals[0].addr, 5), undelegate(testVals[0].addr, 706)), consensus.CodeExceedsDelegation, "action 1"},
+		{"wrong key type (ed25519)", tx(t, eve, 1, 10_000, createValidator(ed25519.GenPrivKey().PubKey().Bytes(), 1000, 0)), txcodec.CodeInvalidAction, "33-byte"},
+		{"uncompressed key", tx(t, eve, 1, 10_000, createValidator(append([]byte{4}, make([]byte, 64)...), 1000, 0)), txcodec.CodeInvalidAction, "33-byte"},
+		{"commission above 100%", tx(t, eve, 1, 10_000, createValidator(fresh, 1000, 10_001)), txcodec.CodeInvalidAction, "commission"},
+		{"stake below minimum", tx(t, eve, 1, 10_000, createValidator(fresh, 499, 0)), txcodec.CodeStakeTooLow, "below the minimum"},
+		{"key already a validator", tx(t, eve, 1, 10_000, createValidator(testVals[1].pub, 1000, 0)), txcodec.CodeValidatorExists, "already exists"},
+		{"unjail when not jailed", tx(t, op0, 0, 10_000, unjail(testVals[0].addr)), txcodec.CodeInvalidState, "not jailed"},
+		{"unjail by another account", tx(t, eve, 1, 10_000, unjail(testVals[0].addr)), txcodec.CodeUnauthorized, "not the operator"},
+		{"edit by another account", tx(t, eve, 1, 10_000, editValidator(testVals[0].addr, 5)), txcodec.CodeUnauthorized, "not the operator"},
+		{"undelegate more than delegated", tx(t, eve, 1, 10_000, undelegate(testVals[0].addr, 701)), txcodec.CodeExceedsDelegation, "worth 700"},
+		{"undelegate without a delegation", tx(t, eve, 1, 10_000, undelegate(testVals[1].addr, 1)), txcodec.CodeNotFound, "no delegation"},
+		{"delegate to an unknown validator", tx(t, eve, 1, 10_000, delegate(common.Address{9}, 1)), txcodec.CodeNotFound, "does not exist"},
+		{"a later action fails", tx(t, eve, 1, 10_000, delegate(testVals[0].addr, 5), undelegate(testVals[0].addr, 706)), txcodec.CodeExceedsDelegation, "action 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, rej := a.app.Submit(tc.raw, false)
 			if rej == nil || rej.Code != tc.code || !strings.Contains(rej.Log, tc.log) {
-				t.Fatalf("Submit: %v, want code %s with %q", rej, consensus.CodeName(tc.code), tc.log)
+				t.Fatalf("Submit: %v, want code %s with %q", rej, txcodec.CodeName(tc.code), tc.log)
 			}
 			if resp, err := a.app.CheckTx(ctx, &abci.RequestCheckTx{Tx: tc.raw}); err != nil || resp.Code != tc.code {
 				t.Fatalf("CheckTx: %v %v", resp, err)
@@ -319,7 +320,7 @@ func TestStakingRejections(t *testing.T) {
 			if !bytes.Equal(ra.AppHash, rb.AppHash) {
 				t.Fatal("the rejected tx changed the state")
 			}
-			if a.app.TxResult(consensus.TxHash(tc.raw)) != nil || a.nonce(eve.addr) != nonceBefore[eve.addr] || a.nonce(op0.addr) != nonceBefore[op0.addr] {
+			if a.app.TxResult(txcodec.TxHash(tc.raw)) != nil || a.nonce(eve.addr) != nonceBefore[eve.addr] || a.nonce(op0.addr) != nonceBefore[op0.addr] {
 				t.Fatal("the rejected tx left a result or moved a nonce")
 			}
 		})
@@ -347,10 +348,10 @@ func TestStakingTxThatCanNoLongerExecute(t *testing.T) {
 		t.Fatal("expected only the first undelegation to land")
 	}
 	for _, raw := range [][]byte{second, later} {
-		if c.app.Mempool().Get(consensus.TxHash(raw)) != nil {
+		if c.app.Mempool().Get(txcodec.TxHash(raw)) != nil {
 			t.Fatal("a tx that can never execute is still pending")
 		}
-		if reason, ok := c.app.DroppedReason(consensus.TxHash(raw)); !ok || !strings.Contains(reason, "no delegation") {
+		if reason, ok := c.app.DroppedReason(txcodec.TxHash(raw)); !ok || !strings.Contains(reason, "no delegation") {
 			t.Fatalf("dropped reason %q", reason)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/weftnet/weft/mempool"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // resign replaces a tx's signature.
@@ -58,31 +59,31 @@ func TestSubmitRejections(t *testing.T) {
 		raw  []byte
 		code uint32
 	}{
-		{"empty bytes", nil, consensus.CodeMalformed},
-		{"garbage", []byte("definitely not protobuf \xff\xff"), consensus.CodeMalformed},
-		{"truncated", valid[:len(valid)/2], consensus.CodeMalformed},
-		{"re-wrapped with an unknown field", append(append([]byte(nil), valid...), 0x18, 0x01), consensus.CodeMalformed},
+		{"empty bytes", nil, txcodec.CodeMalformed},
+		{"garbage", []byte("definitely not protobuf \xff\xff"), txcodec.CodeMalformed},
+		{"truncated", valid[:len(valid)/2], txcodec.CodeMalformed},
+		{"re-wrapped with an unknown field", append(append([]byte(nil), valid...), 0x18, 0x01), txcodec.CodeMalformed},
 		{"re-wrapped with fields reordered", func() []byte {
 			var stx weftv1.SignedTx
 			_ = proto.Unmarshal(valid, &stx)
 			sig, _ := proto.Marshal(&weftv1.SignedTx{Signature: stx.Signature})
 			body, _ := proto.Marshal(&weftv1.SignedTx{Body: stx.Body})
 			return append(sig, body...)
-		}(), consensus.CodeMalformed},
+		}(), txcodec.CodeMalformed},
 		{"re-wrapped with a field repeated", func() []byte {
 			var stx weftv1.SignedTx
 			_ = proto.Unmarshal(valid, &stx)
 			extra, _ := proto.Marshal(&weftv1.SignedTx{Signature: []byte("overwritten")})
 			return append(extra, valid...)
-		}(), consensus.CodeMalformed},
+		}(), txcodec.CodeMalformed},
 		{"body not a TxBody", func() []byte {
 			b, _ := proto.Marshal(&weftv1.SignedTx{Body: []byte{0xff, 0xff}, Signature: make([]byte, 65)})
 			return b
-		}(), consensus.CodeMalformed},
-		{"signature too short", resign(t, valid, func(s []byte) []byte { return s[:64] }), consensus.CodeBadSignature},
-		{"no signature", resign(t, valid, func([]byte) []byte { return nil }), consensus.CodeBadSignature},
-		{"signature v out of range", resign(t, valid, func(s []byte) []byte { s[64] = 27; return s }), consensus.CodeBadSignature},
-		{"signature all zero", resign(t, valid, func(s []byte) []byte { return make([]byte, 65) }), consensus.CodeBadSignature},
+		}(), txcodec.CodeMalformed},
+		{"signature too short", resign(t, valid, func(s []byte) []byte { return s[:64] }), txcodec.CodeBadSignature},
+		{"no signature", resign(t, valid, func([]byte) []byte { return nil }), txcodec.CodeBadSignature},
+		{"signature v out of range", resign(t, valid, func(s []byte) []byte { s[64] = 27; return s }), txcodec.CodeBadSignature},
+		{"signature all zero", resign(t, valid, func(s []byte) []byte { return make([]byte, 65) }), txcodec.CodeBadSignature},
 		{"signature high s", resign(t, valid, func(s []byte) []byte {
 			// s' = n - s is the malleated twin of a valid signature.
 			n, _ := uint256.FromHex("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
@@ -91,52 +92,52 @@ func TestSubmitRejections(t *testing.T) {
 			copy(s[32:64], hi[:])
 			s[64] ^= 1
 			return s
-		}), consensus.CodeBadSignature},
+		}), txcodec.CodeBadSignature},
 		{"wrong chain id", func() []byte {
 			b := good(alice, 1)
 			b.ChainId = "other-chain"
 			return signBody(t, alice, b)
-		}(), consensus.CodeWrongChainID},
-		{"replayed committed tx", committed, consensus.CodeNonceTooLow},
-		{"new tx with a used nonce", tx(t, alice, 0, 1000, transfer(carol.addr, 9)), consensus.CodeNonceTooLow},
+		}(), txcodec.CodeWrongChainID},
+		{"replayed committed tx", committed, txcodec.CodeNonceTooLow},
+		{"new tx with a used nonce", tx(t, alice, 0, 1000, transfer(carol.addr, 9)), txcodec.CodeNonceTooLow},
 		// A small gap is parked (see TestSubmitParked); past the parking
 		// distance it is refused.
-		{"nonce too far ahead", tx(t, alice, 1+mempool.DefaultMaxNonceAhead+1, 1000, transfer(bob.addr, 1)), consensus.CodeNonceTooFarAhead},
+		{"nonce too far ahead", tx(t, alice, 1+mempool.DefaultMaxNonceAhead+1, 1000, transfer(bob.addr, 1)), txcodec.CodeNonceTooFarAhead},
 		// Same sender and nonce as a pending tx, and the same fee: not a
 		// valid replacement.
-		{"replacement underpriced", tx(t, bob, 0, 1000, transfer(carol.addr, 2)), consensus.CodeReplacementUnderpriced},
-		{"insufficient balance for fee limit", tx(t, poor, 0, 200, transfer(bob.addr, 0)), consensus.CodeInsufficientFunds},
-		{"insufficient balance for transfer", tx(t, poor, 0, 100, transfer(bob.addr, 51)), consensus.CodeInsufficientFunds},
+		{"replacement underpriced", tx(t, bob, 0, 1000, transfer(carol.addr, 2)), txcodec.CodeReplacementUnderpriced},
+		{"insufficient balance for fee limit", tx(t, poor, 0, 200, transfer(bob.addr, 0)), txcodec.CodeInsufficientFunds},
+		{"insufficient balance for transfer", tx(t, poor, 0, 100, transfer(bob.addr, 51)), txcodec.CodeInsufficientFunds},
 		{"fee limit plus transfers overflow", signBody(t, alice, &weftv1.TxBody{
 			ChainId: testChainID, Nonce: 1, FeeLimit: bytes.Repeat([]byte{0xff}, 32), Actions: []*weftv1.Action{transfer(bob.addr, 1)},
-		}), consensus.CodeInsufficientFunds},
-		{"unfunded sender", tx(t, newKey(t), 0, 100, transfer(bob.addr, 0)), consensus.CodeInsufficientFunds},
-		{"oversized tx", tx(t, alice, 1, 1_000_000, data("alpha", big)), consensus.CodeTxTooLarge},
-		{"unknown rollup", tx(t, alice, 1, 1000, data("nope", []byte("x"))), consensus.CodeUnknownRollup},
+		}), txcodec.CodeInsufficientFunds},
+		{"unfunded sender", tx(t, newKey(t), 0, 100, transfer(bob.addr, 0)), txcodec.CodeInsufficientFunds},
+		{"oversized tx", tx(t, alice, 1, 1_000_000, data("alpha", big)), txcodec.CodeTxTooLarge},
+		{"unknown rollup", tx(t, alice, 1, 1000, data("nope", []byte("x"))), txcodec.CodeUnknownRollup},
 		{"bundle with an unknown rollup", tx(t, alice, 1, 10_000,
-			data("alpha", []byte("a")), data("beta", []byte("b")), data("nope", []byte("c"))), consensus.CodeUnknownRollup},
-		{"fee limit too low", tx(t, alice, 1, fee(transfer(bob.addr, 1))-1, transfer(bob.addr, 1)), consensus.CodeFeeTooLow},
-		{"fee limit too low for data", tx(t, alice, 1, feePerAction+feePerDataByte*9, data("alpha", make([]byte, 10))), consensus.CodeFeeTooLow},
-		{"no fee limit", tx(t, alice, 1, 0, transfer(bob.addr, 1)), consensus.CodeFeeTooLow},
-		{"empty actions", tx(t, alice, 1, 1000), consensus.CodeInvalidAction},
+			data("alpha", []byte("a")), data("beta", []byte("b")), data("nope", []byte("c"))), txcodec.CodeUnknownRollup},
+		{"fee limit too low", tx(t, alice, 1, fee(transfer(bob.addr, 1))-1, transfer(bob.addr, 1)), txcodec.CodeFeeTooLow},
+		{"fee limit too low for data", tx(t, alice, 1, feePerAction+feePerDataByte*9, data("alpha", make([]byte, 10))), txcodec.CodeFeeTooLow},
+		{"no fee limit", tx(t, alice, 1, 0, transfer(bob.addr, 1)), txcodec.CodeFeeTooLow},
+		{"empty actions", tx(t, alice, 1, 1000), txcodec.CodeInvalidAction},
 		{"too many actions", func() []byte {
 			acts := make([]*weftv1.Action, maxActions+1)
 			for i := range acts {
 				acts[i] = transfer(bob.addr, 1)
 			}
 			return tx(t, alice, 1, 100_000, acts...)
-		}(), consensus.CodeInvalidAction},
-		{"empty action", tx(t, alice, 1, 1000, &weftv1.Action{}), consensus.CodeInvalidAction},
-		{"short recipient", tx(t, alice, 1, 1000, &weftv1.Action{Kind: &weftv1.Action_Transfer{Transfer: &weftv1.Transfer{To: []byte{1, 2}, Amount: []byte{1}}}}), consensus.CodeInvalidAction},
-		{"amount over 32 bytes", tx(t, alice, 1, 1000, &weftv1.Action{Kind: &weftv1.Action_Transfer{Transfer: &weftv1.Transfer{To: bob.addr.Bytes(), Amount: make([]byte, 33)}}}), consensus.CodeInvalidAction},
-		{"short rollup id", tx(t, alice, 1, 1000, &weftv1.Action{Kind: &weftv1.Action_RollupData{RollupData: &weftv1.RollupData{RollupId: []byte{1}, Data: []byte("x")}}}), consensus.CodeInvalidAction},
-		{"empty rollup data", tx(t, alice, 1, 1000, data("alpha", nil)), consensus.CodeInvalidAction},
-		{"bad rollup name", tx(t, alice, 1, 1000, register("Bad_Name", 5)), consensus.CodeInvalidAction},
-		{"unknown vm", tx(t, alice, 1, 1000, &weftv1.Action{Kind: &weftv1.Action_RegisterRollup{RegisterRollup: &weftv1.RegisterRollup{Name: "x", Vm: "wasm", EvmChainId: 1}}}), consensus.CodeInvalidAction},
-		{"no evm chain id", tx(t, alice, 1, 1000, register("x", 0)), consensus.CodeInvalidAction},
-		{"duplicate", dup, consensus.CodeAlreadyKnown},
-		{"register an existing rollup", tx(t, alice, 1, 1000, register("alpha", 77)), consensus.CodeRollupExists},
-		{"commitment item", rollups.EncodeCommitment(&weftv1.BlockCommitment{}), consensus.CodeReservedTx},
+		}(), txcodec.CodeInvalidAction},
+		{"empty action", tx(t, alice, 1, 1000, &weftv1.Action{}), txcodec.CodeInvalidAction},
+		{"short recipient", tx(t, alice, 1, 1000, &weftv1.Action{Kind: &weftv1.Action_Transfer{Transfer: &weftv1.Transfer{To: []byte{1, 2}, Amount: []byte{1}}}}), txcodec.CodeInvalidAction},
+		{"amount over 32 bytes", tx(t, alice, 1, 1000, &weftv1.Action{Kind: &weftv1.Action_Transfer{Transfer: &weftv1.Transfer{To: bob.addr.Bytes(), Amount: make([]byte, 33)}}}), txcodec.CodeInvalidAction},
+		{"short rollup id", tx(t, alice, 1, 1000, &weftv1.Action{Kind: &weftv1.Action_RollupData{RollupData: &weftv1.RollupData{RollupId: []byte{1}, Data: []byte("x")}}}), txcodec.CodeInvalidAction},
+		{"empty rollup data", tx(t, alice, 1, 1000, data("alpha", nil)), txcodec.CodeInvalidAction},
+		{"bad rollup name", tx(t, alice, 1, 1000, register("Bad_Name", 5)), txcodec.CodeInvalidAction},
+		{"unknown vm", tx(t, alice, 1, 1000, &weftv1.Action{Kind: &weftv1.Action_RegisterRollup{RegisterRollup: &weftv1.RegisterRollup{Name: "x", Vm: "wasm", EvmChainId: 1}}}), txcodec.CodeInvalidAction},
+		{"no evm chain id", tx(t, alice, 1, 1000, register("x", 0)), txcodec.CodeInvalidAction},
+		{"duplicate", dup, txcodec.CodeAlreadyKnown},
+		{"register an existing rollup", tx(t, alice, 1, 1000, register("alpha", 77)), txcodec.CodeRollupExists},
+		{"commitment item", rollups.EncodeCommitment(&weftv1.BlockCommitment{}), txcodec.CodeReservedTx},
 	}
 	seenCodes := map[uint32]bool{}
 	var rejected [][]byte
@@ -146,15 +147,15 @@ func TestSubmitRejections(t *testing.T) {
 			size, nb := c.app.Mempool().Size()
 			h, rej := c.app.Submit(tc.raw, false)
 			if rej == nil {
-				t.Fatalf("accepted (code %s wanted)", consensus.CodeName(tc.code))
+				t.Fatalf("accepted (code %s wanted)", txcodec.CodeName(tc.code))
 			}
 			if rej.Code != tc.code {
-				t.Fatalf("code %s (%s), want %s", consensus.CodeName(rej.Code), rej.Log, consensus.CodeName(tc.code))
+				t.Fatalf("code %s (%s), want %s", txcodec.CodeName(rej.Code), rej.Log, txcodec.CodeName(tc.code))
 			}
 			if rej.Log == "" || rej.Error() == "" {
 				t.Fatal("rejection without a log")
 			}
-			if h != consensus.TxHash(tc.raw) {
+			if h != txcodec.TxHash(tc.raw) {
 				t.Fatal("Submit returned another hash")
 			}
 			if s, b := c.app.Mempool().Size(); s != size || b != nb {
@@ -167,24 +168,24 @@ func TestSubmitRejections(t *testing.T) {
 			}
 		})
 		seenCodes[tc.code] = true
-		if tc.code != consensus.CodeAlreadyKnown {
+		if tc.code != txcodec.CodeAlreadyKnown {
 			rejected = append(rejected, tc.raw)
 			rejectedNames = append(rejectedNames, tc.name)
 		}
 	}
-	for code := consensus.CodeMalformed; code <= consensus.CodeNonceTooFarAhead; code++ {
+	for code := txcodec.CodeMalformed; code <= txcodec.CodeNonceTooFarAhead; code++ {
 		// Mempool full, nonce gap (parked now; only block execution
 		// returns it) and the retired nonce-pending have other tests or
 		// none; staking codes are covered by the staking tests.
 		switch code {
-		case consensus.CodeMempoolFull, consensus.CodeNonceGap, consensus.CodeNoncePending:
+		case txcodec.CodeMempoolFull, txcodec.CodeNonceGap, txcodec.CodeNoncePending:
 			continue
 		}
-		if code > consensus.CodeReservedTx && code < consensus.CodeReplacementUnderpriced {
+		if code > txcodec.CodeReservedTx && code < txcodec.CodeReplacementUnderpriced {
 			continue
 		}
 		if !seenCodes[code] {
-			t.Errorf("no case for code %s", consensus.CodeName(code))
+			t.Errorf("no case for code %s", txcodec.CodeName(code))
 		}
 	}
 
@@ -207,7 +208,7 @@ func TestSubmitRejections(t *testing.T) {
 	if n, _ := c.app.Mempool().Size(); n != 0 {
 		t.Fatalf("%d txs left in the mempool", n)
 	}
-	if got := c.app.TxResult(consensus.TxHash(dup)); got == nil || got.Height != 2 {
+	if got := c.app.TxResult(txcodec.TxHash(dup)); got == nil || got.Height != 2 {
 		t.Fatalf("duplicate's original: result %v", got)
 	}
 }
@@ -221,7 +222,7 @@ func TestSubmitMempoolFull(t *testing.T) {
 	first := tx(t, alice, 0, 1000, transfer(bob.addr, 1))
 	c.submit(first)
 	full := tx(t, bob, 0, 1000, transfer(alice.addr, 1))
-	if _, rej := c.app.Submit(full, false); rej == nil || rej.Code != consensus.CodeMempoolFull {
+	if _, rej := c.app.Submit(full, false); rej == nil || rej.Code != txcodec.CodeMempoolFull {
 		t.Fatalf("full mempool: %v", rej)
 	}
 	if !contains(c.block(), first) {
@@ -233,7 +234,7 @@ func TestSubmitMempoolFull(t *testing.T) {
 
 func TestSubmitBeforeInitChain(t *testing.T) {
 	c := newChain(t, "", nil)
-	if _, rej := c.app.Submit([]byte("x"), false); rej == nil || rej.Code != consensus.CodeMalformed {
+	if _, rej := c.app.Submit([]byte("x"), false); rej == nil || rej.Code != txcodec.CodeMalformed {
 		t.Fatalf("submit before InitChain: %v", rej)
 	}
 }
@@ -248,12 +249,12 @@ func TestInsertTxAndReap(t *testing.T) {
 		raw  []byte
 		code uint32
 	}{
-		{a0, consensus.CodeOK},
-		{a0, consensus.CodeAlreadyKnown},
-		{gap, consensus.CodeOK},                                    // parked until nonces 2-4 arrive
-		{far, abci.CodeTypeRetry + consensus.CodeNonceTooFarAhead}, // may become valid: retry
-		{[]byte("junk"), consensus.CodeMalformed},
-		{a1, consensus.CodeOK},
+		{a0, txcodec.CodeOK},
+		{a0, txcodec.CodeAlreadyKnown},
+		{gap, txcodec.CodeOK},                                    // parked until nonces 2-4 arrive
+		{far, abci.CodeTypeRetry + txcodec.CodeNonceTooFarAhead}, // may become valid: retry
+		{[]byte("junk"), txcodec.CodeMalformed},
+		{a1, txcodec.CodeOK},
 	} {
 		resp, err := c.app.InsertTx(ctx, &abci.RequestInsertTx{Tx: tc.raw})
 		if err != nil || resp.Code != tc.code {
@@ -261,11 +262,11 @@ func TestInsertTxAndReap(t *testing.T) {
 		}
 	}
 	for code, want := range map[uint32]bool{
-		consensus.CodeNonceGap: true, consensus.CodeMempoolFull: true, consensus.CodeNonceTooFarAhead: true,
-		consensus.CodeTooManyParked: true, consensus.CodeNonceTooLow: false, consensus.CodeReplacementUnderpriced: false,
+		txcodec.CodeNonceGap: true, txcodec.CodeMempoolFull: true, txcodec.CodeNonceTooFarAhead: true,
+		txcodec.CodeTooManyParked: true, txcodec.CodeNonceTooLow: false, txcodec.CodeReplacementUnderpriced: false,
 	} {
-		if consensus.Retryable(code) != want {
-			t.Fatalf("Retryable(%s) = %v", consensus.CodeName(code), !want)
+		if txcodec.Retryable(code) != want {
+			t.Fatalf("Retryable(%s) = %v", txcodec.CodeName(code), !want)
 		}
 	}
 	reap := func(max uint64) [][]byte {
@@ -285,7 +286,7 @@ func TestInsertTxAndReap(t *testing.T) {
 	if _, rej := c.app.Submit(a2, true); rej != nil {
 		t.Fatal(rej)
 	}
-	if resp, err := c.app.CheckTx(ctx, &abci.RequestCheckTx{Tx: a3}); err != nil || resp.Code != consensus.CodeOK {
+	if resp, err := c.app.CheckTx(ctx, &abci.RequestCheckTx{Tx: a3}); err != nil || resp.Code != txcodec.CodeOK {
 		t.Fatalf("CheckTx: %v %v", resp, err)
 	}
 	if got := reap(1); len(got) != 1 || !bytes.Equal(got[0], a2) {
@@ -302,27 +303,10 @@ func TestInsertTxAndReap(t *testing.T) {
 		t.Fatal("PendingNonce")
 	}
 	a4 := tx(t, alice, 4, 1000, transfer(bob.addr, 6))
-	if resp, err := c.app.InsertTx(ctx, &abci.RequestInsertTx{Tx: a4}); err != nil || resp.Code != consensus.CodeOK {
+	if resp, err := c.app.InsertTx(ctx, &abci.RequestInsertTx{Tx: a4}); err != nil || resp.Code != txcodec.CodeOK {
 		t.Fatalf("InsertTx a4: %v %v", resp, err)
 	}
 	if got := c.app.PendingNonce(alice.addr); got != 6 {
 		t.Fatalf("PendingNonce after the gap is filled = %d, want 6", got)
-	}
-}
-
-func TestCodeNames(t *testing.T) {
-	seen := map[string]uint32{}
-	for code := consensus.CodeOK; code <= consensus.CodeTooManyParked; code++ {
-		n := consensus.CodeName(code)
-		if n == "unknown" {
-			t.Fatalf("code %d has no name", code)
-		}
-		if other, dup := seen[n]; dup {
-			t.Fatalf("codes %d and %d share the name %q", other, code, n)
-		}
-		seen[n] = code
-	}
-	if consensus.CodeName(999) != "unknown" {
-		t.Fatal("unknown code has a name")
 	}
 }

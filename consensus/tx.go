@@ -2,8 +2,6 @@ package consensus
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/sha256"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -13,18 +11,8 @@ import (
 
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
-
-// SignatureDomain separates Weft tx signatures from any other use of a key.
-const SignatureDomain = "weft/tx/v1"
-
-// SigningHash is keccak256(SignatureDomain || body).
-func SigningHash(body []byte) []byte {
-	return crypto.Keccak256([]byte(SignatureDomain), body)
-}
-
-// TxHash is the hash CometBFT and Weft use to name a tx: sha256 of its bytes.
-func TxHash(raw []byte) [32]byte { return sha256.Sum256(raw) }
 
 // Tx is a decoded, signature-checked transaction. Some of its fields point
 // into the Tx itself: use it by pointer, never copy it.
@@ -75,36 +63,20 @@ func (t *Tx) Cost() *uint256.Int {
 	return c
 }
 
-// Sign encodes body and signs it with key.
-func Sign(key *ecdsa.PrivateKey, body *weftv1.TxBody) ([]byte, error) {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := crypto.Sign(SigningHash(b), key)
-	if err != nil {
-		return nil, err
-	}
-	return proto.Marshal(&weftv1.SignedTx{Body: b, Signature: sig})
-}
-
-// AmountBytes encodes an amount as minimal big-endian bytes.
-func AmountBytes(v *uint256.Int) []byte { return v.Bytes() }
-
-func amountFrom(b []byte, field string) (*uint256.Int, *Rejection) {
+func amountFrom(b []byte, field string) (*uint256.Int, *txcodec.Rejection) {
 	if len(b) > 32 {
-		return nil, reject(CodeInvalidAction, field+" longer than 32 bytes")
+		return nil, txcodec.Reject(txcodec.CodeInvalidAction, field+" longer than 32 bytes")
 	}
 	return new(uint256.Int).SetBytes(b), nil
 }
 
-func (t *Tx) addBonded(b []byte, i int) *Rejection {
+func (t *Tx) addBonded(b []byte, i int) *txcodec.Rejection {
 	a, rej := amountFrom(b, fmt.Sprintf("action %d: amount", i))
 	if rej != nil {
 		return rej
 	}
 	if _, overflow := t.Bonded.AddOverflow(t.Bonded, a); overflow {
-		return reject(CodeInvalidAction, "staked amounts overflow")
+		return txcodec.Reject(txcodec.CodeInvalidAction, "staked amounts overflow")
 	}
 	return nil
 }
@@ -118,49 +90,49 @@ type Limits struct {
 
 // DecodeTx decodes raw and runs every check that needs no state: size,
 // encoding, chain id, signature, and the shape of each action.
-func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
+func DecodeTx(raw []byte, lim Limits) (*Tx, *txcodec.Rejection) {
 	if int64(len(raw)) > lim.MaxTxBytes {
-		return nil, reject(CodeTxTooLarge, fmt.Sprintf("tx is %d bytes, limit is %d", len(raw), lim.MaxTxBytes))
+		return nil, txcodec.Reject(txcodec.CodeTxTooLarge, fmt.Sprintf("tx is %d bytes, limit is %d", len(raw), lim.MaxTxBytes))
 	}
 	if len(raw) == 0 {
-		return nil, reject(CodeMalformed, "empty tx")
+		return nil, txcodec.Reject(txcodec.CodeMalformed, "empty tx")
 	}
 	if rollups.IsCommitment(raw) {
-		return nil, reject(CodeReservedTx, "commitment items are written by the proposer only")
+		return nil, txcodec.Reject(txcodec.CodeReservedTx, "commitment items are written by the proposer only")
 	}
 	var stx weftv1.SignedTx
 	if err := proto.Unmarshal(raw, &stx); err != nil {
-		return nil, reject(CodeMalformed, "tx does not decode: "+err.Error())
+		return nil, txcodec.Reject(txcodec.CodeMalformed, "tx does not decode: "+err.Error())
 	}
-	// Only the canonical encoding (what Sign writes) is accepted. Otherwise
+	// Only the canonical encoding (what txcodec.Sign writes) is accepted. Otherwise
 	// anyone could re-wrap a signed tx (unknown fields, repeated or reordered
 	// fields) into other bytes with another hash, and it would land under a
 	// hash its sender never saw.
 	if canon, err := proto.Marshal(&weftv1.SignedTx{Body: stx.Body, Signature: stx.Signature}); err != nil || !bytes.Equal(canon, raw) {
-		return nil, reject(CodeMalformed, "tx is not canonically encoded")
+		return nil, txcodec.Reject(txcodec.CodeMalformed, "tx is not canonically encoded")
 	}
 	var body weftv1.TxBody
 	if err := proto.Unmarshal(stx.Body, &body); err != nil {
-		return nil, reject(CodeMalformed, "tx body does not decode: "+err.Error())
+		return nil, txcodec.Reject(txcodec.CodeMalformed, "tx body does not decode: "+err.Error())
 	}
 	if body.ChainId != lim.ChainID {
-		return nil, reject(CodeWrongChainID, fmt.Sprintf("chain id %q, this chain is %q", body.ChainId, lim.ChainID))
+		return nil, txcodec.Reject(txcodec.CodeWrongChainID, fmt.Sprintf("chain id %q, this chain is %q", body.ChainId, lim.ChainID))
 	}
 	if len(stx.Signature) != crypto.SignatureLength {
-		return nil, reject(CodeBadSignature, fmt.Sprintf("signature must be %d bytes, got %d", crypto.SignatureLength, len(stx.Signature)))
+		return nil, txcodec.Reject(txcodec.CodeBadSignature, fmt.Sprintf("signature must be %d bytes, got %d", crypto.SignatureLength, len(stx.Signature)))
 	}
 	sig := stx.Signature
 	r, s, v := new(uint256.Int).SetBytes(sig[:32]), new(uint256.Int).SetBytes(sig[32:64]), sig[64]
 	if !crypto.ValidateSignatureValues(v, r.ToBig(), s.ToBig(), true) {
-		return nil, reject(CodeBadSignature, "signature values out of range (need low s, v in {0,1})")
+		return nil, txcodec.Reject(txcodec.CodeBadSignature, "signature values out of range (need low s, v in {0,1})")
 	}
-	pub, err := crypto.SigToPub(SigningHash(stx.Body), sig)
+	pub, err := crypto.SigToPub(txcodec.SigningHash(stx.Body), sig)
 	if err != nil {
-		return nil, reject(CodeBadSignature, "signature does not recover a key: "+err.Error())
+		return nil, txcodec.Reject(txcodec.CodeBadSignature, "signature does not recover a key: "+err.Error())
 	}
 	tx := &Tx{
 		Raw:      raw,
-		Hash:     TxHash(raw),
+		Hash:     txcodec.TxHash(raw),
 		Body:     &body,
 		Sender:   crypto.PubkeyToAddress(*pub),
 		nonce:    body.Nonce,
@@ -174,19 +146,19 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
 	}
 	tx.FeeLimit.Set(feeLimit)
 	if len(body.Actions) == 0 {
-		return nil, reject(CodeInvalidAction, "tx has no actions")
+		return nil, txcodec.Reject(txcodec.CodeInvalidAction, "tx has no actions")
 	}
 	if len(body.Actions) > lim.MaxActions {
-		return nil, reject(CodeInvalidAction, fmt.Sprintf("tx has %d actions, limit is %d", len(body.Actions), lim.MaxActions))
+		return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("tx has %d actions, limit is %d", len(body.Actions), lim.MaxActions))
 	}
 	for i, a := range body.Actions {
 		switch k := a.Kind.(type) {
 		case *weftv1.Action_RollupData:
 			if k.RollupData == nil || len(k.RollupData.RollupId) != rollups.IDLen {
-				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: rollup_id must be %d bytes", i, rollups.IDLen))
+				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: rollup_id must be %d bytes", i, rollups.IDLen))
 			}
 			if len(k.RollupData.Data) == 0 {
-				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: rollup data is empty", i))
+				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: rollup data is empty", i))
 			}
 			tx.DataBytes += len(k.RollupData.Data)
 			leaf := rollups.LeafHash(&rollups.Item{
@@ -203,7 +175,7 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
 			}
 		case *weftv1.Action_Transfer:
 			if k.Transfer == nil || len(k.Transfer.To) != common.AddressLength {
-				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: transfer recipient must be %d bytes", i, common.AddressLength))
+				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: transfer recipient must be %d bytes", i, common.AddressLength))
 			}
 			amt, rej := amountFrom(k.Transfer.Amount, fmt.Sprintf("action %d: amount", i))
 			if rej != nil {
@@ -211,50 +183,50 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
 			}
 			var overflow bool
 			if _, overflow = tx.Transferred.AddOverflow(tx.Transferred, amt); overflow {
-				return nil, reject(CodeInvalidAction, "transfer amounts overflow")
+				return nil, txcodec.Reject(txcodec.CodeInvalidAction, "transfer amounts overflow")
 			}
 			tx.transfers = true
 		case *weftv1.Action_RegisterRollup:
 			if k.RegisterRollup == nil {
-				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: empty register_rollup", i))
+				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: empty register_rollup", i))
 			}
 			if err := rollups.ValidateName(k.RegisterRollup.Name); err != nil {
-				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: %v", i, err))
+				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: %v", i, err))
 			}
 			if k.RegisterRollup.Vm != "evm" {
-				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: unknown vm %q (known: evm)", i, k.RegisterRollup.Vm))
+				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: unknown vm %q (known: evm)", i, k.RegisterRollup.Vm))
 			}
 			if k.RegisterRollup.EvmChainId == 0 {
-				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: evm_chain_id is required", i))
+				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: evm_chain_id is required", i))
 			}
 		case *weftv1.Action_CreateValidator:
 			if k.CreateValidator == nil {
-				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: empty create_validator", i))
+				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: empty create_validator", i))
 			}
 			if rej := tx.addBonded(k.CreateValidator.SelfStake, i); rej != nil {
 				return nil, rej
 			}
 		case *weftv1.Action_Delegate:
 			if k.Delegate == nil || len(k.Delegate.Validator) != common.AddressLength {
-				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
+				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
 			}
 			if rej := tx.addBonded(k.Delegate.Amount, i); rej != nil {
 				return nil, rej
 			}
 		case *weftv1.Action_Undelegate:
 			if k.Undelegate == nil || len(k.Undelegate.Validator) != common.AddressLength {
-				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
+				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
 			}
 		case *weftv1.Action_EditValidator:
 			if k.EditValidator == nil || len(k.EditValidator.Validator) != common.AddressLength {
-				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
+				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
 			}
 		case *weftv1.Action_Unjail:
 			if k.Unjail == nil || len(k.Unjail.Validator) != common.AddressLength {
-				return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
+				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
 			}
 		default:
-			return nil, reject(CodeInvalidAction, fmt.Sprintf("action %d: unknown or empty action", i))
+			return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: unknown or empty action", i))
 		}
 		switch a.Kind.(type) {
 		case *weftv1.Action_RollupData, *weftv1.Action_Transfer:
@@ -264,7 +236,7 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *Rejection) {
 	}
 	tx.writes = txWrites(&body)
 	if tx.writes > MaxBlockWrites {
-		return nil, reject(CodeInvalidAction, fmt.Sprintf("tx may write %d state entries, a block may write %d", tx.writes, MaxBlockWrites))
+		return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("tx may write %d state entries, a block may write %d", tx.writes, MaxBlockWrites))
 	}
 	return tx, nil
 }

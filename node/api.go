@@ -17,6 +17,7 @@ import (
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
 	"github.com/weftnet/weft/rollups/feed"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // apiServer implements the Weft node API over gRPC.
@@ -29,38 +30,38 @@ type apiServer struct {
 
 // rejectionStatus maps a Weft rejection to a gRPC status whose message
 // starts with the Weft code, so clients can act on both.
-func rejectionStatus(r *consensus.Rejection) error {
+func rejectionStatus(r *txcodec.Rejection) error {
 	c := codes.InvalidArgument
 	switch r.Code {
-	case consensus.CodeMempoolFull:
+	case txcodec.CodeMempoolFull:
 		c = codes.ResourceExhausted
-	case consensus.CodeNonceTooLow, consensus.CodeNonceGap, consensus.CodeNoncePending,
-		consensus.CodeInsufficientFunds, consensus.CodeRollupExists, consensus.CodeReplacementUnderpriced,
-		consensus.CodeNonceTooFarAhead, consensus.CodeTooManyParked:
+	case txcodec.CodeNonceTooLow, txcodec.CodeNonceGap, txcodec.CodeNoncePending,
+		txcodec.CodeInsufficientFunds, txcodec.CodeRollupExists, txcodec.CodeReplacementUnderpriced,
+		txcodec.CodeNonceTooFarAhead, txcodec.CodeTooManyParked:
 		c = codes.FailedPrecondition
-	case consensus.CodeUnknownRollup:
+	case txcodec.CodeUnknownRollup:
 		c = codes.NotFound
-	case consensus.CodeNotAccepting:
+	case txcodec.CodeNotAccepting:
 		c = codes.Unavailable
 	}
-	return status.Errorf(c, "weft code %d (%s): %s", r.Code, consensus.CodeName(r.Code), r.Log)
+	return status.Errorf(c, "weft code %d (%s): %s", r.Code, txcodec.CodeName(r.Code), r.Log)
 }
 
 // SubmitTx validates, journals and pools a tx. Resubmitting a pending or
 // committed tx succeeds, so clients may retry safely.
 func (s *apiServer) SubmitTx(_ context.Context, req *weftv1.SubmitTxRequest) (*weftv1.SubmitTxResponse, error) {
-	h := consensus.TxHash(req.Tx)
+	h := txcodec.TxHash(req.Tx)
 	if r := s.app.TxResult(h); r != nil {
 		submitted.WithLabelValues("already_committed").Inc()
 		return &weftv1.SubmitTxResponse{Hash: h[:], Log: fmt.Sprintf("already committed at height %d", r.Height)}, nil
 	}
 	h, rej := s.app.Submit(req.Tx, true)
 	if rej != nil {
-		if rej.Code == consensus.CodeAlreadyKnown {
+		if rej.Code == txcodec.CodeAlreadyKnown {
 			submitted.WithLabelValues("already_pending").Inc()
 			return &weftv1.SubmitTxResponse{Hash: h[:], Log: "already pending"}, nil
 		}
-		submitted.WithLabelValues(consensus.CodeName(rej.Code)).Inc()
+		submitted.WithLabelValues(txcodec.CodeName(rej.Code)).Inc()
 		return nil, rejectionStatus(rej)
 	}
 	submitted.WithLabelValues("ok").Inc()

@@ -24,6 +24,7 @@ import (
 	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/txcodec"
 )
 
 const mib = 1 << 20
@@ -360,7 +361,7 @@ func TestNodeStopsWhenDiskRunsShort(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	raw, err := consensus.Sign(dev[0], &weftv1.TxBody{
+	raw, err := txcodec.Sign(dev[0], &weftv1.TxBody{
 		ChainId: "disk-test", Nonce: 0, FeeLimit: uint256.NewInt(1e15).Bytes(),
 		Actions: []*weftv1.Action{client.Transfer(crypto.PubkeyToAddress(dev[0].PublicKey), uint256.NewInt(1))},
 	})

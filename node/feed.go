@@ -10,11 +10,11 @@ import (
 	cmtp2p "github.com/cometbft/cometbft/p2p"
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"github.com/weftnet/weft/consensus"
 	"github.com/weftnet/weft/mempool"
 	"github.com/weftnet/weft/p2p"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // FeedConfig is the [feed] section of weft.toml: the gossipsub host that
@@ -213,13 +213,13 @@ func (n *Node) insertGossiped(raw []byte) p2p.TxResult {
 // fault; a tx the state here refuses (a nonce used or too far ahead, a
 // balance spent by pending txs, an underpriced replacement) brought
 // nothing; one refused for this node's own reasons costs the peer nothing.
-func gossipVerdict(rej *consensus.Rejection) p2p.TxResult {
+func gossipVerdict(rej *txcodec.Rejection) p2p.TxResult {
 	switch {
-	case consensus.PeerFault(rej.Code) || cannotPay(rej):
+	case txcodec.PeerFault(rej.Code) || cannotPay(rej):
 		return p2p.TxInvalid
-	case rej.Code == consensus.CodeAlreadyKnown:
+	case rej.Code == txcodec.CodeAlreadyKnown:
 		return p2p.TxKnown
-	case rej.Code == consensus.CodeMempoolFull || rej.Code == consensus.CodeNotAccepting:
+	case rej.Code == txcodec.CodeMempoolFull || rej.Code == txcodec.CodeNotAccepting:
 		return p2p.TxIgnored
 	}
 	return p2p.TxUseless
@@ -228,8 +228,8 @@ func gossipVerdict(rej *consensus.Rejection) p2p.TxResult {
 // cannotPay reports whether rej says the sender's balance does not cover
 // even the tx's fee (mempool.ErrCannotPay). The app reports it as
 // insufficient funds; its log names the mempool's error.
-func cannotPay(rej *consensus.Rejection) bool {
-	return rej.Code == consensus.CodeInsufficientFunds && strings.Contains(rej.Log, mempool.ErrCannotPay.Error())
+func cannotPay(rej *txcodec.Rejection) bool {
+	return rej.Code == txcodec.CodeInsufficientFunds && strings.Contains(rej.Log, mempool.ErrCannotPay.Error())
 }
 
 // restoredGossipRate is how many txs a second a node publishes again, after

@@ -26,6 +26,7 @@ import (
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/p2p"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/txcodec"
 )
 
 const gossipChain = "weft-gossip-test"
@@ -87,7 +88,7 @@ func signedTransfers(t testing.TB, k *ecdsa.PrivateKey, first uint64, n int) [][
 	to := ethcrypto.PubkeyToAddress(newTestKey(t).PublicKey)
 	out := make([][]byte, n)
 	for i := range out {
-		raw, err := consensus.Sign(k, &weftv1.TxBody{
+		raw, err := txcodec.Sign(k, &weftv1.TxBody{
 			ChainId: gossipChain, Nonce: first + uint64(i), FeeLimit: uint256.NewInt(1_000_000_000).Bytes(),
 			Actions: []*weftv1.Action{{Kind: &weftv1.Action_Transfer{Transfer: &weftv1.Transfer{To: to.Bytes(), Amount: uint256.NewInt(1).Bytes()}}}},
 		})
@@ -231,16 +232,16 @@ func TestGossipVerdict(t *testing.T) {
 		}
 	}
 	for code, want := range map[uint32]p2p.TxResult{
-		consensus.CodeMempoolFull:            p2p.TxIgnored,
-		consensus.CodeNotAccepting:           p2p.TxIgnored,
-		consensus.CodeNonceTooLow:            p2p.TxUseless,
-		consensus.CodeInsufficientFunds:      p2p.TxUseless,
-		consensus.CodeTooManyParked:          p2p.TxUseless,
-		consensus.CodeBadSignature:           p2p.TxInvalid,
-		consensus.CodeReplacementUnderpriced: p2p.TxUseless,
+		txcodec.CodeMempoolFull:            p2p.TxIgnored,
+		txcodec.CodeNotAccepting:           p2p.TxIgnored,
+		txcodec.CodeNonceTooLow:            p2p.TxUseless,
+		txcodec.CodeInsufficientFunds:      p2p.TxUseless,
+		txcodec.CodeTooManyParked:          p2p.TxUseless,
+		txcodec.CodeBadSignature:           p2p.TxInvalid,
+		txcodec.CodeReplacementUnderpriced: p2p.TxUseless,
 	} {
-		if got := gossipVerdict(&consensus.Rejection{Code: code, Log: "x"}); got != want {
-			t.Errorf("%s: %v, want %v", consensus.CodeName(code), got, want)
+		if got := gossipVerdict(&txcodec.Rejection{Code: code, Log: "x"}); got != want {
+			t.Errorf("%s: %v, want %v", txcodec.CodeName(code), got, want)
 		}
 	}
 }

@@ -398,6 +398,32 @@ func (f *Feed) Subscribe(chainID string, id rollups.ID) (*pubsub.Subscription, e
 	return t.Subscribe(pubsub.WithBufferSize(1024))
 }
 
+// Slices subscribes to a rollup's slices as raw gossip (feed.FollowGossip
+// checks them); Cancel ends the subscription.
+func (f *Feed) Slices(chainID string, id rollups.ID) (*SliceSub, error) {
+	sub, err := f.Subscribe(chainID, id)
+	if err != nil {
+		return nil, err
+	}
+	return &SliceSub{sub: sub}, nil
+}
+
+// SliceSub is a subscription to one rollup's slices.
+type SliceSub struct{ sub *pubsub.Subscription }
+
+// Next waits for the next slice and returns its bytes and the peer that
+// relayed it.
+func (s *SliceSub) Next(ctx context.Context) ([]byte, string, error) {
+	m, err := s.sub.Next(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return m.Data, m.ReceivedFrom.String(), nil
+}
+
+// Cancel ends the subscription.
+func (s *SliceSub) Cancel() { s.sub.Cancel() }
+
 // Peers lists the peers of a rollup's topic.
 func (f *Feed) Peers(chainID string, id rollups.ID) []peer.ID {
 	return f.ps.ListPeers(FeedTopic(chainID, id))

@@ -49,7 +49,7 @@ type txGossipOptions struct {
 }
 
 // WithKnownTxs gives the topic a cheap check, by hash (sha256 of the tx's
-// bytes, consensus.TxHash), of whether a tx is already pending or
+// bytes, txcodec.TxHash), of whether a tx is already pending or
 // committed here: such txs are counted as known without being handed to
 // insert, so that a peer replaying known txs costs a hash and a lookup
 // each, not a decoding and a signature recovery.

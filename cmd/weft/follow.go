@@ -79,7 +79,12 @@ func followCmd() *cobra.Command {
 			ctx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			var bad error
-			err = feed.FollowGossip(ctx, fh, chainID, id, headers, func(v feed.Verified) error {
+			slices, err := fh.Slices(chainID, id)
+			if err != nil {
+				return err
+			}
+			defer slices.Cancel()
+			err = feed.FollowGossip(ctx, slices, id, headers, func(v feed.Verified) error {
 				line := map[string]any{"height": v.Slice.Height, "items": len(v.Slice.Items), "verified": v.Err == nil}
 				var txs []string
 				for _, it := range v.Slice.Items {

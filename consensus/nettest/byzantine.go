@@ -11,6 +11,7 @@ import (
 
 	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // Attack is a kind of hostile block.
@@ -222,7 +223,7 @@ func (h *HostileProposer) build(height int64, honest [][]byte, maxBytes int64) [
 	var carried [][32]byte
 	if attack != AttackGarbage {
 		for _, tx := range user {
-			carried = append(carried, consensus.TxHash(tx))
+			carried = append(carried, txcodec.TxHash(tx))
 		}
 	}
 	h.made = append(h.made, Hostile{Height: height, Attack: attack, Digest: TxsDigest(height, out), Txs: len(out), Bytes: size, Carried: carried})

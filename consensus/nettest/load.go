@@ -14,6 +14,7 @@ import (
 	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // LoadOptions configure a Load.
@@ -176,7 +177,7 @@ func (l *Load) actions(rng *rand.Rand) []*weftv1.Action {
 // Submit hands raw to node i outside the senders and, if the node
 // acknowledges it, keeps it with the load's txs (its sender must be an
 // account no sender uses).
-func (l *Load) Submit(i int, raw []byte) *consensus.Rejection {
+func (l *Load) Submit(i int, raw []byte) *txcodec.Rejection {
 	h, rej := l.nw.Nodes[i].Submit(raw)
 	if rej != nil {
 		l.reject(rej.Code)
@@ -207,7 +208,7 @@ func (l *Load) AckedBy(i int) int {
 }
 
 func (l *Load) reject(code uint32) {
-	name := consensus.CodeName(code)
+	name := txcodec.CodeName(code)
 	if code == codeNodeDown {
 		name = "node_down"
 	}

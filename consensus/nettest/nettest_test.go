@@ -13,6 +13,7 @@ import (
 
 	"github.com/weftnet/weft/consensus"
 	"github.com/weftnet/weft/consensus/nettest"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // Deadlines are generous: the nodes share two loaded cores with the race
@@ -267,7 +268,7 @@ func TestRestartedValidatorCatchesUp(t *testing.T) {
 		if rej := load.Submit(crash, raw); rej != nil {
 			t.Fatalf("node%d refused a tx: %v", crash, rej)
 		}
-		held = append(held, consensus.TxHash(raw))
+		held = append(held, txcodec.TxHash(raw))
 	}
 	if err := n.Stop(); err != nil {
 		t.Fatal(err)

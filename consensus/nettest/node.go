@@ -23,6 +23,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/weftnet/weft/consensus"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // Node is one validator: a CometBFT node in process over its own
@@ -306,11 +307,11 @@ func (n *Node) Block(h int64) *cmttypes.Block {
 
 // Submit hands raw to the app as the node API does (a local submission,
 // journaled before it is acknowledged). A stopped node refuses it.
-func (n *Node) Submit(raw []byte) ([32]byte, *consensus.Rejection) {
+func (n *Node) Submit(raw []byte) ([32]byte, *txcodec.Rejection) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	if !n.running {
-		return consensus.TxHash(raw), &consensus.Rejection{Code: codeNodeDown, Log: "node is stopped"}
+		return txcodec.TxHash(raw), &txcodec.Rejection{Code: codeNodeDown, Log: "node is stopped"}
 	}
 	return n.a.Submit(raw, true)
 }

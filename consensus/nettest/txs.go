@@ -9,10 +9,10 @@ import (
 	"github.com/holiman/uint256"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/weftnet/weft/consensus"
 	"github.com/weftnet/weft/genesis"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // Transfer is a transfer action.
@@ -55,7 +55,7 @@ func Fee(p genesis.Params, acts ...*weftv1.Action) *uint256.Int {
 // SignTx signs a tx of the network with key at nonce, its fee limit the
 // exact fee.
 func (nw *Network) SignTx(key *ecdsa.PrivateKey, nonce uint64, acts ...*weftv1.Action) []byte {
-	raw, err := consensus.Sign(key, &weftv1.TxBody{
+	raw, err := txcodec.Sign(key, &weftv1.TxBody{
 		ChainId: nw.ChainID, Nonce: nonce, FeeLimit: Fee(nw.Params, acts...).Bytes(), Actions: acts,
 	})
 	if err != nil {
@@ -82,12 +82,12 @@ func Commitment(height int64, txs [][]byte) []byte {
 		if proto.Unmarshal(stx.Body, &body) != nil {
 			continue
 		}
-		pub, err := crypto.SigToPub(consensus.SigningHash(stx.Body), stx.Signature)
+		pub, err := crypto.SigToPub(txcodec.SigningHash(stx.Body), stx.Signature)
 		if err != nil {
 			continue
 		}
 		sender := crypto.PubkeyToAddress(*pub)
-		h := consensus.TxHash(raw)
+		h := txcodec.TxHash(raw)
 		for i, a := range body.Actions {
 			rd := a.GetRollupData()
 			if rd == nil || len(rd.RollupId) != rollups.IDLen {

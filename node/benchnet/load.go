@@ -14,9 +14,9 @@ import (
 	"github.com/holiman/uint256"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // load is one step's transactions, built and signed before its clock starts.
@@ -137,7 +137,7 @@ func weftLoad(n int, sr senderRange, txSize, payload int) (*load, error) {
 		body := &weftv1.TxBody{ChainId: weftChainID, Nonce: nonce, FeeLimit: feeLimit.Bytes(), Actions: []*weftv1.Action{
 			{Kind: &weftv1.Action_RollupData{RollupData: &weftv1.RollupData{RollupId: id[:], Data: randomPool[off : off+dl]}}},
 		}}
-		raw, err := consensus.Sign(keys[k%sr.count], body)
+		raw, err := txcodec.Sign(keys[k%sr.count], body)
 		if err != nil {
 			errs[k] = err
 			return
@@ -147,7 +147,7 @@ func weftLoad(n int, sr senderRange, txSize, payload int) (*load, error) {
 			return
 		}
 		l.raw[k] = raw
-		l.hashes[k] = consensus.TxHash(raw)
+		l.hashes[k] = txcodec.TxHash(raw)
 	})
 	for _, err := range errs {
 		if err != nil {

@@ -11,9 +11,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // Client talks to one node.
@@ -65,7 +65,7 @@ func (c *Client) Build(ctx context.Context, key *ecdsa.PrivateKey, nonce int64, 
 		}
 		nonce = int64(acc.PendingNonce)
 	}
-	return consensus.Sign(key, &weftv1.TxBody{ChainId: st.ChainId, Nonce: uint64(nonce), FeeLimit: feeLimit.Bytes(), Actions: actions})
+	return txcodec.Sign(key, &weftv1.TxBody{ChainId: st.ChainId, Nonce: uint64(nonce), FeeLimit: feeLimit.Bytes(), Actions: actions})
 }
 
 // Submit sends a signed tx and returns its hash.

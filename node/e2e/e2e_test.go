@@ -16,12 +16,12 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/weftnet/weft/consensus"
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // weftBin is the binary TestMain builds once for every test.
@@ -395,7 +395,7 @@ func TestBundleAtomic(t *testing.T) {
 	seen := c.userTxs()
 	nope := rollups.IDFromName("nope")
 	for _, raw := range [][]byte{apiBad, cliBad} {
-		th := consensus.TxHash(raw)
+		th := txcodec.TxHash(raw)
 		if len(seen[th]) > 0 {
 			t.Fatalf("refused bundle %x is in block(s) %v", th[:8], seen[th])
 		}
@@ -755,7 +755,7 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("SubmitTx(%s, %d bytes) = %v; want %s naming (%s)", tc.name, len(tc.raw), err, tc.code, tc.name)
 			continue
 		}
-		h := consensus.TxHash(tc.raw)
+		h := txcodec.TxHash(tc.raw)
 		ctx, cancel := nettest.RPCCtx()
 		r, err := n.client(0).API.GetTx(ctx, &weftv1.GetTxRequest{Hash: h[:]})
 		cancel()

@@ -21,12 +21,12 @@ import (
 	"github.com/holiman/uint256"
 	"google.golang.org/grpc/status"
 
-	"github.com/weftnet/weft/consensus"
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // rollupNames are registered at genesis in every test network.
@@ -37,7 +37,7 @@ var feeLimit = uint256.NewInt(1_000_000_000_000_000)
 
 // signTx signs a tx of acts the way the CLI does (same fee limit).
 func signTx(chainID string, key *ecdsa.PrivateKey, nonce uint64, acts ...*weftv1.Action) ([]byte, error) {
-	return consensus.Sign(key, &weftv1.TxBody{ChainId: chainID, Nonce: nonce, FeeLimit: feeLimit.Bytes(), Actions: acts})
+	return txcodec.Sign(key, &weftv1.TxBody{ChainId: chainID, Nonce: nonce, FeeLimit: feeLimit.Bytes(), Actions: acts})
 }
 
 func mustSign(t *testing.T, chainID string, key *ecdsa.PrivateKey, nonce uint64, acts ...*weftv1.Action) []byte {

@@ -8,7 +8,6 @@ import (
 	"github.com/cometbft/cometbft/types"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/weftnet/weft/p2p"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
 )
@@ -32,17 +31,19 @@ func CheckSlice(s *weftv1.RollupSlice, h *types.Header) error {
 	return rollups.VerifySlice(s, h.DataHash)
 }
 
-// FollowGossip subscribes to rollup id's slices on the feed and hands each
-// to fn, in arrival order, after verifying it with CheckSlice against its
-// block's header as verified by headers.
-func FollowGossip(ctx context.Context, f *p2p.Feed, chainID string, id rollups.ID, headers *Headers, fn func(Verified) error) error {
-	sub, err := f.Subscribe(chainID, id)
-	if err != nil {
-		return err
-	}
-	defer sub.Cancel()
+// Gossip is one rollup's slices as they arrive on the gossip feed, each
+// with the peer that relayed it: p2p.Feed.Slices. (An interface, so the
+// feed's checks do not pull in the libp2p host.)
+type Gossip interface {
+	Next(ctx context.Context) (data []byte, from string, err error)
+}
+
+// FollowGossip hands each slice of rollup id that g yields to fn, in
+// arrival order, after verifying it with CheckSlice against its block's
+// header as verified by headers.
+func FollowGossip(ctx context.Context, g Gossip, id rollups.ID, headers *Headers, fn func(Verified) error) error {
 	for {
-		m, err := sub.Next(ctx)
+		data, from, err := g.Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -51,8 +52,8 @@ func FollowGossip(ctx context.Context, f *p2p.Feed, chainID string, id rollups.I
 		}
 		var s weftv1.RollupSlice
 		v := Verified{Slice: &s}
-		if err := proto.Unmarshal(m.Data, &s); err != nil {
-			v.Err = fmt.Errorf("undecodable slice from %s: %w", m.ReceivedFrom, err)
+		if err := proto.Unmarshal(data, &s); err != nil {
+			v.Err = fmt.Errorf("undecodable slice from %s: %w", from, err)
 		} else if !bytes.Equal(s.RollupId, id[:]) {
 			v.Err = fmt.Errorf("slice for another rollup %x", s.RollupId)
 		} else if hd, err := headers.Header(ctx, s.Height); err != nil {

@@ -17,9 +17,9 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/params"
 
-	"github.com/weftnet/weft/consensus"
 	"github.com/weftnet/weft/rollups/exec/evm"
 	"github.com/weftnet/weft/rollups/rpc"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // newRollup is a rollup RPC server over a fresh executor of chain id
@@ -110,11 +110,11 @@ type sink struct {
 	txs [][]byte
 }
 
-func (s *sink) Submit(raw []byte, _ bool) ([32]byte, *consensus.Rejection) {
+func (s *sink) Submit(raw []byte, _ bool) ([32]byte, *txcodec.Rejection) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.txs = append(s.txs, raw)
-	return consensus.TxHash(raw), nil
+	return txcodec.TxHash(raw), nil
 }
 
 func (s *sink) PendingNonce(common.Address) uint64 {

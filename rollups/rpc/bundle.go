@@ -13,9 +13,9 @@ import (
 	gcrypto "github.com/ethereum/go-ethereum/crypto"
 	"github.com/holiman/uint256"
 
-	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // Bundler lands raw Ethereum txs for several rollups served by this node at
@@ -112,7 +112,7 @@ func (b *Bundler) Send(ctx context.Context, parts []BundlePart) (*BundleResult, 
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	body.Nonce = b.sink.PendingNonce(b.from)
-	raw, err := consensus.Sign(b.key, body)
+	raw, err := txcodec.Sign(b.key, body)
 	if err != nil {
 		release()
 		return nil, err

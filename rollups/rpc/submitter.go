@@ -14,16 +14,16 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/holiman/uint256"
 
-	"github.com/weftnet/weft/consensus"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/txcodec"
 )
 
 // Sink hands a signed Weft tx to the sequencer (in a node: the app's
-// journaled mempool insert). A *consensus.Rejection error says why it was
-// refused; consensus.Retryable tells whether to try again.
+// journaled mempool insert). A *txcodec.Rejection error says why it was
+// refused; txcodec.Retryable tells whether to try again.
 type Sink interface {
-	Submit(raw []byte, local bool) ([32]byte, *consensus.Rejection)
+	Submit(raw []byte, local bool) ([32]byte, *txcodec.Rejection)
 	PendingNonce(addr common.Address) uint64
 	ChainID() string
 }
@@ -146,7 +146,7 @@ func RollupDataTx(sink Sink, key *ecdsa.PrivateKey, id rollups.ID, data []byte, 
 		ChainId: sink.ChainID(), Nonce: sink.PendingNonce(crypto.PubkeyToAddress(key.PublicKey)), FeeLimit: feeLimit.Bytes(),
 		Actions: []*weftv1.Action{{Kind: &weftv1.Action_RollupData{RollupData: &weftv1.RollupData{RollupId: id[:], Data: data}}}},
 	}
-	return consensus.Sign(key, body)
+	return txcodec.Sign(key, body)
 }
 
 // ErrSubmitter wraps a failure to get a batch into Weft.
@@ -169,8 +169,8 @@ func (s *Submitter) send(raws [][]byte) error {
 		if rej == nil {
 			return nil
 		}
-		if !consensus.Retryable(rej.Code) || attempt == 50 {
-			s.log.Error("rollup batch rejected by the sequencer", "txs", len(raws), "code", consensus.CodeName(rej.Code), "reason", rej.Log)
+		if !txcodec.Retryable(rej.Code) || attempt == 50 {
+			s.log.Error("rollup batch rejected by the sequencer", "txs", len(raws), "code", txcodec.CodeName(rej.Code), "reason", rej.Log)
 			return fmt.Errorf("%w: %s", ErrSubmitter, rej.Log)
 		}
 		time.Sleep(backoff) // a driver, not a test: back off while the mempool is full

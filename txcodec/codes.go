@@ -1,4 +1,4 @@
-package consensus
+package txcodec
 
 // Result codes of rejected transactions. They are returned in CheckTx,
 // InsertTx, ExecTxResult and by the node API; 0 is success.
@@ -38,10 +38,10 @@ const (
 	CodeTooManyParked uint32 = 24
 	// CodeGossipTopicOnly: InsertTx refuses txs from CometBFT's mempool
 	// channel because this node takes peers' txs only on Weft's gossip
-	// topic, where each peer's standing is kept (App.SetPeerTxsOnTopic).
+	// topic, where each peer's standing is kept (consensus.App.SetPeerTxsOnTopic).
 	CodeGossipTopicOnly uint32 = 25
 	// CodeNotAccepting: the node takes no new txs for now (it is out of
-	// disk space and stopping, see App.SetAdmission); submit elsewhere.
+	// disk space and stopping, see consensus.App.SetAdmission); submit elsewhere.
 	CodeNotAccepting uint32 = 26
 )
 
@@ -135,4 +135,5 @@ type Rejection struct {
 
 func (r *Rejection) Error() string { return CodeName(r.Code) + ": " + r.Log }
 
-func reject(code uint32, log string) *Rejection { return &Rejection{Code: code, Log: log} }
+// Reject returns a Rejection with code and log.
+func Reject(code uint32, log string) *Rejection { return &Rejection{Code: code, Log: log} }

@@ -1,0 +1,121 @@
+package archtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/weftnet/weft"
+
+// pkg is what `go list -json` says of one package.
+type pkg struct {
+	ImportPath   string
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
+	Deps         []string
+}
+
+// list runs `go list -json -deps=false` on patterns, with each package's
+// transitive dependencies (Deps) and direct imports.
+func list(t *testing.T, patterns ...string) []pkg {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"list", "-json"}, patterns...)...).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("go list %v: %v\n%s", patterns, err, stderr)
+	}
+	var pkgs []pkg
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) == 0 {
+		t.Fatalf("go list %v: no packages", patterns)
+	}
+	return pkgs
+}
+
+func under(path, prefix string) bool {
+	return path == prefix || strings.HasPrefix(path, prefix+"/")
+}
+
+// TestOnlyNodeImportsConsensus: consensus decodes, orders and applies txs;
+// a client or a rollup needs only the tx codec (txcodec). Outside consensus
+// itself, only node (which composes the sequencer; not its client SDK)
+// imports it.
+func TestOnlyNodeImportsConsensus(t *testing.T) {
+	for _, p := range list(t, module+"/...") {
+		if under(p.ImportPath, module+"/consensus") ||
+			under(p.ImportPath, module+"/node") && !under(p.ImportPath, module+"/node/client") {
+			continue
+		}
+		for _, imp := range append(append(p.Imports, p.TestImports...), p.XTestImports...) {
+			if imp == module+"/consensus" {
+				t.Errorf("%s imports %s: use %s/txcodec for the tx codec and result codes", p.ImportPath, imp, module)
+			}
+		}
+	}
+}
+
+// TestDependencyRules: what each package must not depend on, directly or
+// through another package.
+func TestDependencyRules(t *testing.T) {
+	rules := []struct {
+		pkgs      []string // go list patterns
+		forbidden []string // import path prefixes
+		why       string
+	}{
+		{
+			pkgs:      []string{module + "/consensus", module + "/consensus/staking"},
+			forbidden: []string{module + "/node", module + "/rollups/", module + "/p2p"},
+			why:       "the state machine knows rollups only as ids and items (package rollups), never their executors, RPC, feed or the node",
+		},
+		{
+			pkgs:      []string{module + "/rollups/feed"},
+			forbidden: []string{module + "/p2p", "github.com/libp2p/"},
+			why:       "the feed's checks take slices from an interface (feed.Gossip), not from the libp2p host",
+		},
+		{
+			pkgs:      []string{module + "/txcodec"},
+			forbidden: []string{module + "/consensus", module + "/mempool", module + "/rollups", "github.com/cometbft/", "github.com/dgraph-io/badger"},
+			why:       "the tx codec is a leaf: a client signs and reads results without consensus, storage or CometBFT",
+		},
+		{
+			pkgs:      []string{module + "/node/client", module + "/rollups/rpc"},
+			forbidden: []string{module + "/consensus", "github.com/dgraph-io/badger"},
+			why:       "clients and the rollup RPC talk to a node; they need the tx codec, not the state machine",
+		},
+	}
+	for _, r := range rules {
+		for _, p := range list(t, r.pkgs...) {
+			for _, f := range r.forbidden {
+				if d, ok := firstMatch(append([]string{p.ImportPath}, p.Deps...), f); ok {
+					t.Errorf("%s depends on %s: %s", p.ImportPath, d, r.why)
+				}
+			}
+		}
+	}
+}
+
+// firstMatch returns the first path in deps that prefix names: a prefix
+// ending in "/" matches every path below it, any other the path itself and
+// the packages below it.
+func firstMatch(deps []string, prefix string) (string, bool) {
+	for _, d := range deps {
+		if strings.HasSuffix(prefix, "/") && strings.HasPrefix(d, prefix) || !strings.HasSuffix(prefix, "/") && under(d, prefix) {
+			return d, true
+		}
+	}
+	return "", false
+}
