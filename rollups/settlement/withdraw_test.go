@@ -203,16 +203,37 @@ func TestWithdrawalHashMatchesBridge(t *testing.T) {
 	}
 }
 
+// TestPostBatchGas bounds the L1 gas of posting calldata frames: per byte
+// (what a rollup pays for its data) and per batch.
 func TestPostBatchGas(t *testing.T) {
 	l1 := newL1(t, L1Config{})
 	d := deploy(t, l1, testSpec("alpha", 60))
 	in := NewInbox(l1.Client(), d.Rollups[0].Inbox)
-	for i, size := range []int{100, 1_000, 100_000} {
+	sizes := []int{100, 1_000, 100_000}
+	gas := make([]uint64, len(sizes))
+	for i, size := range sizes {
 		r := postCalldataBatch(t, l1, in, 10+uint64(i), 10+uint64(i), common.BigToHash(big.NewInt(int64(i+1))), [][]byte{frameBytes("gas", size)})
+		gas[i] = r.GasUsed
 		t.Logf("postBatch, one %d-byte calldata frame: %d L1 gas", size, r.GasUsed)
 	}
 	r := mustSend(t, l1, batcherKey, in.Address(), PackAppendFrame(3, frameBytes("gas", 100_000)))
 	t.Logf("appendFrame, one 100000-byte calldata frame: %d L1 gas", r.GasUsed)
+
+	// A frame's bytes cost what calldata costs and no more: at most
+	// EIP-7623's floor of 40 gas per non-zero byte (+5%), so the inbox does
+	// no work per byte beyond hashing it. The fixed part of posting a batch
+	// (storage of the batch record, events) stays under maxBatchOverhead.
+	const maxGasPerByte, maxBatchOverhead = 42, 250_000
+	perByte := float64(gas[2]-gas[1]) / float64(sizes[2]-sizes[1])
+	if perByte > maxGasPerByte || perByte < 16 {
+		t.Errorf("a calldata frame costs %.1f L1 gas per byte, want 16..%d", perByte, maxGasPerByte)
+	}
+	if gas[0] > maxBatchOverhead {
+		t.Errorf("posting a batch with a 100-byte frame costs %d L1 gas, want at most %d", gas[0], maxBatchOverhead)
+	}
+	if r.GasUsed > gas[2] {
+		t.Errorf("appendFrame of 100000 bytes costs %d L1 gas, more than postBatch with the same frame (%d)", r.GasUsed, gas[2])
+	}
 }
 
 // staticBlobs is a BlobSource over blobs the test posted.
