@@ -575,3 +575,44 @@ func FuzzVerifyItems(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVerifySlice: a slice decoded from any bytes verifies against a block's
+// data hash only if its items are the ones committed for its rollup, item
+// for item; nothing panics.
+func FuzzVerifySlice(f *testing.F) {
+	its, owners := sample()
+	cm := rollups.EncodeCommitment(at(rollups.BuildCommitment(its, func(i int) rollups.ID { return owners[i] }), 7))
+	txs := block(cm, 3)
+	dataHash := txs.Hash()
+	good, err := proto.Marshal(&weftv1.RollupSlice{
+		RollupId: append([]byte(nil), idA[:]...), Height: 7, DataHash: dataHash, TxCount: int64(len(txs)),
+		CommitmentTx: cm, CommitmentAunts: txs.Proof(0).Proof.Aunts, Items: slice(its, owners, idA),
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var s weftv1.RollupSlice
+		if proto.Unmarshal(raw, &s) != nil {
+			return
+		}
+		if rollups.VerifySlice(&s, dataHash) != nil {
+			return
+		}
+		if len(s.RollupId) != rollups.IDLen {
+			t.Fatalf("verified a slice with a %d-byte rollup id", len(s.RollupId))
+		}
+		want := slice(its, owners, rollups.ID(s.RollupId))
+		if len(s.Items) != len(want) {
+			t.Fatalf("verified %d items, %d committed", len(s.Items), len(want))
+		}
+		for i := range want {
+			if !proto.Equal(s.Items[i], want[i]) {
+				t.Fatalf("item %d verified as %v, committed %v", i, s.Items[i], want[i])
+			}
+		}
+	})
+}
