@@ -152,86 +152,8 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *txcodec.Rejection) {
 		return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("tx has %d actions, limit is %d", len(body.Actions), lim.MaxActions))
 	}
 	for i, a := range body.Actions {
-		switch k := a.Kind.(type) {
-		case *weftv1.Action_RollupData:
-			if k.RollupData == nil || len(k.RollupData.RollupId) != rollups.IDLen {
-				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: rollup_id must be %d bytes", i, rollups.IDLen))
-			}
-			if len(k.RollupData.Data) == 0 {
-				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: rollup data is empty", i))
-			}
-			tx.DataBytes += len(k.RollupData.Data)
-			leaf := rollups.LeafHash(&rollups.Item{
-				TxHash: tx.Hash[:], ActionIndex: uint32(i), Sender: tx.Sender.Bytes(), Data: k.RollupData.Data,
-			})
-			if tx.Rollups == nil {
-				tx.rollup1[0] = rollups.ID(k.RollupData.RollupId)
-				tx.hash1 = [32]byte(leaf)
-				tx.leaf1[0] = tx.hash1[:]
-				tx.Rollups, tx.Leaves = tx.rollup1[:], tx.leaf1[:]
-			} else {
-				tx.Rollups = append(tx.Rollups, rollups.ID(k.RollupData.RollupId))
-				tx.Leaves = append(tx.Leaves, leaf)
-			}
-		case *weftv1.Action_Transfer:
-			if k.Transfer == nil || len(k.Transfer.To) != common.AddressLength {
-				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: transfer recipient must be %d bytes", i, common.AddressLength))
-			}
-			amt, rej := amountFrom(k.Transfer.Amount, fmt.Sprintf("action %d: amount", i))
-			if rej != nil {
-				return nil, rej
-			}
-			var overflow bool
-			if _, overflow = tx.Transferred.AddOverflow(tx.Transferred, amt); overflow {
-				return nil, txcodec.Reject(txcodec.CodeInvalidAction, "transfer amounts overflow")
-			}
-			tx.transfers = true
-		case *weftv1.Action_RegisterRollup:
-			if k.RegisterRollup == nil {
-				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: empty register_rollup", i))
-			}
-			if err := rollups.ValidateName(k.RegisterRollup.Name); err != nil {
-				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: %v", i, err))
-			}
-			if k.RegisterRollup.Vm != "evm" {
-				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: unknown vm %q (known: evm)", i, k.RegisterRollup.Vm))
-			}
-			if k.RegisterRollup.EvmChainId == 0 {
-				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: evm_chain_id is required", i))
-			}
-		case *weftv1.Action_CreateValidator:
-			if k.CreateValidator == nil {
-				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: empty create_validator", i))
-			}
-			if rej := tx.addBonded(k.CreateValidator.SelfStake, i); rej != nil {
-				return nil, rej
-			}
-		case *weftv1.Action_Delegate:
-			if k.Delegate == nil || len(k.Delegate.Validator) != common.AddressLength {
-				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
-			}
-			if rej := tx.addBonded(k.Delegate.Amount, i); rej != nil {
-				return nil, rej
-			}
-		case *weftv1.Action_Undelegate:
-			if k.Undelegate == nil || len(k.Undelegate.Validator) != common.AddressLength {
-				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
-			}
-		case *weftv1.Action_EditValidator:
-			if k.EditValidator == nil || len(k.EditValidator.Validator) != common.AddressLength {
-				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
-			}
-		case *weftv1.Action_Unjail:
-			if k.Unjail == nil || len(k.Unjail.Validator) != common.AddressLength {
-				return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
-			}
-		default:
-			return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: unknown or empty action", i))
-		}
-		switch a.Kind.(type) {
-		case *weftv1.Action_RollupData, *weftv1.Action_Transfer:
-		default:
-			tx.plain = false
+		if rej := tx.addAction(i, a); rej != nil {
+			return nil, rej
 		}
 	}
 	tx.writes = txWrites(&body)
@@ -239,4 +161,97 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *txcodec.Rejection) {
 		return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("tx may write %d state entries, a block may write %d", tx.writes, MaxBlockWrites))
 	}
 	return tx, nil
+}
+
+// addAction checks the shape of action i and adds what it carries to tx's
+// totals (data bytes and leaves, transfers, stake).
+func (tx *Tx) addAction(i int, a *weftv1.Action) *txcodec.Rejection {
+	switch k := a.Kind.(type) {
+	case *weftv1.Action_RollupData:
+		if k.RollupData == nil || len(k.RollupData.RollupId) != rollups.IDLen {
+			return txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: rollup_id must be %d bytes", i, rollups.IDLen))
+		}
+		if len(k.RollupData.Data) == 0 {
+			return txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: rollup data is empty", i))
+		}
+		tx.DataBytes += len(k.RollupData.Data)
+		leaf := rollups.LeafHash(&rollups.Item{
+			TxHash: tx.Hash[:], ActionIndex: uint32(i), Sender: tx.Sender.Bytes(), Data: k.RollupData.Data,
+		})
+		if tx.Rollups == nil {
+			tx.rollup1[0] = rollups.ID(k.RollupData.RollupId)
+			tx.hash1 = [32]byte(leaf)
+			tx.leaf1[0] = tx.hash1[:]
+			tx.Rollups, tx.Leaves = tx.rollup1[:], tx.leaf1[:]
+		} else {
+			tx.Rollups = append(tx.Rollups, rollups.ID(k.RollupData.RollupId))
+			tx.Leaves = append(tx.Leaves, leaf)
+		}
+	case *weftv1.Action_Transfer:
+		if k.Transfer == nil || len(k.Transfer.To) != common.AddressLength {
+			return txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: transfer recipient must be %d bytes", i, common.AddressLength))
+		}
+		amt, rej := amountFrom(k.Transfer.Amount, fmt.Sprintf("action %d: amount", i))
+		if rej != nil {
+			return rej
+		}
+		var overflow bool
+		if _, overflow = tx.Transferred.AddOverflow(tx.Transferred, amt); overflow {
+			return txcodec.Reject(txcodec.CodeInvalidAction, "transfer amounts overflow")
+		}
+		tx.transfers = true
+	case *weftv1.Action_RegisterRollup:
+		if k.RegisterRollup == nil {
+			return txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: empty register_rollup", i))
+		}
+		if err := rollups.ValidateName(k.RegisterRollup.Name); err != nil {
+			return txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: %v", i, err))
+		}
+		if k.RegisterRollup.Vm != "evm" {
+			return txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: unknown vm %q (known: evm)", i, k.RegisterRollup.Vm))
+		}
+		if k.RegisterRollup.EvmChainId == 0 {
+			return txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: evm_chain_id is required", i))
+		}
+	case *weftv1.Action_CreateValidator:
+		if k.CreateValidator == nil {
+			return txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: empty create_validator", i))
+		}
+		if rej := tx.addBonded(k.CreateValidator.SelfStake, i); rej != nil {
+			return rej
+		}
+	case *weftv1.Action_Delegate:
+		if k.Delegate == nil || len(k.Delegate.Validator) != common.AddressLength {
+			return txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
+		}
+		if rej := tx.addBonded(k.Delegate.Amount, i); rej != nil {
+			return rej
+		}
+	case *weftv1.Action_Undelegate, *weftv1.Action_EditValidator, *weftv1.Action_Unjail:
+		if len(validatorOf(a)) != common.AddressLength { // nil when the action is empty
+			return txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: validator address must be %d bytes", i, common.AddressLength))
+		}
+	default:
+		return txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("action %d: unknown or empty action", i))
+	}
+	switch a.Kind.(type) {
+	case *weftv1.Action_RollupData, *weftv1.Action_Transfer:
+	default:
+		tx.plain = false
+	}
+	return nil
+}
+
+// validatorOf is the validator an Undelegate, EditValidator or Unjail
+// action names (nil for an empty one).
+func validatorOf(a *weftv1.Action) []byte {
+	switch k := a.Kind.(type) {
+	case *weftv1.Action_Undelegate:
+		return k.Undelegate.GetValidator()
+	case *weftv1.Action_EditValidator:
+		return k.EditValidator.GetValidator()
+	case *weftv1.Action_Unjail:
+		return k.Unjail.GetValidator()
+	}
+	return nil
 }
