@@ -66,18 +66,8 @@ func (p *Pool) build(maxBytes int64, take func(*entry, any) Verdict) {
 	w.push(headItem(p.heads[0], 0, 0))
 	// Shares are of the space txs without rollup data leave: while they
 	// are being taken (first pass), the shares follow.
-	var caps []int64
-	var waitingFor []int32 // rollups with ready data
+	caps, waitingFor := p.initialCaps(maxBytes)
 	var plain, sharedFor int64
-	if p.ndemand > 1 {
-		for s, d := range p.demand {
-			if d > 0 {
-				waitingFor = append(waitingFor, int32(s))
-			}
-		}
-		caps = make([]int64, len(p.demand))
-		p.waterFill(maxBytes, waitingFor, func(s int32) int64 { return p.demand[s] }, caps)
-	}
 	used := make([]int64, len(p.demand))
 	var usedBytes int64
 	var waiting []walkItem
@@ -87,16 +77,7 @@ func (p *Pool) build(maxBytes int64, take func(*entry, any) Verdict) {
 			// The top item stays in place until it is decided: taking it
 			// most often puts its account's next tx in its place (one sift
 			// instead of a pop and a push).
-			if h := int(w.items[0].hidx); h >= 0 {
-				// An account's head from the heads heap: its children in
-				// that heap come after it, so the top does not change.
-				w.items[0].hidx = -1
-				for _, c := range [2]int{2*h + 1, 2*h + 2} {
-					if c < len(p.heads) {
-						w.push(headItem(p.heads[c], 0, c))
-					}
-				}
-			}
+			p.expandTop(w)
 			it := w.items[0]
 			e := it.e
 			// The account's next tx, read now rather than after take: its
@@ -150,6 +131,37 @@ func (p *Pool) build(maxBytes int64, take func(*entry, any) Verdict) {
 			w.push(it)
 		}
 		waiting = waiting[:0]
+	}
+}
+
+// initialCaps returns each slot's share of maxBytes (nil when fewer than
+// two slots have demand: no sharing) and the slots with ready data.
+func (p *Pool) initialCaps(maxBytes int64) (caps []int64, waitingFor []int32) {
+	if p.ndemand <= 1 {
+		return nil, nil
+	}
+	for s, d := range p.demand {
+		if d > 0 {
+			waitingFor = append(waitingFor, int32(s))
+		}
+	}
+	caps = make([]int64, len(p.demand))
+	p.waterFill(maxBytes, waitingFor, func(s int32) int64 { return p.demand[s] }, caps)
+	return caps, waitingFor
+}
+
+// expandTop adds the children of w's top item in the heads heap, if it
+// came from there: they come after it, so the top does not change.
+func (p *Pool) expandTop(w *walker) {
+	h := int(w.items[0].hidx)
+	if h < 0 {
+		return
+	}
+	w.items[0].hidx = -1
+	for _, c := range [2]int{2*h + 1, 2*h + 2} {
+		if c < len(p.heads) {
+			w.push(headItem(p.heads[c], 0, c))
+		}
 	}
 }
 

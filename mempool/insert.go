@@ -159,36 +159,12 @@ func (p *Pool) insert(tx *Tx, st AccountState, now time.Time, restore bool) (Ins
 	p.seq++
 	e.seq = p.seq
 	var old *entry
-	spent := new(uint256.Int)
-	next := st.Nonce
 	if a != nil {
 		old = a.at(tx.Nonce)
-		spent.Set(&a.total)
-		next = max(next, a.next())
 	}
-	if old != nil {
-		if !restore && a.replaced >= p.cfg.MaxReplacements {
-			return Inserted{}, fmt.Errorf("%w: the sender replaced %d pending txs since its last committed one (at most %d)",
-				ErrTooManyReplacements, a.replaced, p.cfg.MaxReplacements)
-		}
-		// fee × 100 ≥ old fee × (100 + bump); fees are clamped far below
-		// overflow.
-		need := new(uint256.Int).Mul(&old.fee, uint256.NewInt(uint64(100+p.cfg.PriceBump)))
-		if new(uint256.Int).Mul(&e.fee, uint256.NewInt(100)).Lt(need) {
-			return Inserted{}, fmt.Errorf("%w: pending tx with nonce %d pays fee %s, a replacement must pay at least %d%% more, not %s",
-				ErrUnderpriced, tx.Nonce, &old.fee, p.cfg.PriceBump, &e.fee)
-		}
-		spent.Sub(spent, old.tx.Cost)
-	} else if tx.Nonce > next && !restore {
-		if tx.Nonce-next > p.cfg.MaxNonceAhead {
-			return Inserted{}, fmt.Errorf("%w: next nonce is %d, tx has %d (at most %d ahead may wait)", ErrNonceTooFarAhead, next, tx.Nonce, p.cfg.MaxNonceAhead)
-		}
-		if a != nil && len(a.parked) >= p.cfg.MaxParked {
-			return Inserted{}, fmt.Errorf("%w: %d already wait behind nonce %d", ErrTooManyParked, len(a.parked), next)
-		}
-		if len(p.parked) >= p.cfg.MaxParkedTotal && !parkedEvictFirst(p.parked[0], e) {
-			return Inserted{}, fmt.Errorf("%w: the mempool holds %d parked txs, none paying less per byte than this one", ErrTooManyParked, len(p.parked))
-		}
+	spent, err := p.checkSlot(a, e, old, st, restore)
+	if err != nil {
+		return Inserted{}, err
 	}
 	total, overflow := new(uint256.Int).AddOverflow(spent, tx.Cost)
 	if overflow || total.Gt(st.Balance) {
@@ -216,14 +192,62 @@ func (p *Pool) insert(tx *Tx, st AccountState, now time.Time, restore bool) (Ins
 	}
 	accepted = true
 	p.index(e)
-	var res Inserted
-	res.Parked = !e.ready
+	return p.settle(a, e, old, victims, restore), nil
+}
+
+// checkSlot checks whether e may take its nonce's slot in a's txs (a may be
+// nil: no pending txs): as a replacement of old, its fee must beat old's by
+// the price bump within the sender's replacement budget; ahead of the next
+// nonce, it must be near enough and find room among the parked txs. It
+// returns what the sender's other pending txs already spend.
+func (p *Pool) checkSlot(a *account, e, old *entry, st AccountState, restore bool) (*uint256.Int, error) {
+	tx := e.tx
+	spent := new(uint256.Int)
+	next := st.Nonce
+	if a != nil {
+		spent.Set(&a.total)
+		next = max(next, a.next())
+	}
+	if old != nil {
+		if !restore && a.replaced >= p.cfg.MaxReplacements {
+			return nil, fmt.Errorf("%w: the sender replaced %d pending txs since its last committed one (at most %d)",
+				ErrTooManyReplacements, a.replaced, p.cfg.MaxReplacements)
+		}
+		// fee × 100 ≥ old fee × (100 + bump); fees are clamped far below
+		// overflow.
+		need := new(uint256.Int).Mul(&old.fee, uint256.NewInt(uint64(100+p.cfg.PriceBump)))
+		if new(uint256.Int).Mul(&e.fee, uint256.NewInt(100)).Lt(need) {
+			return nil, fmt.Errorf("%w: pending tx with nonce %d pays fee %s, a replacement must pay at least %d%% more, not %s",
+				ErrUnderpriced, tx.Nonce, &old.fee, p.cfg.PriceBump, &e.fee)
+		}
+		return spent.Sub(spent, old.tx.Cost), nil
+	}
+	if tx.Nonce > next && !restore {
+		if tx.Nonce-next > p.cfg.MaxNonceAhead {
+			return nil, fmt.Errorf("%w: next nonce is %d, tx has %d (at most %d ahead may wait)", ErrNonceTooFarAhead, next, tx.Nonce, p.cfg.MaxNonceAhead)
+		}
+		if a != nil && len(a.parked) >= p.cfg.MaxParked {
+			return nil, fmt.Errorf("%w: %d already wait behind nonce %d", ErrTooManyParked, len(a.parked), next)
+		}
+		if len(p.parked) >= p.cfg.MaxParkedTotal && !parkedEvictFirst(p.parked[0], e) {
+			return nil, fmt.Errorf("%w: the mempool holds %d parked txs, none paying less per byte than this one", ErrTooManyParked, len(p.parked))
+		}
+	}
+	return spent, nil
+}
+
+// settle completes the insert of e, placed and indexed: the tx it replaced
+// (old, if any) and the eviction victims leave the pool, and so does the
+// first parked tx when e pushed the parked txs over their cap. It returns
+// what the caller reports.
+func (p *Pool) settle(a *account, e, old *entry, victims []*entry, restore bool) Inserted {
+	res := Inserted{Parked: !e.ready}
 	if old != nil {
 		p.unindex(old)
 		if !restore {
 			a.replaced++
 		}
-		res.Dropped = append(res.Dropped, Dropped{old.tx, fmt.Sprintf("replaced by %x (fee %s, was %s)", tx.Hash, &e.fee, &old.fee), false})
+		res.Dropped = append(res.Dropped, Dropped{old.tx, fmt.Sprintf("replaced by %x (fee %s, was %s)", e.tx.Hash, &e.fee, &old.fee), false})
 	}
 	for _, v := range victims {
 		va := v.acct
@@ -235,9 +259,9 @@ func (p *Pool) insert(tx *Tx, st AccountState, now time.Time, restore bool) (Ins
 		res.Dropped = append(res.Dropped, Dropped{v.tx, fmt.Sprintf("evicted: mempool full (%d txs, %d bytes) and a higher-priority tx arrived", len(p.byHash), p.bytes), true})
 	}
 	if !restore && old == nil && !e.ready && len(p.parked) > p.cfg.MaxParkedTotal {
-		// Checked above: the first parked tx to go pays less per byte than
-		// e, or as much and came earlier. (It is e only if the pool was
-		// already over the cap, after a restore.)
+		// Checked in checkSlot: the first parked tx to go pays less per
+		// byte than e, or as much and came earlier. (It is e only if the
+		// pool was already over the cap, after a restore.)
 		if v := p.parked[0]; v != e {
 			va := v.acct
 			p.unplace(v)
@@ -246,7 +270,7 @@ func (p *Pool) insert(tx *Tx, st AccountState, now time.Time, restore bool) (Ins
 			res.Dropped = append(res.Dropped, Dropped{v.tx, fmt.Sprintf("evicted: the mempool holds the most parked txs it keeps (%d) and a parked tx paying more per byte, or as much and newer, arrived", p.cfg.MaxParkedTotal), true})
 		}
 	}
-	return res, nil
+	return res
 }
 
 // cannotPay reports whether balance does not cover even tx's own fee (its
