@@ -86,11 +86,7 @@ func (a *App) execute(txs [][]byte, height int64, blockTime time.Time, lastCommi
 		sb.ov.base = a.store
 		snap.discard()
 	}()
-	votes := make([]staking.Vote, len(lastCommit.Votes))
-	for i, v := range lastCommit.Votes {
-		votes[i] = staking.Vote{Address: common.BytesToAddress(v.Validator.Address), Power: v.Validator.Power, Signed: v.BlockIdFlag == cmtproto.BlockIDFlagCommit}
-	}
-	sb.events = beginBlock(view{sb.ov}, params, height, blockTime, votes, evidence)
+	sb.events = beginBlock(view{sb.ov}, params, height, blockTime, votesOf(lastCommit), evidence)
 	sb.staking = len(sb.events.Jailed) > 0 || len(sb.events.Tombstoned) > 0
 	if len(txs) == 0 || !rollups.IsCommitment(txs[0]) {
 		if strict {
@@ -134,17 +130,7 @@ func (a *App) execute(txs [][]byte, height int64, blockTime time.Time, lastCommi
 		}
 		budget.add(tx)
 		valid = append(valid, tx)
-		sb.txs = append(sb.txs, h)
-		sb.decoded = append(sb.decoded, tx)
-		for _, act := range tx.Body.Actions {
-			if _, ok := act.Kind.(*weftv1.Action_RegisterRollup); ok {
-				sb.registers = true
-			}
-		}
-		sb.staking = sb.staking || hasStaking(tx)
-		res := &weftv1.TxResult{Hash: h[:], Height: height, Index: uint32(i), Fee: fee.Bytes(), Sender: tx.Sender.Bytes()}
-		sb.ov.Set(txResultKey(h), mustMarshal(res))
-		sb.results[i] = &abci.ExecTxResult{Code: txcodec.CodeOK}
+		sb.accept(tx, h, i, &fee)
 	}
 	led.flush()
 	if strict {
@@ -152,15 +138,47 @@ func (a *App) execute(txs [][]byte, height int64, blockTime time.Time, lastCommi
 			return nil, errors.New("commitment item does not match the block's rollup data")
 		}
 	}
-	ups := view{sb.ov}.staking(params).EndBlock()
+	sb.updates = validatorUpdates(view{sb.ov}.staking(params).EndBlock())
+	return sb, nil
+}
+
+// votesOf is the previous block's commit as staking reads it.
+func votesOf(lastCommit abci.CommitInfo) []staking.Vote {
+	votes := make([]staking.Vote, len(lastCommit.Votes))
+	for i, v := range lastCommit.Votes {
+		votes[i] = staking.Vote{Address: common.BytesToAddress(v.Validator.Address), Power: v.Validator.Power, Signed: v.BlockIdFlag == cmtproto.BlockIDFlagCommit}
+	}
+	return votes
+}
+
+// accept records tx, the valid tx at index i of the block with hash h that
+// paid fee: its result (in state, for queries), and whether the block
+// registers rollups or changes stake.
+func (sb *stagedBlock) accept(tx *Tx, h [32]byte, i int, fee *uint256.Int) {
+	sb.txs = append(sb.txs, h)
+	sb.decoded = append(sb.decoded, tx)
+	for _, act := range tx.Body.Actions {
+		if _, ok := act.Kind.(*weftv1.Action_RegisterRollup); ok {
+			sb.registers = true
+		}
+	}
+	sb.staking = sb.staking || hasStaking(tx)
+	res := &weftv1.TxResult{Hash: h[:], Height: sb.height, Index: uint32(i), Fee: fee.Bytes(), Sender: tx.Sender.Bytes()}
+	sb.ov.Set(txResultKey(h), mustMarshal(res))
+	sb.results[i] = &abci.ExecTxResult{Code: txcodec.CodeOK}
+}
+
+// validatorUpdates turns staking's power changes into CometBFT's.
+func validatorUpdates(ups []staking.Update) []abci.ValidatorUpdate {
+	var out []abci.ValidatorUpdate
 	for _, u := range ups {
 		pkp, err := cryptoenc.PubKeyToProto(secp256k1eth.PubKey(u.PubKey))
 		if err != nil {
 			panic(fmt.Sprintf("invariant: stored consensus key does not encode: %v", err))
 		}
-		sb.updates = append(sb.updates, abci.ValidatorUpdate{PubKey: pkp, Power: u.Power})
+		out = append(out, abci.ValidatorUpdate{PubKey: pkp, Power: u.Power})
 	}
-	return sb, nil
+	return out
 }
 
 // beginBlock runs staking's start-of-block work: rewards for the previous
