@@ -326,8 +326,19 @@ func (s *AppState) Validate() error {
 	if err := s.Params.Validate("app_state.params"); err != nil {
 		return err
 	}
-	seen := map[[20]byte]bool{}
 	supply := new(uint256.Int)
+	if err := s.validateAccounts(supply); err != nil {
+		return err
+	}
+	if err := s.validateValidators(supply); err != nil {
+		return err
+	}
+	return s.validateRollups()
+}
+
+// validateAccounts checks the accounts and adds their balances to supply.
+func (s *AppState) validateAccounts(supply *uint256.Int) error {
+	seen := map[[20]byte]bool{}
 	for i, a := range s.Accounts {
 		f := fmt.Sprintf("app_state.accounts[%d]", i)
 		addr, err := ParseAddress(a.Address)
@@ -348,6 +359,12 @@ func (s *AppState) Validate() error {
 			return fieldErr(f+".balance", "total supply overflows uint256")
 		}
 	}
+	return nil
+}
+
+// validateValidators checks the genesis validators and adds their stake
+// to supply.
+func (s *AppState) validateValidators(supply *uint256.Int) error {
 	minStake, _ := ParseAmount(s.Params.Staking.MinSelfStake)
 	vkeys := map[string]bool{}
 	for i, v := range s.Validators {
@@ -377,6 +394,12 @@ func (s *AppState) Validate() error {
 			return fieldErr(f+".commission_bps", "at most 10000, got %d", v.CommissionBps)
 		}
 	}
+	return nil
+}
+
+// validateRollups checks the genesis rollups: names, vms, and EVM chain ids
+// unique among them.
+func (s *AppState) validateRollups() error {
 	names := map[string]bool{}
 	chainIDs := map[uint64]string{}
 	for i, r := range s.Rollups {
