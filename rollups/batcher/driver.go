@@ -313,34 +313,10 @@ func (d *Driver) session(ctx context.Context) error {
 		}
 		d.chain, d.signer = id, types.LatestSignerForChainID(id)
 	}
-	if err := d.settleOwnTxs(ctx); err != nil {
-		return err
-	}
-	st, err := d.readInbox(ctx, nil)
+	ss, resumeFrom, err := d.startSession(ctx)
 	if err != nil {
 		return err
 	}
-	b := d.resume(ctx, st)
-	if b == nil && st.pending > 0 {
-		d.log.Info("discarding frames of an unfinished batch", "index", st.nextIndex, "frames", st.pending)
-		if _, err := d.sendAndWait(ctx, "discard pending", d.inbox.PackDiscardPending()); err != nil {
-			return err
-		}
-		return errResync
-	}
-	resumeFrom := int64(st.nextHeight)
-	if b != nil {
-		resumeFrom = b.ResumeHeight()
-	} else {
-		var err error
-		if b, err = New(d.cfg.Builder, Start{NextIndex: st.nextIndex, NextHeight: int64(st.nextHeight), PrevRoot: st.lastRoot}); err != nil {
-			return err
-		}
-	}
-	// checkResumed is set while the resumed batch's rebuilt frames have not
-	// been checked against the frames already on L1.
-	checkResumed := st.pending > 0
-	d.log.Info("batcher started", "next_index", st.nextIndex, "next_height", st.nextHeight, "prev_root", st.lastRoot, "l1_account", d.from)
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -350,11 +326,6 @@ func (d *Driver) session(ctx context.Context) error {
 
 	ticker := time.NewTicker(d.cfg.PollInterval)
 	defer ticker.Stop()
-	var (
-		queue     []*sent                // txs sent and not mined, by nonce
-		confirmed         = st.nextIndex // batches this session saw land
-		frames    uint32  = st.pending   // frames of batch `confirmed` this session saw land
-	)
 	for {
 		select {
 		case <-ctx.Done():
@@ -362,128 +333,209 @@ func (d *Driver) session(ctx context.Context) error {
 		case err := <-followErr:
 			return fmt.Errorf("follow Weft: %w", err)
 		case blk := <-blocks:
-			if err := b.AddBlock(d.cfg.Now(), blk); err != nil {
+			if err := ss.b.AddBlock(d.cfg.Now(), blk); err != nil {
 				return fmt.Errorf("builder: %w", err)
 			}
 			continue
 		case <-ticker.C:
 		}
-		now := d.cfg.Now()
-		if err := b.Tick(now); err != nil {
-			return fmt.Errorf("builder: %w", err)
-		}
-		d.mu.Lock()
-		d.stats = b.Stats()
-		d.retained = len(b.Batches())
-		d.mu.Unlock()
-
-		// The inbox must hold at least what this session saw land.
-		cur, err := d.readInbox(ctx, nil)
-		if err != nil {
-			if now.Sub(d.lastWarn) >= unreachableLogEvery {
-				d.log.Warn("L1 unreachable; retrying", "err", err)
-				d.lastWarn = now
-			}
-			d.unreachable = true
-			continue
-		}
-		if d.unreachable {
-			d.log.Info("L1 reachable again")
-			d.unreachable, d.lastWarn = false, time.Time{}
-		}
-		if cur.nextIndex < confirmed || (cur.nextIndex == confirmed && cur.pending < frames) {
-			return fmt.Errorf("%w: inbox at batch %d frame %d, this batcher saw batch %d frame %d land (L1 reorg or challenge)",
-				errResync, cur.nextIndex, cur.pending, confirmed, frames)
-		}
-		d.updateStatus(ctx, cur)
-
-		// Land what was mined, in nonce order.
-		for len(queue) > 0 {
-			s := queue[0]
-			rcpt, err := d.receipt(ctx, s)
-			if errors.Is(err, errResync) {
-				return err
-			}
-			if err != nil {
-				d.log.Warn("L1 receipt", "tx", s.id, "err", err)
-				break
-			}
-			if rcpt == nil {
-				for _, q := range queue {
-					if now.Sub(q.sentAt) >= d.cfg.ResubmitAfter {
-						if err := d.bump(ctx, q); err != nil {
-							d.log.Warn("fee bump failed", "tx", q.id, "err", err)
-						}
-					}
-				}
-				break
-			}
-			if rcpt.Status != types.ReceiptStatusSuccessful {
-				return fmt.Errorf("%w: tx %s (%s) reverted in L1 block %d", errResync, rcpt.TxHash, s.id, rcpt.BlockNumber)
-			}
-			tx := s.tx
-			if err := b.Confirmed(s.id, rcpt.BlockNumber.Uint64()); err != nil {
-				return fmt.Errorf("%w: %v", errResync, err)
-			}
-			queue = queue[1:]
-			if tx.Header == nil {
-				frames++
-				d.saveState(b)
-				continue
-			}
-			confirmed, frames = tx.BatchIndex+1, 0
-			d.log.Info("batch posted", "index", tx.BatchIndex, "weft_heights", fmt.Sprintf("%d..%d", tx.Header.FromHeight, tx.Header.ToHeight),
-				"frames", tx.Header.FrameCount, "root", common.Hash(tx.Header.NewRoot), "l1_block", rcpt.BlockNumber, "gas", rcpt.GasUsed, "blob_gas", rcpt.BlobGasUsed)
-			// From here on L1 is the record (a reorg or a challenge makes
-			// the driver resync from the inbox): the builder lets go of
-			// the batch and its heights.
-			if err := b.Finalized(tx.BatchIndex); err != nil {
-				return fmt.Errorf("builder: %w", err)
-			}
-			d.saveState(b)
-		}
-		// Keep up to MaxInFlight frames of the batch in the L1 pool, at
-		// consecutive nonces.
-		for len(queue) < max(d.cfg.Builder.MaxInFlight, 1) {
-			tx, ok, err := b.NextTx(now)
-			if err != nil {
-				return fmt.Errorf("builder: %w", err)
-			}
-			if !ok {
-				break
-			}
-			if checkResumed {
-				// The frames on L1 must be the rebuilt batch's first ones.
-				if got := b.frameChain(st.nextIndex, int(st.pending)); got != st.pendingC {
-					d.dropState()
-					return fmt.Errorf("%w: rebuilt batch %d does not match its %d frames on L1 (commitment %s, L1 %s)",
-						errResync, st.nextIndex, st.pending, got, st.pendingC)
-				}
-				checkResumed = false
-			}
-			var sc *types.BlobTxSidecar
-			if d.cfg.Blobs {
-				if sc, err = d.frameSidecar(tx); err != nil {
-					return fmt.Errorf("blob frame %s: %w", tx.ID, err)
-				}
-			}
-			nonce := uint64(0)
-			if len(queue) > 0 {
-				nonce = queue[len(queue)-1].nonce + 1
-			} else if nonce, err = d.l1.PendingNonceAt(ctx, d.from); err != nil {
-				_ = b.Failed(tx.ID, err)
-				d.log.Warn("L1 nonce", "err", err)
-				break
-			}
-			s, err := d.send(ctx, tx.ID, d.pack(tx), sc, nonce)
-			if err != nil {
-				// Hand the frame back: it goes out again next tick.
-				_ = b.Failed(tx.ID, err)
-				d.log.Warn("send batch tx", "tx", tx.ID, "err", err)
-				break
-			}
-			s.tx = tx
-			queue = append(queue, s)
+		if err := d.tick(ctx, ss); err != nil {
+			return err
 		}
 	}
+}
+
+// sessionState is the loop state of one session.
+type sessionState struct {
+	b  *Builder
+	st inboxState // the inbox as read at the session's start
+
+	queue     []*sent // txs sent and not mined, by nonce
+	confirmed uint64  // batches this session saw land
+	frames    uint32  // frames of batch `confirmed` this session saw land
+	// checkResumed is set while the resumed batch's rebuilt frames have not
+	// been checked against the frames already on L1.
+	checkResumed bool
+}
+
+// startSession settles the driver's own txs, reads the inbox and returns
+// the session's initial state, its builder resumed from the saved progress
+// or started afresh from the inbox, with the Weft height to follow from.
+// An unfinished batch that cannot be resumed has its frames discarded on
+// L1, and startSession returns errResync.
+func (d *Driver) startSession(ctx context.Context) (*sessionState, int64, error) {
+	if err := d.settleOwnTxs(ctx); err != nil {
+		return nil, 0, err
+	}
+	st, err := d.readInbox(ctx, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	b := d.resume(ctx, st)
+	if b == nil && st.pending > 0 {
+		d.log.Info("discarding frames of an unfinished batch", "index", st.nextIndex, "frames", st.pending)
+		if _, err := d.sendAndWait(ctx, "discard pending", d.inbox.PackDiscardPending()); err != nil {
+			return nil, 0, err
+		}
+		return nil, 0, errResync
+	}
+	resumeFrom := int64(st.nextHeight)
+	if b != nil {
+		resumeFrom = b.ResumeHeight()
+	} else {
+		var err error
+		if b, err = New(d.cfg.Builder, Start{NextIndex: st.nextIndex, NextHeight: int64(st.nextHeight), PrevRoot: st.lastRoot}); err != nil {
+			return nil, 0, err
+		}
+	}
+	ss := &sessionState{
+		b:            b,
+		st:           st,
+		confirmed:    st.nextIndex,
+		frames:       st.pending,
+		checkResumed: st.pending > 0,
+	}
+	d.log.Info("batcher started", "next_index", st.nextIndex, "next_height", st.nextHeight, "prev_root", st.lastRoot, "l1_account", d.from)
+	return ss, resumeFrom, nil
+}
+
+// tick is one poll of a session: it ticks the builder, checks that the
+// inbox holds at least what the session saw land, then lands the mined
+// txs and sends new ones. An unreachable L1 skips the rest of the tick.
+func (d *Driver) tick(ctx context.Context, ss *sessionState) error {
+	b := ss.b
+	now := d.cfg.Now()
+	if err := b.Tick(now); err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
+	d.mu.Lock()
+	d.stats = b.Stats()
+	d.retained = len(b.Batches())
+	d.mu.Unlock()
+
+	// The inbox must hold at least what this session saw land.
+	cur, err := d.readInbox(ctx, nil)
+	if err != nil {
+		if now.Sub(d.lastWarn) >= unreachableLogEvery {
+			d.log.Warn("L1 unreachable; retrying", "err", err)
+			d.lastWarn = now
+		}
+		d.unreachable = true
+		return nil
+	}
+	if d.unreachable {
+		d.log.Info("L1 reachable again")
+		d.unreachable, d.lastWarn = false, time.Time{}
+	}
+	if cur.nextIndex < ss.confirmed || (cur.nextIndex == ss.confirmed && cur.pending < ss.frames) {
+		return fmt.Errorf("%w: inbox at batch %d frame %d, this batcher saw batch %d frame %d land (L1 reorg or challenge)",
+			errResync, cur.nextIndex, cur.pending, ss.confirmed, ss.frames)
+	}
+	d.updateStatus(ctx, cur)
+
+	if err := d.landMined(ctx, ss, now); err != nil {
+		return err
+	}
+	return d.fillQueue(ctx, ss, now)
+}
+
+// landMined lands what was mined, in nonce order, and stops at the first
+// tx with no receipt yet, fee-bumping every queued tx sent at least
+// ResubmitAfter ago, or at a receipt error.
+func (d *Driver) landMined(ctx context.Context, ss *sessionState, now time.Time) error {
+	b := ss.b
+	for len(ss.queue) > 0 {
+		s := ss.queue[0]
+		rcpt, err := d.receipt(ctx, s)
+		if errors.Is(err, errResync) {
+			return err
+		}
+		if err != nil {
+			d.log.Warn("L1 receipt", "tx", s.id, "err", err)
+			return nil
+		}
+		if rcpt == nil {
+			for _, q := range ss.queue {
+				if now.Sub(q.sentAt) >= d.cfg.ResubmitAfter {
+					if err := d.bump(ctx, q); err != nil {
+						d.log.Warn("fee bump failed", "tx", q.id, "err", err)
+					}
+				}
+			}
+			return nil
+		}
+		if rcpt.Status != types.ReceiptStatusSuccessful {
+			return fmt.Errorf("%w: tx %s (%s) reverted in L1 block %d", errResync, rcpt.TxHash, s.id, rcpt.BlockNumber)
+		}
+		tx := s.tx
+		if err := b.Confirmed(s.id, rcpt.BlockNumber.Uint64()); err != nil {
+			return fmt.Errorf("%w: %v", errResync, err)
+		}
+		ss.queue = ss.queue[1:]
+		if tx.Header == nil {
+			ss.frames++
+			d.saveState(b)
+			continue
+		}
+		ss.confirmed, ss.frames = tx.BatchIndex+1, 0
+		d.log.Info("batch posted", "index", tx.BatchIndex, "weft_heights", fmt.Sprintf("%d..%d", tx.Header.FromHeight, tx.Header.ToHeight),
+			"frames", tx.Header.FrameCount, "root", common.Hash(tx.Header.NewRoot), "l1_block", rcpt.BlockNumber, "gas", rcpt.GasUsed, "blob_gas", rcpt.BlobGasUsed)
+		// From here on L1 is the record (a reorg or a challenge makes
+		// the driver resync from the inbox): the builder lets go of
+		// the batch and its heights.
+		if err := b.Finalized(tx.BatchIndex); err != nil {
+			return fmt.Errorf("builder: %w", err)
+		}
+		d.saveState(b)
+	}
+	return nil
+}
+
+// fillQueue keeps up to MaxInFlight frames of the batch in the L1 pool, at
+// consecutive nonces. A frame that cannot be sent is handed back to the
+// builder and goes out again next tick.
+func (d *Driver) fillQueue(ctx context.Context, ss *sessionState, now time.Time) error {
+	b, st := ss.b, ss.st
+	for len(ss.queue) < max(d.cfg.Builder.MaxInFlight, 1) {
+		tx, ok, err := b.NextTx(now)
+		if err != nil {
+			return fmt.Errorf("builder: %w", err)
+		}
+		if !ok {
+			break
+		}
+		if ss.checkResumed {
+			// The frames on L1 must be the rebuilt batch's first ones.
+			if got := b.frameChain(st.nextIndex, int(st.pending)); got != st.pendingC {
+				d.dropState()
+				return fmt.Errorf("%w: rebuilt batch %d does not match its %d frames on L1 (commitment %s, L1 %s)",
+					errResync, st.nextIndex, st.pending, got, st.pendingC)
+			}
+			ss.checkResumed = false
+		}
+		var sc *types.BlobTxSidecar
+		if d.cfg.Blobs {
+			if sc, err = d.frameSidecar(tx); err != nil {
+				return fmt.Errorf("blob frame %s: %w", tx.ID, err)
+			}
+		}
+		nonce := uint64(0)
+		if len(ss.queue) > 0 {
+			nonce = ss.queue[len(ss.queue)-1].nonce + 1
+		} else if nonce, err = d.l1.PendingNonceAt(ctx, d.from); err != nil {
+			_ = b.Failed(tx.ID, err)
+			d.log.Warn("L1 nonce", "err", err)
+			break
+		}
+		s, err := d.send(ctx, tx.ID, d.pack(tx), sc, nonce)
+		if err != nil {
+			// Hand the frame back: it goes out again next tick.
+			_ = b.Failed(tx.ID, err)
+			d.log.Warn("send batch tx", "tx", tx.ID, "err", err)
+			break
+		}
+		s.tx = tx
+		ss.queue = append(ss.queue, s)
+	}
+	return nil
 }

@@ -157,65 +157,15 @@ func (d *Deriver) Apply(b PostedBatch) (*Checked, error) {
 	if b.Index != d.next {
 		return nil, fmt.Errorf("derive: got batch %d, want %d", b.Index, d.next)
 	}
-	fail := func(format string, args ...any) (*Checked, error) {
-		d.fault = &Fault{Index: b.Index, Reason: fmt.Sprintf(format, args...), Posted: b.StateRoot}
-		return nil, d.fault
-	}
-	hashes := make([]common.Hash, len(b.Frames))
-	for i, f := range b.Frames {
-		hashes[i] = f.Hash
-	}
-	if got := settlement.Commitment(hashes); got != b.Commitment {
-		return fail("frames hash to commitment %s, inbox recorded %s", got, b.Commitment)
-	}
-	if b.PrevRoot != d.root {
-		return fail("previous root %s, derived chain is at %s", b.PrevRoot, d.root)
-	}
-	frames := make([][]byte, len(b.Frames))
-	for i, f := range b.Frames {
-		fb, err := f.bytes()
-		if err != nil {
-			return fail("frame %d: %v", i, err)
-		}
-		frames[i] = fb
-	}
-	data, err := batcher.DecodeBatch(batcher.JoinFrames(frames), d.maxSize)
+	data, err := d.decodeBatch(b)
 	if err != nil {
-		return fail("undecodable data: %v", err)
-	}
-	if !bytes.Equal(data.RollupId, d.rollupID[:]) {
-		return fail("data is for rollup %x", data.RollupId)
-	}
-	if uint64(data.FromHeight) != b.FromHeight || uint64(data.ToHeight) != b.ToHeight {
-		return fail("data covers heights %d..%d, header says %d..%d", data.FromHeight, data.ToHeight, b.FromHeight, b.ToHeight)
-	}
-	if last := d.exec.LastWeftHeight(); b.FromHeight != uint64(last)+1 {
-		return fail("starts at Weft height %d, derived chain is at %d", b.FromHeight, last)
+		return nil, err
 	}
 	out := &Checked{Index: b.Index, FromHeight: b.FromHeight, ToHeight: b.ToHeight, StateRoot: b.StateRoot}
 	// Deposits are checked against L1 before they are replayed: the
 	// executor trusts the relayer's signature, the verifier trusts L1.
-	for _, blk := range data.Blocks {
-		for _, it := range blk.Items {
-			if !evm.IsDepositItem(it.Data) {
-				continue
-			}
-			ds, err := evm.DecodeDeposits(it.Data)
-			if err != nil {
-				continue // the executor skips it too
-			}
-			for _, dep := range ds {
-				l1, ok := d.deposits(dep.Nonce)
-				if !ok {
-					return fail("Weft height %d credits deposit %d, which L1 has not recorded", blk.Height, dep.Nonce)
-				}
-				if l1.From != dep.From || l1.To != dep.To || l1.Value.Cmp(dep.Value) != 0 {
-					return fail("Weft height %d credits deposit %d as %s→%s %s wei, L1 recorded %s→%s %s wei",
-						blk.Height, dep.Nonce, dep.From, dep.To, dep.Value, l1.From, l1.To, l1.Value)
-				}
-			}
-			out.DepositItems += len(ds)
-		}
+	if out.DepositItems, err = d.checkDeposits(b, data); err != nil {
+		return nil, err
 	}
 	before, err := d.depositsProcessed()
 	if err != nil {
@@ -241,6 +191,81 @@ func (d *Deriver) Apply(b PostedBatch) (*Checked, error) {
 	d.root = hdr.Root
 	d.next++
 	return out, nil
+}
+
+// faultf records batch b's fault, its reason formatted from format and
+// args, and returns it.
+func (d *Deriver) faultf(b PostedBatch, format string, args ...any) error {
+	d.fault = &Fault{Index: b.Index, Reason: fmt.Sprintf(format, args...), Posted: b.StateRoot}
+	return d.fault
+}
+
+// decodeBatch checks batch b's frames against its commitment and its
+// previous root against the derived chain's, then decodes its data and
+// checks the data's rollup and heights. Every error is the batch's fault.
+func (d *Deriver) decodeBatch(b PostedBatch) (*weftv1.BatchData, error) {
+	hashes := make([]common.Hash, len(b.Frames))
+	for i, f := range b.Frames {
+		hashes[i] = f.Hash
+	}
+	if got := settlement.Commitment(hashes); got != b.Commitment {
+		return nil, d.faultf(b, "frames hash to commitment %s, inbox recorded %s", got, b.Commitment)
+	}
+	if b.PrevRoot != d.root {
+		return nil, d.faultf(b, "previous root %s, derived chain is at %s", b.PrevRoot, d.root)
+	}
+	frames := make([][]byte, len(b.Frames))
+	for i, f := range b.Frames {
+		fb, err := f.bytes()
+		if err != nil {
+			return nil, d.faultf(b, "frame %d: %v", i, err)
+		}
+		frames[i] = fb
+	}
+	data, err := batcher.DecodeBatch(batcher.JoinFrames(frames), d.maxSize)
+	if err != nil {
+		return nil, d.faultf(b, "undecodable data: %v", err)
+	}
+	if !bytes.Equal(data.RollupId, d.rollupID[:]) {
+		return nil, d.faultf(b, "data is for rollup %x", data.RollupId)
+	}
+	if uint64(data.FromHeight) != b.FromHeight || uint64(data.ToHeight) != b.ToHeight {
+		return nil, d.faultf(b, "data covers heights %d..%d, header says %d..%d", data.FromHeight, data.ToHeight, b.FromHeight, b.ToHeight)
+	}
+	if last := d.exec.LastWeftHeight(); b.FromHeight != uint64(last)+1 {
+		return nil, d.faultf(b, "starts at Weft height %d, derived chain is at %d", b.FromHeight, last)
+	}
+	return data, nil
+}
+
+// checkDeposits checks every deposit that batch b's data credits against
+// the deposit L1 recorded under its nonce, and returns how many deposits
+// the data carries. Every error is the batch's fault.
+func (d *Deriver) checkDeposits(b PostedBatch, data *weftv1.BatchData) (int, error) {
+	items := 0
+	for _, blk := range data.Blocks {
+		for _, it := range blk.Items {
+			if !evm.IsDepositItem(it.Data) {
+				continue
+			}
+			ds, err := evm.DecodeDeposits(it.Data)
+			if err != nil {
+				continue // the executor skips it too
+			}
+			for _, dep := range ds {
+				l1, ok := d.deposits(dep.Nonce)
+				if !ok {
+					return 0, d.faultf(b, "Weft height %d credits deposit %d, which L1 has not recorded", blk.Height, dep.Nonce)
+				}
+				if l1.From != dep.From || l1.To != dep.To || l1.Value.Cmp(dep.Value) != 0 {
+					return 0, d.faultf(b, "Weft height %d credits deposit %d as %s→%s %s wei, L1 recorded %s→%s %s wei",
+						blk.Height, dep.Nonce, dep.From, dep.To, dep.Value, l1.From, l1.To, l1.Value)
+				}
+			}
+			items += len(ds)
+		}
+	}
+	return items, nil
 }
 
 func (d *Deriver) depositsProcessed() (uint64, error) {

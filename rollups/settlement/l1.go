@@ -171,6 +171,39 @@ func StartL1(cfg L1Config) (l *L1, err error) {
 	}
 	logger := log.NewLogger(endpointCatcher{next: base, mu: &mu, addrs: &addrs})
 
+	sim, resumed, err := openChain(cfg, l1NodeOptions(cfg, chainConfig, logger))
+	if err != nil {
+		return nil, err
+	}
+	l = &L1{
+		sim:     sim,
+		client:  sim.Client(),
+		resumed: resumed,
+		blockTm: cfg.BlockTime,
+		paused:  cfg.Paused,
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	if cfg.HTTPHost != "" {
+		mu.Lock()
+		got := append([]string(nil), addrs...)
+		mu.Unlock()
+		if len(got) == 0 {
+			sim.Close()
+			return nil, errors.New("l1: HTTP server did not report its address")
+		}
+		// With WS on the same port there is one listener; otherwise the first
+		// report is the HTTP server.
+		l.url, l.wsURL = endpointURLs(got[0], cfg.WS)
+	}
+	go l.produce()
+	return l, nil
+}
+
+// l1NodeOptions returns the node and eth service options StartL1 gives the
+// chain: geth's logs to logger, the chain config, the JSON-RPC endpoints of
+// cfg (none unless HTTPHost is set) and the block gas limit.
+func l1NodeOptions(cfg L1Config, chainConfig *params.ChainConfig, logger log.Logger) []func(*node.Config, *ethconfig.Config) {
 	opts := []func(*node.Config, *ethconfig.Config){
 		func(nc *node.Config, ec *ethconfig.Config) {
 			nc.Logger = logger
@@ -196,14 +229,17 @@ func StartL1(cfg L1Config) (l *L1, err error) {
 	if cfg.GasLimit != 0 {
 		opts = append(opts, simulated.WithBlockGasLimit(cfg.GasLimit))
 	}
-	var (
-		sim     simChain
-		resumed bool
-	)
+	return opts
+}
+
+// openChain starts the chain with opts: on disk in cfg.DataDir when it is
+// set (resumed reports an existing chain), else simulated.NewBackend's
+// in-memory chain.
+func openChain(cfg L1Config, opts []func(*node.Config, *ethconfig.Config)) (sim simChain, resumed bool, err error) {
 	if cfg.DataDir != "" {
 		sim, resumed, err = openDiskChain(cfg.DataDir, cfg.Alloc, opts)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	} else {
 		// NewBackend panics when the node cannot start (port taken).
@@ -216,41 +252,25 @@ func StartL1(cfg L1Config) (l *L1, err error) {
 			sim = simulated.NewBackend(cfg.Alloc, opts...)
 		}()
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	l = &L1{
-		sim:     sim,
-		client:  sim.Client(),
-		resumed: resumed,
-		blockTm: cfg.BlockTime,
-		paused:  cfg.Paused,
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
-	}
-	if cfg.HTTPHost != "" {
-		mu.Lock()
-		got := append([]string(nil), addrs...)
-		mu.Unlock()
-		if len(got) == 0 {
-			sim.Close()
-			return nil, errors.New("l1: HTTP server did not report its address")
-		}
-		// With WS on the same port there is one listener; otherwise the first
-		// report is the HTTP server.
-		addr := got[0]
-		if host, port, err := net.SplitHostPort(addr); err == nil {
-			if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-				addr = net.JoinHostPort("127.0.0.1", port)
-			}
-		}
-		l.url = "http://" + addr
-		if cfg.WS {
-			l.wsURL = "ws://" + addr
+	return sim, resumed, nil
+}
+
+// endpointURLs returns the HTTP URL, and with ws the WebSocket URL, of the
+// listener at addr, an unspecified host made 127.0.0.1.
+func endpointURLs(addr string, ws bool) (httpURL, wsURL string) {
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			addr = net.JoinHostPort("127.0.0.1", port)
 		}
 	}
-	go l.produce()
-	return l, nil
+	httpURL = "http://" + addr
+	if ws {
+		wsURL = "ws://" + addr
+	}
+	return httpURL, wsURL
 }
 
 // produce seals a block every block time unless paused.
@@ -442,14 +462,36 @@ func openDiskChain(dataDir string, alloc types.GenesisAlloc, opts []func(*node.C
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, false, fmt.Errorf("l1: data dir: %w", err)
 	}
+	nodeConf, ethConf, wantChainID := diskChainConfig(dataDir, name, alloc, opts, resumed)
+	stack, err := node.New(&nodeConf)
+	if err != nil {
+		if errors.Is(err, node.ErrDatadirUsed) {
+			return nil, false, fmt.Errorf("l1: data dir %s is in use by another process", dataDir)
+		}
+		return nil, false, fmt.Errorf("l1: %w", err)
+	}
+	c, err = startDiskChain(stack, &ethConf, dataDir, wantChainID, resumed)
+	if err != nil {
+		stack.Close()
+		return nil, false, fmt.Errorf("l1: %w", err)
+	}
+	return c, resumed, nil
+}
+
+// diskChainConfig returns the node and eth service configuration of the
+// chain in dataDir (node name name): simulated.NewBackend's, with opts
+// applied, over an archive database on the hash scheme; a resumed chain
+// keeps its stored genesis and state scheme. wantChainID is the chain id
+// the configured genesis has.
+func diskChainConfig(dataDir, name string, alloc types.GenesisAlloc, opts []func(*node.Config, *ethconfig.Config), resumed bool) (nodeConf node.Config, ethConf ethconfig.Config, wantChainID *big.Int) {
 	// The configuration simulated.NewBackend starts from.
-	nodeConf := node.DefaultConfig
+	nodeConf = node.DefaultConfig
 	nodeConf.DataDir = dataDir
 	nodeConf.Name = name
 	nodeConf.P2P = p2p.Config{NoDiscovery: true}
 	genesisAlloc := core.SystemContractAllocs()
 	maps.Copy(genesisAlloc, alloc)
-	ethConf := ethconfig.Defaults
+	ethConf = ethconfig.Defaults
 	ethConf.Genesis = &core.Genesis{
 		Config:   params.AllDevChainProtocolChanges,
 		GasLimit: ethconfig.Defaults.Miner.GasCeil,
@@ -471,7 +513,7 @@ func openDiskChain(dataDir string, alloc types.GenesisAlloc, opts []func(*node.C
 	ethConf.StateScheme = rawdb.HashScheme
 	ethConf.NoPruning = true
 	ethConf.SnapshotCache = 0
-	wantChainID := ethConf.Genesis.Config.ChainID
+	wantChainID = ethConf.Genesis.Config.ChainID
 	if resumed {
 		ethConf.StateScheme = "" // whatever the stored chain uses
 		// The stored genesis and chain config are the chain's; the caller's
@@ -479,32 +521,28 @@ func openDiskChain(dataDir string, alloc types.GenesisAlloc, opts []func(*node.C
 		// reopening fail with a genesis mismatch.
 		ethConf.Genesis = nil
 	}
-	stack, err := node.New(&nodeConf)
+	return nodeConf, ethConf, wantChainID
+}
+
+// startDiskChain starts the eth service, the filter API and the simulated
+// beacon on stack; a new chain is forked to its genesis. On error the
+// caller closes stack.
+func startDiskChain(stack *node.Node, ethConf *ethconfig.Config, dataDir string, wantChainID *big.Int, resumed bool) (*diskChain, error) {
+	backend, err := eth.New(stack, ethConf)
 	if err != nil {
-		if errors.Is(err, node.ErrDatadirUsed) {
-			return nil, false, fmt.Errorf("l1: data dir %s is in use by another process", dataDir)
-		}
-		return nil, false, fmt.Errorf("l1: %w", err)
-	}
-	fail := func(err error) (*diskChain, bool, error) {
-		stack.Close()
-		return nil, false, fmt.Errorf("l1: %w", err)
-	}
-	backend, err := eth.New(stack, &ethConf)
-	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	if got := backend.BlockChain().Config().ChainID; got == nil || got.Cmp(wantChainID) != 0 {
 		// A chaindata whose genesis was never written (the first start was
 		// killed at once) gets geth's default, mainnet's.
-		return fail(fmt.Errorf("%s holds a chain with chain id %v, not %v: not this L1's; remove it to start afresh", dataDir, got, wantChainID))
+		return nil, fmt.Errorf("%s holds a chain with chain id %v, not %v: not this L1's; remove it to start afresh", dataDir, got, wantChainID)
 	}
 	stack.RegisterAPIs([]rpc.API{{
 		Namespace: "eth",
 		Service:   filters.NewFilterAPI(filters.NewFilterSystem(backend.APIBackend, filters.Config{})),
 	}})
 	if err := stack.Start(); err != nil {
-		return fail(err)
+		return nil, err
 	}
 	// On a reopened chain the beacon starts from the stored head, safe and
 	// finalized included; its first sealed block marks that head finalized
@@ -512,14 +550,14 @@ func openDiskChain(dataDir string, alloc types.GenesisAlloc, opts []func(*node.C
 	// L1) applies again.
 	beacon, err := catalyst.NewSimulatedBeacon(0, common.Address{}, backend)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	if !resumed {
 		if err := beacon.Fork(backend.BlockChain().GetCanonicalHash(0)); err != nil {
-			return fail(err)
+			return nil, err
 		}
 	}
-	return &diskChain{stack: stack, beacon: beacon, client: ethclient.NewClient(stack.Attach())}, resumed, nil
+	return &diskChain{stack: stack, beacon: beacon, client: ethclient.NewClient(stack.Attach())}, nil
 }
 
 func (c *diskChain) Commit() common.Hash               { return c.beacon.Commit() }

@@ -135,7 +135,36 @@ func (e *Executor) executeBlock(s *weftv1.RollupSlice) (*BlockEvent, error) {
 	defer evm.Release()
 	core.ProcessBeaconBlockRoot(*header.ParentBeaconRoot, evm, nil)
 
-	cands := decodeSlice(s)
+	txs, receipts, skipped := e.applyCandidates(statedb, evm, header, decodeSlice(s))
+	block, err := e.sealBlock(statedb, header, txs, receipts)
+	if err != nil {
+		return nil, err
+	}
+	hash := block.Hash()
+	if err := e.writeBlock(block, receipts, skipped, s.Height); err != nil {
+		return nil, err
+	}
+
+	e.mu.Lock()
+	e.head = block.Header()
+	e.lastWeft = s.Height
+	e.mu.Unlock()
+
+	var logs []*types.Log
+	for _, r := range receipts {
+		logs = append(logs, r.Logs...)
+	}
+	e.log.Debug("executed block", "number", number, "hash", hash, "weft_height", s.Height,
+		"txs", len(txs), "skipped", len(skipped), "gas", header.GasUsed, "root", header.Root)
+	return &BlockEvent{Block: block, Receipts: receipts, Logs: logs, WeftHeight: s.Height}, nil
+}
+
+// applyCandidates runs the slice's candidates in order on statedb: deposits
+// are applied, transactions that cannot be included (undecodable, blob, or
+// rejected by the EVM) are recorded as skipped and leave no trace in the
+// state or the gas pool. It sets header.GasUsed and returns the included
+// transactions with their receipts, and the skipped list.
+func (e *Executor) applyCandidates(statedb *state.StateDB, evm *vm.EVM, header *types.Header, cands []candidate) (types.Transactions, types.Receipts, []SkippedTx) {
 	signer := types.MakeSigner(e.chainConfig, header.Number, header.Time)
 	txsIn := make([]*types.Transaction, 0, len(cands))
 	for _, c := range cands {
@@ -183,7 +212,14 @@ func (e *Executor) executeBlock(s *weftv1.RollupSlice) (*BlockEvent, error) {
 		receipts = append(receipts, receipt)
 	}
 	header.GasUsed = gp.Used()
+	return txs, receipts, skipped
+}
 
+// sealBlock commits the executed state, sets header.Root, flushes the trie
+// to disk and returns the block, with the receipts' derived fields filled
+// in.
+func (e *Executor) sealBlock(statedb *state.StateDB, header *types.Header, txs types.Transactions, receipts types.Receipts) (*types.Block, error) {
+	number := header.Number.Uint64()
 	root, err := statedb.Commit(e.chainConfig.Rules(header.Number, true, header.Time), number)
 	if err != nil {
 		return nil, fmt.Errorf("commit state of block %d: %w", number, err)
@@ -199,10 +235,16 @@ func (e *Executor) executeBlock(s *weftv1.RollupSlice) (*BlockEvent, error) {
 	if err := receipts.DeriveFields(e.chainConfig, hash, number, header.Time, header.BaseFee, eip4844.CalcBlobFee(e.chainConfig, header), txs); err != nil {
 		return nil, fmt.Errorf("derive receipt fields of block %d: %w", number, err)
 	}
+	return block, nil
+}
 
+// writeBlock writes, in one batch, the block, its receipts, the indexes,
+// the skipped list, the Weft height and the head pointers.
+func (e *Executor) writeBlock(block *types.Block, receipts types.Receipts, skipped []SkippedTx, weftHeight int64) error {
+	hash, number := block.Hash(), block.NumberU64()
 	if e.beforeHead != nil {
 		if err := e.beforeHead(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	batch := e.db.NewBatch()
@@ -211,28 +253,16 @@ func (e *Executor) executeBlock(s *weftv1.RollupSlice) (*BlockEvent, error) {
 	rawdb.WriteCanonicalHash(batch, hash, number)
 	rawdb.WriteTxLookupEntriesByBlock(batch, block)
 	if err := writeSkipped(batch, number, skipped); err != nil {
-		return nil, err
+		return err
 	}
-	if err := writeLastWeftHeight(batch, s.Height); err != nil {
-		return nil, err
+	if err := writeLastWeftHeight(batch, weftHeight); err != nil {
+		return err
 	}
 	rawdb.WriteHeadHeaderHash(batch, hash)
 	rawdb.WriteHeadBlockHash(batch, hash)
 	rawdb.WriteHeadFastBlockHash(batch, hash)
 	if err := batch.Write(); err != nil {
-		return nil, fmt.Errorf("write block %d: %w", number, err)
+		return fmt.Errorf("write block %d: %w", number, err)
 	}
-
-	e.mu.Lock()
-	e.head = block.Header()
-	e.lastWeft = s.Height
-	e.mu.Unlock()
-
-	var logs []*types.Log
-	for _, r := range receipts {
-		logs = append(logs, r.Logs...)
-	}
-	e.log.Debug("executed block", "number", number, "hash", hash, "weft_height", s.Height,
-		"txs", len(txs), "skipped", len(skipped), "gas", header.GasUsed, "root", root)
-	return &BlockEvent{Block: block, Receipts: receipts, Logs: logs, WeftHeight: s.Height}, nil
+	return nil
 }
