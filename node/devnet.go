@@ -205,15 +205,7 @@ func openDevnet(o DevnetOptions) (st *DevnetState, m *Manifest, resumed bool, un
 		return nil, nil, false, nil, err
 	}
 	if kind == dirForeign {
-		var names []string
-		for _, e := range ents {
-			names = append(names, e.Name())
-		}
-		if len(names) > 5 {
-			names = append(names[:5], "...")
-		}
-		return nil, nil, false, nil, fmt.Errorf("%s is not a Weft devnet (it has no %s; it holds %s): refusing to use or remove it; pick another --dir",
-			dir, DevnetStateFile, strings.Join(names, ", "))
+		return nil, nil, false, nil, foreignDirError(dir, ents)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, false, nil, err
@@ -230,24 +222,9 @@ func openDevnet(o DevnetOptions) (st *DevnetState, m *Manifest, resumed bool, un
 			return fail(fmt.Errorf("%w (use --reset to start over)", err))
 		}
 	}
-	switch {
-	case o.Reset && kind == dirEmpty:
-		fmt.Fprintf(o.Out, "--reset: %s holds no devnet; nothing to remove\n", dir)
-	case o.Reset:
-		fmt.Fprintf(o.Out, "--reset: removing the devnet in %s:\n", dir)
-		for _, e := range ents {
-			what, ok := devnetEntry(e)
-			if e.Name() == devnetLockFile {
-				continue
-			}
-			if !ok {
-				fmt.Fprintf(o.Out, "  keeping %s (not a devnet file)\n", filepath.Join(dir, e.Name()))
-				continue
-			}
-			fmt.Fprintf(o.Out, "  removing %-40s %s\n", filepath.Join(dir, e.Name()), what)
-			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-				return fail(err)
-			}
+	if o.Reset {
+		if err := resetDevnet(o.Out, dir, kind, ents); err != nil {
+			return fail(err)
 		}
 		kind, st = dirEmpty, nil
 	}
@@ -268,25 +245,82 @@ func openDevnet(o DevnetOptions) (st *DevnetState, m *Manifest, resumed bool, un
 		// devnet.json without testnet.json: the first run stopped while it
 		// created the network; create it again.
 		fmt.Fprintf(o.Out, "%s: the network was never completely created; creating it again\n", dir)
-		for _, e := range ents {
-			if what, ok := devnetEntry(e); ok && e.Name() != DevnetStateFile && e.Name() != devnetLockFile {
-				fmt.Fprintf(o.Out, "  removing %-40s %s\n", filepath.Join(dir, e.Name()), what)
-				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-					return fail(err)
-				}
-			}
+		if err := removeUnfinishedNetwork(o.Out, dir, ents); err != nil {
+			return fail(err)
 		}
 	}
-	// A new devnet: devnet.json first, so that an interrupted creation is
-	// still recognised (and redone) as a devnet.
-	st = &DevnetState{Version: devnetStateVersion, ChainID: o.Testnet.ChainID, Created: time.Now().UTC().Truncate(time.Second)}
-	if err := st.save(dir); err != nil {
-		return fail(err)
-	}
-	if m, err = GenerateTestnet(o.Testnet); err != nil {
+	if st, m, err = createDevnet(o); err != nil {
 		return fail(err)
 	}
 	return st, m, false, unlock, nil
+}
+
+// foreignDirError is the error refusing dir, which holds ents but no
+// devnet, naming the first few of them.
+func foreignDirError(dir string, ents []os.DirEntry) error {
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if len(names) > 5 {
+		names = append(names[:5], "...")
+	}
+	return fmt.Errorf("%s is not a Weft devnet (it has no %s; it holds %s): refusing to use or remove it; pick another --dir",
+		dir, DevnetStateFile, strings.Join(names, ", "))
+}
+
+// resetDevnet does --reset on dir (of kind, holding ents): it removes the
+// devnet's files, printing each, and keeps (and names) any other file.
+func resetDevnet(out io.Writer, dir string, kind devnetDirKind, ents []os.DirEntry) error {
+	if kind == dirEmpty {
+		fmt.Fprintf(out, "--reset: %s holds no devnet; nothing to remove\n", dir)
+		return nil
+	}
+	fmt.Fprintf(out, "--reset: removing the devnet in %s:\n", dir)
+	for _, e := range ents {
+		what, ok := devnetEntry(e)
+		if e.Name() == devnetLockFile {
+			continue
+		}
+		if !ok {
+			fmt.Fprintf(out, "  keeping %s (not a devnet file)\n", filepath.Join(dir, e.Name()))
+			continue
+		}
+		fmt.Fprintf(out, "  removing %-40s %s\n", filepath.Join(dir, e.Name()), what)
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeUnfinishedNetwork removes, printing each, the devnet files among
+// ents that a creation cut short left, all but devnet.json and the lock.
+func removeUnfinishedNetwork(out io.Writer, dir string, ents []os.DirEntry) error {
+	for _, e := range ents {
+		if what, ok := devnetEntry(e); ok && e.Name() != DevnetStateFile && e.Name() != devnetLockFile {
+			fmt.Fprintf(out, "  removing %-40s %s\n", filepath.Join(dir, e.Name()), what)
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// createDevnet creates a new devnet in o.Testnet.Output: devnet.json
+// first, so that an interrupted creation is still recognised (and redone)
+// as a devnet, then the network.
+func createDevnet(o DevnetOptions) (*DevnetState, *Manifest, error) {
+	st := &DevnetState{Version: devnetStateVersion, ChainID: o.Testnet.ChainID, Created: time.Now().UTC().Truncate(time.Second)}
+	if err := st.save(o.Testnet.Output); err != nil {
+		return nil, nil, err
+	}
+	m, err := GenerateTestnet(o.Testnet)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, m, nil
 }
 
 // adoptLegacyDevnet writes devnet.json for a devnet an older weft created
@@ -387,133 +421,206 @@ func RunDevnet(ctx context.Context, o DevnetOptions) (err error) {
 		return err
 	}
 	defer unlock()
-	last := st.Stopped
-	if resumed {
-		switch {
-		case last != nil:
-			fmt.Fprintf(o.Out, "Resuming the devnet in %s: it stopped at %s at Weft height %d%s\n",
-				dir, last.Time.Local().Format(time.DateTime), last.WeftHeight, l1BlockText(", L1 block ", last.L1Block))
-		default:
-			fmt.Fprintf(o.Out, "Resuming the devnet in %s: its last run did not stop cleanly (killed?); the chains go on from what reached the disk\n", dir)
-		}
-		if len(o.CreationFlags) > 0 {
-			fmt.Fprintf(o.Out, "  note: --%s only apply when a devnet is created; this one keeps its own settings (--reset starts over with them)\n",
-				strings.Join(o.CreationFlags, ", --"))
-		}
-	} else {
-		o.Logger.Info("created devnet", "dir", dir, "validators", len(m.Nodes))
-	}
+	r := &devnetRun{o: o, dir: dir, st: st, m: m, resumed: resumed, last: st.Stopped}
+	r.announce()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	l1, l1ep, err := startDevnetL1(ctx, o, st, m)
-	if err != nil {
+	if r.l1, r.l1ep, err = startDevnetL1(ctx, o, st, m); err != nil {
 		return err
 	}
 	// From here a run that does not get to record its stop leaves Stopped
 	// nil: the next one says it did not stop cleanly.
 	st.Stopped = nil
 	if err := st.save(dir); err != nil {
-		if l1 != nil {
-			l1.Close()
+		if r.l1 != nil {
+			r.l1.Close()
 		}
 		return err
 	}
-	type proc struct {
-		cmd  *exec.Cmd
-		done chan error
+	// Stop the nodes, then the L1, and record where they stopped; before
+	// that, close this process's copies of the node logs.
+	defer r.stop(&err)
+	defer r.closeLogs()
+	if err := r.startNodes(); err != nil {
+		return err
 	}
-	var procs []*proc
-	stopAll := func() {
-		for _, p := range procs {
-			_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		}
-		for _, p := range procs {
-			select {
-			case <-p.done:
-			case <-time.After(15 * time.Second):
-				_ = p.cmd.Process.Kill()
-				<-p.done
-			}
-		}
+	// A resumed chain must go past where it stopped.
+	want := int64(1)
+	if resumed && r.last != nil && r.last.WeftHeight >= want {
+		want = r.last.WeftHeight + 1
 	}
-	// Stop the nodes, then the L1, and record where they stopped.
-	defer func() {
-		stop := &DevnetStop{WeftHeight: -1}
-		if len(procs) > 0 {
-			stop.WeftHeight = nodeHeight(m.Nodes[0])
-		}
-		stopAll()
-		if l1 != nil {
-			bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if n, err := l1.Client().BlockNumber(bctx); err == nil {
-				stop.L1Block = n
-			}
-			bcancel()
-			if cerr := l1.Close(); cerr != nil {
-				err = errors.Join(err, fmt.Errorf("close the embedded L1: %w", cerr))
-			}
-		}
-		switch {
-		case len(procs) == 0:
-			st.Stopped = last // no node ran: the chain is where it was
-		case stop.WeftHeight >= 0:
-			stop.Time = time.Now().UTC().Truncate(time.Second)
-			st.Stopped = stop
-		}
-		if st.Stopped != nil {
-			if serr := st.save(dir); serr != nil {
-				err = errors.Join(err, serr)
-			}
-		}
-	}()
-	died := make(chan string, len(m.Nodes))
-	for _, n := range m.Nodes {
+	if err := waitHeight(ctx, m, want, r.died); err != nil {
+		return err
+	}
+	ep, err := r.writeEndpoints()
+	if err != nil {
+		return err
+	}
+	r.printUp(ctx)
+	if err := r.printServices(); err != nil {
+		return err
+	}
+	r.printDevAccounts(ep)
+	return r.wait(ctx)
+}
+
+// devnetRun is one run of a devnet: its state, its network, its L1 and
+// the node processes it started.
+type devnetRun struct {
+	o       DevnetOptions
+	dir     string
+	st      *DevnetState
+	m       *Manifest
+	resumed bool
+	// last is where the previous run stopped (nil: unknown).
+	last *DevnetStop
+	l1   *settlement.L1 // nil unless embedded
+	l1ep *L1Endpoints   // nil without settlement
+	// procs are the nodes started so far; logs their node.log files, as
+	// opened by this process.
+	procs []*devnetProc
+	logs  []*os.File
+	// died receives the moniker of each node whose process exits.
+	died chan string
+}
+
+// devnetProc is a node's `weft start` process.
+type devnetProc struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+// announce says whether the devnet was created or is resumed, and where
+// the last run stopped.
+func (r *devnetRun) announce() {
+	if !r.resumed {
+		r.o.Logger.Info("created devnet", "dir", r.dir, "validators", len(r.m.Nodes))
+		return
+	}
+	switch last := r.last; {
+	case last != nil:
+		fmt.Fprintf(r.o.Out, "Resuming the devnet in %s: it stopped at %s at Weft height %d%s\n",
+			r.dir, last.Time.Local().Format(time.DateTime), last.WeftHeight, l1BlockText(", L1 block ", last.L1Block))
+	default:
+		fmt.Fprintf(r.o.Out, "Resuming the devnet in %s: its last run did not stop cleanly (killed?); the chains go on from what reached the disk\n", r.dir)
+	}
+	if len(r.o.CreationFlags) > 0 {
+		fmt.Fprintf(r.o.Out, "  note: --%s only apply when a devnet is created; this one keeps its own settings (--reset starts over with them)\n",
+			strings.Join(r.o.CreationFlags, ", --"))
+	}
+}
+
+// startNodes starts every validator as `weft start`, logging to its
+// node.log; r.died gets the moniker of each one that exits.
+func (r *devnetRun) startNodes() error {
+	r.died = make(chan string, len(r.m.Nodes))
+	for _, n := range r.m.Nodes {
 		logf, err := os.OpenFile(filepath.Join(n.Home, "node.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
 			return err
 		}
-		defer logf.Close()
-		cmd := exec.Command(o.Exe, "start", "--home", n.Home, "--log-format", "json")
+		r.logs = append(r.logs, logf)
+		cmd := exec.Command(r.o.Exe, "start", "--home", n.Home, "--log-format", "json")
 		cmd.Stdout, cmd.Stderr = logf, logf
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start %s: %w", n.Moniker, err)
 		}
-		p := &proc{cmd: cmd, done: make(chan error, 1)}
-		procs = append(procs, p)
+		p := &devnetProc{cmd: cmd, done: make(chan error, 1)}
+		r.procs = append(r.procs, p)
 		go func(name string) {
 			p.done <- cmd.Wait()
-			died <- name
+			r.died <- name
 		}(n.Moniker)
 	}
-	// A resumed chain must go past where it stopped.
-	want := int64(1)
-	if resumed && last != nil && last.WeftHeight >= want {
-		want = last.WeftHeight + 1
+	return nil
+}
+
+// closeLogs closes the node logs startNodes opened, the last first.
+func (r *devnetRun) closeLogs() {
+	for i := len(r.logs) - 1; i >= 0; i-- {
+		r.logs[i].Close()
 	}
-	if err := waitHeight(ctx, m, want, died); err != nil {
-		return err
+}
+
+// stopNodes sends every node SIGTERM and waits for each to exit, killing
+// one that takes over 15 s.
+func (r *devnetRun) stopNodes() {
+	for _, p := range r.procs {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	}
-	ep := Endpoints{ChainID: m.ChainID, Nodes: m.Nodes, Mnemonic: keys.DevMnemonic, L1: l1ep}
+	for _, p := range r.procs {
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
+}
+
+// stop stops the nodes, then the embedded L1, and records in devnet.json
+// where they stopped. It joins what fails to *errp.
+func (r *devnetRun) stop(errp *error) {
+	stop := &DevnetStop{WeftHeight: -1}
+	if len(r.procs) > 0 {
+		stop.WeftHeight = nodeHeight(r.m.Nodes[0])
+	}
+	r.stopNodes()
+	if r.l1 != nil {
+		bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if n, err := r.l1.Client().BlockNumber(bctx); err == nil {
+			stop.L1Block = n
+		}
+		bcancel()
+		if cerr := r.l1.Close(); cerr != nil {
+			*errp = errors.Join(*errp, fmt.Errorf("close the embedded L1: %w", cerr))
+		}
+	}
+	switch {
+	case len(r.procs) == 0:
+		r.st.Stopped = r.last // no node ran: the chain is where it was
+	case stop.WeftHeight >= 0:
+		stop.Time = time.Now().UTC().Truncate(time.Second)
+		r.st.Stopped = stop
+	}
+	if r.st.Stopped != nil {
+		if serr := r.st.save(r.dir); serr != nil {
+			*errp = errors.Join(*errp, serr)
+		}
+	}
+}
+
+// writeEndpoints writes endpoints.json and returns what it wrote.
+func (r *devnetRun) writeEndpoints() (Endpoints, error) {
+	o, m := r.o, r.m
+	ep := Endpoints{ChainID: m.ChainID, Nodes: m.Nodes, Mnemonic: keys.DevMnemonic, L1: r.l1ep}
 	dev, _ := keys.DevAccounts(o.Testnet.DevAccounts)
 	for _, k := range dev {
 		ep.DevAccounts = append(ep.DevAccounts, DevAccount{Address: crypto.PubkeyToAddress(k.PublicKey).Hex(), Balance: o.Testnet.DevBalance})
 	}
 	b, _ := json.MarshalIndent(ep, "", "  ")
-	if err := os.WriteFile(filepath.Join(dir, "endpoints.json"), b, 0o644); err != nil {
-		return err
+	if err := os.WriteFile(filepath.Join(r.dir, "endpoints.json"), b, 0o644); err != nil {
+		return ep, err
 	}
+	return ep, nil
+}
+
+// printUp prints that the devnet started fresh or resumed, at which Weft
+// height and L1 block, and each node's endpoints and log.
+func (r *devnetRun) printUp(ctx context.Context) {
+	o, m, dir, last, l1ep := r.o, r.m, r.dir, r.last, r.l1ep
 	height := nodeHeight(m.Nodes[0])
 	var l1Now uint64
-	if l1 != nil {
+	if r.l1 != nil {
 		bctx, bcancel := context.WithTimeout(ctx, 5*time.Second)
-		l1Now, _ = l1.Client().BlockNumber(bctx)
+		l1Now, _ = r.l1.Client().BlockNumber(bctx)
 		bcancel()
 	} else if l1ep != nil {
 		l1Now = l1ep.Head
 	}
 	switch {
-	case !resumed:
+	case !r.resumed:
 		fmt.Fprintf(o.Out, "Weft devnet %q started fresh in %s: %d validators, Weft height %d%s\n", m.ChainID, dir, len(m.Nodes), height, l1BlockText(", L1 block ", l1Now))
 	case last != nil:
 		fmt.Fprintf(o.Out, "Weft devnet %q resumed in %s: %d validators, Weft height %d (stopped at %d)%s\n", m.ChainID, dir, len(m.Nodes), height, last.WeftHeight, l1Resumed(l1ep, l1Now, last.L1Block))
@@ -524,54 +631,73 @@ func RunDevnet(ctx context.Context, o DevnetOptions) (err error) {
 	for _, n := range m.Nodes {
 		fmt.Fprintf(o.Out, "  %-6s node API %-16s CometBFT RPC %-24s metrics %s  log %s\n", n.Moniker, n.API, n.RPC, n.Metrics, filepath.Join(n.Home, "node.log"))
 	}
+}
+
+// printServices prints the genesis rollups and their JSON-RPC, the L1 and
+// its inboxes, and node0's rollup feed.
+func (r *devnetRun) printServices() error {
+	o, m, l1ep := r.o, r.m, r.l1ep
 	_, gs, err := genesis.LoadCometBFT(filepath.Join(m.Nodes[0].Home, "config", "genesis.json"))
 	if err != nil {
 		return err
 	}
-	for _, r := range gs.Rollups {
+	for _, gr := range gs.Rollups {
 		rpcURL := "(not served)"
 		for _, n := range m.Nodes {
-			if u, ok := n.RollupRPC[r.Name]; ok {
+			if u, ok := n.RollupRPC[gr.Name]; ok {
 				rpcURL = u
 				break
 			}
 		}
-		fmt.Fprintf(o.Out, "  rollup %-8s vm %s, EVM chain id %-6d Ethereum JSON-RPC %s\n", r.Name, r.VM, r.EVMChainID, rpcURL)
+		fmt.Fprintf(o.Out, "  rollup %-8s vm %s, EVM chain id %-6d Ethereum JSON-RPC %s\n", gr.Name, gr.VM, gr.EVMChainID, rpcURL)
 	}
 	if l1ep != nil {
 		kind := "external"
 		if l1ep.Embedded {
-			kind = fmt.Sprintf("embedded (go-ethereum simulated backend, chain id 1337, dev accounts funded; chain kept in %s)", filepath.Join(dir, DevnetL1Dir))
+			kind = fmt.Sprintf("embedded (go-ethereum simulated backend, chain id 1337, dev accounts funded; chain kept in %s)", filepath.Join(r.dir, DevnetL1Dir))
 		}
 		fmt.Fprintf(o.Out, "  L1 %s JSON-RPC %s, registry %s\n", kind, l1ep.RPC, l1ep.Deployment.Registry)
-		for _, r := range l1ep.Deployment.Rollups {
+		for _, dr := range l1ep.Deployment.Rollups {
 			fmt.Fprintf(o.Out, "    rollup %-8s inbox %s  challenge window %ds  verify: weft rollup verify --home %s --rollup %s\n",
-				r.Name, r.Inbox, r.ChallengeWindow, m.Nodes[0].Home, r.Name)
+				dr.Name, dr.Inbox, dr.ChallengeWindow, m.Nodes[0].Home, dr.Name)
 		}
 	}
 	if len(m.Nodes) > 0 && m.Nodes[0].Feed != "" {
 		fmt.Fprintf(o.Out, "  rollup feed (gossipsub, for `weft follow --peer`): %s\n", m.Nodes[0].Feed)
 	}
+	return nil
+}
+
+// printDevAccounts prints the development mnemonic and the first
+// accounts of ep.
+func (r *devnetRun) printDevAccounts(ep Endpoints) {
+	o := r.o
 	fmt.Fprintf(o.Out, "Development accounts (mnemonic %q), each funded with %s:\n", keys.DevMnemonic, o.Testnet.DevBalance)
 	for i, a := range ep.DevAccounts {
 		if i == 3 {
-			fmt.Fprintf(o.Out, "  ... %d more in %s\n", len(ep.DevAccounts)-3, filepath.Join(dir, "endpoints.json"))
+			fmt.Fprintf(o.Out, "  ... %d more in %s\n", len(ep.DevAccounts)-3, filepath.Join(r.dir, "endpoints.json"))
 			break
 		}
 		fmt.Fprintf(o.Out, "  (%d) %s\n", i, a.Address)
 	}
+}
+
+// wait runs the devnet until every node reaches o.UntilHeight, when set,
+// or else until ctx ends; either way it fails when a node dies.
+func (r *devnetRun) wait(ctx context.Context) error {
+	o := r.o
 	if o.UntilHeight > 0 {
-		if err := waitHeight(ctx, m, o.UntilHeight, died); err != nil {
+		if err := waitHeight(ctx, r.m, o.UntilHeight, r.died); err != nil {
 			return err
 		}
 		fmt.Fprintf(o.Out, "all nodes reached height %d; stopping\n", o.UntilHeight)
 		return nil
 	}
-	fmt.Fprintf(o.Out, "Press Ctrl-C to stop; `weft devnet --dir %s` resumes it, --reset starts over.\n", dir)
+	fmt.Fprintf(o.Out, "Press Ctrl-C to stop; `weft devnet --dir %s` resumes it, --reset starts over.\n", r.dir)
 	select {
 	case <-ctx.Done():
 		return nil
-	case name := <-died:
+	case name := <-r.died:
 		return fmt.Errorf("%s exited; see its node.log", name)
 	}
 }

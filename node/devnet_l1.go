@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	cfg "github.com/cometbft/cometbft/config"
+	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -111,179 +113,246 @@ func loadOrAddKey(dir keys.Dir, name string) (*keys.Key, error) {
 // endpoint; the caller closes it. It returns nil, nil, nil when node0 serves
 // no rollup.
 func SetupSettlement(ctx context.Context, dir string, m *Manifest, o L1Options, devAccounts int, log *slog.Logger) (*settlement.L1, *L1Endpoints, error) {
-	home := m.Nodes[0].Home
-	c, wc, err := LoadConfig(home)
-	if err != nil {
+	s := &settlementSetup{o: o, log: log, home: m.Nodes[0].Home}
+	var err error
+	if s.c, s.wc, err = LoadConfig(s.home); err != nil {
 		return nil, nil, err
 	}
-	if len(wc.Rollups) == 0 {
+	if len(s.wc.Rollups) == 0 {
 		return nil, nil, nil
 	}
-	gd, app, err := genesis.LoadCometBFT(filepath.Join(home, "config", "genesis.json"))
+	gd, app, err := genesis.LoadCometBFT(filepath.Join(s.home, "config", "genesis.json"))
 	if err != nil {
 		return nil, nil, err
 	}
-	l1Keys := keys.Dir(filepath.Join(dir, "l1-keys"))
-	nodeKeys := keys.Dir(filepath.Join(home, "keys"))
-	challenger, err := loadOrAddKey(l1Keys, "challenger")
-	if err != nil {
+	if err := s.loadKeys(dir); err != nil {
 		return nil, nil, err
 	}
-	batchers := map[string]*keys.Key{}
-	for _, svc := range wc.Rollups {
-		if batchers[svc.Name], err = loadOrAddKey(nodeKeys, svc.Name+"-batcher"); err != nil {
-			return nil, nil, err
-		}
-	}
-
-	var (
-		l1       *settlement.L1
-		backend  settlement.DeployBackend
-		deployer *ecdsa.PrivateKey
-		rpcURL   = o.RPC
-	)
+	s.rpcURL = o.RPC
 	if o.Resume != nil && o.Resume.Deployment == nil {
 		return nil, nil, errors.New("resume: no deployment recorded")
 	}
 	if o.RPC == "" {
-		dep, err := loadOrAddKey(l1Keys, "deployer")
-		if err != nil {
-			return nil, nil, err
-		}
-		deployer = dep.Private
-		if o.Resume != nil {
-			// A missing chain would be created afresh, without the contracts.
-			if o.DataDir == "" {
-				return nil, nil, errors.New("resume: the embedded L1 has no data dir")
-			}
-			if _, err := os.Stat(filepath.Join(o.DataDir, "geth", "chaindata")); err != nil {
-				return nil, nil, fmt.Errorf("resume: the embedded L1's chain is not in %s (%v)", o.DataDir, err)
-			}
-		}
-		alloc := types.GenesisAlloc{dep.Address: {Balance: l1Funding}, challenger.Address: {Balance: l1Funding}}
-		for _, b := range batchers {
-			alloc[b.Address] = types.Account{Balance: l1Funding}
-		}
-		dev, err := keys.DevAccounts(devAccounts)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, k := range dev {
-			alloc[crypto.PubkeyToAddress(k.PublicKey)] = types.Account{Balance: new(big.Int).Mul(big.NewInt(10_000), big.NewInt(params.Ether))}
-		}
-		l1, err = settlement.StartL1(settlement.L1Config{Alloc: alloc, BlockTime: o.BlockTime, HTTPHost: "127.0.0.1", HTTPPort: o.Port, WS: true, DataDir: o.DataDir})
-		if err != nil {
-			return nil, nil, fmt.Errorf("embedded L1: %w", err)
-		}
-		backend, rpcURL = l1.Client(), l1.URL()
-		if l1.Resumed() && o.Resume == nil {
-			log.Info("embedded L1: reopened a chain without a deployment; deploying on it", "dir", o.DataDir)
-		}
+		err = s.startEmbeddedL1(devAccounts)
 	} else {
-		if o.KeyFile == "" {
-			return nil, nil, errors.New("--l1-rpc needs --l1-key (the deployer, which also funds the batchers and the challenger)")
-		}
-		k, err := keys.LoadFile(o.KeyFile)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--l1-key: %w", err)
-		}
-		deployer = k.Private
-		cl, err := ethclient.DialContext(ctx, o.RPC)
-		if err != nil {
-			return nil, nil, fmt.Errorf("dial L1 %s: %w", o.RPC, err)
-		}
-		backend = cl
-		// fund only tops up accounts below min (on a resume too: the
-		// batchers spend their L1 ether on every batch).
-		min := big.NewInt(params.Ether / 2)
-		for _, a := range append([]*keys.Key{challenger}, mapValues(batchers)...) {
-			if err := fund(ctx, cl, deployer, a.Address, min); err != nil {
-				cl.Close()
-				return nil, nil, err
-			}
-		}
+		err = s.dialExternalL1(ctx)
 	}
-	fail := func(err error) (*settlement.L1, *L1Endpoints, error) {
-		if l1 != nil {
-			l1.Close()
-		}
+	if err != nil {
 		return nil, nil, err
 	}
 	gctx, gcancel := context.WithTimeout(ctx, 30*time.Second)
 	defer gcancel()
-	g, err := backend.HeaderByNumber(gctx, big.NewInt(0))
+	g, err := s.backend.HeaderByNumber(gctx, big.NewInt(0))
 	if err != nil {
-		return fail(fmt.Errorf("L1 genesis block: %w", err))
+		return s.fail(fmt.Errorf("L1 genesis block: %w", err))
 	}
 	genesisHash := g.Hash()
 	if o.Resume != nil {
-		if err := checkDeployment(gctx, backend, o.Resume, genesisHash, wc.Rollups); err != nil {
-			return fail(err)
-		}
-		for i := range wc.Rollups {
-			svc := &wc.Rollups[i]
-			r, _ := o.Resume.Deployment.Rollup(rollups.IDFromName(svc.Name))
-			if svc.Settlement != nil && strings.EqualFold(svc.Settlement.Inbox, r.Inbox.Hex()) {
-				// Keep the service's settings; only the endpoint may move
-				// (another --l1-port, another external URL).
-				svc.Settlement.L1RPC = rpcURL
-			} else {
-				svc.Settlement = settlementFor(svc, r, rpcURL, o)
-			}
-		}
-		if err := WriteConfig(home, c, wc); err != nil {
-			return fail(err)
-		}
-		head, err := backend.HeaderByNumber(gctx, nil)
-		if err != nil {
-			return fail(fmt.Errorf("L1 head: %w", err))
-		}
-		return l1, &L1Endpoints{
-			RPC: rpcURL, Embedded: l1 != nil, Deployment: o.Resume.Deployment, ChallengerKey: filepath.Join(string(l1Keys), "challenger.json"),
-			GenesisHash: genesisHash, Resumed: true, Head: head.Number.Uint64(),
-		}, nil
+		return s.resume(gctx, genesisHash)
 	}
+	return s.deploy(ctx, gd, app, genesisHash)
+}
 
-	var specs []settlement.RollupSpec
-	for _, svc := range wc.Rollups {
-		ecfg, err := GenesisRollupEVMConfig(svc, gd, app)
-		if err != nil {
-			return fail(err)
+// settlementSetup is what SetupSettlement works with: node0's
+// configuration, the L1 keys and the L1 it settles on.
+type settlementSetup struct {
+	o    L1Options
+	log  *slog.Logger
+	home string // node0's
+	c    *cfg.Config
+	wc   Config
+	// l1Keys holds the deployer (embedded L1) and challenger keys.
+	l1Keys     keys.Dir
+	challenger *keys.Key
+	batchers   map[string]*keys.Key // by rollup name, in node0's keys
+	l1         *settlement.L1       // nil for an external L1
+	backend    settlement.DeployBackend
+	deployer   *ecdsa.PrivateKey
+	rpcURL     string
+}
+
+// loadKeys loads (creating them first) the challenger's key in dir and a
+// batcher key per rollup service in node0's keys.
+func (s *settlementSetup) loadKeys(dir string) error {
+	s.l1Keys = keys.Dir(filepath.Join(dir, "l1-keys"))
+	nodeKeys := keys.Dir(filepath.Join(s.home, "keys"))
+	var err error
+	if s.challenger, err = loadOrAddKey(s.l1Keys, "challenger"); err != nil {
+		return err
+	}
+	s.batchers = map[string]*keys.Key{}
+	for _, svc := range s.wc.Rollups {
+		if s.batchers[svc.Name], err = loadOrAddKey(nodeKeys, svc.Name+"-batcher"); err != nil {
+			return err
 		}
-		ex, err := evm.New(ecfg, nil)
-		if err != nil {
-			return fail(err)
+	}
+	return nil
+}
+
+// startEmbeddedL1 starts the embedded L1 (reopening its chain in
+// o.DataDir), with the deployer, the challenger, the batchers and the dev
+// accounts funded at genesis. On a resume the chain must be there.
+func (s *settlementSetup) startEmbeddedL1(devAccounts int) error {
+	o := s.o
+	dep, err := loadOrAddKey(s.l1Keys, "deployer")
+	if err != nil {
+		return err
+	}
+	s.deployer = dep.Private
+	if o.Resume != nil {
+		// A missing chain would be created afresh, without the contracts.
+		if o.DataDir == "" {
+			return errors.New("resume: the embedded L1 has no data dir")
 		}
-		root := ex.Head().Root
-		ex.Close()
-		specs = append(specs, settlement.RollupSpec{
-			Name: svc.Name, ID: rollups.IDFromName(svc.Name), ChainID: ecfg.ChainID, Batcher: batchers[svc.Name].Address,
-			Challenger: challenger.Address, ChallengeWindow: o.ChallengeWindow, GenesisRoot: root, StartHeight: 1,
-		})
+		if _, err := os.Stat(filepath.Join(o.DataDir, "geth", "chaindata")); err != nil {
+			return fmt.Errorf("resume: the embedded L1's chain is not in %s (%v)", o.DataDir, err)
+		}
+	}
+	alloc := types.GenesisAlloc{dep.Address: {Balance: l1Funding}, s.challenger.Address: {Balance: l1Funding}}
+	for _, b := range s.batchers {
+		alloc[b.Address] = types.Account{Balance: l1Funding}
+	}
+	dev, err := keys.DevAccounts(devAccounts)
+	if err != nil {
+		return err
+	}
+	for _, k := range dev {
+		alloc[crypto.PubkeyToAddress(k.PublicKey)] = types.Account{Balance: new(big.Int).Mul(big.NewInt(10_000), big.NewInt(params.Ether))}
+	}
+	l1, err := settlement.StartL1(settlement.L1Config{Alloc: alloc, BlockTime: o.BlockTime, HTTPHost: "127.0.0.1", HTTPPort: o.Port, WS: true, DataDir: o.DataDir})
+	if err != nil {
+		return fmt.Errorf("embedded L1: %w", err)
+	}
+	s.l1 = l1
+	s.backend, s.rpcURL = l1.Client(), l1.URL()
+	if l1.Resumed() && o.Resume == nil {
+		s.log.Info("embedded L1: reopened a chain without a deployment; deploying on it", "dir", o.DataDir)
+	}
+	return nil
+}
+
+// dialExternalL1 dials the L1 at o.RPC with the deployer of o.KeyFile,
+// which tops up the challenger and the batchers.
+func (s *settlementSetup) dialExternalL1(ctx context.Context) error {
+	o := s.o
+	if o.KeyFile == "" {
+		return errors.New("--l1-rpc needs --l1-key (the deployer, which also funds the batchers and the challenger)")
+	}
+	k, err := keys.LoadFile(o.KeyFile)
+	if err != nil {
+		return fmt.Errorf("--l1-key: %w", err)
+	}
+	s.deployer = k.Private
+	cl, err := ethclient.DialContext(ctx, o.RPC)
+	if err != nil {
+		return fmt.Errorf("dial L1 %s: %w", o.RPC, err)
+	}
+	s.backend = cl
+	// fund only tops up accounts below min (on a resume too: the
+	// batchers spend their L1 ether on every batch).
+	min := big.NewInt(params.Ether / 2)
+	for _, a := range append([]*keys.Key{s.challenger}, mapValues(s.batchers)...) {
+		if err := fund(ctx, cl, s.deployer, a.Address, min); err != nil {
+			cl.Close()
+			return err
+		}
+	}
+	return nil
+}
+
+// fail closes the embedded L1, if any, and returns err.
+func (s *settlementSetup) fail(err error) (*settlement.L1, *L1Endpoints, error) {
+	if s.l1 != nil {
+		s.l1.Close()
+	}
+	return nil, nil, err
+}
+
+// resume checks that the L1 (of genesisHash) still holds the deployment
+// of o.Resume and points node0's rollup services at it.
+func (s *settlementSetup) resume(ctx context.Context, genesisHash common.Hash) (*settlement.L1, *L1Endpoints, error) {
+	o, wc := s.o, s.wc
+	if err := checkDeployment(ctx, s.backend, o.Resume, genesisHash, wc.Rollups); err != nil {
+		return s.fail(err)
+	}
+	for i := range wc.Rollups {
+		svc := &wc.Rollups[i]
+		r, _ := o.Resume.Deployment.Rollup(rollups.IDFromName(svc.Name))
+		if svc.Settlement != nil && strings.EqualFold(svc.Settlement.Inbox, r.Inbox.Hex()) {
+			// Keep the service's settings; only the endpoint may move
+			// (another --l1-port, another external URL).
+			svc.Settlement.L1RPC = s.rpcURL
+		} else {
+			svc.Settlement = settlementFor(svc, r, s.rpcURL, o)
+		}
+	}
+	if err := WriteConfig(s.home, s.c, wc); err != nil {
+		return s.fail(err)
+	}
+	head, err := s.backend.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return s.fail(fmt.Errorf("L1 head: %w", err))
+	}
+	return s.l1, &L1Endpoints{
+		RPC: s.rpcURL, Embedded: s.l1 != nil, Deployment: o.Resume.Deployment, ChallengerKey: filepath.Join(string(s.l1Keys), "challenger.json"),
+		GenesisHash: genesisHash, Resumed: true, Head: head.Number.Uint64(),
+	}, nil
+}
+
+// deploy deploys the registry and an inbox per rollup service on the L1
+// (of genesisHash) and points node0's rollup services at them.
+func (s *settlementSetup) deploy(ctx context.Context, gd *cmttypes.GenesisDoc, app *genesis.AppState, genesisHash common.Hash) (*settlement.L1, *L1Endpoints, error) {
+	o, wc := s.o, s.wc
+	specs, err := s.rollupSpecs(gd, app)
+	if err != nil {
+		return s.fail(err)
 	}
 	dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	dep, err := settlement.Deploy(dctx, backend, deployer, specs)
+	dep, err := settlement.Deploy(dctx, s.backend, s.deployer, specs)
 	if err != nil {
-		return fail(fmt.Errorf("deploy settlement contracts: %w", err))
+		return s.fail(fmt.Errorf("deploy settlement contracts: %w", err))
 	}
 	for i := range wc.Rollups {
 		svc := &wc.Rollups[i]
 		r, _ := dep.Rollup(rollups.IDFromName(svc.Name))
-		svc.Settlement = settlementFor(svc, r, rpcURL, o)
-		log.Info("rollup settles on L1", "rollup", svc.Name, "inbox", r.Inbox, "batcher", r.Batcher)
+		svc.Settlement = settlementFor(svc, r, s.rpcURL, o)
+		s.log.Info("rollup settles on L1", "rollup", svc.Name, "inbox", r.Inbox, "batcher", r.Batcher)
 	}
-	if err := WriteConfig(home, c, wc); err != nil {
-		return fail(err)
+	if err := WriteConfig(s.home, s.c, wc); err != nil {
+		return s.fail(err)
 	}
-	head, err := backend.HeaderByNumber(dctx, nil)
+	head, err := s.backend.HeaderByNumber(dctx, nil)
 	if err != nil {
-		return fail(fmt.Errorf("L1 head: %w", err))
+		return s.fail(fmt.Errorf("L1 head: %w", err))
 	}
-	return l1, &L1Endpoints{
-		RPC: rpcURL, Embedded: l1 != nil, Deployment: dep, ChallengerKey: filepath.Join(string(l1Keys), "challenger.json"),
+	return s.l1, &L1Endpoints{
+		RPC: s.rpcURL, Embedded: s.l1 != nil, Deployment: dep, ChallengerKey: filepath.Join(string(s.l1Keys), "challenger.json"),
 		GenesisHash: genesisHash, Head: head.Number.Uint64(),
 	}, nil
+}
+
+// rollupSpecs describes for the deployment each of node0's rollup
+// services: its genesis state root, batcher, challenger and window.
+func (s *settlementSetup) rollupSpecs(gd *cmttypes.GenesisDoc, app *genesis.AppState) ([]settlement.RollupSpec, error) {
+	var specs []settlement.RollupSpec
+	for _, svc := range s.wc.Rollups {
+		ecfg, err := GenesisRollupEVMConfig(svc, gd, app)
+		if err != nil {
+			return nil, err
+		}
+		ex, err := evm.New(ecfg, nil)
+		if err != nil {
+			return nil, err
+		}
+		root := ex.Head().Root
+		ex.Close()
+		specs = append(specs, settlement.RollupSpec{
+			Name: svc.Name, ID: rollups.IDFromName(svc.Name), ChainID: ecfg.ChainID, Batcher: s.batchers[svc.Name].Address,
+			Challenger: s.challenger.Address, ChallengeWindow: s.o.ChallengeWindow, GenesisRoot: root, StartHeight: 1,
+		})
+	}
+	return specs, nil
 }
 
 // settlementFor is node0's [rollup.settlement] table for svc settling in

@@ -86,135 +86,195 @@ func GenerateTestnet(o TestnetOptions) (*Manifest, error) {
 	if o.GenesisTime.IsZero() {
 		o.GenesisTime = time.Now().UTC()
 	}
-	doc := &genesis.Doc{
+	g := &testnetGen{o: o}
+	if err := g.makeGenesis(); err != nil {
+		return nil, err
+	}
+	g.m = &Manifest{ChainID: o.ChainID}
+	g.homes = make([]string, o.Validators)
+	g.peers = make([]p2p.Peer, o.Validators)
+	for i := range g.homes {
+		if err := g.initNode(i); err != nil {
+			return nil, err
+		}
+	}
+	if err := g.connectNodes(); err != nil {
+		return nil, err
+	}
+	b, _ := json.MarshalIndent(g.m, "", "  ")
+	if err := os.WriteFile(ManifestPath(o.Output), b, 0o644); err != nil {
+		return nil, err
+	}
+	return g.m, nil
+}
+
+// testnetGen is a testnet being generated: its genesis and keys, and the
+// nodes written so far.
+type testnetGen struct {
+	o   TestnetOptions
+	doc *genesis.Doc
+	// submitters are the submitter keys of node0's rollup services, by
+	// rollup; bundleKey node0's bundle key (with RollupRPCBasePort).
+	submitters map[string]*ecdsa.PrivateKey
+	bundleKey  *ecdsa.PrivateKey
+	valKeys    []secp256k1eth.PrivKey
+	m          *Manifest
+	homes      []string
+	peers      []p2p.Peer
+	feedAddrs  []string
+}
+
+// makeGenesis builds the genesis: dev accounts, node0's funded rollup
+// keys, and a validator key per node.
+func (g *testnetGen) makeGenesis() error {
+	o := g.o
+	g.doc = &genesis.Doc{
 		ChainID: o.ChainID, GenesisTime: o.GenesisTime, BlockMaxBytes: genesis.DefaultBlockMaxBytes,
 		AppState: genesis.AppState{Params: genesis.DefaultParams(), Rollups: o.Rollups},
 	}
 	// Local networks unbond in minutes. CometBFT's evidence ages, which
 	// genesis derives from unbonding (strictly shorter), follow.
-	doc.AppState.Params.Staking = genesis.DevnetStakingParams()
+	g.doc.AppState.Params.Staking = genesis.DevnetStakingParams()
 	dev, err := keys.DevAccounts(o.DevAccounts)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, k := range dev {
-		doc.AppState.Accounts = append(doc.AppState.Accounts, genesis.Account{Address: crypto.PubkeyToAddress(k.PublicKey).Hex(), Balance: o.DevBalance})
+		g.doc.AppState.Accounts = append(g.doc.AppState.Accounts, genesis.Account{Address: crypto.PubkeyToAddress(k.PublicKey).Hex(), Balance: o.DevBalance})
 	}
-	// Submitter keys of node0's rollup services, funded on Weft.
-	submitters := map[string]*ecdsa.PrivateKey{}
-	var bundleKey *ecdsa.PrivateKey
-	if o.RollupRPCBasePort > 0 {
-		var err error
-		if bundleKey, err = crypto.GenerateKey(); err != nil {
-			return nil, err
-		}
-		doc.AppState.Accounts = append(doc.AppState.Accounts, genesis.Account{Address: crypto.PubkeyToAddress(bundleKey.PublicKey).Hex(), Balance: SubmitterBalance})
-		for _, r := range o.Rollups {
-			k, err := crypto.GenerateKey()
-			if err != nil {
-				return nil, err
-			}
-			submitters[r.Name] = k
-			doc.AppState.Accounts = append(doc.AppState.Accounts, genesis.Account{Address: crypto.PubkeyToAddress(k.PublicKey).Hex(), Balance: SubmitterBalance})
-		}
+	if err := g.makeRollupKeys(); err != nil {
+		return err
 	}
-	valKeys := make([]secp256k1eth.PrivKey, o.Validators)
-	for i := range valKeys {
-		valKeys[i] = secp256k1eth.GenPrivKey()
-		doc.Validators = append(doc.Validators, genesis.Validator{
-			Name: fmt.Sprintf("node%d", i), PubKey: hex.EncodeToString(valKeys[i].PubKey().Bytes()), Power: 10,
+	g.valKeys = make([]secp256k1eth.PrivKey, o.Validators)
+	for i := range g.valKeys {
+		g.valKeys[i] = secp256k1eth.GenPrivKey()
+		g.doc.Validators = append(g.doc.Validators, genesis.Validator{
+			Name: fmt.Sprintf("node%d", i), PubKey: hex.EncodeToString(g.valKeys[i].PubKey().Bytes()), Power: 10,
 		})
 	}
-	if err := doc.Validate(); err != nil {
-		return nil, err
+	return g.doc.Validate()
+}
+
+// makeRollupKeys makes, with RollupRPCBasePort, node0's bundle key and a
+// submitter key per rollup, all funded on Weft.
+func (g *testnetGen) makeRollupKeys() error {
+	o := g.o
+	g.submitters = map[string]*ecdsa.PrivateKey{}
+	if o.RollupRPCBasePort <= 0 {
+		return nil
 	}
-	m := &Manifest{ChainID: o.ChainID}
-	homes := make([]string, o.Validators)
-	peers := make([]p2p.Peer, o.Validators)
-	var feedAddrs []string
-	for i := range homes {
-		ports := Ports{Host: o.Host, P2P: o.BasePort + 10*i, RPC: o.BasePort + 10*i + 1, API: o.BasePort + 10*i + 2, Metrics: o.BasePort + 10*i + 3}
-		homes[i] = filepath.Join(o.Output, fmt.Sprintf("node%d", i))
-		moniker := fmt.Sprintf("node%d", i)
-		c := CometConfig(homes[i], moniker, ports)
-		wc := DefaultConfig()
-		wc.API.ListenAddr = fmt.Sprintf("%s:%d", o.Host, ports.API)
-		wc.Feed.ListenAddr = fmt.Sprintf("/ip4/%s/udp/%d/quic-v1", o.Host, o.BasePort+10*i+4)
-		if i == 0 && o.RollupRPCBasePort > 0 {
-			if _, err := keys.Dir(filepath.Join(homes[i], "keys")).Add("bundler", bundleKey); err != nil {
-				return nil, err
-			}
-			wc.RollupBundleKey = filepath.Join("keys", "bundler.json")
-			for j, r := range o.Rollups {
-				kf := filepath.Join("keys", r.Name+"-submitter")
-				if _, err := keys.Dir(filepath.Join(homes[i], "keys")).Add(r.Name+"-submitter", submitters[r.Name]); err != nil {
-					return nil, err
-				}
-				// The submitter also relays L1 deposits (deposit_relayer).
-				wc.Rollups = append(wc.Rollups, RollupService{
-					Name: r.Name, RPCListenAddr: fmt.Sprintf("%s:%d", o.Host, o.RollupRPCBasePort+j),
-					SubmitterKey: kf + ".json", DevAlloc: o.DevAccounts, DevBalance: DevRollupBalance,
-					DepositRelayer: crypto.PubkeyToAddress(submitters[r.Name].PublicKey).Hex(),
-				})
-			}
-		}
-		if err := InitHome(homes[i], c, wc, doc, valKeys[i]); err != nil {
-			return nil, err
-		}
-		_, peer, err := NodeIdentity(c)
+	var err error
+	if g.bundleKey, err = crypto.GenerateKey(); err != nil {
+		return err
+	}
+	g.doc.AppState.Accounts = append(g.doc.AppState.Accounts, genesis.Account{Address: crypto.PubkeyToAddress(g.bundleKey.PublicKey).Hex(), Balance: SubmitterBalance})
+	for _, r := range o.Rollups {
+		k, err := crypto.GenerateKey()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		peer.Host = fmt.Sprintf("%s:%d", o.Host, ports.P2P)
-		peers[i] = peer
-		feedID, err := FeedPeerID(c)
-		if err != nil {
-			return nil, err
+		g.submitters[r.Name] = k
+		g.doc.AppState.Accounts = append(g.doc.AppState.Accounts, genesis.Account{Address: crypto.PubkeyToAddress(k.PublicKey).Hex(), Balance: SubmitterBalance})
+	}
+	return nil
+}
+
+// initNode writes node i's home and adds it to the manifest.
+func (g *testnetGen) initNode(i int) error {
+	o := g.o
+	ports := Ports{Host: o.Host, P2P: o.BasePort + 10*i, RPC: o.BasePort + 10*i + 1, API: o.BasePort + 10*i + 2, Metrics: o.BasePort + 10*i + 3}
+	g.homes[i] = filepath.Join(o.Output, fmt.Sprintf("node%d", i))
+	moniker := fmt.Sprintf("node%d", i)
+	c := CometConfig(g.homes[i], moniker, ports)
+	wc := DefaultConfig()
+	wc.API.ListenAddr = fmt.Sprintf("%s:%d", o.Host, ports.API)
+	wc.Feed.ListenAddr = fmt.Sprintf("/ip4/%s/udp/%d/quic-v1", o.Host, o.BasePort+10*i+4)
+	if i == 0 && o.RollupRPCBasePort > 0 {
+		if err := g.addRollupServices(g.homes[i], &wc); err != nil {
+			return err
 		}
-		feedAddrs = append(feedAddrs, wc.Feed.ListenAddr+"/p2p/"+feedID.String())
-		m.Nodes = append(m.Nodes, NodeInfo{
-			Moniker: moniker, Home: homes[i], P2P: peer.Host,
-			RPC: fmt.Sprintf("http://%s:%d", o.Host, ports.RPC), API: wc.API.ListenAddr,
-			Metrics: fmt.Sprintf("http://%s:%d/metrics", o.Host, ports.Metrics),
-			PeerID:  peer.ID.String(), NodeID: peer.NodeID, Validator: valKeys[i].PubKey().Address().String(),
-			Feed: feedAddrs[i],
+	}
+	if err := InitHome(g.homes[i], c, wc, g.doc, g.valKeys[i]); err != nil {
+		return err
+	}
+	_, peer, err := NodeIdentity(c)
+	if err != nil {
+		return err
+	}
+	peer.Host = fmt.Sprintf("%s:%d", o.Host, ports.P2P)
+	g.peers[i] = peer
+	feedID, err := FeedPeerID(c)
+	if err != nil {
+		return err
+	}
+	g.feedAddrs = append(g.feedAddrs, wc.Feed.ListenAddr+"/p2p/"+feedID.String())
+	g.m.Nodes = append(g.m.Nodes, NodeInfo{
+		Moniker: moniker, Home: g.homes[i], P2P: peer.Host,
+		RPC: fmt.Sprintf("http://%s:%d", o.Host, ports.RPC), API: wc.API.ListenAddr,
+		Metrics: fmt.Sprintf("http://%s:%d/metrics", o.Host, ports.Metrics),
+		PeerID:  peer.ID.String(), NodeID: peer.NodeID, Validator: g.valKeys[i].PubKey().Address().String(),
+		Feed: g.feedAddrs[i],
+	})
+	for _, r := range wc.Rollups {
+		if g.m.Nodes[i].RollupRPC == nil {
+			g.m.Nodes[i].RollupRPC = map[string]string{}
+		}
+		g.m.Nodes[i].RollupRPC[r.Name] = "http://" + r.RPCListenAddr
+	}
+	return nil
+}
+
+// addRollupServices writes node0's bundle and submitter keys into home
+// and adds to wc a rollup service per genesis rollup.
+func (g *testnetGen) addRollupServices(home string, wc *Config) error {
+	o := g.o
+	if _, err := keys.Dir(filepath.Join(home, "keys")).Add("bundler", g.bundleKey); err != nil {
+		return err
+	}
+	wc.RollupBundleKey = filepath.Join("keys", "bundler.json")
+	for j, r := range o.Rollups {
+		kf := filepath.Join("keys", r.Name+"-submitter")
+		if _, err := keys.Dir(filepath.Join(home, "keys")).Add(r.Name+"-submitter", g.submitters[r.Name]); err != nil {
+			return err
+		}
+		// The submitter also relays L1 deposits (deposit_relayer).
+		wc.Rollups = append(wc.Rollups, RollupService{
+			Name: r.Name, RPCListenAddr: fmt.Sprintf("%s:%d", o.Host, o.RollupRPCBasePort+j),
+			SubmitterKey: kf + ".json", DevAlloc: o.DevAccounts, DevBalance: DevRollupBalance,
+			DepositRelayer: crypto.PubkeyToAddress(g.submitters[r.Name].PublicKey).Hex(),
 		})
-		for _, r := range wc.Rollups {
-			if m.Nodes[i].RollupRPC == nil {
-				m.Nodes[i].RollupRPC = map[string]string{}
-			}
-			m.Nodes[i].RollupRPC[r.Name] = "http://" + r.RPCListenAddr
-		}
 	}
-	for i, home := range homes {
+	return nil
+}
+
+// connectNodes points each node's CometBFT transport and rollup feed at
+// all the other nodes.
+func (g *testnetGen) connectNodes() error {
+	for i, home := range g.homes {
 		c, wc, err := LoadConfig(home)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		var others []p2p.Peer
-		for j, p := range peers {
+		for j, p := range g.peers {
 			if j != i {
 				others = append(others, p)
 			}
 		}
-		if err := p2p.ConfigureTransport(c.P2P, o.LibP2P, others); err != nil {
-			return nil, err
+		if err := p2p.ConfigureTransport(c.P2P, g.o.LibP2P, others); err != nil {
+			return err
 		}
 		wc.Feed.Peers = nil
-		for j, a := range feedAddrs {
+		for j, a := range g.feedAddrs {
 			if j != i {
 				wc.Feed.Peers = append(wc.Feed.Peers, a)
 			}
 		}
 		if err := WriteConfig(home, c, wc); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	b, _ := json.MarshalIndent(m, "", "  ")
-	if err := os.WriteFile(ManifestPath(o.Output), b, 0o644); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return nil
 }
 
 // LoadManifest reads testnet.json from dir.

@@ -164,29 +164,11 @@ func run(o *options) error {
 
 	fmt.Printf("benchnet: %d CPUs, %s, mode %s, steps %v tx/s × %v, timeout %v\n",
 		runtime.NumCPU(), runtime.Version(), o.mode, o.rates, o.step, o.timeout)
-	o.weftBin, o.kvBin = filepath.Join(o.dir, "bin", "weft"), filepath.Join(o.dir, "bin", "kvnode")
-	for _, b := range [][2]string{{o.weftBin, "./cmd/weft"}, {o.kvBin, "./node/benchnet/kvnode"}} {
-		if o.mode == "batched" && !o.batchBaseline && b[0] == o.kvBin {
-			continue
-		}
-		t := time.Now()
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", b[0], b[1])
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
-		}
-		fmt.Printf("benchnet: built %s in %.1fs\n", b[1], time.Since(t).Seconds())
+	if err := buildBinaries(ctx, o); err != nil {
+		return err
 	}
 
-	bg := awaitQuiet(ctx, o.waitQuiet)
-	res := &results{BackgroundCores: bg,
-		StartedAt: start.UTC().Format(time.RFC3339),
-		Machine:   machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH},
-		Settings: settings{Mode: o.mode, Rates: o.rates, BatchMBs: o.batchMBs, StepS: o.step.Seconds(), BatchStepS: o.batchStep.Seconds(),
-			WarmupS: o.warmup.Seconds(), GraceS: o.grace.Seconds(), TxBytes: o.txBytes, BatchPayload: o.batchPayload, BatchSubmit: o.batchAPI, BatchBaseline: o.batchBaseline,
-			WorkersPerNode: o.workers, KVTransport: kvTransport(o), KVMempoolSize: o.kvMempoolSize, LogLevel: o.logLevel,
-			P99LimitMs: o.p99Limit.Milliseconds(), StopP99Ms: o.stopP99.Milliseconds(), WeftReapInterval: o.reapInterval.String(), WeftTxBatchInterval: o.txBatchInterval.String()},
-	}
+	res := newResults(o, start, awaitQuiet(ctx, o.waitQuiet))
 	// Results are written whatever happens, so a run cut short still
 	// leaves what it measured.
 	defer func() {
@@ -212,6 +194,38 @@ func run(o *options) error {
 	res.evaluate()
 	res.print()
 	return nil
+}
+
+// buildBinaries builds weft and, unless no step runs the kvstore baseline,
+// kvnode into o.dir/bin.
+func buildBinaries(ctx context.Context, o *options) error {
+	o.weftBin, o.kvBin = filepath.Join(o.dir, "bin", "weft"), filepath.Join(o.dir, "bin", "kvnode")
+	for _, b := range [][2]string{{o.weftBin, "./cmd/weft"}, {o.kvBin, "./node/benchnet/kvnode"}} {
+		if o.mode == "batched" && !o.batchBaseline && b[0] == o.kvBin {
+			continue
+		}
+		t := time.Now()
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", b[0], b[1])
+		cmd.Dir = o.root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
+		}
+		fmt.Printf("benchnet: built %s in %.1fs\n", b[1], time.Since(t).Seconds())
+	}
+	return nil
+}
+
+// newResults starts the results of a run begun at start on a machine bg
+// cores busy beforehand: the machine and the settings.
+func newResults(o *options, start time.Time, bg float64) *results {
+	return &results{BackgroundCores: bg,
+		StartedAt: start.UTC().Format(time.RFC3339),
+		Machine:   machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH},
+		Settings: settings{Mode: o.mode, Rates: o.rates, BatchMBs: o.batchMBs, StepS: o.step.Seconds(), BatchStepS: o.batchStep.Seconds(),
+			WarmupS: o.warmup.Seconds(), GraceS: o.grace.Seconds(), TxBytes: o.txBytes, BatchPayload: o.batchPayload, BatchSubmit: o.batchAPI, BatchBaseline: o.batchBaseline,
+			WorkersPerNode: o.workers, KVTransport: kvTransport(o), KVMempoolSize: o.kvMempoolSize, LogLevel: o.logLevel,
+			P99LimitMs: o.p99Limit.Milliseconds(), StopP99Ms: o.stopP99.Milliseconds(), WeftReapInterval: o.reapInterval.String(), WeftTxBatchInterval: o.txBatchInterval.String()},
+	}
 }
 
 // awaitQuiet measures how busy the machine is before any node runs and,

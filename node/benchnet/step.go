@@ -125,42 +125,13 @@ type stepSpec struct {
 // runStep submits ld open-loop at rate tx/s over the cluster's nodes and
 // measures it.
 func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *stepRun, spec stepSpec) (*stepResult, error) {
-	ld, rate := run.ld, run.rate
 	w.register(run)
-	n := ld.n()
 	t0 := time.Now().Add(300 * time.Millisecond)
 	winFrom, winTo := t0.Add(spec.warmup), t0.Add(spec.duration)
 
 	// CPU and RSS at both ends of the measured window.
-	type snap struct {
-		procs   []procSample
-		self    float64
-		machine float64
-		at      time.Time
-		phases  *scrape // node0's metrics, nil if it did not answer
-	}
-	snaps := make(chan snap, 2)
-	go func() {
-		for _, at := range []time.Time{winFrom, winTo} {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Until(at)):
-			}
-			sn := snap{cl.sample(), selfCPU(), machineBusy(), time.Now(), nil}
-			if len(cl.metrics) > 0 {
-				sn.phases, _ = scrapePhases(ctx, cl.metrics[0])
-			}
-			snaps <- sn
-		}
-	}()
-	var profPath string
-	var profDone chan error
-	if cl.pprof != "" {
-		profPath = filepath.Join(o.profileDir, fmt.Sprintf("%s-node0-%s.pprof", cl.system, spec.label))
-		profDone = make(chan error, 1)
-		go func() { profDone <- fetchProfile(ctx, cl.pprof, winFrom, winTo.Sub(winFrom), profPath) }()
-	}
+	snaps := takeSnaps(ctx, cl, winFrom, winTo)
+	prof := startProfile(ctx, o, cl, spec.label, winFrom, winTo)
 
 	// Submitting through Weft's node API (gRPC) shares one connection per
 	// node among its workers; HTTP JSON-RPC uses one connection per worker.
@@ -175,6 +146,107 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 			apis = append(apis, c)
 		}
 	}
+	sendAll(ctx, o, cl, run, t0, apis)
+	sendEnd := time.Now()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	// Wait for the stragglers, up to the grace period.
+	if err := awaitCommits(ctx, cl, run, sendEnd.Add(spec.grace)); err != nil {
+		return nil, err
+	}
+	a, b, err := receiveSnaps(ctx, snaps)
+	if err != nil {
+		return nil, err
+	}
+	r := measureStep(o, cl, w, run, spec, a, b)
+	r.NotCommitted = explainUncommitted(ctx, cl, run)
+	prof.finish(r)
+	return r, nil
+}
+
+// stepSnap is CPU and RSS at one end of a step's measured window.
+type stepSnap struct {
+	procs   []procSample
+	self    float64
+	machine float64
+	at      time.Time
+	phases  *scrape // node0's metrics, nil if it did not answer
+}
+
+// takeSnaps takes a stepSnap at from and another at to (unless ctx ends
+// first), and sends each on the channel it returns.
+func takeSnaps(ctx context.Context, cl *cluster, from, to time.Time) <-chan stepSnap {
+	snaps := make(chan stepSnap, 2)
+	go func() {
+		for _, at := range []time.Time{from, to} {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Until(at)):
+			}
+			sn := stepSnap{cl.sample(), selfCPU(), machineBusy(), time.Now(), nil}
+			if len(cl.metrics) > 0 {
+				sn.phases, _ = scrapePhases(ctx, cl.metrics[0])
+			}
+			snaps <- sn
+		}
+	}()
+	return snaps
+}
+
+// receiveSnaps waits for the two snaps takeSnaps takes.
+func receiveSnaps(ctx context.Context, snaps <-chan stepSnap) (a, b stepSnap, err error) {
+	select {
+	case a = <-snaps:
+	case <-ctx.Done():
+		return a, b, ctx.Err()
+	}
+	select {
+	case b = <-snaps:
+	case <-ctx.Done():
+		return a, b, ctx.Err()
+	}
+	return a, b, nil
+}
+
+// stepProfile is a CPU profile of node0 being taken during a step.
+type stepProfile struct {
+	path string
+	done chan error
+}
+
+// startProfile starts taking a CPU profile of node0 over [from, to) when
+// the cluster serves pprof; otherwise it returns nil.
+func startProfile(ctx context.Context, o *options, cl *cluster, label string, from, to time.Time) *stepProfile {
+	if cl.pprof == "" {
+		return nil
+	}
+	p := &stepProfile{
+		path: filepath.Join(o.profileDir, fmt.Sprintf("%s-node0-%s.pprof", cl.system, label)),
+		done: make(chan error, 1),
+	}
+	go func() { p.done <- fetchProfile(ctx, cl.pprof, from, to.Sub(from), p.path) }()
+	return p
+}
+
+// finish waits for the profile and records it in r, or says it failed.
+func (p *stepProfile) finish(r *stepResult) {
+	if p == nil {
+		return
+	}
+	if err := <-p.done; err != nil {
+		fmt.Printf("  (cpu profile of node0 failed: %v)\n", err)
+	} else {
+		r.Profile = p.path
+	}
+}
+
+// sendAll sends the step's txs from o.workers workers per node, over the
+// node API clients apis or else over HTTP JSON-RPC, and returns when all
+// are sent (or ctx ends).
+func sendAll(ctx context.Context, o *options, cl *cluster, run *stepRun, t0 time.Time, apis []*client.Client) {
 	var wg sync.WaitGroup
 	for node := range validators {
 		for wk := range o.workers {
@@ -198,39 +270,33 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 		}
 	}
 	wg.Wait()
-	sendEnd := time.Now()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+}
 
-	// Wait for the stragglers, up to the grace period.
-	deadline := sendEnd.Add(spec.grace)
+// awaitCommits waits until every tx of run committed or deadline passed;
+// it fails if a node exits or ctx ends.
+func awaitCommits(ctx context.Context, cl *cluster, run *stepRun, deadline time.Time) error {
+	n := run.ld.n()
 	for time.Now().Before(deadline) {
 		if d := cl.dead(); d != "" {
-			return nil, fmt.Errorf("%s exited during the step; last log lines:\n%s", d, tail(cl.procByName(d).log, 30))
+			return fmt.Errorf("%s exited during the step; last log lines:\n%s", d, tail(cl.procByName(d).log, 30))
 		}
 		if run.committed() == n {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	var a, b snap
-	select {
-	case a = <-snaps:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	select {
-	case b = <-snaps:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return nil
+}
 
-	r := &stepResult{System: cl.system, Label: spec.label, OfferedTxS: rate, Txs: n, TxBytes: ld.txBytes, DataBytes: ld.dataBytes,
+// measureStep computes what the step measured from its per-tx stamps,
+// node0's blocks and the snaps a and b at both ends of its window.
+func measureStep(o *options, cl *cluster, w *watcher, run *stepRun, spec stepSpec, a, b stepSnap) *stepResult {
+	ld, rate := run.ld, run.rate
+	r := &stepResult{System: cl.system, Label: spec.label, OfferedTxS: rate, Txs: ld.n(), TxBytes: ld.txBytes, DataBytes: ld.dataBytes,
 		RPCErrors: int(run.rpcErrs.Load()), FirstRPCErr: run.firstErr}
 	if a.phases != nil && b.phases != nil {
 		r.PhasesMs = phaseMeans(a.phases, b.phases)
@@ -247,10 +313,26 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 	if len(blocks) > 0 && prev > 0 {
 		thrFrom, thrTo = prev, blocks[len(blocks)-1].at
 	}
+	inWindow := r.addLatencies(run, thrFrom, thrTo)
+	if thrTo > thrFrom {
+		r.CommittedTxS = float64(inWindow) / (float64(thrTo-thrFrom) / 1e9)
+	}
+	r.MBs = r.CommittedTxS * float64(ld.txBytes) / 1e6
+	r.DataMBs = r.CommittedTxS * float64(ld.dataBytes) / 1e6
+	r.addCPU(a, b)
+	r.addBlocks(blocks, prev)
+	r.judge(o, rate, spec.grace)
+	return r
+}
+
+// addLatencies sets the commit counts, the achieved send rate and the
+// latency and send-lag quantiles, and returns how many txs committed in
+// (thrFrom, thrTo].
+func (r *stepResult) addLatencies(run *stepRun, thrFrom, thrTo int64) (inWindow int) {
+	n := run.ld.n()
 	var firstSend, lastSend int64
 	lats := make([]float64, 0, n)
 	lags := make([]float64, 0, n)
-	inWindow := 0
 	for k := range n {
 		s, c := run.send[k], run.commit[k].Load()
 		if s != 0 {
@@ -278,11 +360,12 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 	slices.Sort(lags)
 	r.P50Ms, r.P90Ms, r.P99Ms, r.MaxMs = quantile(lats, 0.5), quantile(lats, 0.9), quantile(lats, 0.99), quantile(lats, 1)
 	r.SendLagP99Ms = quantile(lags, 0.99)
-	if thrTo > thrFrom {
-		r.CommittedTxS = float64(inWindow) / (float64(thrTo-thrFrom) / 1e9)
-	}
-	r.MBs = r.CommittedTxS * float64(ld.txBytes) / 1e6
-	r.DataMBs = r.CommittedTxS * float64(ld.dataBytes) / 1e6
+	return inWindow
+}
+
+// addCPU sets the window's length, the CPU the nodes, the harness and
+// the rest of the machine used over it, and the nodes' memory.
+func (r *stepResult) addCPU(a, b stepSnap) {
 	win := b.at.Sub(a.at).Seconds()
 	r.WindowS = round(win, 2)
 	var cpu float64
@@ -300,6 +383,11 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 	if r.CommittedTxS > 0 {
 		r.CPUSecPer1k = round(cpu/win/r.CommittedTxS*1000, 3)
 	}
+}
+
+// addBlocks sets the block figures of the window's blocks, prev being the
+// time of the block before them.
+func (r *stepResult) addBlocks(blocks []blockRec, prev int64) {
 	r.Blocks = len(blocks)
 	if len(blocks) > 0 && prev > 0 {
 		r.BlockMs = round(float64(blocks[len(blocks)-1].at-prev)/1e6/float64(len(blocks)), 1)
@@ -311,11 +399,16 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 		r.TxsPerBlock = round(float64(txs)/float64(len(blocks)), 1)
 		r.BlockKB = round(float64(by)/1024/float64(len(blocks)), 1)
 	}
+}
+
+// judge says whether the step held its offered rate and whether it
+// saturated, and why.
+func (r *stepResult) judge(o *options, rate float64, grace time.Duration) {
 	r.ThroughputHeld = r.CommittedTxS >= 0.9*rate
 	limit := float64(o.p99Limit.Milliseconds())
 	switch {
 	case r.P99Ms < 0:
-		r.Saturated, r.Reason = true, fmt.Sprintf("over 1%% of txs not committed within %v of the last send", spec.grace)
+		r.Saturated, r.Reason = true, fmt.Sprintf("over 1%% of txs not committed within %v of the last send", grace)
 	case !r.ThroughputHeld:
 		r.Saturated, r.Reason = true, fmt.Sprintf("committed %.0f tx/s is below 90%% of offered", r.CommittedTxS)
 	case r.P99Ms > limit:
@@ -324,15 +417,6 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 	if r.SentTxS < 0.9*rate && r.Reason != "" {
 		r.Reason += fmt.Sprintf("; the generator only reached %.0f tx/s (RPC or CPU backpressure)", r.SentTxS)
 	}
-	r.NotCommitted = explainUncommitted(ctx, cl, run)
-	if profDone != nil {
-		if err := <-profDone; err != nil {
-			fmt.Printf("  (cpu profile of node0 failed: %v)\n", err)
-		} else {
-			r.Profile = profPath
-		}
-	}
-	return r, nil
 }
 
 // sendLoop submits txs first, first+stride, … each at its scheduled time
