@@ -19,104 +19,14 @@ import (
 	"github.com/weftnet/weft/rollups/feed"
 )
 
+// followCmd is `weft follow`: print a rollup's gossiped slices as the
+// light client verifies them.
 func followCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "follow",
 		Short: "Follow a rollup's committed slices over libp2p gossip, each verified against a header the light client verified or one hash-linked to it",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			f := cmd.Flags()
-			name, _ := f.GetString("rollup")
-			peers, _ := f.GetStringArray("peer")
-			rpcURL, _ := f.GetString("rpc")
-			witnesses, _ := f.GetStringArray("witness")
-			chainID, _ := f.GetString("chain-id")
-			count, _ := f.GetInt("count")
-			asJSON, _ := f.GetBool("json")
-			trustHeight, _ := f.GetInt64("trust-height")
-			trustHash, _ := f.GetString("trust-hash")
-			trustingPeriod, _ := f.GetDuration("trusting-period")
-			if err := rollups.ValidateName(name); err != nil {
-				return fmt.Errorf("--rollup: %w", err)
-			}
-			if len(peers) == 0 || rpcURL == "" || chainID == "" {
-				return fmt.Errorf("--peer (a node's feed address), --rpc (a CometBFT RPC URL for headers) and --chain-id are required")
-			}
-			var infos []peer.AddrInfo
-			for _, p := range peers {
-				pi, err := peer.AddrInfoFromString(p)
-				if err != nil {
-					return fmt.Errorf("--peer %q: %w", p, err)
-				}
-				infos = append(infos, *pi)
-			}
-			root := feed.TrustRoot{Height: trustHeight, Period: trustingPeriod}
-			if trustHash != "" {
-				b, err := hex.DecodeString(strings.TrimPrefix(trustHash, "0x"))
-				if err != nil {
-					return fmt.Errorf("--trust-hash: %w", err)
-				}
-				root.Hash = b
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			headers, err := feed.NewHeaders(ctx, chainID, rpcURL, witnesses, root)
-			if err != nil {
-				return err
-			}
-			key, _, err := crypto.GenerateEd25519Key(nil)
-			if err != nil {
-				return err
-			}
-			fh, err := p2p.NewFeed(ctx, key, nil, infos)
-			if err != nil {
-				return err
-			}
-			defer fh.Close()
-			fmt.Fprintf(os.Stderr, "following rollup %s on %s; light client trusts %s\n", name, chainID, headers.TrustedRoot())
-			id := rollups.IDFromName(name)
-			seen := 0
-			ctx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			var bad error
-			slices, err := fh.Slices(chainID, id)
-			if err != nil {
-				return err
-			}
-			defer slices.Cancel()
-			err = feed.FollowGossip(ctx, slices, id, headers, func(v feed.Verified) error {
-				line := map[string]any{"height": v.Slice.Height, "items": len(v.Slice.Items), "verified": v.Err == nil}
-				var txs []string
-				for _, it := range v.Slice.Items {
-					txs = append(txs, hex.EncodeToString(it.TxHash))
-				}
-				line["tx_hashes"] = txs
-				if v.Err != nil {
-					line["error"] = v.Err.Error()
-					bad = v.Err
-				}
-				if asJSON {
-					b, _ := json.Marshal(line)
-					fmt.Println(string(b))
-				} else if v.Err != nil {
-					fmt.Printf("height %d: REJECTED: %v\n", v.Slice.Height, v.Err)
-				} else {
-					fmt.Printf("height %d: %d items, verified\n", v.Slice.Height, len(v.Slice.Items))
-				}
-				seen++
-				if count > 0 && seen >= count {
-					cancel()
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			if bad != nil {
-				return fmt.Errorf("some slices failed verification; last: %w", bad)
-			}
-			return nil
-		},
+		RunE:  runFollow,
 	}
 	cmd.Flags().String("rollup", "", "rollup name")
 	cmd.Flags().StringArray("peer", nil, "a node's feed address, /ip4/…/udp/…/quic-v1/p2p/ID (repeatable)")
@@ -129,4 +39,133 @@ func followCmd() *cobra.Command {
 	cmd.Flags().Int("count", 0, "exit after this many slices (0: run until Ctrl-C)")
 	cmd.Flags().Bool("json", false, "print one JSON object per slice")
 	return addEnvHelp(cmd)
+}
+
+// followOpts are the checked flags of `weft follow`.
+type followOpts struct {
+	name      string
+	peers     []peer.AddrInfo
+	rpcURL    string
+	witnesses []string
+	chainID   string
+	count     int
+	asJSON    bool
+	root      feed.TrustRoot
+}
+
+// followFlags reads and checks the flags of `weft follow`.
+func followFlags(cmd *cobra.Command) (*followOpts, error) {
+	f := cmd.Flags()
+	name, _ := f.GetString("rollup")
+	peers, _ := f.GetStringArray("peer")
+	rpcURL, _ := f.GetString("rpc")
+	witnesses, _ := f.GetStringArray("witness")
+	chainID, _ := f.GetString("chain-id")
+	count, _ := f.GetInt("count")
+	asJSON, _ := f.GetBool("json")
+	trustHeight, _ := f.GetInt64("trust-height")
+	trustHash, _ := f.GetString("trust-hash")
+	trustingPeriod, _ := f.GetDuration("trusting-period")
+	if err := rollups.ValidateName(name); err != nil {
+		return nil, fmt.Errorf("--rollup: %w", err)
+	}
+	if len(peers) == 0 || rpcURL == "" || chainID == "" {
+		return nil, fmt.Errorf("--peer (a node's feed address), --rpc (a CometBFT RPC URL for headers) and --chain-id are required")
+	}
+	var infos []peer.AddrInfo
+	for _, p := range peers {
+		pi, err := peer.AddrInfoFromString(p)
+		if err != nil {
+			return nil, fmt.Errorf("--peer %q: %w", p, err)
+		}
+		infos = append(infos, *pi)
+	}
+	root := feed.TrustRoot{Height: trustHeight, Period: trustingPeriod}
+	if trustHash != "" {
+		b, err := hex.DecodeString(strings.TrimPrefix(trustHash, "0x"))
+		if err != nil {
+			return nil, fmt.Errorf("--trust-hash: %w", err)
+		}
+		root.Hash = b
+	}
+	return &followOpts{name: name, peers: infos, rpcURL: rpcURL, witnesses: witnesses, chainID: chainID, count: count, asJSON: asJSON, root: root}, nil
+}
+
+// runFollow starts the light client and the gossip feed and prints each
+// verified slice until --count slices, Ctrl-C or an error.
+func runFollow(cmd *cobra.Command, _ []string) error {
+	o, err := followFlags(cmd)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	headers, err := feed.NewHeaders(ctx, o.chainID, o.rpcURL, o.witnesses, o.root)
+	if err != nil {
+		return err
+	}
+	key, _, err := crypto.GenerateEd25519Key(nil)
+	if err != nil {
+		return err
+	}
+	fh, err := p2p.NewFeed(ctx, key, nil, o.peers)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	fmt.Fprintf(os.Stderr, "following rollup %s on %s; light client trusts %s\n", o.name, o.chainID, headers.TrustedRoot())
+	id := rollups.IDFromName(o.name)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pr := &slicePrinter{asJSON: o.asJSON, count: o.count, cancel: cancel}
+	slices, err := fh.Slices(o.chainID, id)
+	if err != nil {
+		return err
+	}
+	defer slices.Cancel()
+	if err := feed.FollowGossip(ctx, slices, id, headers, pr.print); err != nil {
+		return err
+	}
+	if pr.bad != nil {
+		return fmt.Errorf("some slices failed verification; last: %w", pr.bad)
+	}
+	return nil
+}
+
+// slicePrinter prints the slices `weft follow` receives and cancels the
+// feed after count of them (0: never).
+type slicePrinter struct {
+	asJSON bool
+	count  int
+	cancel context.CancelFunc
+	seen   int
+	bad    error // the last verification error
+}
+
+// print prints one slice, as text or a JSON line, and records a
+// verification error.
+func (p *slicePrinter) print(v feed.Verified) error {
+	line := map[string]any{"height": v.Slice.Height, "items": len(v.Slice.Items), "verified": v.Err == nil}
+	var txs []string
+	for _, it := range v.Slice.Items {
+		txs = append(txs, hex.EncodeToString(it.TxHash))
+	}
+	line["tx_hashes"] = txs
+	if v.Err != nil {
+		line["error"] = v.Err.Error()
+		p.bad = v.Err
+	}
+	if p.asJSON {
+		b, _ := json.Marshal(line)
+		fmt.Println(string(b))
+	} else if v.Err != nil {
+		fmt.Printf("height %d: REJECTED: %v\n", v.Slice.Height, v.Err)
+	} else {
+		fmt.Printf("height %d: %d items, verified\n", v.Slice.Height, len(v.Slice.Items))
+	}
+	p.seen++
+	if p.count > 0 && p.seen >= p.count {
+		p.cancel()
+	}
+	return nil
 }

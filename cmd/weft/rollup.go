@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"os"
 	"os/signal"
@@ -237,6 +238,8 @@ func rollupDepositCmd() *cobra.Command {
 	return addEnvHelp(cmd)
 }
 
+// rollupFinalizeWithdrawalCmd is `weft rollup finalize-withdrawal`: prove a
+// rollup withdrawal on L1 and pay it out.
 func rollupFinalizeWithdrawalCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "finalize-withdrawal",
@@ -247,80 +250,7 @@ first L1 batch covering it, and once that batch is final (its challenge
 window is over) proves the withdrawal with the rollup's eth_getProof and
 sends WeftInbox.finalizeWithdrawal. With --wait it waits for finality.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			f := cmd.Flags()
-			txHex, _ := f.GetString("tx")
-			rollupURL, _ := f.GetString("rollup-rpc")
-			keyFile, _ := f.GetString("l1-key")
-			wait, _ := f.GetDuration("wait")
-			h, err := hexutil.Decode(txHex)
-			if err != nil || len(h) != 32 {
-				return fmt.Errorf("--tx %q is not a 32-byte 0x hash", txHex)
-			}
-			r, err := loadRollupL1(cmd)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			if rollupURL == "" {
-				if r.svc.RPCListenAddr == "" {
-					return errors.New("--rollup-rpc is required")
-				}
-				rollupURL = "http://" + r.svc.RPCListenAddr
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), wait+2*time.Minute)
-			defer cancel()
-			rc, err := gethrpc.DialContext(ctx, rollupURL)
-			if err != nil {
-				return fmt.Errorf("dial rollup %s: %w", rollupURL, err)
-			}
-			defer rc.Close()
-			out := cmd.OutOrStdout()
-			deadline := time.Now().Add(wait)
-			var pw *settlement.PendingWithdrawal
-			for {
-				if pw, err = settlement.FindWithdrawal(ctx, ethclient.NewClient(rc), r.inbox, common.BytesToHash(h)); err != nil {
-					return err
-				}
-				if pw.Final || time.Now().After(deadline) {
-					break
-				}
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(time.Second):
-				}
-			}
-			w := pw.Withdrawal
-			fmt.Fprintf(out, "withdrawal %d: %s wei from %s to %s, rollup block %d (Weft height %d)\n", w.Nonce, w.Value, w.From, w.To, pw.RollupBlock, pw.WeftHeight)
-			switch {
-			case pw.Batch == nil:
-				return fmt.Errorf("%w: no batch covers Weft height %d yet", settlement.ErrNotFinal, pw.WeftHeight)
-			case !pw.Final:
-				return fmt.Errorf("%w: batch %d is inside its challenge window (or --wait longer)", settlement.ErrNotFinal, pw.Batch.Index)
-			}
-			proof, err := settlement.ProvePending(ctx, rc, pw)
-			if err != nil {
-				return err
-			}
-			opts, err := l1Transactor(ctx, r.l1, keyFile)
-			if err != nil {
-				return err
-			}
-			tx, err := settlement.FinalizeWithdrawal(r.l1, opts, r.addr, proof)
-			if err != nil {
-				return err
-			}
-			rcpt, err := settlement.WaitReceipt(ctx, r.l1, tx.Hash())
-			if err != nil {
-				return err
-			}
-			if rcpt.Status != types.ReceiptStatusSuccessful {
-				return fmt.Errorf("finalizeWithdrawal tx %s reverted", tx.Hash())
-			}
-			fmt.Fprintf(out, "paid out on L1 in tx %s (block %d), proved against batch %d\n", tx.Hash(), rcpt.BlockNumber, pw.Batch.Index)
-			return nil
-		},
+		RunE: runRollupFinalizeWithdrawal,
 	}
 	rollupL1Flags(cmd)
 	cmd.Flags().String("tx", "", "hash of the rollup tx that initiated the withdrawal")
@@ -329,86 +259,203 @@ sends WeftInbox.finalizeWithdrawal. With --wait it waits for finality.`,
 	return addEnvHelp(cmd)
 }
 
+// runRollupFinalizeWithdrawal finds the withdrawal of --tx, checks that its
+// covering batch is final and pays it out on L1.
+func runRollupFinalizeWithdrawal(cmd *cobra.Command, _ []string) error {
+	f := cmd.Flags()
+	txHex, _ := f.GetString("tx")
+	rollupURL, _ := f.GetString("rollup-rpc")
+	keyFile, _ := f.GetString("l1-key")
+	wait, _ := f.GetDuration("wait")
+	h, err := hexutil.Decode(txHex)
+	if err != nil || len(h) != 32 {
+		return fmt.Errorf("--tx %q is not a 32-byte 0x hash", txHex)
+	}
+	r, err := loadRollupL1(cmd)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if rollupURL == "" {
+		if r.svc.RPCListenAddr == "" {
+			return errors.New("--rollup-rpc is required")
+		}
+		rollupURL = "http://" + r.svc.RPCListenAddr
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), wait+2*time.Minute)
+	defer cancel()
+	rc, err := gethrpc.DialContext(ctx, rollupURL)
+	if err != nil {
+		return fmt.Errorf("dial rollup %s: %w", rollupURL, err)
+	}
+	defer rc.Close()
+	out := cmd.OutOrStdout()
+	pw, err := awaitWithdrawal(ctx, rc, r.inbox, common.BytesToHash(h), wait)
+	if err != nil {
+		return err
+	}
+	w := pw.Withdrawal
+	fmt.Fprintf(out, "withdrawal %d: %s wei from %s to %s, rollup block %d (Weft height %d)\n", w.Nonce, w.Value, w.From, w.To, pw.RollupBlock, pw.WeftHeight)
+	switch {
+	case pw.Batch == nil:
+		return fmt.Errorf("%w: no batch covers Weft height %d yet", settlement.ErrNotFinal, pw.WeftHeight)
+	case !pw.Final:
+		return fmt.Errorf("%w: batch %d is inside its challenge window (or --wait longer)", settlement.ErrNotFinal, pw.Batch.Index)
+	}
+	tx, rcpt, err := payOutWithdrawal(ctx, r, rc, keyFile, pw)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "paid out on L1 in tx %s (block %d), proved against batch %d\n", tx.Hash(), rcpt.BlockNumber, pw.Batch.Index)
+	return nil
+}
+
+// awaitWithdrawal finds the withdrawal that rollup tx txHash initiated,
+// polling every second for up to wait until its covering batch is final.
+func awaitWithdrawal(ctx context.Context, rc *gethrpc.Client, in *settlement.Inbox, txHash common.Hash, wait time.Duration) (*settlement.PendingWithdrawal, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		pw, err := settlement.FindWithdrawal(ctx, ethclient.NewClient(rc), in, txHash)
+		if err != nil {
+			return nil, err
+		}
+		if pw.Final || time.Now().After(deadline) {
+			return pw, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// payOutWithdrawal proves a final withdrawal against the rollup and sends
+// WeftInbox.finalizeWithdrawal signed by keyFile, waiting for its receipt.
+func payOutWithdrawal(ctx context.Context, r *rollupL1, rc *gethrpc.Client, keyFile string, pw *settlement.PendingWithdrawal) (*types.Transaction, *types.Receipt, error) {
+	proof, err := settlement.ProvePending(ctx, rc, pw)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts, err := l1Transactor(ctx, r.l1, keyFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	tx, err := settlement.FinalizeWithdrawal(r.l1, opts, r.addr, proof)
+	if err != nil {
+		return nil, nil, err
+	}
+	rcpt, err := settlement.WaitReceipt(ctx, r.l1, tx.Hash())
+	if err != nil {
+		return nil, nil, err
+	}
+	if rcpt.Status != types.ReceiptStatusSuccessful {
+		return nil, nil, fmt.Errorf("finalizeWithdrawal tx %s reverted", tx.Hash())
+	}
+	return tx, rcpt, nil
+}
+
+// rollupStatusCmd is `weft rollup status`: a rollup's settlement on L1 and
+// its RPC's block tags.
 func rollupStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show a rollup's settlement on L1: batches, last root, finality, deposits, and the rollup RPC's block tags",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			rollupURL, _ := cmd.Flags().GetString("rollup-rpc")
-			r, err := loadRollupL1(cmd)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
-			defer cancel()
-			in := r.inbox
-			next, err := in.NextIndex(ctx)
-			if err != nil {
-				return err
-			}
-			from, err := in.NextFromHeight(ctx)
-			if err != nil {
-				return err
-			}
-			root, err := in.LastStateRoot(ctx)
-			if err != nil {
-				return err
-			}
-			pending, err := in.PendingFrames(ctx)
-			if err != nil {
-				return err
-			}
-			window, err := in.ChallengeWindow(ctx)
-			if err != nil {
-				return err
-			}
-			deposits, err := in.DepositCount(ctx)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "rollup %s, inbox %s\n", r.svc.Name, r.addr)
-			fmt.Fprintf(out, "  batches posted   %d (next covers Weft height %d on)\n", next, from)
-			fmt.Fprintf(out, "  last state root  %s\n", root)
-			fmt.Fprintf(out, "  pending frames   %d\n", pending)
-			fmt.Fprintf(out, "  challenge window %ds\n", window)
-			if next > 0 {
-				b, err := in.Batch(ctx, next-1)
-				if err != nil {
-					return err
-				}
-				final, err := in.IsFinal(ctx, next-1)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(out, "  last batch       %d: Weft heights %d..%d, %d frames, L1 block %d, final %t\n", next-1, b.FromHeight, b.ToHeight, b.Frames, b.L1Block, final)
-			}
-			fmt.Fprintf(out, "  L1 deposits      %d\n", deposits)
-			if rollupURL == "" && r.svc.RPCListenAddr != "" {
-				rollupURL = "http://" + r.svc.RPCListenAddr
-			}
-			if rollupURL == "" {
-				return nil
-			}
-			rc, err := gethrpc.DialContext(ctx, rollupURL)
-			if err != nil {
-				return fmt.Errorf("dial rollup %s: %w", rollupURL, err)
-			}
-			defer rc.Close()
-			ec := ethclient.NewClient(rc)
-			for _, tag := range []gethrpc.BlockNumber{gethrpc.LatestBlockNumber, gethrpc.SafeBlockNumber, gethrpc.FinalizedBlockNumber} {
-				h, err := ec.HeaderByNumber(ctx, big.NewInt(tag.Int64()))
-				if err != nil {
-					return fmt.Errorf("rollup %s block: %w", tag, err)
-				}
-				fmt.Fprintf(out, "  rollup %-9s  block %d\n", tag.String(), h.Number)
-			}
-			return nil
-		},
+		RunE:  runRollupStatus,
 	}
 	rollupL1Flags(cmd)
 	cmd.Flags().String("rollup-rpc", "", "the rollup's JSON-RPC URL (default: the home's rpc_listen_addr)")
 	return addEnvHelp(cmd)
+}
+
+// runRollupStatus prints the rollup's inbox state and, if it has an RPC
+// URL, the rollup's latest, safe and finalized blocks.
+func runRollupStatus(cmd *cobra.Command, _ []string) error {
+	rollupURL, _ := cmd.Flags().GetString("rollup-rpc")
+	r, err := loadRollupL1(cmd)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+	defer cancel()
+	out := cmd.OutOrStdout()
+	if err := printInboxStatus(ctx, out, r); err != nil {
+		return err
+	}
+	if rollupURL == "" && r.svc.RPCListenAddr != "" {
+		rollupURL = "http://" + r.svc.RPCListenAddr
+	}
+	if rollupURL == "" {
+		return nil
+	}
+	return printRollupTags(ctx, out, rollupURL)
+}
+
+// printInboxStatus reads the rollup's WeftInbox (batches, last root,
+// pending frames, challenge window, deposits, last batch) and prints it.
+func printInboxStatus(ctx context.Context, out io.Writer, r *rollupL1) error {
+	in := r.inbox
+	next, err := in.NextIndex(ctx)
+	if err != nil {
+		return err
+	}
+	from, err := in.NextFromHeight(ctx)
+	if err != nil {
+		return err
+	}
+	root, err := in.LastStateRoot(ctx)
+	if err != nil {
+		return err
+	}
+	pending, err := in.PendingFrames(ctx)
+	if err != nil {
+		return err
+	}
+	window, err := in.ChallengeWindow(ctx)
+	if err != nil {
+		return err
+	}
+	deposits, err := in.DepositCount(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "rollup %s, inbox %s\n", r.svc.Name, r.addr)
+	fmt.Fprintf(out, "  batches posted   %d (next covers Weft height %d on)\n", next, from)
+	fmt.Fprintf(out, "  last state root  %s\n", root)
+	fmt.Fprintf(out, "  pending frames   %d\n", pending)
+	fmt.Fprintf(out, "  challenge window %ds\n", window)
+	if next > 0 {
+		b, err := in.Batch(ctx, next-1)
+		if err != nil {
+			return err
+		}
+		final, err := in.IsFinal(ctx, next-1)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  last batch       %d: Weft heights %d..%d, %d frames, L1 block %d, final %t\n", next-1, b.FromHeight, b.ToHeight, b.Frames, b.L1Block, final)
+	}
+	fmt.Fprintf(out, "  L1 deposits      %d\n", deposits)
+	return nil
+}
+
+// printRollupTags dials the rollup's JSON-RPC at rollupURL and prints its
+// latest, safe and finalized block numbers.
+func printRollupTags(ctx context.Context, out io.Writer, rollupURL string) error {
+	rc, err := gethrpc.DialContext(ctx, rollupURL)
+	if err != nil {
+		return fmt.Errorf("dial rollup %s: %w", rollupURL, err)
+	}
+	defer rc.Close()
+	ec := ethclient.NewClient(rc)
+	for _, tag := range []gethrpc.BlockNumber{gethrpc.LatestBlockNumber, gethrpc.SafeBlockNumber, gethrpc.FinalizedBlockNumber} {
+		h, err := ec.HeaderByNumber(ctx, big.NewInt(tag.Int64()))
+		if err != nil {
+			return fmt.Errorf("rollup %s block: %w", tag, err)
+		}
+		fmt.Fprintf(out, "  rollup %-9s  block %d\n", tag.String(), h.Number)
+	}
+	return nil
 }

@@ -46,8 +46,20 @@ func validatorFlag(cmd *cobra.Command) ([20]byte, error) {
 	return a, nil
 }
 
+// stakeCmd is `weft tx stake`: the validator staking transactions.
 func stakeCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "stake", Short: "Validator staking: create, delegate, undelegate, edit, unjail"}
+	delegate := stakeAmountCmd("delegate", "Bond tokens to a validator", client.Delegate)
+	undelegate := stakeAmountCmd("undelegate", "Start unbonding tokens from a validator", client.Undelegate)
+	for _, c := range []*cobra.Command{stakeCreateValidatorCmd(), delegate, undelegate, stakeEditCmd(), stakeUnjailCmd()} {
+		cmd.AddCommand(addEnvHelp(c))
+	}
+	return cmd
+}
+
+// stakeCreateValidatorCmd is `weft tx stake create-validator`: create a
+// validator operated by --from, bonding --self-stake.
+func stakeCreateValidatorCmd() *cobra.Command {
 	create := &cobra.Command{
 		Use: "create-validator", Short: "Create a validator operated by --from, bonding --self-stake", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -70,30 +82,35 @@ func stakeCmd() *cobra.Command {
 	create.Flags().String("self-stake", "", "amount to bond (decimal, smallest unit)")
 	create.Flags().Uint32("commission-bps", 500, "commission in basis points (500 = 5%)")
 	create.Flags().String("moniker", "", "validator name")
+	return create
+}
 
-	amountCmd := func(use, short string, mk func(v [20]byte, amt *uint256.Int) *weftv1.Action) *cobra.Command {
-		c := &cobra.Command{
-			Use: use, Short: short, Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				v, err := validatorFlag(cmd)
-				if err != nil {
-					return err
-				}
-				s, _ := cmd.Flags().GetString("amount")
-				a, err := genesis.ParseAmount(s)
-				if err != nil {
-					return fmt.Errorf("--amount: %w", err)
-				}
-				return sendTx(cmd, mk(v, a))
-			},
-		}
-		c.Flags().String("validator", "", "validator address (0x, 20 bytes)")
-		c.Flags().String("amount", "", "amount (decimal, smallest unit)")
-		return c
+// stakeAmountCmd is a staking subcommand that sends mk(--validator,
+// --amount), e.g. delegate and undelegate.
+func stakeAmountCmd(use, short string, mk func(v [20]byte, amt *uint256.Int) *weftv1.Action) *cobra.Command {
+	c := &cobra.Command{
+		Use: use, Short: short, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v, err := validatorFlag(cmd)
+			if err != nil {
+				return err
+			}
+			s, _ := cmd.Flags().GetString("amount")
+			a, err := genesis.ParseAmount(s)
+			if err != nil {
+				return fmt.Errorf("--amount: %w", err)
+			}
+			return sendTx(cmd, mk(v, a))
+		},
 	}
-	delegate := amountCmd("delegate", "Bond tokens to a validator", client.Delegate)
-	undelegate := amountCmd("undelegate", "Start unbonding tokens from a validator", client.Undelegate)
+	c.Flags().String("validator", "", "validator address (0x, 20 bytes)")
+	c.Flags().String("amount", "", "amount (decimal, smallest unit)")
+	return c
+}
 
+// stakeEditCmd is `weft tx stake edit`: change a validator's commission or
+// moniker.
+func stakeEditCmd() *cobra.Command {
 	edit := &cobra.Command{
 		Use: "edit", Short: "Change your validator's commission or moniker", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -113,7 +130,12 @@ func stakeCmd() *cobra.Command {
 	edit.Flags().String("validator", "", "validator address (0x, 20 bytes)")
 	edit.Flags().Uint32("commission-bps", 0, "new commission in basis points")
 	edit.Flags().String("moniker", "", "new moniker")
+	return edit
+}
 
+// stakeUnjailCmd is `weft tx stake unjail`: return a jailed validator to
+// candidacy.
+func stakeUnjailCmd() *cobra.Command {
 	unjail := &cobra.Command{
 		Use: "unjail", Short: "Return your jailed validator to candidacy", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -125,8 +147,5 @@ func stakeCmd() *cobra.Command {
 		},
 	}
 	unjail.Flags().String("validator", "", "validator address (0x, 20 bytes)")
-	for _, c := range []*cobra.Command{create, delegate, undelegate, edit, unjail} {
-		cmd.AddCommand(addEnvHelp(c))
-	}
-	return cmd
+	return unjail
 }

@@ -99,6 +99,8 @@ func sendTx(cmd *cobra.Command, actions ...*weftv1.Action) error {
 	return nil
 }
 
+// txCmd is `weft tx`: the signing flags shared by its subcommands, which
+// sign with --from and submit.
 func txCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "tx", Short: "Sign and submit transactions"}
 	clientFlags(cmd)
@@ -109,6 +111,15 @@ func txCmd() *cobra.Command {
 	cmd.PersistentFlags().Int64("nonce", -1, "nonce (default: the node's pending nonce of the sender)")
 	cmd.PersistentFlags().Bool("wait", true, "wait until the tx is committed")
 
+	for _, c := range []*cobra.Command{txTransferCmd(), txRollupDataCmd(), txBundleCmd(), txRegisterRollupCmd()} {
+		cmd.AddCommand(addEnvHelp(c))
+	}
+	cmd.AddCommand(stakeCmd())
+	return cmd
+}
+
+// txTransferCmd is `weft tx transfer`: send tokens to --to.
+func txTransferCmd() *cobra.Command {
 	transfer := &cobra.Command{
 		Use: "transfer", Short: "Send tokens", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -127,7 +138,11 @@ func txCmd() *cobra.Command {
 	}
 	transfer.Flags().String("to", "", "recipient 0x address")
 	transfer.Flags().String("amount", "", "amount (decimal, smallest unit)")
+	return transfer
+}
 
+// txRollupDataCmd is `weft tx rollup-data`: order --data for one rollup.
+func txRollupDataCmd() *cobra.Command {
 	data := &cobra.Command{
 		Use: "rollup-data", Short: "Order data for one rollup", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -142,7 +157,11 @@ func txCmd() *cobra.Command {
 	}
 	data.Flags().String("rollup", "", "rollup name")
 	data.Flags().String("data", "", "data: text, 0xHEX or @FILE")
+	return data
+}
 
+// txBundleCmd is `weft tx bundle`: order data for several rollups in one tx.
+func txBundleCmd() *cobra.Command {
 	bundle := &cobra.Command{
 		Use:   "bundle",
 		Short: "Order data for several rollups atomically (all in one block or none)",
@@ -150,64 +169,94 @@ func txCmd() *cobra.Command {
 			"Ethereum transaction for an EVM rollup (several per rollup are packed together). All parts land\n" +
 			"in one Weft block, in one transaction, or none does.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			parts, _ := cmd.Flags().GetStringArray("part")
-			ethTxs, _ := cmd.Flags().GetStringArray("eth-tx")
-			var acts []*weftv1.Action
-			for _, p := range parts {
-				name, d, ok := strings.Cut(p, "=")
-				if !ok {
-					return fmt.Errorf("--part %q: want ROLLUP=DATA", p)
-				}
-				b, err := parseData(d)
-				if err != nil {
-					return err
-				}
-				acts = append(acts, client.RollupData(name, b))
-			}
-			var order []string
-			byRollup := map[string][][]byte{}
-			chainIDs := map[string]*big.Int{}
-			for _, p := range ethTxs {
-				name, d, ok := strings.Cut(p, "=")
-				if !ok || !strings.HasPrefix(d, "0x") {
-					return fmt.Errorf("--eth-tx %q: want ROLLUP=0xRAW_SIGNED_TX", p)
-				}
-				raw, err := hex.DecodeString(d[2:])
-				if err != nil {
-					return fmt.Errorf("--eth-tx %q: not hex: %w", p, err)
-				}
-				if _, ok := chainIDs[name]; !ok {
-					if chainIDs[name], err = evmChainID(cmd, name); err != nil {
-						return fmt.Errorf("--eth-tx for rollup %q: %w", name, err)
-					}
-				}
-				// The stateless part of the rollup's rules: a part that can
-				// never execute must not be ordered with the others.
-				if _, _, err := rollrpc.CheckRaw(raw, chainIDs[name]); err != nil {
-					return fmt.Errorf("--eth-tx for rollup %q (tx %d of it): %w", name, len(byRollup[name]), err)
-				}
-				if _, ok := byRollup[name]; !ok {
-					order = append(order, name)
-				}
-				byRollup[name] = append(byRollup[name], raw)
-			}
-			for _, name := range order {
-				item, err := rollrpc.Item(byRollup[name])
-				if err != nil {
-					return err
-				}
-				acts = append(acts, client.RollupData(name, item))
-			}
-			if len(acts) < 2 {
-				return fmt.Errorf("a bundle needs parts for at least two rollups (--part or --eth-tx)")
-			}
-			return sendTx(cmd, acts...)
-		},
+		RunE: runTxBundle,
 	}
 	bundle.Flags().StringArray("part", nil, "ROLLUP=DATA (repeatable; DATA is text, 0xHEX or @FILE)")
 	bundle.Flags().StringArray("eth-tx", nil, "ROLLUP=0xRAW signed Ethereum tx for an EVM rollup (repeatable)")
+	return bundle
+}
 
+// runTxBundle builds the actions of --part and --eth-tx and sends them as
+// one tx.
+func runTxBundle(cmd *cobra.Command, _ []string) error {
+	parts, _ := cmd.Flags().GetStringArray("part")
+	ethTxs, _ := cmd.Flags().GetStringArray("eth-tx")
+	acts, err := bundleDataActions(parts)
+	if err != nil {
+		return err
+	}
+	ethActs, err := bundleEthTxActions(cmd, ethTxs)
+	if err != nil {
+		return err
+	}
+	acts = append(acts, ethActs...)
+	if len(acts) < 2 {
+		return fmt.Errorf("a bundle needs parts for at least two rollups (--part or --eth-tx)")
+	}
+	return sendTx(cmd, acts...)
+}
+
+// bundleDataActions turns each --part ROLLUP=DATA into a rollup-data action.
+func bundleDataActions(parts []string) ([]*weftv1.Action, error) {
+	var acts []*weftv1.Action
+	for _, p := range parts {
+		name, d, ok := strings.Cut(p, "=")
+		if !ok {
+			return nil, fmt.Errorf("--part %q: want ROLLUP=DATA", p)
+		}
+		b, err := parseData(d)
+		if err != nil {
+			return nil, err
+		}
+		acts = append(acts, client.RollupData(name, b))
+	}
+	return acts, nil
+}
+
+// bundleEthTxActions checks each --eth-tx ROLLUP=0xRAW against its rollup's
+// chain id and packs the txs of each rollup into one rollup-data action, in
+// the order the rollups first appear.
+func bundleEthTxActions(cmd *cobra.Command, ethTxs []string) ([]*weftv1.Action, error) {
+	var order []string
+	byRollup := map[string][][]byte{}
+	chainIDs := map[string]*big.Int{}
+	for _, p := range ethTxs {
+		name, d, ok := strings.Cut(p, "=")
+		if !ok || !strings.HasPrefix(d, "0x") {
+			return nil, fmt.Errorf("--eth-tx %q: want ROLLUP=0xRAW_SIGNED_TX", p)
+		}
+		raw, err := hex.DecodeString(d[2:])
+		if err != nil {
+			return nil, fmt.Errorf("--eth-tx %q: not hex: %w", p, err)
+		}
+		if _, ok := chainIDs[name]; !ok {
+			if chainIDs[name], err = evmChainID(cmd, name); err != nil {
+				return nil, fmt.Errorf("--eth-tx for rollup %q: %w", name, err)
+			}
+		}
+		// The stateless part of the rollup's rules: a part that can
+		// never execute must not be ordered with the others.
+		if _, _, err := rollrpc.CheckRaw(raw, chainIDs[name]); err != nil {
+			return nil, fmt.Errorf("--eth-tx for rollup %q (tx %d of it): %w", name, len(byRollup[name]), err)
+		}
+		if _, ok := byRollup[name]; !ok {
+			order = append(order, name)
+		}
+		byRollup[name] = append(byRollup[name], raw)
+	}
+	var acts []*weftv1.Action
+	for _, name := range order {
+		item, err := rollrpc.Item(byRollup[name])
+		if err != nil {
+			return nil, err
+		}
+		acts = append(acts, client.RollupData(name, item))
+	}
+	return acts, nil
+}
+
+// txRegisterRollupCmd is `weft tx register-rollup`: register an EVM rollup.
+func txRegisterRollupCmd() *cobra.Command {
 	reg := &cobra.Command{
 		Use: "register-rollup", Short: "Register an EVM rollup", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -218,12 +267,7 @@ func txCmd() *cobra.Command {
 	}
 	reg.Flags().String("name", "", "rollup name ([a-z0-9-])")
 	reg.Flags().Uint64("evm-chain-id", 0, "the rollup's EIP-155 chain id")
-
-	for _, c := range []*cobra.Command{transfer, data, bundle, reg} {
-		cmd.AddCommand(addEnvHelp(c))
-	}
-	cmd.AddCommand(stakeCmd())
-	return cmd
+	return reg
 }
 
 // evmChainID looks up an EVM rollup's chain id in the node's registry.
