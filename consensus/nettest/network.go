@@ -85,6 +85,67 @@ var AccountBalance = new(uint256.Int).Exp(uint256.NewInt(10), uint256.NewInt(24)
 // stopped and removed when the test ends.
 func New(t testing.TB, o Options) *Network {
 	t.Helper()
+	o.defaults(t)
+	t.Logf("nettest seed %d (replay with WEFT_TEST_SEED=%d)", o.Seed, o.Seed)
+	params := genesis.DefaultParams()
+	params.MaxTxBytes = 16 << 10
+	if o.Params != nil {
+		params = *o.Params
+	}
+	nw := &Network{t: t, ChainID: "weft-nettest", Seed: o.Seed, Params: params, opts: o}
+	nw.logDir = logDir(t, o.LogDir)
+
+	rng := rand.New(rand.NewSource(o.Seed))
+	doc := &genesis.Doc{
+		ChainID: nw.ChainID, GenesisTime: time.Now().UTC(), BlockMaxBytes: genesis.DefaultBlockMaxBytes,
+		AppState: genesis.AppState{Params: params, Rollups: []genesis.Rollup{
+			{Name: "alpha", VM: "evm", EVMChainID: 71001},
+			{Name: "beta", VM: "evm", EVMChainID: 71002},
+		}},
+	}
+	for range o.Accounts {
+		k := seededECDSA(rng)
+		a := Account{Key: k, Addr: crypto.PubkeyToAddress(k.PublicKey)}
+		nw.Accounts = append(nw.Accounts, a)
+		doc.AppState.Accounts = append(doc.AppState.Accounts, genesis.Account{Address: a.Addr.Hex(), Balance: AccountBalance.Dec()})
+	}
+	root := tempRoot(t)
+	f, err := NewFabric(o.Validators)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nw.Fabric = f
+	// Registered after the directory's removal so that it runs first.
+	t.Cleanup(nw.Close)
+	for i := range o.Validators {
+		n, err := nw.newNode(i, root, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nw.Nodes = append(nw.Nodes, n)
+		doc.Validators = append(doc.Validators, genesis.Validator{
+			Name: fmt.Sprintf("node%d", i), PubKey: hex.EncodeToString(n.valKey.PubKey().Bytes()), Power: o.Powers[i],
+		})
+	}
+	gd, err := doc.ToCometBFT()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nw.genesis, err = cmtjson.Marshal(gd); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nw.Nodes {
+		if err := n.initHome(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return nw
+}
+
+// defaults fills in the options left zero, the seed from WEFT_TEST_SEED
+// or the clock.
+func (o *Options) defaults(t testing.TB) {
+	t.Helper()
 	if o.Validators == 0 {
 		o.Validators = 4
 	}
@@ -118,80 +179,46 @@ func New(t testing.TB, o Options) *Network {
 			o.Seed = v
 		}
 	}
-	t.Logf("nettest seed %d (replay with WEFT_TEST_SEED=%d)", o.Seed, o.Seed)
-	params := genesis.DefaultParams()
-	params.MaxTxBytes = 16 << 10
-	if o.Params != nil {
-		params = *o.Params
-	}
-	nw := &Network{t: t, ChainID: "weft-nettest", Seed: o.Seed, Params: params, opts: o}
-	if dir := o.LogDir; dir != "" || os.Getenv("WEFT_NETTEST_LOGS") != "" {
-		if dir == "" {
-			dir = os.Getenv("WEFT_NETTEST_LOGS")
-		}
-		nw.logDir = filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_"))
-		if err := os.MkdirAll(nw.logDir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("node logs in %s", nw.logDir)
-	}
+}
 
-	rng := rand.New(rand.NewSource(o.Seed))
-	doc := &genesis.Doc{
-		ChainID: nw.ChainID, GenesisTime: time.Now().UTC(), BlockMaxBytes: genesis.DefaultBlockMaxBytes,
-		AppState: genesis.AppState{Params: params, Rollups: []genesis.Rollup{
-			{Name: "alpha", VM: "evm", EVMChainID: 71001},
-			{Name: "beta", VM: "evm", EVMChainID: 71002},
-		}},
+// logDir is where node logs go (dir, else WEFT_NETTEST_LOGS, in a
+// subdirectory named for the test), or "" to discard them.
+func logDir(t testing.TB, dir string) string {
+	t.Helper()
+	if dir == "" {
+		dir = os.Getenv("WEFT_NETTEST_LOGS")
 	}
-	for range o.Accounts {
-		k := seededECDSA(rng)
-		a := Account{Key: k, Addr: crypto.PubkeyToAddress(k.PublicKey)}
-		nw.Accounts = append(nw.Accounts, a)
-		doc.AppState.Accounts = append(doc.AppState.Accounts, genesis.Account{Address: a.Addr.Hex(), Balance: AccountBalance.Dec()})
+	if dir == "" {
+		return ""
 	}
-	root := tempRoot(t)
-	f, err := NewFabric(o.Validators)
-	if err != nil {
+	out := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_"))
+	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	nw.Fabric = f
-	// Registered after the directory's removal so that it runs first.
-	t.Cleanup(nw.Close)
-	for i := range o.Validators {
-		var seed [32]byte
-		rng.Read(seed[:])
-		valKey := secp256k1eth.GenPrivKeySecp256k1Eth(seed[:])
-		rng.Read(seed[:])
-		n := &Node{
-			Index: i, nw: nw,
-			home:     filepath.Join(root, fmt.Sprintf("node%d", i), "cometbft"),
-			storeDir: filepath.Join(root, fmt.Sprintf("node%d", i), "weft"),
-			nodeKey:  &cmtp2p.NodeKey{PrivKey: ed25519.GenPrivKeyFromSecret(seed[:])},
-			valKey:   valKey,
-			rec:      newRecord(),
-		}
-		if n.port, err = freePort(); err != nil {
-			t.Fatal(err)
-		}
-		nw.Nodes = append(nw.Nodes, n)
-		doc.Validators = append(doc.Validators, genesis.Validator{
-			Name: fmt.Sprintf("node%d", i), PubKey: hex.EncodeToString(valKey.PubKey().Bytes()), Power: o.Powers[i],
-		})
+	t.Logf("node logs in %s", out)
+	return out
+}
+
+// newNode makes validator i's keys (from rng, in a fixed order: the
+// network replays from its seed), directories under root and port.
+func (nw *Network) newNode(i int, root string, rng *rand.Rand) (*Node, error) {
+	var seed [32]byte
+	rng.Read(seed[:])
+	valKey := secp256k1eth.GenPrivKeySecp256k1Eth(seed[:])
+	rng.Read(seed[:])
+	n := &Node{
+		Index: i, nw: nw,
+		home:     filepath.Join(root, fmt.Sprintf("node%d", i), "cometbft"),
+		storeDir: filepath.Join(root, fmt.Sprintf("node%d", i), "weft"),
+		nodeKey:  &cmtp2p.NodeKey{PrivKey: ed25519.GenPrivKeyFromSecret(seed[:])},
+		valKey:   valKey,
+		rec:      newRecord(),
 	}
-	gd, err := doc.ToCometBFT()
-	if err != nil {
-		t.Fatal(err)
+	var err error
+	if n.port, err = freePort(); err != nil {
+		return nil, err
 	}
-	if nw.genesis, err = cmtjson.Marshal(gd); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range nw.Nodes {
-		if err := n.initHome(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return nw
+	return n, nil
 }
 
 // tempRoot is a directory removed when the test ends: on /dev/shm when

@@ -144,11 +144,22 @@ func (n *Node) Start() error {
 		return fail(fmt.Errorf("start cometbft: %w", err))
 	}
 	n.rec.setRound(0, 0, "")
+	cancel, err := n.followRounds(cmt)
+	if err != nil {
+		return fail(err)
+	}
+	n.store, n.a, n.cmt, n.logFile, n.stopRounds, n.running = store, app, cmt, logFile, cancel, true
+	return nil
+}
+
+// followRounds records cmt's round steps (height, round, step) in the
+// node's record until the returned cancel is called.
+func (n *Node) followRounds(cmt *cmtnode.Node) (context.CancelFunc, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sub, err := cmt.EventBus().Subscribe(ctx, "nettest", cmttypes.EventQueryNewRoundStep, 4096)
 	if err != nil {
 		cancel()
-		return fail(fmt.Errorf("subscribe to round steps: %w", err))
+		return nil, fmt.Errorf("subscribe to round steps: %w", err)
 	}
 	go func() {
 		for {
@@ -164,8 +175,7 @@ func (n *Node) Start() error {
 			}
 		}
 	}()
-	n.store, n.a, n.cmt, n.logFile, n.stopRounds, n.running = store, app, cmt, logFile, cancel, true
-	return nil
+	return cancel, nil
 }
 
 // dbProvider gives CometBFT its stores (block store, state, evidence) in
