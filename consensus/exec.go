@@ -19,23 +19,10 @@ import (
 func applyTx(ov *Overlay, p *Params, tx *Tx, height int64) (*uint256.Int, *txcodec.Rejection) {
 	st := view{ov.Child()}
 	acc := st.Account(tx.Sender)
-	if tx.Body.Nonce < acc.Nonce {
-		return nil, txcodec.Reject(txcodec.CodeNonceTooLow, fmt.Sprintf("nonce %d already used: account nonce is %d", tx.Body.Nonce, acc.Nonce))
-	}
-	if tx.Body.Nonce > acc.Nonce {
-		return nil, txcodec.Reject(txcodec.CodeNonceGap, fmt.Sprintf("nonce %d is ahead of account nonce %d", tx.Body.Nonce, acc.Nonce))
-	}
-	fee := p.Fee(tx)
-	if fee.Gt(tx.FeeLimit) {
-		return nil, txcodec.Reject(txcodec.CodeFeeTooLow, fmt.Sprintf("fee limit %s is below the fee %s", tx.FeeLimit, fee))
-	}
-	need, overflow := new(uint256.Int).AddOverflow(fee, tx.Transferred)
 	bal := balanceOf(acc)
-	if overflow || need.Gt(bal) {
-		return nil, txcodec.Reject(txcodec.CodeInsufficientFunds, fmt.Sprintf("balance %s does not cover fee %s + transfers %s", bal, fee, tx.Transferred))
-	}
-	if total, overflow := new(uint256.Int).AddOverflow(need, tx.Bonded); overflow || total.Gt(bal) {
-		return nil, txcodec.Reject(txcodec.CodeInsufficientFunds, fmt.Sprintf("balance %s does not cover fee %s + transfers %s + stake %s", bal, fee, tx.Transferred, tx.Bonded))
+	fee, need := new(uint256.Int), new(uint256.Int)
+	if rej := charge(acc.Nonce, bal, p, tx, fee, need); rej != nil {
+		return nil, rej
 	}
 	acc.Nonce++
 	acc.Balance = bal.Sub(bal, need).Bytes()
@@ -45,7 +32,7 @@ func applyTx(ov *Overlay, p *Params, tx *Tx, height int64) (*uint256.Int, *txcod
 		case *weftv1.Action_RollupData:
 			id, _ := rollups.IDFromBytes(k.RollupData.RollupId)
 			if st.Rollup(id) == nil {
-				return nil, txcodec.Reject(txcodec.CodeUnknownRollup, fmt.Sprintf("action %d: rollup %s is not registered", i, id))
+				return nil, unknownRollup(i, id)
 			}
 		case *weftv1.Action_Transfer:
 			to := common.BytesToAddress(k.Transfer.To)
@@ -85,6 +72,41 @@ func applyTx(ov *Overlay, p *Params, tx *Tx, height int64) (*uint256.Int, *txcod
 	st.staking(p).CollectFee(fee)
 	st.ov.MergeInto(ov)
 	return fee, nil
+}
+
+// charge is the rule every tx meets before its actions run, on either
+// path (applyTx on the overlay, the ledger on its cached accounts): the
+// sender's nonce is next, the fee limit covers the fee, and the balance bal
+// covers the fee, the transfers and the stake. It writes the fee into fee
+// and what the sender pays now (fee + transfers; stake moves with its
+// action) into need.
+func charge(nonce uint64, bal *uint256.Int, p *Params, tx *Tx, fee, need *uint256.Int) *txcodec.Rejection {
+	if tx.nonce < nonce {
+		return txcodec.Reject(txcodec.CodeNonceTooLow, fmt.Sprintf("nonce %d already used: account nonce is %d", tx.nonce, nonce))
+	}
+	if tx.nonce > nonce {
+		return txcodec.Reject(txcodec.CodeNonceGap, fmt.Sprintf("nonce %d is ahead of account nonce %d", tx.nonce, nonce))
+	}
+	p.feeInto(fee, tx)
+	if fee.Gt(tx.FeeLimit) {
+		return txcodec.Reject(txcodec.CodeFeeTooLow, fmt.Sprintf("fee limit %s is below the fee %s", tx.FeeLimit, fee))
+	}
+	if _, overflow := need.AddOverflow(fee, tx.Transferred); overflow || need.Gt(bal) {
+		return txcodec.Reject(txcodec.CodeInsufficientFunds, fmt.Sprintf("balance %s does not cover fee %s + transfers %s", bal, fee, tx.Transferred))
+	}
+	if tx.Bonded.IsZero() {
+		return nil
+	}
+	if total, overflow := new(uint256.Int).AddOverflow(need, tx.Bonded); overflow || total.Gt(bal) {
+		return txcodec.Reject(txcodec.CodeInsufficientFunds, fmt.Sprintf("balance %s does not cover fee %s + transfers %s + stake %s", bal, fee, tx.Transferred, tx.Bonded))
+	}
+	return nil
+}
+
+// unknownRollup rejects a tx whose action i carries data for rollup id,
+// which is not registered.
+func unknownRollup(i int, id rollups.ID) *txcodec.Rejection {
+	return txcodec.Reject(txcodec.CodeUnknownRollup, fmt.Sprintf("action %d: rollup %s is not registered", i, id))
 }
 
 func stakingRejection(i int, e *staking.Error) *txcodec.Rejection {

@@ -10,10 +10,6 @@ import (
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
 
-// SetSlowPathOnly makes block building and execution run every tx through
-// applyTx, as before the ledger existed.
-func SetSlowPathOnly(on bool) { slowPathOnly = on }
-
 // SumBalances adds up every account balance in s's committed state.
 func SumBalances(s *Store) (*uint256.Int, error) {
 	sum := new(uint256.Int)

@@ -43,14 +43,6 @@ func newLedger(st view, p *Params, txs int) *ledger {
 	return &ledger{st: st, p: p, accts: make(map[common.Address]*ledgerAcct, min(txs, 1024))}
 }
 
-// slowPathOnly turns the ledger off (tests compare both paths).
-var slowPathOnly bool
-
-// simpleTx reports whether tx can take the ledger's fast path.
-func simpleTx(tx *Tx) bool {
-	return !slowPathOnly && tx.plain && tx.Bonded.IsZero()
-}
-
 func (l *ledger) account(a common.Address) *ledgerAcct {
 	if la, ok := l.accts[a]; ok {
 		return la
@@ -71,26 +63,32 @@ func (l *ledger) rollupExists(id rollups.ID) bool {
 	return l.exists[k]
 }
 
-// apply is applyTx for a simple tx: it reports whether the tx is valid
-// after everything applied so far and, if so, applies it and writes its
-// fee into fee. A tx it refuses is left untouched (callers that need
-// applyTx's rejection flush and ask applyTx).
-func (l *ledger) apply(tx *Tx, fee *uint256.Int) bool {
+// applyTx applies tx in block order, writing its fee into fee. Every tx
+// meets the same rules (charge, then its actions in order); where they run
+// depends on the actions: rollup data and transfers on the ledger's cached
+// accounts, anything else (registrations, staking: they read and write
+// state beyond accounts) through applyTx on the overlay, after a flush so
+// that it sees exact state.
+func (l *ledger) applyTx(ov *Overlay, tx *Tx, height int64, fee *uint256.Int) *txcodec.Rejection {
+	if !tx.plain || !tx.Bonded.IsZero() {
+		l.flush()
+		f, rej := applyTx(ov, l.p, tx, height)
+		if rej == nil {
+			fee.Set(f)
+		}
+		return rej
+	}
 	a := l.account(tx.Sender)
-	if tx.nonce != a.nonce {
-		return false
-	}
-	l.p.feeInto(fee, tx)
-	if fee.Gt(tx.FeeLimit) {
-		return false
-	}
 	var need uint256.Int
-	if _, overflow := need.AddOverflow(fee, tx.Transferred); overflow || need.Gt(&a.bal) {
-		return false
+	if rej := charge(a.nonce, &a.bal, l.p, tx, fee, &need); rej != nil {
+		return rej
 	}
-	for _, id := range tx.Rollups {
+	// Checked before any write, so a refused tx leaves the ledger as it was
+	// (applyTx discards its child overlay): the first unknown rollup in
+	// action order is the one applyTx would name.
+	for j, id := range tx.Rollups {
 		if !l.rollupExists(id) {
-			return false
+			return unknownRollup(rollupAction(tx, j), id)
 		}
 	}
 	a.nonce++
@@ -111,23 +109,20 @@ func (l *ledger) apply(tx *Tx, fee *uint256.Int) bool {
 	}
 	l.fees.Add(&l.fees, fee)
 	l.applied++
-	return true
+	return nil
 }
 
-// applyTx applies tx in block order, writing its fee into fee: on the
-// ledger when it is simple and valid, otherwise through applyTx on exact
-// state (after a flush), which also gives the rejection of an invalid
-// simple tx.
-func (l *ledger) applyTx(ov *Overlay, tx *Tx, height int64, fee *uint256.Int) *txcodec.Rejection {
-	if simpleTx(tx) && l.apply(tx, fee) {
-		return nil
+// rollupAction is the index in tx's actions of its j-th RollupData action.
+func rollupAction(tx *Tx, j int) int {
+	for i, act := range tx.Body.Actions {
+		if _, ok := act.Kind.(*weftv1.Action_RollupData); ok {
+			if j == 0 {
+				return i
+			}
+			j--
+		}
 	}
-	l.flush()
-	f, rej := applyTx(ov, l.p, tx, height)
-	if rej == nil {
-		fee.Set(f)
-	}
-	return rej
+	return -1
 }
 
 // flush writes what the ledger applied into the overlay (accounts, and the
