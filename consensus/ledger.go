@@ -11,12 +11,12 @@ import (
 	"github.com/weftnet/weft/txcodec"
 )
 
-// ledger is the fast path of block building and execution for simple txs
-// (rollup data and transfers only, nothing bonded): it applies applyTx's
-// checks and effects to in-memory copies of the touched accounts instead of
-// decoding and encoding accounts in the overlay for every tx, and writes
-// them back (flush) before a tx that takes the slow path (applyTx) and at
-// the end of the block.
+// ledger is the account cache block building and execution apply txs
+// through (applyTx): for txs with rollup data and transfers only, nothing
+// bonded, the rules (charge, unknownRollup) and effects run on in-memory
+// copies of the touched accounts instead of decoding and encoding accounts
+// in the overlay for every tx; the copies are written back (flush) before
+// any other tx, which runs on the overlay, and at the end of the block.
 type ledger struct {
 	st    view
 	p     *Params

@@ -43,7 +43,7 @@ type Tx struct {
 	nActions uint64 // len(Body.Actions)
 	// writes bounds the state writes the tx can cause (txWrites).
 	writes int
-	// plain: every action is RollupData or Transfer (the ledger's fast path
+	// plain: every action is RollupData or Transfer (the ledger's cached path
 	// when nothing is bonded); transfers: some action is a Transfer.
 	plain, transfers bool
 	// amounts backs FeeLimit, Transferred and Bonded.
