@@ -53,7 +53,7 @@ chaos:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./rollups/exec/evm/ ./consensus/ ./mempool/
 	$(GO) test -run '^$$' -bench 'Compression|Settlement' -benchtime=1x ./rollups/batcher/
-	$(GO) run ./node/benchnet -mode all -out $(BIN)/bench-results.json
+	$(GO) run ./cmd/benchnet -mode all -out $(BIN)/bench-results.json
 
 $(BIN)/buf:
 	GOBIN=$(BIN) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
