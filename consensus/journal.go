@@ -120,7 +120,7 @@ func (a *App) restore(tx *Tx, params *Params) *txcodec.Rejection {
 	// insert checked everything else before the mempool refused the tx for
 	// parking limits alone; the mempool checks nonce and balance again.
 	mtx := mempoolTx(tx, params)
-	mtx.Gossip = true
+	mtx.Gossip, mtx.Keep = true, true
 	res, err := a.mp.Restore(mtx, func() mempool.AccountState {
 		acc := a.Account(tx.Sender)
 		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}

@@ -120,6 +120,37 @@ func TestMempoolTTLFollowsBlockTime(t *testing.T) {
 	}
 }
 
+// TestAckedTxOutlivesTheTTL: a tx the node acknowledged to a client waits
+// past the TTL (here parked on a nonce gap, across blocks an hour apart, as
+// after a long halt), stays journaled, and commits once the gap is filled.
+func TestAckedTxOutlivesTheTTL(t *testing.T) {
+	alice, bob := newKey(t), newKey(t)
+	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000})
+	c := newChain(t, "", &gs)
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	c.clock = t0
+	c.block()
+	acked, rej := c.app.Submit(tx(t, alice, 1, 1000, transfer(bob.addr, 1)), true)
+	if rej != nil {
+		t.Fatal(rej)
+	}
+	for k := 1; k <= 3; k++ {
+		c.clock = t0.Add(time.Duration(k) * time.Hour)
+		c.block()
+	}
+	if c.app.Mempool().Get(acked) == nil || !consensus.JournalHas(c.store, acked) {
+		t.Fatal("an acknowledged tx left the mempool or the journal after the TTL")
+	}
+	if reason, ok := c.app.DroppedReason(acked); ok {
+		t.Fatalf("acknowledged tx dropped: %q", reason)
+	}
+	c.submit(tx(t, alice, 0, 1000, transfer(bob.addr, 1)))
+	c.block()
+	if c.nonce(alice.addr) != 2 || c.balance(bob.addr) != 2 {
+		t.Fatalf("alice nonce %d, bob balance %d: the acknowledged tx did not commit", c.nonce(alice.addr), c.balance(bob.addr))
+	}
+}
+
 // TestPrepareProposalFairShares: with one rollup flooding the mempool, the
 // others still get their share of a block.
 func TestPrepareProposalFairShares(t *testing.T) {

@@ -77,6 +77,9 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *txcodec.Rejection {
 	// A client's tx is gossiped once journaled (below): a tx the node
 	// could not journal is refused, and must not leave the node either.
 	mtx.Gossip = o == fromJournal
+	// An acknowledged tx leaves only once it commits or can no longer be
+	// included: it does not expire (it is journaled below, or already).
+	mtx.Keep = o != fromPeer
 	res, err := a.mp.Insert(mtx, func() mempool.AccountState {
 		acc := a.Account(tx.Sender)
 		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}

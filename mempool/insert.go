@@ -28,7 +28,7 @@ func (p *Pool) tick(now time.Time) {
 }
 
 func (p *Pool) startTTL(e *entry) {
-	if p.cfg.TTL < 0 {
+	if p.cfg.TTL < 0 || e.tx.Keep {
 		return
 	}
 	e.expires = p.now.Add(p.cfg.TTL)

@@ -38,6 +38,12 @@ type Tx struct {
 	Payload any
 	// Gossip queues the tx for broadcast to peers (TakeGossip).
 	Gossip bool
+	// Keep marks a tx the node acknowledged to a client (and journaled):
+	// it never expires (Config.TTL), since it may only leave unincluded
+	// when it can no longer be included; dropped because an earlier nonce
+	// expired, it is reported as Evicted (not invalid: the journal keeps
+	// it).
+	Keep bool
 }
 
 // Errors returned by Insert. Callers map them to result codes.

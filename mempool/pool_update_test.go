@@ -13,6 +13,47 @@ import (
 	"github.com/weftnet/weft/mempool"
 )
 
+// TestKeptTxsDoNotExpire: a tx the node acknowledged to a client (Keep)
+// waits past the TTL, parked or ready, until it commits or can no longer be
+// included; one that leaves because an earlier nonce of its sender expired
+// is reported as evicted (not invalid: the journal keeps it).
+func TestKeptTxsDoNotExpire(t *testing.T) {
+	p := mempool.NewPool(mempool.Config{TTL: time.Minute})
+	a0 := mk(1, 0, 1, 10, 0) // a peer's tx
+	a1 := mk(1, 1, 1, 10, 0) // acknowledged, behind a0
+	c5 := mk(3, 5, 1, 10, 0) // acknowledged, parked on a gap
+	a1.Keep, c5.Keep = true, true
+	for _, tx := range []*mempool.Tx{a0, a1, c5} {
+		if _, err := p.Insert(tx, rich(0), t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := p.Expire(t0.Add(time.Hour))
+	if len(d) != 2 {
+		t.Fatalf("dropped %v, want a0 and a1 (behind it)", d)
+	}
+	for _, x := range d {
+		switch x.Tx {
+		case a0:
+			if x.Evicted {
+				t.Fatalf("a0 expired reported as evicted")
+			}
+		case a1:
+			if !x.Evicted || !strings.Contains(x.Reason, "expired") {
+				t.Fatalf("a1 dropped behind an expired nonce: evicted %v, %q", x.Evicted, x.Reason)
+			}
+		default:
+			t.Fatalf("dropped %x nonce %d", x.Tx.Sender[0], x.Tx.Nonce)
+		}
+	}
+	if !p.Has(c5.Hash) || !p.IsParked(c5.Hash) {
+		t.Fatal("an acknowledged parked tx expired")
+	}
+	if d := p.Expire(t0.Add(24 * time.Hour)); len(d) != 0 {
+		t.Fatalf("dropped %v a day later", d)
+	}
+}
+
 func TestTTL(t *testing.T) {
 	p := mempool.NewPool(mempool.Config{TTL: time.Minute})
 	a0, a1, a2 := mk(1, 0, 1, 10, 0), mk(1, 1, 1, 10, 0), mk(1, 2, 1, 10, 0)

@@ -175,7 +175,7 @@ func (p *Pool) expire() []Dropped {
 			if x != e {
 				reason = fmt.Sprintf("expired: needs nonce %d, which expired", e.tx.Nonce)
 			}
-			out = append(out, Dropped{x.tx, reason, false})
+			out = append(out, Dropped{x.tx, reason, x.tx.Keep})
 		}
 		p.gc(a)
 	}
