@@ -22,6 +22,11 @@ type Config struct {
 	Mempool mempool.Config
 	// MaxDropped bounds how many dropped-tx reasons are remembered for queries.
 	MaxDropped int
+	// MaxJournaled bounds the txs acknowledged to clients and not yet
+	// committed or invalid (the journal; a restart restores them all, past
+	// the mempool's caps). At the bound a client's tx is refused with
+	// mempool_full (retryable) rather than acknowledged. 0 means no bound.
+	MaxJournaled int
 }
 
 // DefaultConfig is what a node starts with.
@@ -32,7 +37,8 @@ func DefaultConfig() Config {
 			TTL: mempool.DefaultTTL, MaxNonceAhead: mempool.DefaultMaxNonceAhead,
 			MaxParked: mempool.DefaultMaxParked, PriceBump: mempool.DefaultPriceBump,
 		},
-		MaxDropped: 100_000,
+		MaxDropped:   100_000,
+		MaxJournaled: 400_000, // twice the mempool: evicted acked txs stay journaled
 	}
 }
 

@@ -199,3 +199,27 @@ func TestEvictedAckedTxStaysJournaled(t *testing.T) {
 		t.Fatal("the evicted acknowledged tx did not commit after a restart")
 	}
 }
+
+// TestJournalIsBounded: past Config.MaxJournaled acknowledged, uncommitted
+// txs, a client's tx is refused as retryable (mempool_full) instead of
+// acknowledged; once one commits, the next is taken.
+func TestJournalIsBounded(t *testing.T) {
+	alice, bob := newKey(t), newKey(t)
+	gs := appState(map[common.Address]uint64{alice.addr: 1_000_000})
+	cfg := consensus.DefaultConfig()
+	cfg.MaxJournaled = 2
+	c := newChainCfg(t, "", &gs, cfg)
+	for n := uint64(0); n < 2; n++ {
+		if _, rej := c.app.Submit(tx(t, alice, n, 1000, transfer(bob.addr, 1)), true); rej != nil {
+			t.Fatal(rej)
+		}
+	}
+	third := tx(t, alice, 2, 1000, transfer(bob.addr, 1))
+	if _, rej := c.app.Submit(third, true); rej == nil || rej.Code != txcodec.CodeMempoolFull || !txcodec.Retryable(rej.Code) {
+		t.Fatalf("third acknowledged tx: %v, want a retryable mempool_full", rej)
+	}
+	c.block()
+	if _, rej := c.app.Submit(third, true); rej != nil {
+		t.Fatalf("after the first two committed: %v", rej)
+	}
+}

@@ -71,6 +71,14 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *txcodec.Rejection {
 	if rej := a.checkStaking(tx, params); rej != nil {
 		return rej
 	}
+	if o == fromClient && a.cfg.MaxJournaled > 0 {
+		a.jmu.Lock()
+		n := len(a.journaled)
+		a.jmu.Unlock()
+		if n >= a.cfg.MaxJournaled {
+			return txcodec.Reject(txcodec.CodeMempoolFull, fmt.Sprintf("this node keeps %d acknowledged txs not yet committed, its most; retry later or submit to another node", n))
+		}
+	}
 	// Validators are fully meshed: the node a client submitted to broadcasts
 	// the tx to every peer, so txs from peers are not broadcast again.
 	mtx := mempoolTx(tx, params)
