@@ -121,10 +121,7 @@ func (a *App) restore(tx *Tx, params *Params) *txcodec.Rejection {
 	// parking limits alone; the mempool checks nonce and balance again.
 	mtx := mempoolTx(tx, params)
 	mtx.Gossip, mtx.Keep = true, true
-	res, err := a.mp.Restore(mtx, func() mempool.AccountState {
-		acc := a.Account(tx.Sender)
-		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}
-	}, a.now())
+	res, err := a.mp.Restore(mtx, a.accountState(tx.Sender), a.now())
 	if err != nil {
 		return mempoolRejection(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
 
 	"github.com/weftnet/weft/mempool"
@@ -88,10 +89,7 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *txcodec.Rejection {
 	// An acknowledged tx leaves only once it commits or can no longer be
 	// included: it does not expire (it is journaled below, or already).
 	mtx.Keep = o != fromPeer
-	res, err := a.mp.Insert(mtx, func() mempool.AccountState {
-		acc := a.Account(tx.Sender)
-		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}
-	}, a.now())
+	res, err := a.mp.Insert(mtx, a.accountState(tx.Sender), a.now())
 	if err != nil {
 		return mempoolRejection(err)
 	}
@@ -138,6 +136,15 @@ func mempoolTx(tx *Tx, params *Params) *mempool.Tx {
 		m.Rollups[i].Bytes += int64(len(rd.RollupData.Data))
 	}
 	return m
+}
+
+// accountState reads addr's committed nonce and balance for the mempool,
+// when it needs them (a tx it already knows costs no read).
+func (a *App) accountState(addr common.Address) func() mempool.AccountState {
+	return func() mempool.AccountState {
+		acc := a.Account(addr)
+		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}
+	}
 }
 
 func mempoolRejection(err error) *txcodec.Rejection {
