@@ -45,7 +45,7 @@ WEFT_CHAOS ?= 30m
 chaos:
 	@command -v iptables >/dev/null || (apt-get install -y iptables >/dev/null 2>&1 || true)
 	@mkdir -p $(BIN)
-	WEFT_CHAOS=$(WEFT_CHAOS) bash -o pipefail -c "$(GO) test -p 1 -count=1 -timeout 0 -v -run TestChaos ./node/e2e/ 2>&1 | tee $(BIN)/chaos.log"
+	WEFT_CHAOS=$(WEFT_CHAOS) WEFT_E2E_LOGS=$(BIN)/chaos-logs bash -o pipefail -c "$(GO) test -p 1 -count=1 -timeout 0 -v -run TestChaos ./node/e2e/ 2>&1 | tee $(BIN)/chaos.log"
 
 # Figures, not assertions: EVM executor vs a raw go-ethereum ApplyTransaction
 # loop over the same txs (ratio printed), block building, mempool, batch

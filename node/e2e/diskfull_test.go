@@ -169,9 +169,16 @@ func writeNetwork(t *testing.T, basePort, validators int, extra ...string) *netw
 	t.Cleanup(func() {
 		if t.Failed() {
 			nettest.DumpLogs(t, 60, n.procs()...)
+			nettest.KeepLogs(t, n.procs()...)
 		}
 	})
 	t.Cleanup(n.killAll)
+	// Runs first: a failed test's running nodes dump their goroutines.
+	t.Cleanup(func() {
+		if t.Failed() {
+			nettest.QuitForStacks(n.procs()...)
+		}
+	})
 	return n
 }
 

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -113,6 +115,47 @@ func DumpLogs(t testing.TB, lines int, ps ...*Proc) {
 		}
 		t.Logf("---- %s %s (last %d lines) ----\n%s", p.Name, p.Log, len(ls), strings.Join(ls, "\n"))
 	}
+}
+
+// QuitForStacks ends every process of ps still running with SIGQUIT, on
+// which a Go process writes every goroutine's stack to its log as it exits:
+// run when a test failed, before the processes are killed, it shows where a
+// stuck node waits. A process not gone within 10 s is killed.
+func QuitForStacks(ps ...*Proc) {
+	for _, p := range ps {
+		p.mu.Lock()
+		running := p.running && p.cmd != nil
+		p.mu.Unlock()
+		if running {
+			p.Halt(syscall.SIGQUIT, 10*time.Second)
+		}
+	}
+}
+
+// KeepLogs copies each process's whole log into $WEFT_E2E_LOGS/<test name>/
+// when that variable is set (make chaos sets it to bin/chaos-logs), since a
+// test's temporary directory goes when it ends.
+func KeepLogs(t testing.TB, ps ...*Proc) {
+	t.Helper()
+	root := os.Getenv("WEFT_E2E_LOGS")
+	if root == "" {
+		return
+	}
+	dir := filepath.Join(root, strings.ReplaceAll(t.Name(), "/", "_"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Logf("keep logs: %v", err)
+		return
+	}
+	for _, p := range ps {
+		b, err := os.ReadFile(p.Log)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, p.Name+".log"), b, 0o644)
+		}
+		if err != nil {
+			t.Logf("keep %s's log: %v", p.Name, err)
+		}
+	}
+	t.Logf("logs kept in %s", dir)
 }
 
 // WaitFor polls cond every poll until it returns nil; it fails t at the
