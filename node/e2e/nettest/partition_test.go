@@ -124,7 +124,7 @@ func TestPartitionMarksDoNotOutliveTheCut(t *testing.T) {
 			flowing := func(what string) {
 				t.Helper()
 				nb, nc := b.received.Load(), c.received.Load()
-				waitFor(t, 10*time.Second, what, func() error {
+				WaitFor(t, 10*time.Second, 10*time.Millisecond, what, func() error {
 					if b.received.Load() < nb+20 || c.received.Load() < nc+20 {
 						return fmt.Errorf("received %d and %d more datagrams", b.received.Load()-nb, c.received.Load()-nc)
 					}
@@ -170,7 +170,7 @@ func stopped(t *testing.T, peers ...*udpPeer) {
 	t.Helper()
 	var last []int64
 	var since time.Time
-	waitFor(t, 10*time.Second, "the cut stopping the flow", func() error {
+	WaitFor(t, 10*time.Second, 10*time.Millisecond, "the cut stopping the flow", func() error {
 		now := make([]int64, len(peers))
 		for i, p := range peers {
 			now[i] = p.received.Load()
@@ -184,20 +184,4 @@ func stopped(t *testing.T, peers ...*udpPeer) {
 		}
 		return nil
 	})
-}
-
-// waitFor polls cond every 10 ms until it returns nil or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v: %v", what, timeout, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

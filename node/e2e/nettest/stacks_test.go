@@ -1,6 +1,7 @@
 package nettest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,17 +32,12 @@ func TestQuitForStacksDumpsGoroutines(t *testing.T) {
 		cmd.Env = append(os.Environ(), "WEFT_NETTEST_BLOCK=1")
 	}, "-test.run=^TestBlockingHelper$")
 	t.Cleanup(p.Kill)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		b, _ := os.ReadFile(p.Log)
-		if strings.Contains(string(b), "blocking") {
-			break
+	WaitFor(t, 30*time.Second, 20*time.Millisecond, "the helper blocking", func() error {
+		if b, _ := os.ReadFile(p.Log); !strings.Contains(string(b), "blocking") {
+			return fmt.Errorf("log so far: %q", b)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("helper did not start: %s", b)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	}, p)
 	QuitForStacks(p)
 	b, err := os.ReadFile(p.Log)
 	if err != nil {
