@@ -20,6 +20,7 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
 	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/cosmos/gogoproto/proto"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/weftnet/weft/consensus"
@@ -283,6 +284,20 @@ func (n *Node) Peers() int {
 		return 0
 	}
 	return n.cmt.Switch().Peers().Size()
+}
+
+// Send sends msg on channel ch to node to, as this node's CometBFT switch
+// sends its own messages; it reports whether to was a connected peer and
+// the message was queued. Tests use it to play a peer whose messages
+// arrive out of order.
+func (n *Node) Send(to *Node, ch byte, msg proto.Message) bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	if !n.running {
+		return false
+	}
+	p := n.cmt.Switch().Peers().Get(to.nodeKey.ID())
+	return p != nil && p.Send(cmtp2p.Envelope{ChannelID: ch, Message: msg})
 }
 
 // BlockHeight is the height of CometBFT's block store (0 when stopped).

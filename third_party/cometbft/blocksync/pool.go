@@ -446,6 +446,17 @@ func (pool *BlockPool) SetPeerRange(peerID p2p.ID, base int64, height int64) {
 	peer := pool.peers[peerID]
 	if peer != nil {
 		if base < peer.base || height < peer.height {
+			// Not a fault in itself: the libp2p transport carries every
+			// message on a stream of its own and handles streams
+			// concurrently, so an honest peer's status reports can arrive
+			// out of order (a report delayed on a connection that died
+			// while the peer restarted arrives seconds later). Banning the
+			// peer for it (60 s) stalled a restarted node's catch-up by a
+			// minute. The peer's latest report is its claim: take it as
+			// it is and recompute maxPeerHeight below, so a peer that
+			// lowers its height cannot hold the node in block sync either.
+			// Requests already sent to it complete or time out as usual.
+			// (Weft patch.)
 			pool.Logger.Info(
 				"Peer is reporting height/base that is lower than what it previously reported",
 				"peer", peerID,
@@ -454,12 +465,6 @@ func (pool *BlockPool) SetPeerRange(peerID p2p.ID, base int64, height int64) {
 				"prevHeight", peer.height,
 				"prevBase", peer.base,
 			)
-
-			// RemovePeer will redo all requesters associated with this peer.
-			pool.removePeer(peerID)
-			pool.banPeer(peerID)
-
-			return
 		}
 		peer.base = base
 		peer.height = height
