@@ -96,6 +96,8 @@ const lp2pRedialEvery = time.Second
 // new step message ever repairs it: the chain stops for good.
 //
 // SupervisePeers watches the connections of the switch's libp2p host and:
+//   - when a peer opens a connection more than replacedAfter after one we
+//     hold, closes the older one first (see staleConns);
 //   - when a new connection to a known peer opens (or one of several
 //     closes), replaces the peer in the switch with a fresh one: every
 //     reactor's RemovePeer, then InitPeer (a fresh PeerState) before any
@@ -126,7 +128,7 @@ func SupervisePeers(sw cmtp2p.Switcher) error {
 		return fmt.Errorf("lp2p switch workaround: peer set is a %T, not *lp2p.PeerSet", lsw.Peers())
 	}
 	s := &peerSupervisor{sw: lsw, host: host, peers: peers, log: lsw.Log().With("module", "lp2p-supervisor"),
-		dialing: map[peer.ID]bool{}}
+		dialing: map[peer.ID]bool{}, closing: map[network.Conn]bool{}}
 	for _, name := range lp2pReactors {
 		if r, ok := lsw.Reactor(name); ok {
 			s.reactors = append(s.reactors, r)
@@ -164,6 +166,34 @@ type peerSupervisor struct {
 
 	mu      sync.Mutex
 	dialing map[peer.ID]bool
+	closing map[network.Conn]bool // replaced connections being closed
+}
+
+// replacedAfter: a connection that opens more than this after another one
+// to the same peer replaces it (see staleConns). Both peers dialling each
+// other at once open two connections within one redial period
+// (lp2pRedialEvery) plus a handshake; a restarted process takes longer.
+const replacedAfter = 3 * time.Second
+
+// staleConns returns the connections of conns (all to one peer) that fresh
+// replaces: those opened more than after before it. A peer opens a new
+// connection while we hold one only when it has no use for the old one —
+// it restarted, or its side of the connection died — and for a while we
+// cannot tell: a QUIC connection to a dead peer looks open until its idle
+// timeout (30 s), and libp2p sends on the connection with the most open
+// streams, which is the dead one (every message written to the peer while
+// it was down left a stream open there). Messages then wait on it for
+// seconds and arrive out of order once it closes, or are lost. Seen in
+// Weft's soaks (docs/lp2p.md): a restarted validator's peers kept sending
+// on its old connections for 6 s.
+func staleConns(conns []network.Conn, fresh network.Conn, after time.Duration) []network.Conn {
+	var out []network.Conn
+	for _, c := range conns {
+		if c != fresh && !c.IsClosed() && c.Stat().Opened.Add(after).Before(fresh.Stat().Opened) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // connected runs in libp2p's notification, before any stream of c is
@@ -174,6 +204,16 @@ func (s *peerSupervisor) connected(_ network.Network, c network.Conn) {
 		return
 	}
 	id := c.RemotePeer()
+	for _, stale := range staleConns(s.host.Network().ConnsToPeer(id), c, replacedAfter) {
+		s.mu.Lock()
+		s.closing[stale] = true
+		s.mu.Unlock()
+		s.log.Info("Closing a connection the peer replaced", "peer_id", id.String(),
+			"opened", stale.Stat().Opened.UTC().Format(time.RFC3339Nano), "streams", len(stale.GetStreams()))
+		// Closed before the reset below sends anything, or that would go
+		// to the old connection too (swarm allows Close in a notification).
+		_ = stale.Close()
+	}
 	if old, ok := s.peers.Get(cmtp2p.ID(id.String())).(*lp2p.Peer); ok {
 		s.reset(old, "new connection")
 		return
@@ -190,9 +230,13 @@ func (s *peerSupervisor) disconnected(n network.Network, c network.Conn) {
 	if !s.sw.IsRunning() {
 		return
 	}
+	s.mu.Lock()
+	ours := s.closing[c]
+	delete(s.closing, c)
+	s.mu.Unlock()
 	id := c.RemotePeer()
-	if n.Connectedness(id) != network.Connected {
-		return
+	if ours || n.Connectedness(id) != network.Connected {
+		return // a replaced connection: connected has reset the peer
 	}
 	if old, ok := s.peers.Get(cmtp2p.ID(id.String())).(*lp2p.Peer); ok {
 		s.reset(old, "one of its connections closed")
