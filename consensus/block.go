@@ -54,6 +54,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 	beginBlock(view{ov}, params, req.Height, req.Time, votes, req.Misbehavior)
 	n, size := a.mp.Size()
 	b := newProposal(ov, params, req.Height, req.MaxTxBytes, n, size)
+	b.leaves.concurrent = true
 	defer b.leaves.stop()
 	a.mp.BuildPayloads(req.MaxTxBytes, b.take)
 	return &abci.ResponsePrepareProposal{Txs: b.finish()}, nil

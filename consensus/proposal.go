@@ -7,9 +7,13 @@ import (
 	"github.com/weftnet/weft/rollups"
 )
 
-// proposal is PrepareProposal's block while the mempool offers it txs in
-// block order: the txs chosen so far, checked on a ledger over the block's
-// overlay, and their rollups' commitment trees, hashed as the txs come.
+// proposal is the block builder, a pure core driven step by step: over a
+// view of the state (an Overlay on any reader) and the params, it is
+// offered candidate txs one at a time (take says include, skip or stop)
+// and returns the block (finish). The txs chosen so far are checked on a
+// ledger over the block's overlay — the one rule set (charge, applyTx) —
+// and their rollups' commitment trees are hashed as they come.
+// PrepareProposal drives it from the mempool's block order.
 type proposal struct {
 	led      *ledger
 	ov       *Overlay
@@ -103,16 +107,19 @@ func (b *proposal) finish() [][]byte {
 }
 
 // leafHasher builds the rollups' trees over the leaves of a block being
-// chosen. Choosing is sequential and leaves a core idle, so once there are
-// enough leaves to be worth it, they go in batches to a goroutine that
-// hashes while the mempool walk goes on; each tree still gets its leaves in
-// block order, so the roots do not depend on it.
+// chosen. Choosing is sequential and leaves a core idle, so when concurrent
+// is set (PrepareProposal sets it) and there are enough leaves to be worth
+// it, they go in batches to a goroutine that hashes while the mempool walk
+// goes on; each tree still gets its leaves in block order, so the roots do
+// not depend on it. Unset, it hashes in line: the builder driven step by
+// step (its tests) starts no goroutine.
 type leafHasher struct {
-	batch []leafRef
-	trees []rollups.Tree // hashed here while there is no goroutine
-	full  chan []leafRef // to the goroutine; nil until it starts
-	free  chan []leafRef // batches back for reuse
-	done  chan []rollups.Tree
+	concurrent bool
+	batch      []leafRef
+	trees      []rollups.Tree // hashed here while there is no goroutine
+	full       chan []leafRef // to the goroutine; nil until it starts
+	free       chan []leafRef // batches back for reuse
+	done       chan []rollups.Tree
 }
 
 // leafRef is a leaf hash (in its tx, read by whoever hashes it) and the
@@ -128,6 +135,11 @@ const leafBatch = 1024
 func (h *leafHasher) add(k int, leaf []byte) {
 	h.batch = append(h.batch, leafRef{(*[32]byte)(leaf), int32(k)})
 	if len(h.batch) < leafBatch {
+		return
+	}
+	if !h.concurrent {
+		h.trees = appendLeaves(h.trees, h.batch)
+		h.batch = h.batch[:0]
 		return
 	}
 	if h.full == nil {

@@ -11,11 +11,14 @@ import (
 )
 
 // TestLeafHasherMatchesCommitment: the trees leafHasher builds while a
-// block is chosen (inline for small blocks, on its goroutine in batches for
-// large ones) give the commitment built over the whole block at once.
+// block is chosen (inline for small blocks or when not concurrent, on its
+// goroutine in batches for large ones) give the commitment built over the
+// whole block at once.
 func TestLeafHasherMatchesCommitment(t *testing.T) {
-	for _, n := range []int{0, 1, 5, leafBatch - 1, leafBatch, leafBatch + 1, 5*leafBatch + 17} {
-		var h leafHasher
+	for _, n := range []int{0, 1, 5, leafBatch - 1, leafBatch, leafBatch + 1, 5*leafBatch + 17, -(5*leafBatch + 17)} {
+		// A negative n: as many leaves, hashed in line (no goroutine).
+		h := leafHasher{concurrent: n >= 0}
+		n := max(n, -n)
 		var x rollupIndex
 		var leaves [][]byte
 		var ids []rollups.ID
@@ -48,7 +51,7 @@ func TestLeafHasherMatchesCommitment(t *testing.T) {
 // TestLeafHasherStop: a build abandoned half way (a panic in the walk)
 // still ends the hashing goroutine.
 func TestLeafHasherStop(t *testing.T) {
-	var h leafHasher
+	h := leafHasher{concurrent: true}
 	leaf := make([]byte, 32)
 	for i := 0; i < 3*leafBatch-1; i++ {
 		h.add(0, leaf)
