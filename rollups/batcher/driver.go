@@ -17,6 +17,7 @@ import (
 
 	"github.com/weftnet/weft/contracts/bindings"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups/txmgr"
 )
 
 // L1 is the Ethereum JSON-RPC surface the driver uses; *ethclient.Client
@@ -126,6 +127,7 @@ type Status struct {
 // skip nor duplicate a batch.
 type Driver struct {
 	cfg    DriverConfig
+	policy txmgr.Policy // from cfg: fee bumps, caps, when a tx is due
 	l1     L1
 	src    Source
 	log    *slog.Logger
@@ -172,7 +174,8 @@ func NewDriver(cfg DriverConfig, l1 L1, src Source, log *slog.Logger) (*Driver, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Driver{cfg: cfg, l1: l1, src: src, log: log, from: crypto.PubkeyToAddress(cfg.Key.PublicKey), inbox: bindings.NewWeftInbox()}, nil
+	policy := txmgr.Policy{ResubmitAfter: cfg.ResubmitAfter, BumpPercent: cfg.FeeBumpPercent, MaxFeeCap: cfg.MaxGasFeeCap, MaxBlobFeeCap: cfg.MaxBlobFeeCap}
+	return &Driver{cfg: cfg, policy: policy, l1: l1, src: src, log: log, from: crypto.PubkeyToAddress(cfg.Key.PublicKey), inbox: bindings.NewWeftInbox()}, nil
 }
 
 // Address is the batcher's L1 account.
@@ -287,22 +290,20 @@ func (d *Driver) readInbox(ctx context.Context, block *big.Int) (inboxState, err
 	return st, nil
 }
 
-// sent is one L1 tx in flight: every version (fee bump) of it.
+// sent is one L1 tx in flight: what it carries, and every version (fee
+// bump) of it (txmgr.Tx).
 type sent struct {
-	tx     Tx
-	id     string
-	nonce  uint64
-	data   []byte
-	hashes []common.Hash
-	tip    *big.Int
-	feeCap *big.Int
-	gas    uint64
-	sentAt time.Time
-	// Blob txs only: the sidecar (the same in every version) and the blob
-	// fee cap.
-	sidecar    *types.BlobTxSidecar
-	blobFeeCap *big.Int
+	txmgr.Tx
+	tx   Tx
+	id   string
+	data []byte
+	gas  uint64
+	// Blob txs only: the sidecar (the same in every version).
+	sidecar *types.BlobTxSidecar
 }
+
+// L1Tx is s's place in the txmgr queue.
+func (s *sent) L1Tx() *txmgr.Tx { return &s.Tx }
 
 // session runs from one resync to the next.
 func (d *Driver) session(ctx context.Context) error {
@@ -350,9 +351,9 @@ type sessionState struct {
 	b  *Builder
 	st inboxState // the inbox as read at the session's start
 
-	queue     []*sent // txs sent and not mined, by nonce
-	confirmed uint64  // batches this session saw land
-	frames    uint32  // frames of batch `confirmed` this session saw land
+	queue     txmgr.Queue[*sent] // txs sent and not mined, by nonce
+	confirmed uint64             // batches this session saw land
+	frames    uint32             // frames of batch `confirmed` this session saw land
 	// checkResumed is set while the resumed batch's rebuilt frames have not
 	// been checked against the frames already on L1.
 	checkResumed bool
@@ -444,8 +445,8 @@ func (d *Driver) tick(ctx context.Context, ss *sessionState) error {
 // ResubmitAfter ago, or at a receipt error.
 func (d *Driver) landMined(ctx context.Context, ss *sessionState, now time.Time) error {
 	b := ss.b
-	for len(ss.queue) > 0 {
-		s := ss.queue[0]
+	for ss.queue.Len() > 0 {
+		s, _ := ss.queue.Head()
 		rcpt, err := d.receipt(ctx, s)
 		if errors.Is(err, errResync) {
 			return err
@@ -455,11 +456,9 @@ func (d *Driver) landMined(ctx context.Context, ss *sessionState, now time.Time)
 			return nil
 		}
 		if rcpt == nil {
-			for _, q := range ss.queue {
-				if now.Sub(q.sentAt) >= d.cfg.ResubmitAfter {
-					if err := d.bump(ctx, q); err != nil {
-						d.log.Warn("fee bump failed", "tx", q.id, "err", err)
-					}
+			for _, q := range ss.queue.Due(d.policy, now) {
+				if err := d.bump(ctx, q); err != nil {
+					d.log.Warn("fee bump failed", "tx", q.id, "err", err)
 				}
 			}
 			return nil
@@ -471,7 +470,7 @@ func (d *Driver) landMined(ctx context.Context, ss *sessionState, now time.Time)
 		if err := b.Confirmed(s.id, rcpt.BlockNumber.Uint64()); err != nil {
 			return fmt.Errorf("%w: %v", errResync, err)
 		}
-		ss.queue = ss.queue[1:]
+		ss.queue.Pop()
 		if tx.Header == nil {
 			ss.frames++
 			d.saveState(b)
@@ -496,7 +495,7 @@ func (d *Driver) landMined(ctx context.Context, ss *sessionState, now time.Time)
 // builder and goes out again next tick.
 func (d *Driver) fillQueue(ctx context.Context, ss *sessionState, now time.Time) error {
 	b, st := ss.b, ss.st
-	for len(ss.queue) < max(d.cfg.Builder.MaxInFlight, 1) {
+	for ss.queue.Len() < max(d.cfg.Builder.MaxInFlight, 1) {
 		tx, ok, err := b.NextTx(now)
 		if err != nil {
 			return fmt.Errorf("builder: %w", err)
@@ -519,10 +518,11 @@ func (d *Driver) fillQueue(ctx context.Context, ss *sessionState, now time.Time)
 				return fmt.Errorf("blob frame %s: %w", tx.ID, err)
 			}
 		}
-		nonce := uint64(0)
-		if len(ss.queue) > 0 {
-			nonce = ss.queue[len(ss.queue)-1].nonce + 1
-		} else if nonce, err = d.l1.PendingNonceAt(ctx, d.from); err != nil {
+		nonce, ok := ss.queue.NextNonce()
+		if !ok {
+			nonce, err = d.l1.PendingNonceAt(ctx, d.from)
+		}
+		if err != nil {
 			_ = b.Failed(tx.ID, err)
 			d.log.Warn("L1 nonce", "err", err)
 			break
@@ -535,7 +535,7 @@ func (d *Driver) fillQueue(ctx context.Context, ss *sessionState, now time.Time)
 			break
 		}
 		s.tx = tx
-		ss.queue = append(ss.queue, s)
+		ss.queue.Push(s)
 	}
 	return nil
 }
