@@ -96,6 +96,11 @@ func TestDependencyRules(t *testing.T) {
 			forbidden: []string{module + "/consensus", "github.com/dgraph-io/badger"},
 			why:       "clients and the rollup RPC talk to a node; they need the tx codec, not the state machine",
 		},
+		{
+			pkgs:      []string{module + "/node"},
+			forbidden: []string{module + "/devnet"},
+			why:       "devnet runs networks of nodes on top of node; node composes one node and never reaches back",
+		},
 	}
 	for _, r := range rules {
 		for _, p := range list(t, r.pkgs...) {

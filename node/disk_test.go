@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -15,12 +16,14 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/cometbft/cometbft/crypto/secp256k1eth"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/holiman/uint256"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/weftnet/weft/consensus"
+	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
@@ -268,26 +271,31 @@ func TestSubmitTxRefusedWhenDiskShort(t *testing.T) {
 // ports (":0"), with no rollup feed and no metrics, keeping minFreeMB free.
 func singleNodeHome(t *testing.T, minFreeMB uint64) string {
 	t.Helper()
-	dir := t.TempDir()
-	m, err := GenerateTestnet(TestnetOptions{
-		Validators: 1, Output: dir, ChainID: "disk-test", Host: "127.0.0.1", BasePort: 20000,
-		DevAccounts: 1, DevBalance: "1000000000000000000000",
-	})
+	home := filepath.Join(t.TempDir(), "node0")
+	dev, err := keys.DevAccounts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	home := m.Nodes[0].Home
-	c, wc, err := LoadConfig(home)
-	if err != nil {
-		t.Fatal(err)
+	valKey := secp256k1eth.GenPrivKey()
+	doc := &genesis.Doc{
+		ChainID: "disk-test", GenesisTime: time.Now().UTC(), BlockMaxBytes: genesis.DefaultBlockMaxBytes,
+		AppState: genesis.AppState{
+			Params:   genesis.DefaultParams(),
+			Accounts: []genesis.Account{{Address: crypto.PubkeyToAddress(dev[0].PublicKey).Hex(), Balance: "1000000000000000000000"}},
+		},
+		Validators: []genesis.Validator{{Name: "node0", PubKey: hex.EncodeToString(valKey.PubKey().Bytes()), Power: 10}},
 	}
+	doc.AppState.Params.Staking = genesis.DevnetStakingParams()
+	c := CometConfig(home, "node0", Ports{Host: "127.0.0.1"})
+	c.P2P.LibP2PConfig.Enabled = false
+	wc := DefaultConfig()
 	c.P2P.ListenAddress = "tcp://127.0.0.1:0"
 	c.RPC.ListenAddress = "tcp://127.0.0.1:0"
 	c.Instrumentation.Prometheus = false
 	wc.API.ListenAddr = "127.0.0.1:0"
 	wc.Feed.ListenAddr = ""
 	wc.Storage.MinFreeMB = minFreeMB
-	if err := WriteConfig(home, c, wc); err != nil {
+	if err := InitHome(home, c, wc, doc, valKey); err != nil {
 		t.Fatal(err)
 	}
 	return home

@@ -3,5 +3,6 @@
 // CometBFT v0.40 node in-process with the Weft application behind a local
 // ABCI client and the libp2p transport on by default, serves the Weft node
 // API (gRPC) and Prometheus metrics, and owns Start/Stop. It wires; it does
-// not implement protocol rules.
+// not implement protocol rules. Local networks of nodes (the devnet, and
+// testnet generation) are package devnet's.
 package node

@@ -17,6 +17,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/p2p"
@@ -29,7 +30,7 @@ const (
 	kvChainID   = "kvstore-bench"
 	// senderBalance funds every generated Weft sender (1e24, like node0's
 	// rollup submitters): far more than any run's fees.
-	senderBalance = node.SubmitterBalance
+	senderBalance = devnet.SubmitterBalance
 )
 
 // rollupNames are the eight rollups registered at genesis.
@@ -56,7 +57,7 @@ func setupWeft(ctx context.Context, o *options, system, dir string, base int, se
 	if out, err := exec.CommandContext(ctx, o.weftBin, args...).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("weft %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	m, err := node.LoadManifest(dir)
+	m, err := devnet.LoadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +109,7 @@ func setupWeft(ctx context.Context, o *options, system, dir string, base int, se
 }
 
 // fundGenesis adds senders to app_state.accounts of every node's genesis.
-func fundGenesis(m *node.Manifest, senders []common.Address) error {
+func fundGenesis(m *devnet.Manifest, senders []common.Address) error {
 	path0 := filepath.Join(m.Nodes[0].Home, "config", "genesis.json")
 	g, st, err := genesis.LoadCometBFT(path0)
 	if err != nil {

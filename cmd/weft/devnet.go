@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/weftnet/weft/node"
+	"github.com/weftnet/weft/devnet"
 )
 
 func devnetCmd() *cobra.Command {
@@ -29,7 +29,7 @@ func devnetCmd() *cobra.Command {
 			}
 			until, _ := cmd.Flags().GetInt64("until-height")
 			f := cmd.Flags()
-			l1 := node.DefaultL1Options()
+			l1 := devnet.DefaultL1Options()
 			withL1, _ := f.GetBool("l1")
 			l1.Disabled = !withL1
 			l1.RPC, _ = f.GetString("l1-rpc")
@@ -54,7 +54,7 @@ func devnetCmd() *cobra.Command {
 			// and records where, as on Ctrl-C.
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
-			return node.RunDevnet(ctx, node.DevnetOptions{
+			return devnet.Run(ctx, devnet.Options{
 				Testnet: o, Exe: exe, UntilHeight: until, Logger: logger(cmd), Out: os.Stdout, L1: l1,
 				Reset: reset, CreationFlags: creation,
 			})
@@ -73,7 +73,7 @@ refused, --reset included.`
 	cmd.Flags().String("dir", ".devnet", "devnet home: created on the first run, resumed on the next ones")
 	cmd.Flags().Bool("reset", false, "remove the devnet in --dir (validators, rollups, the embedded L1) and start a new one")
 	cmd.Flags().Int64("until-height", 0, "stop once every node has committed this height (0: run until Ctrl-C)")
-	d := node.DefaultL1Options()
+	d := devnet.DefaultL1Options()
 	cmd.Flags().Bool("l1", true, "settle the rollups on an L1 (embedded unless --l1-rpc)")
 	cmd.Flags().String("l1-rpc", "", "settle on this Ethereum JSON-RPC endpoint instead of the embedded L1")
 	cmd.Flags().String("l1-key", "", "deployer key file for --l1-rpc (also funds the batchers and the challenger)")

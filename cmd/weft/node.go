@@ -17,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/spf13/cobra"
 
+	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/keys"
@@ -77,9 +78,9 @@ func testnetFlags(cmd *cobra.Command, rollups []string, rollupRPCPort int) {
 	cmd.Flags().Bool("libp2p", true, "run consensus over CometBFT's libp2p transport (false: the classic transport; see docs/lp2p.md)")
 }
 
-func testnetOptions(cmd *cobra.Command, out string) (node.TestnetOptions, error) {
+func testnetOptions(cmd *cobra.Command, out string) (devnet.TestnetOptions, error) {
 	f := cmd.Flags()
-	o := node.TestnetOptions{Output: out}
+	o := devnet.TestnetOptions{Output: out}
 	o.Validators, _ = f.GetInt("validators")
 	o.ChainID, _ = f.GetString("chain-id")
 	o.Host, _ = f.GetString("host")
@@ -108,7 +109,7 @@ func testnetCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := node.GenerateTestnet(o)
+			m, err := devnet.GenerateTestnet(o)
 			if err != nil {
 				return err
 			}

@@ -22,8 +22,8 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/holiman/uint256"
 
+	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/genesis"
-	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
@@ -38,7 +38,7 @@ func TestMain(m *testing.M) { nettest.Main(m, "devnete2e", &weftBin) }
 // feeLimit is what the test's Weft tx offers: the CLI's default.
 var feeLimit = uint256.NewInt(1_000_000_000_000_000)
 
-// syncBuffer is the devnet's output, written by RunDevnet's goroutine.
+// syncBuffer is the devnet's output, written by devnet.Run's goroutine.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -90,13 +90,13 @@ func free(base int) bool {
 	return true
 }
 
-// devnetRun is one `weft devnet` run: RunDevnet in a goroutine.
+// devnetRun is one `weft devnet` run: devnet.Run in a goroutine.
 type devnetRun struct {
 	t      *testing.T
 	out    *syncBuffer
 	cancel context.CancelFunc
 	done   chan error
-	ep     node.Endpoints
+	ep     devnet.Endpoints
 	// stopped: the output was logged.
 	stopped bool
 }
@@ -105,12 +105,12 @@ type devnetRun struct {
 // its endpoints), with endpoints.json read.
 func startDevnet(t *testing.T, dir string, base, rollupRPC int, reset bool) *devnetRun {
 	t.Helper()
-	l1 := node.DefaultL1Options()
+	l1 := devnet.DefaultL1Options()
 	l1.Port = 0
 	l1.BlockTime = 200 * time.Millisecond
 	l1.MaxBatchAge = time.Second
-	o := node.DevnetOptions{
-		Testnet: node.TestnetOptions{
+	o := devnet.Options{
+		Testnet: devnet.TestnetOptions{
 			Validators: 1, Output: dir, ChainID: "weft-devnet", Host: "127.0.0.1", BasePort: base,
 			Rollups:     []genesis.Rollup{{Name: "alpha", VM: "evm", EVMChainID: 901}},
 			DevAccounts: 2, DevBalance: "10000000000000000000000", LibP2P: true, RollupRPCBasePort: rollupRPC,
@@ -121,7 +121,7 @@ func startDevnet(t *testing.T, dir string, base, rollupRPC int, reset bool) *dev
 	o.Out = r.out
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	go func() { r.done <- node.RunDevnet(ctx, o) }()
+	go func() { r.done <- devnet.Run(ctx, o) }()
 	t.Cleanup(func() { r.stop() })
 	deadline := time.NewTimer(3 * time.Minute)
 	defer deadline.Stop()
@@ -150,7 +150,7 @@ func startDevnet(t *testing.T, dir string, base, rollupRPC int, reset bool) *dev
 	return r
 }
 
-// stop stops the devnet as Ctrl-C does and returns RunDevnet's error.
+// stop stops the devnet as Ctrl-C does and returns devnet.Run's error.
 func (r *devnetRun) stop() error {
 	r.cancel()
 	select {
@@ -326,7 +326,7 @@ func TestDevnetRestartResumes(t *testing.T) {
 	if err := r.stop(); err != nil {
 		t.Fatalf("first run: %v\n%s", err, r.out.String())
 	}
-	st, err := node.LoadDevnetState(dir)
+	st, err := devnet.LoadState(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +374,7 @@ func TestDevnetRestartResumes(t *testing.T) {
 	// Reset.
 	r = startDevnet(t, dir, base, rollupRPC, true)
 	out = r.out.String()
-	for _, want := range []string{"--reset: removing the devnet in " + dir, filepath.Join(dir, "node0"), filepath.Join(dir, node.DevnetL1Dir), "started fresh"} {
+	for _, want := range []string{"--reset: removing the devnet in " + dir, filepath.Join(dir, "node0"), filepath.Join(dir, devnet.L1Dir), "started fresh"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--reset run's output lacks %q:\n%s", want, out)
 		}

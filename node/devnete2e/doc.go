@@ -1,5 +1,5 @@
 // Package devnete2e tests `weft devnet` across restarts (testing layer 3):
-// RunDevnet runs in the test process, as the command does, with its
+// devnet.Run runs in the test process, as the command does, with its
 // validators as `weft start` processes of a weft binary TestMain builds
 // once, its embedded L1 in the test process, every port on loopback and
 // chosen free. Skipped with -short.

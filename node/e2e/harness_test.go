@@ -21,7 +21,7 @@ import (
 	"github.com/holiman/uint256"
 	"google.golang.org/grpc/status"
 
-	"github.com/weftnet/weft/node"
+	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
@@ -53,7 +53,7 @@ func mustSign(t *testing.T, chainID string, key *ecdsa.PrivateKey, nonce uint64,
 type nodeProc struct {
 	nettest.Node
 	idx  int
-	info node.NodeInfo
+	info devnet.NodeInfo
 }
 
 // network is a local testnet whose validators run as `weft start` processes.

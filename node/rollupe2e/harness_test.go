@@ -21,7 +21,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/params"
 
-	"github.com/weftnet/weft/node"
+	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	"github.com/weftnet/weft/node/keys"
@@ -93,13 +93,13 @@ type proc struct {
 type network struct {
 	t     *testing.T
 	dir   string
-	m     *node.Manifest
+	m     *devnet.Manifest
 	procs []*proc
 	// rollupRPC maps "nodeI/rollup" to the rollup's JSON-RPC URL.
 	rollupRPC map[string]string
 	// l1 and l1ep are set when the network settles on an embedded L1.
 	l1   *settlement.L1
-	l1ep *node.L1Endpoints
+	l1ep *devnet.L1Endpoints
 }
 
 // netConfig chooses a network's ports and shape.
@@ -117,7 +117,7 @@ type netConfig struct {
 	classicP2P bool
 	// l1, when set, runs an embedded L1 in the test process, deploys the
 	// settlement contracts and makes node0 settle both rollups on it.
-	l1 *node.L1Options
+	l1 *devnet.L1Options
 }
 
 // checkPortsFree fails fast, with a clear message, when something else holds
@@ -164,7 +164,7 @@ func startNetwork(t *testing.T, c netConfig) *network {
 	}
 	if c.l1 != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		l1, ep, err := node.SetupSettlement(ctx, dir, m, *c.l1, 20, slog.New(slog.DiscardHandler))
+		l1, ep, err := devnet.SetupSettlement(ctx, dir, m, *c.l1, 20, slog.New(slog.DiscardHandler))
 		cancel()
 		if err != nil {
 			t.Fatalf("L1 settlement: %v", err)
@@ -230,7 +230,7 @@ func addAlphaService(t *testing.T, home0, home1, listen string) {
   submitter_key = "keys/alpha-submitter.json"
   dev_alloc = 20
   dev_balance = %q
-`, listen, node.DevRollupBalance)
+`, listen, devnet.DevRollupBalance)
 	if err != nil {
 		t.Fatalf("append to node1 weft.toml: %v", err)
 	}

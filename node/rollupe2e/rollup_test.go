@@ -26,7 +26,7 @@ import (
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/weftnet/weft/contracts/bindings"
-	"github.com/weftnet/weft/node"
+	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	"github.com/weftnet/weft/node/keys"
 	"github.com/weftnet/weft/rollups/exec/evm"
@@ -47,7 +47,7 @@ const (
 )
 
 // devBalance is every dev account's balance on each rollup at genesis.
-var devBalance, _ = new(big.Int).SetString(node.DevRollupBalance, 10)
+var devBalance, _ = new(big.Int).SetString(devnet.DevRollupBalance, 10)
 
 // TestERC20OnRollupA deploys and uses an ERC-20 on rollup alpha through
 // go-ethereum's ethclient and an abigen v2 binding, checks what the standard

@@ -13,6 +13,7 @@ import (
 
 	"github.com/weftnet/weft/contracts"
 	"github.com/weftnet/weft/contracts/bindings"
+	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	"github.com/weftnet/weft/rollups"
@@ -32,7 +33,7 @@ const portsSettle, rpcSettle = 29700, 29750 // 4 validators: 29700..29734
 // and paid out on L1.
 func TestSettlementEndToEnd(t *testing.T) {
 	skipShort(t)
-	l1opts := node.L1Options{BlockTime: 100 * time.Millisecond, ChallengeWindow: 3, MaxBatchAge: time.Second}
+	l1opts := devnet.L1Options{BlockTime: 100 * time.Millisecond, ChallengeWindow: 3, MaxBatchAge: time.Second}
 	// Four validators: killing node0 must not halt the chain (a halted
 	// two-validator libp2p network can deadlock on restart, see
 	// TestKillNineRestartSameRoots).

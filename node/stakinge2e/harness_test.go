@@ -23,6 +23,7 @@ import (
 	"github.com/holiman/uint256"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/client"
@@ -83,7 +84,7 @@ type network struct {
 	dir      string
 	chainID  string
 	basePort int
-	manifest *node.Manifest
+	manifest *devnet.Manifest
 	nodes    []*nodeProc
 }
 

@@ -20,7 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
-	"github.com/weftnet/weft/node"
+	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/node/keys"
 )
 
@@ -104,13 +104,13 @@ func RunCLI(t testing.TB, timeout time.Duration, bin string, args ...string) (st
 
 // Testnet runs `bin testnet --output dir args...` and loads the manifest of
 // the network it wrote.
-func Testnet(t testing.TB, bin, dir string, args ...string) *node.Manifest {
+func Testnet(t testing.TB, bin, dir string, args ...string) *devnet.Manifest {
 	t.Helper()
 	args = append([]string{"testnet", "--output", dir}, args...)
 	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
 	}
-	m, err := node.LoadManifest(dir)
+	m, err := devnet.LoadManifest(dir)
 	if err != nil {
 		t.Fatalf("load manifest: %v", err)
 	}

@@ -1,4 +1,4 @@
-package node
+package devnet
 
 import (
 	"context"
@@ -22,6 +22,7 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/keys"
 	"github.com/weftnet/weft/rollups"
 	"github.com/weftnet/weft/rollups/exec/evm"
@@ -115,7 +116,7 @@ func loadOrAddKey(dir keys.Dir, name string) (*keys.Key, error) {
 func SetupSettlement(ctx context.Context, dir string, m *Manifest, o L1Options, devAccounts int, log *slog.Logger) (*settlement.L1, *L1Endpoints, error) {
 	s := &settlementSetup{o: o, log: log, home: m.Nodes[0].Home}
 	var err error
-	if s.c, s.wc, err = LoadConfig(s.home); err != nil {
+	if s.c, s.wc, err = node.LoadConfig(s.home); err != nil {
 		return nil, nil, err
 	}
 	if len(s.wc.Rollups) == 0 {
@@ -160,7 +161,7 @@ type settlementSetup struct {
 	log  *slog.Logger
 	home string // node0's
 	c    *cfg.Config
-	wc   Config
+	wc   node.Config
 	// l1Keys holds the deployer (embedded L1) and challenger keys.
 	l1Keys     keys.Dir
 	challenger *keys.Key
@@ -286,7 +287,7 @@ func (s *settlementSetup) resume(ctx context.Context, genesisHash common.Hash) (
 			svc.Settlement = settlementFor(svc, r, s.rpcURL, o)
 		}
 	}
-	if err := WriteConfig(s.home, s.c, wc); err != nil {
+	if err := node.WriteConfig(s.home, s.c, wc); err != nil {
 		return s.fail(err)
 	}
 	head, err := s.backend.HeaderByNumber(ctx, nil)
@@ -319,7 +320,7 @@ func (s *settlementSetup) deploy(ctx context.Context, gd *cmttypes.GenesisDoc, a
 		svc.Settlement = settlementFor(svc, r, s.rpcURL, o)
 		s.log.Info("rollup settles on L1", "rollup", svc.Name, "inbox", r.Inbox, "batcher", r.Batcher)
 	}
-	if err := WriteConfig(s.home, s.c, wc); err != nil {
+	if err := node.WriteConfig(s.home, s.c, wc); err != nil {
 		return s.fail(err)
 	}
 	head, err := s.backend.HeaderByNumber(dctx, nil)
@@ -337,7 +338,7 @@ func (s *settlementSetup) deploy(ctx context.Context, gd *cmttypes.GenesisDoc, a
 func (s *settlementSetup) rollupSpecs(gd *cmttypes.GenesisDoc, app *genesis.AppState) ([]settlement.RollupSpec, error) {
 	var specs []settlement.RollupSpec
 	for _, svc := range s.wc.Rollups {
-		ecfg, err := GenesisRollupEVMConfig(svc, gd, app)
+		ecfg, err := node.GenesisRollupEVMConfig(svc, gd, app)
 		if err != nil {
 			return nil, err
 		}
@@ -357,8 +358,8 @@ func (s *settlementSetup) rollupSpecs(gd *cmttypes.GenesisDoc, app *genesis.AppS
 
 // settlementFor is node0's [rollup.settlement] table for svc settling in
 // inbox r on the L1 at rpcURL.
-func settlementFor(svc *RollupService, r settlement.DeployedRollup, rpcURL string, o L1Options) *SettlementConfig {
-	return &SettlementConfig{
+func settlementFor(svc *node.RollupService, r settlement.DeployedRollup, rpcURL string, o L1Options) *node.SettlementConfig {
+	return &node.SettlementConfig{
 		L1RPC: rpcURL, Inbox: r.Inbox.Hex(), BatcherKey: filepath.Join("keys", svc.Name+"-batcher.json"),
 		RelayerKey: svc.SubmitterKey, Confirmations: 1, MaxBatchAge: o.MaxBatchAge.String(), L1StartBlock: r.InboxBlock,
 	}
@@ -367,7 +368,7 @@ func settlementFor(svc *RollupService, r settlement.DeployedRollup, rpcURL strin
 // checkDeployment checks that the L1 behind b is the chain rec was made on
 // (same genesis, when rec knows it) and still holds rec's contracts, with an
 // inbox for each of node0's rollup services.
-func checkDeployment(ctx context.Context, b settlement.DeployBackend, rec *L1Record, genesisHash common.Hash, svcs []RollupService) error {
+func checkDeployment(ctx context.Context, b settlement.DeployBackend, rec *L1Record, genesisHash common.Hash, svcs []node.RollupService) error {
 	d := rec.Deployment
 	if rec.GenesisHash != (common.Hash{}) && rec.GenesisHash != genesisHash {
 		return fmt.Errorf("the L1 is another chain than the devnet's (genesis %s, the devnet's %s)", genesisHash, rec.GenesisHash)

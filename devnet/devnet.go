@@ -1,4 +1,4 @@
-package node
+package devnet
 
 import (
 	"context"
@@ -17,14 +17,15 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups/settlement"
 )
 
-// DevnetOptions run a local network as child processes of one command.
-type DevnetOptions struct {
+// Options run a local network as child processes of one command.
+type Options struct {
 	Testnet TestnetOptions
 	// Exe is the weft binary started as `Exe start --home DIR`.
 	Exe string
@@ -50,19 +51,19 @@ type Endpoints struct {
 	ChainID     string       `json:"chain_id"`
 	Nodes       []NodeInfo   `json:"nodes"`
 	Mnemonic    string       `json:"dev_mnemonic"`
-	DevAccounts []DevAccount `json:"dev_accounts"`
+	DevAccounts []Account    `json:"dev_accounts"`
 	L1          *L1Endpoints `json:"l1,omitempty"`
 }
 
-// DevAccount is a prefunded development account.
-type DevAccount struct {
+// Account is a prefunded development account.
+type Account struct {
 	Address string `json:"address"`
 	Balance string `json:"balance"`
 }
 
-// DevnetState is devnet.json, the devnet's own manifest: it marks a
+// State is devnet.json, the devnet's own manifest: it marks a
 // directory as a devnet and records what a later run needs to resume it.
-type DevnetState struct {
+type State struct {
 	Version int       `json:"version"`
 	ChainID string    `json:"chain_id"`
 	Created time.Time `json:"created"`
@@ -71,11 +72,11 @@ type DevnetState struct {
 	L1 *L1Record `json:"l1,omitempty"`
 	// Stopped is where the last run stopped; nil while a run is going, or
 	// after one that did not stop cleanly.
-	Stopped *DevnetStop `json:"stopped,omitempty"`
+	Stopped *Stop `json:"stopped,omitempty"`
 }
 
-// DevnetStop is where a devnet run stopped.
-type DevnetStop struct {
+// Stop is where a devnet run stopped.
+type Stop struct {
 	Time time.Time `json:"time"`
 	// WeftHeight is node0's height as the nodes were being stopped (they may
 	// commit one more block meanwhile).
@@ -86,39 +87,39 @@ type DevnetStop struct {
 
 const (
 	devnetStateVersion = 1
-	// DevnetStateFile marks a devnet directory.
-	DevnetStateFile = "devnet.json"
-	devnetLockFile  = "devnet.lock"
-	// DevnetL1Dir is the embedded L1's data directory in a devnet.
-	DevnetL1Dir = "l1"
+	// StateFile marks a devnet directory.
+	StateFile      = "devnet.json"
+	devnetLockFile = "devnet.lock"
+	// L1Dir is the embedded L1's data directory in a devnet.
+	L1Dir = "l1"
 )
 
-// LoadDevnetState reads devnet.json from dir.
-func LoadDevnetState(dir string) (*DevnetState, error) {
-	b, err := os.ReadFile(filepath.Join(dir, DevnetStateFile))
+// LoadState reads devnet.json from dir.
+func LoadState(dir string) (*State, error) {
+	b, err := os.ReadFile(filepath.Join(dir, StateFile))
 	if err != nil {
 		return nil, err
 	}
-	var st DevnetState
+	var st State
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, DevnetStateFile), err)
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, StateFile), err)
 	}
 	if st.Version != devnetStateVersion {
-		return nil, fmt.Errorf("%s: version %d, this weft reads version %d", filepath.Join(dir, DevnetStateFile), st.Version, devnetStateVersion)
+		return nil, fmt.Errorf("%s: version %d, this weft reads version %d", filepath.Join(dir, StateFile), st.Version, devnetStateVersion)
 	}
 	return &st, nil
 }
 
-func (st *DevnetState) save(dir string) error {
+func (st *State) save(dir string) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, DevnetStateFile+".tmp")
+	tmp := filepath.Join(dir, StateFile+".tmp")
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(dir, DevnetStateFile))
+	return os.Rename(tmp, filepath.Join(dir, StateFile))
 }
 
 // devnetDirKind is what a --dir holds.
@@ -147,7 +148,7 @@ func inspectDevnetDir(dir string) (devnetDirKind, []os.DirEntry, error) {
 	switch {
 	case len(ents) == 0 || (len(ents) == 1 && has[devnetLockFile]):
 		return dirEmpty, ents, nil
-	case has[DevnetStateFile]:
+	case has[StateFile]:
 		return dirDevnet, ents, nil
 	case has["testnet.json"] && has["endpoints.json"]:
 		return dirLegacy, ents, nil
@@ -160,13 +161,13 @@ func inspectDevnetDir(dir string) (devnetDirKind, []os.DirEntry, error) {
 func devnetEntry(e os.DirEntry) (what string, ok bool) {
 	name := e.Name()
 	switch name {
-	case DevnetStateFile, DevnetStateFile + ".tmp":
+	case StateFile, StateFile + ".tmp":
 		return "the devnet's manifest", true
 	case "testnet.json":
 		return "the network's manifest", true
 	case "endpoints.json":
 		return "the endpoints of the last run", true
-	case DevnetL1Dir:
+	case L1Dir:
 		return "the embedded L1's chain: contracts, deposits, batches, balances", true
 	case "l1-keys":
 		return "the L1 deployer and challenger keys", true
@@ -198,7 +199,7 @@ func lockDevnetDir(dir string) (unlock func(), err error) {
 // devnet, resets one if asked (printing what it removes), and returns the
 // devnet's state and manifest, creating the network when there is none.
 // resumed is false for a new network.
-func openDevnet(o DevnetOptions) (st *DevnetState, m *Manifest, resumed bool, unlock func(), err error) {
+func openDevnet(o Options) (st *State, m *Manifest, resumed bool, unlock func(), err error) {
 	dir := o.Testnet.Output
 	kind, ents, err := inspectDevnetDir(dir)
 	if err != nil {
@@ -213,12 +214,12 @@ func openDevnet(o DevnetOptions) (st *DevnetState, m *Manifest, resumed bool, un
 	if unlock, err = lockDevnetDir(dir); err != nil {
 		return nil, nil, false, nil, err
 	}
-	fail := func(err error) (*DevnetState, *Manifest, bool, func(), error) {
+	fail := func(err error) (*State, *Manifest, bool, func(), error) {
 		unlock()
 		return nil, nil, false, nil, err
 	}
 	if kind == dirDevnet {
-		if st, err = LoadDevnetState(dir); err != nil && !o.Reset {
+		if st, err = LoadState(dir); err != nil && !o.Reset {
 			return fail(fmt.Errorf("%w (use --reset to start over)", err))
 		}
 	}
@@ -266,7 +267,7 @@ func foreignDirError(dir string, ents []os.DirEntry) error {
 		names = append(names[:5], "...")
 	}
 	return fmt.Errorf("%s is not a Weft devnet (it has no %s; it holds %s): refusing to use or remove it; pick another --dir",
-		dir, DevnetStateFile, strings.Join(names, ", "))
+		dir, StateFile, strings.Join(names, ", "))
 }
 
 // resetDevnet does --reset on dir (of kind, holding ents): it removes the
@@ -298,7 +299,7 @@ func resetDevnet(out io.Writer, dir string, kind devnetDirKind, ents []os.DirEnt
 // ents that a creation cut short left, all but devnet.json and the lock.
 func removeUnfinishedNetwork(out io.Writer, dir string, ents []os.DirEntry) error {
 	for _, e := range ents {
-		if what, ok := devnetEntry(e); ok && e.Name() != DevnetStateFile && e.Name() != devnetLockFile {
+		if what, ok := devnetEntry(e); ok && e.Name() != StateFile && e.Name() != devnetLockFile {
 			fmt.Fprintf(out, "  removing %-40s %s\n", filepath.Join(dir, e.Name()), what)
 			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 				return err
@@ -311,8 +312,8 @@ func removeUnfinishedNetwork(out io.Writer, dir string, ents []os.DirEntry) erro
 // createDevnet creates a new devnet in o.Testnet.Output: devnet.json
 // first, so that an interrupted creation is still recognised (and redone)
 // as a devnet, then the network.
-func createDevnet(o DevnetOptions) (*DevnetState, *Manifest, error) {
-	st := &DevnetState{Version: devnetStateVersion, ChainID: o.Testnet.ChainID, Created: time.Now().UTC().Truncate(time.Second)}
+func createDevnet(o Options) (*State, *Manifest, error) {
+	st := &State{Version: devnetStateVersion, ChainID: o.Testnet.ChainID, Created: time.Now().UTC().Truncate(time.Second)}
 	if err := st.save(o.Testnet.Output); err != nil {
 		return nil, nil, err
 	}
@@ -326,7 +327,7 @@ func createDevnet(o DevnetOptions) (*DevnetState, *Manifest, error) {
 // adoptLegacyDevnet writes devnet.json for a devnet an older weft created
 // (testnet.json and endpoints.json only). Its embedded L1 was never kept,
 // so a devnet that settled on one cannot resume.
-func adoptLegacyDevnet(dir string) (*DevnetState, error) {
+func adoptLegacyDevnet(dir string) (*State, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "endpoints.json"))
 	if err != nil {
 		return nil, err
@@ -335,7 +336,7 @@ func adoptLegacyDevnet(dir string) (*DevnetState, error) {
 	if err := json.Unmarshal(b, &ep); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "endpoints.json"), err)
 	}
-	st := &DevnetState{Version: devnetStateVersion, ChainID: ep.ChainID}
+	st := &State{Version: devnetStateVersion, ChainID: ep.ChainID}
 	if ep.L1 != nil && ep.L1.Deployment != nil {
 		if ep.L1.Embedded {
 			return nil, fmt.Errorf("%s was created by an older weft devnet, whose embedded L1 was not kept: its rollups settled on an L1 that no longer exists, so it cannot resume; start over with --reset", dir)
@@ -350,9 +351,9 @@ func adoptLegacyDevnet(dir string) (*DevnetState, error) {
 
 // l1Choice checks the L1 asked for against the one the devnet settles on,
 // and returns the options SetupSettlement gets.
-func l1Choice(dir string, st *DevnetState, o L1Options) (L1Options, error) {
+func l1Choice(dir string, st *State, o L1Options) (L1Options, error) {
 	if o.RPC == "" {
-		o.DataDir = filepath.Join(dir, DevnetL1Dir)
+		o.DataDir = filepath.Join(dir, L1Dir)
 	}
 	rec := st.L1
 	if rec == nil {
@@ -361,7 +362,7 @@ func l1Choice(dir string, st *DevnetState, o L1Options) (L1Options, error) {
 	switch {
 	case rec.Embedded && o.RPC != "":
 		return o, fmt.Errorf("%s settles on its embedded L1 (%s); --l1-rpc would move it to another chain. Drop --l1-rpc, or start over with --reset",
-			dir, filepath.Join(dir, DevnetL1Dir))
+			dir, filepath.Join(dir, L1Dir))
 	case !rec.Embedded && o.RPC == "":
 		return o, fmt.Errorf("%s settles on the L1 at %s (registry %s); pass --l1-rpc and --l1-key again (or --l1=false), or start over with --reset",
 			dir, rec.RPC, rec.Deployment.Registry)
@@ -374,14 +375,14 @@ func l1Choice(dir string, st *DevnetState, o L1Options) (L1Options, error) {
 // L1 and deployment st records, and records a new deployment in st (not
 // saved). With o.L1.Disabled it drops node0's settlement tables. The L1 is
 // nil unless embedded; l1ep is nil without settlement.
-func startDevnetL1(ctx context.Context, o DevnetOptions, st *DevnetState, m *Manifest) (*settlement.L1, *L1Endpoints, error) {
+func startDevnetL1(ctx context.Context, o Options, st *State, m *Manifest) (*settlement.L1, *L1Endpoints, error) {
 	dir := o.Testnet.Output
 	if o.L1.Disabled {
 		if err := dropSettlement(m.Nodes[0].Home); err != nil {
 			return nil, nil, err
 		}
 		if st.L1 != nil && st.L1.Embedded {
-			fmt.Fprintf(o.Out, "  --l1=false: the rollups do not settle this run; the embedded L1 stays in %s for the next\n", filepath.Join(dir, DevnetL1Dir))
+			fmt.Fprintf(o.Out, "  --l1=false: the rollups do not settle this run; the embedded L1 stays in %s for the next\n", filepath.Join(dir, L1Dir))
 		}
 		return nil, nil, nil
 	}
@@ -405,7 +406,7 @@ func startDevnetL1(ctx context.Context, o DevnetOptions, st *DevnetState, m *Man
 	return l1, ep, nil
 }
 
-// RunDevnet runs the devnet in Testnet.Output: it creates it if the
+// Run runs the devnet in Testnet.Output: it creates it if the
 // directory is empty (or Reset), otherwise resumes it where the last run
 // stopped: the Weft chain from the validators' stores, the rollups from
 // their executors' stores, and the embedded L1 from its chain in DIR/l1
@@ -414,7 +415,7 @@ func startDevnetL1(ctx context.Context, o DevnetOptions, st *DevnetState, m *Man
 // as a `weft start` process, waits until all commit blocks, prints and
 // writes the endpoints, and stops them all when ctx ends or any of them
 // dies, recording where they stopped.
-func RunDevnet(ctx context.Context, o DevnetOptions) (err error) {
+func Run(ctx context.Context, o Options) (err error) {
 	dir := o.Testnet.Output
 	st, m, resumed, unlock, err := openDevnet(o)
 	if err != nil {
@@ -467,13 +468,13 @@ func RunDevnet(ctx context.Context, o DevnetOptions) (err error) {
 // devnetRun is one run of a devnet: its state, its network, its L1 and
 // the node processes it started.
 type devnetRun struct {
-	o       DevnetOptions
+	o       Options
 	dir     string
-	st      *DevnetState
+	st      *State
 	m       *Manifest
 	resumed bool
 	// last is where the previous run stopped (nil: unknown).
-	last *DevnetStop
+	last *Stop
 	l1   *settlement.L1 // nil unless embedded
 	l1ep *L1Endpoints   // nil without settlement
 	// procs are the nodes started so far; logs their node.log files, as
@@ -562,7 +563,7 @@ func (r *devnetRun) stopNodes() {
 // stop stops the nodes, then the embedded L1, and records in devnet.json
 // where they stopped. It joins what fails to *errp.
 func (r *devnetRun) stop(errp *error) {
-	stop := &DevnetStop{WeftHeight: -1}
+	stop := &Stop{WeftHeight: -1}
 	if len(r.procs) > 0 {
 		stop.WeftHeight = nodeHeight(r.m.Nodes[0])
 	}
@@ -597,7 +598,7 @@ func (r *devnetRun) writeEndpoints() (Endpoints, error) {
 	ep := Endpoints{ChainID: m.ChainID, Nodes: m.Nodes, Mnemonic: keys.DevMnemonic, L1: r.l1ep}
 	dev, _ := keys.DevAccounts(o.Testnet.DevAccounts)
 	for _, k := range dev {
-		ep.DevAccounts = append(ep.DevAccounts, DevAccount{Address: crypto.PubkeyToAddress(k.PublicKey).Hex(), Balance: o.Testnet.DevBalance})
+		ep.DevAccounts = append(ep.DevAccounts, Account{Address: crypto.PubkeyToAddress(k.PublicKey).Hex(), Balance: o.Testnet.DevBalance})
 	}
 	b, _ := json.MarshalIndent(ep, "", "  ")
 	if err := os.WriteFile(filepath.Join(r.dir, "endpoints.json"), b, 0o644); err != nil {
@@ -654,7 +655,7 @@ func (r *devnetRun) printServices() error {
 	if l1ep != nil {
 		kind := "external"
 		if l1ep.Embedded {
-			kind = fmt.Sprintf("embedded (go-ethereum simulated backend, chain id 1337, dev accounts funded; chain kept in %s)", filepath.Join(r.dir, DevnetL1Dir))
+			kind = fmt.Sprintf("embedded (go-ethereum simulated backend, chain id 1337, dev accounts funded; chain kept in %s)", filepath.Join(r.dir, L1Dir))
 		}
 		fmt.Fprintf(o.Out, "  L1 %s JSON-RPC %s, registry %s\n", kind, l1ep.RPC, l1ep.Deployment.Registry)
 		for _, dr := range l1ep.Deployment.Rollups {
@@ -777,7 +778,7 @@ func waitHeight(ctx context.Context, m *Manifest, h int64, died <-chan string) e
 // dropSettlement removes the [rollup.settlement] tables an earlier run with
 // an L1 wrote into a node's weft.toml.
 func dropSettlement(home string) error {
-	c, wc, err := LoadConfig(home)
+	c, wc, err := node.LoadConfig(home)
 	if err != nil {
 		return err
 	}
@@ -790,5 +791,5 @@ func dropSettlement(home string) error {
 	if !changed {
 		return nil
 	}
-	return WriteConfig(home, c, wc)
+	return node.WriteConfig(home, c, wc)
 }

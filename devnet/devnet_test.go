@@ -1,4 +1,4 @@
-package node
+package devnet
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/keys"
 	"github.com/weftnet/weft/rollups/settlement"
 )
@@ -26,11 +27,11 @@ import (
 // dir. Nothing in these tests listens on the Weft ports (only the embedded
 // L1 serves, on a port of its own choosing): they are written to the
 // configs only.
-func devnetTestOptions(dir string, out *bytes.Buffer) DevnetOptions {
+func devnetTestOptions(dir string, out *bytes.Buffer) Options {
 	l1 := DefaultL1Options()
 	l1.Port = 0
 	l1.BlockTime = 20 * time.Millisecond
-	return DevnetOptions{
+	return Options{
 		Testnet: TestnetOptions{
 			Validators: 1, Output: dir, ChainID: "weft-devnet-test", Host: "127.0.0.1", BasePort: 20000,
 			Rollups:     []genesis.Rollup{{Name: "alpha", VM: "evm", EVMChainID: 901}},
@@ -41,10 +42,10 @@ func devnetTestOptions(dir string, out *bytes.Buffer) DevnetOptions {
 }
 
 // devnetSession is one run of a devnet's L1 part: the directory prepared
-// as RunDevnet does, and the L1 set up (resumed or new).
+// as Run does, and the L1 set up (resumed or new).
 type devnetSession struct {
 	t       *testing.T
-	st      *DevnetState
+	st      *State
 	m       *Manifest
 	resumed bool
 	unlock  func()
@@ -52,7 +53,7 @@ type devnetSession struct {
 	ep      *L1Endpoints
 }
 
-func openDevnetSession(t *testing.T, o DevnetOptions) *devnetSession {
+func openDevnetSession(t *testing.T, o Options) *devnetSession {
 	t.Helper()
 	st, m, resumed, unlock, err := openDevnet(o)
 	if err != nil {
@@ -77,13 +78,13 @@ func openDevnetSession(t *testing.T, o DevnetOptions) *devnetSession {
 	return s
 }
 
-// stop closes the L1 and records the stop as RunDevnet does; it returns
+// stop closes the L1 and records the stop as Run does; it returns
 // the L1 head it stopped at.
 func (s *devnetSession) stop() uint64 {
 	s.t.Helper()
 	n := s.blockNumber()
 	s.close()
-	s.st.Stopped = &DevnetStop{Time: time.Now().UTC(), WeftHeight: 0, L1Block: n}
+	s.st.Stopped = &Stop{Time: time.Now().UTC(), WeftHeight: 0, L1Block: n}
 	if err := s.st.save(filepath.Dir(s.m.Nodes[0].Home)); err != nil {
 		s.t.Fatal(err)
 	}
@@ -176,9 +177,9 @@ func (s *devnetSession) send(to common.Address, value int64) {
 }
 
 // settlementOf is node0's [rollup.settlement] table for rollup name.
-func settlementOf(t *testing.T, home, name string) *SettlementConfig {
+func settlementOf(t *testing.T, home, name string) *node.SettlementConfig {
 	t.Helper()
-	_, wc, err := LoadConfig(home)
+	_, wc, err := node.LoadConfig(home)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +281,7 @@ func TestDevnetL1ResumesAndResets(t *testing.T) {
 	o.Reset = true
 	s = openDevnetSession(t, o)
 	printed := out.String()
-	for _, want := range []string{"--reset: removing", filepath.Join(dir, "node0"), filepath.Join(dir, DevnetL1Dir), filepath.Join(dir, "l1-keys"), filepath.Join(dir, DevnetStateFile), "keeping " + note} {
+	for _, want := range []string{"--reset: removing", filepath.Join(dir, "node0"), filepath.Join(dir, L1Dir), filepath.Join(dir, "l1-keys"), filepath.Join(dir, StateFile), "keeping " + note} {
 		if !strings.Contains(printed, want) {
 			t.Errorf("--reset printed %q; want it to mention %q", printed, want)
 		}
@@ -314,7 +315,7 @@ func TestDevnetRefusesForeignDir(t *testing.T) {
 		var out bytes.Buffer
 		o := devnetTestOptions(dir, &out)
 		o.Reset = reset
-		err := RunDevnet(context.Background(), o)
+		err := Run(context.Background(), o)
 		if err == nil || !strings.Contains(err.Error(), "not a Weft devnet") || !strings.Contains(err.Error(), "thesis.tex") {
 			t.Fatalf("reset=%v: %v; want a refusal naming what the dir holds", reset, err)
 		}
@@ -360,15 +361,15 @@ func TestDevnetLegacyEmbeddedL1(t *testing.T) {
 // is refused, not silently deployed to.
 func TestDevnetL1Switch(t *testing.T) {
 	dep := &settlement.Deployment{L1ChainID: 1}
-	embedded := &DevnetState{L1: &L1Record{Embedded: true, Deployment: dep}}
-	external := &DevnetState{L1: &L1Record{RPC: "http://127.0.0.1:1", Deployment: dep}}
+	embedded := &State{L1: &L1Record{Embedded: true, Deployment: dep}}
+	external := &State{L1: &L1Record{RPC: "http://127.0.0.1:1", Deployment: dep}}
 	for _, c := range []struct {
 		name string
-		st   *DevnetState
+		st   *State
 		rpc  string
 		ok   bool
 	}{
-		{"new, embedded", &DevnetState{}, "", true},
+		{"new, embedded", &State{}, "", true},
 		{"embedded, embedded", embedded, "", true},
 		{"embedded, external", embedded, "http://127.0.0.1:2", false},
 		{"external, embedded", external, "", false},
@@ -385,7 +386,7 @@ func TestDevnetL1Switch(t *testing.T) {
 		if (lo.Resume != nil) != (c.st.L1 != nil) {
 			t.Errorf("%s: resume %+v", c.name, lo.Resume)
 		}
-		if c.rpc == "" && lo.DataDir != filepath.Join("d", DevnetL1Dir) {
+		if c.rpc == "" && lo.DataDir != filepath.Join("d", L1Dir) {
 			t.Errorf("%s: embedded L1 data dir %q", c.name, lo.DataDir)
 		}
 	}

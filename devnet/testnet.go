@@ -1,4 +1,4 @@
-package node
+package devnet
 
 import (
 	"crypto/ecdsa"
@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/node/keys"
 	"github.com/weftnet/weft/p2p"
 )
@@ -182,11 +183,11 @@ func (g *testnetGen) makeRollupKeys() error {
 // initNode writes node i's home and adds it to the manifest.
 func (g *testnetGen) initNode(i int) error {
 	o := g.o
-	ports := Ports{Host: o.Host, P2P: o.BasePort + 10*i, RPC: o.BasePort + 10*i + 1, API: o.BasePort + 10*i + 2, Metrics: o.BasePort + 10*i + 3}
+	ports := node.Ports{Host: o.Host, P2P: o.BasePort + 10*i, RPC: o.BasePort + 10*i + 1, API: o.BasePort + 10*i + 2, Metrics: o.BasePort + 10*i + 3}
 	g.homes[i] = filepath.Join(o.Output, fmt.Sprintf("node%d", i))
 	moniker := fmt.Sprintf("node%d", i)
-	c := CometConfig(g.homes[i], moniker, ports)
-	wc := DefaultConfig()
+	c := node.CometConfig(g.homes[i], moniker, ports)
+	wc := node.DefaultConfig()
 	wc.API.ListenAddr = fmt.Sprintf("%s:%d", o.Host, ports.API)
 	wc.Feed.ListenAddr = fmt.Sprintf("/ip4/%s/udp/%d/quic-v1", o.Host, o.BasePort+10*i+4)
 	if i == 0 && o.RollupRPCBasePort > 0 {
@@ -194,16 +195,16 @@ func (g *testnetGen) initNode(i int) error {
 			return err
 		}
 	}
-	if err := InitHome(g.homes[i], c, wc, g.doc, g.valKeys[i]); err != nil {
+	if err := node.InitHome(g.homes[i], c, wc, g.doc, g.valKeys[i]); err != nil {
 		return err
 	}
-	_, peer, err := NodeIdentity(c)
+	_, peer, err := node.NodeIdentity(c)
 	if err != nil {
 		return err
 	}
 	peer.Host = fmt.Sprintf("%s:%d", o.Host, ports.P2P)
 	g.peers[i] = peer
-	feedID, err := FeedPeerID(c)
+	feedID, err := node.FeedPeerID(c)
 	if err != nil {
 		return err
 	}
@@ -226,7 +227,7 @@ func (g *testnetGen) initNode(i int) error {
 
 // addRollupServices writes node0's bundle and submitter keys into home
 // and adds to wc a rollup service per genesis rollup.
-func (g *testnetGen) addRollupServices(home string, wc *Config) error {
+func (g *testnetGen) addRollupServices(home string, wc *node.Config) error {
 	o := g.o
 	if _, err := keys.Dir(filepath.Join(home, "keys")).Add("bundler", g.bundleKey); err != nil {
 		return err
@@ -238,7 +239,7 @@ func (g *testnetGen) addRollupServices(home string, wc *Config) error {
 			return err
 		}
 		// The submitter also relays L1 deposits (deposit_relayer).
-		wc.Rollups = append(wc.Rollups, RollupService{
+		wc.Rollups = append(wc.Rollups, node.RollupService{
 			Name: r.Name, RPCListenAddr: fmt.Sprintf("%s:%d", o.Host, o.RollupRPCBasePort+j),
 			SubmitterKey: kf + ".json", DevAlloc: o.DevAccounts, DevBalance: DevRollupBalance,
 			DepositRelayer: crypto.PubkeyToAddress(g.submitters[r.Name].PublicKey).Hex(),
@@ -251,7 +252,7 @@ func (g *testnetGen) addRollupServices(home string, wc *Config) error {
 // all the other nodes.
 func (g *testnetGen) connectNodes() error {
 	for i, home := range g.homes {
-		c, wc, err := LoadConfig(home)
+		c, wc, err := node.LoadConfig(home)
 		if err != nil {
 			return err
 		}
@@ -270,7 +271,7 @@ func (g *testnetGen) connectNodes() error {
 				wc.Feed.Peers = append(wc.Feed.Peers, a)
 			}
 		}
-		if err := WriteConfig(home, c, wc); err != nil {
+		if err := node.WriteConfig(home, c, wc); err != nil {
 			return err
 		}
 	}
