@@ -88,9 +88,9 @@ const lp2pRedialEvery = time.Second
 //     restarted peer our NewRoundStep: that peer never learns our height and
 //     gossips us nothing;
 //   - our PeerState still says the peer holds the votes and block parts we
-//     wrote into the dead connection (a stream write and close succeed
-//     locally on a QUIC connection that has not timed out yet), so we never
-//     send them again.
+//     wrote into the dead connection (a stream write succeeds locally on a
+//     QUIC connection that has not timed out yet; what a restarted peer
+//     gets on it is lost), so we never send them again.
 //
 // With the quorum lost and no +2/3 of any prevote, no timeout fires, so no
 // new step message ever repairs it: the chain stops for good.
