@@ -52,12 +52,10 @@ func under(path, prefix string) bool {
 
 // TestOnlyNodeImportsConsensus: consensus decodes, orders and applies txs;
 // a client or a rollup needs only the tx codec (txcodec). Outside consensus
-// itself, only node (which composes the sequencer; not its client SDK)
-// imports it.
+// itself, only node (which composes the sequencer) imports it.
 func TestOnlyNodeImportsConsensus(t *testing.T) {
 	for _, p := range list(t, module+"/...") {
-		if under(p.ImportPath, module+"/consensus") ||
-			under(p.ImportPath, module+"/node") && !under(p.ImportPath, module+"/node/client") {
+		if under(p.ImportPath, module+"/consensus") || under(p.ImportPath, module+"/node") {
 			continue
 		}
 		for _, imp := range append(append(p.Imports, p.TestImports...), p.XTestImports...) {
@@ -92,9 +90,19 @@ func TestDependencyRules(t *testing.T) {
 			why:       "the tx codec is a leaf: a client signs and reads results without consensus, storage or CometBFT",
 		},
 		{
-			pkgs:      []string{module + "/node/client", module + "/rollups/rpc"},
-			forbidden: []string{module + "/consensus", "github.com/dgraph-io/badger"},
-			why:       "clients and the rollup RPC talk to a node; they need the tx codec, not the state machine",
+			pkgs:      []string{module + "/client", module + "/rollups/rpc"},
+			forbidden: []string{module + "/consensus", module + "/node", "github.com/dgraph-io/badger"},
+			why:       "clients and the rollup RPC talk to a node; they need the tx codec, not the state machine or the node itself",
+		},
+		{
+			pkgs:      []string{module + "/keys"},
+			forbidden: []string{module + "/node", module + "/consensus", module + "/rollups", module + "/p2p", "github.com/cometbft/"},
+			why:       "key files are a leaf shared by the CLI, devnet and node: they need no node, chain or network",
+		},
+		{
+			pkgs:      []string{module + "/rollups/..."},
+			forbidden: []string{module + "/node", module + "/consensus", module + "/devnet"},
+			why:       "rollup services (settlement, the batcher, the deposit relayer, …) are composed by node, never compose it: the node passes its app and executors in",
 		},
 		{
 			pkgs:      []string{module + "/node"},

@@ -16,10 +16,10 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/node"
-	"github.com/weftnet/weft/node/client"
-	"github.com/weftnet/weft/node/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups/settlement"
 )

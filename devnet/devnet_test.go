@@ -18,8 +18,8 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/node"
-	"github.com/weftnet/weft/node/keys"
 	"github.com/weftnet/weft/rollups/settlement"
 )
 

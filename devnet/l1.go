@@ -22,8 +22,8 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/node"
-	"github.com/weftnet/weft/node/keys"
 	"github.com/weftnet/weft/rollups"
 	"github.com/weftnet/weft/rollups/exec/evm"
 	"github.com/weftnet/weft/rollups/settlement"

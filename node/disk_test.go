@@ -22,10 +22,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/consensus"
 	"github.com/weftnet/weft/genesis"
-	"github.com/weftnet/weft/node/client"
-	"github.com/weftnet/weft/node/keys"
+	"github.com/weftnet/weft/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/txcodec"
 )

@@ -5,4 +5,9 @@
 // API (gRPC) and Prometheus metrics, and owns Start/Stop. It wires; it does
 // not implement protocol rules. Local networks of nodes (the devnet, and
 // testnet generation) are package devnet's.
+//
+// What it runs lives elsewhere: it constructs and starts each settled
+// rollup's batcher (rollups/batcher) and deposit relayer (rollups/relay),
+// reads key files through package keys, and its Go API client is package
+// client.
 package node

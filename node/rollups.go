@@ -19,7 +19,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/weftnet/weft/genesis"
-	"github.com/weftnet/weft/node/keys"
+	"github.com/weftnet/weft/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
 	"github.com/weftnet/weft/rollups/exec"

@@ -11,11 +11,12 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
-	"github.com/weftnet/weft/node/keys"
+	"github.com/weftnet/weft/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups/batcher"
 	"github.com/weftnet/weft/rollups/exec/evm"
 	"github.com/weftnet/weft/rollups/feed"
+	"github.com/weftnet/weft/rollups/relay"
 	"github.com/weftnet/weft/rollups/settlement"
 )
 
@@ -193,8 +194,12 @@ func (n *Node) startSettlement(ctx context.Context, rt *rollupRuntime, log *slog
 			l1.Close()
 			return fmt.Errorf("rollup %s: relayer_key is %s, but the rollup's deposit_relayer is %q", rt.svc.Name, key.Address, rt.svc.DepositRelayer)
 		}
-		r := &depositRelayer{n: n, rt: rt, l1: l1, inbox: settlement.NewInbox(l1, inbox), startBlock: sc.L1StartBlock, key: key.Private, poll: poll, log: log}
-		rt.bg.Go(func() { r.run(ctx) })
+		r := relay.New(relay.Config{
+			Rollup: rt.id, Key: key.Private, Weft: n.app, Exec: rt.exec,
+			L1: l1, Inbox: settlement.NewInbox(l1, inbox), StartBlock: sc.L1StartBlock,
+			Poll: poll, Now: time.Now, Log: log,
+		})
+		rt.bg.Go(func() { r.Run(ctx) })
 	}
 	rt.bg.Go(func() {
 		<-ctx.Done()

@@ -3,6 +3,6 @@
 // Sign, the tx hash (TxHash), the result codes with their names and
 // classes (Retryable, PeerFault) and Rejection. It imports no consensus
 // state, no storage and no CometBFT, so SDKs and the rollup RPC
-// (node/client, rollups/rpc) depend on it rather than on consensus, which
+// (client, rollups/rpc) depend on it rather than on consensus, which
 // decodes and applies txs (consensus.DecodeTx) under these same codes.
 package txcodec

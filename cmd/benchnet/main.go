@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/client"
 )
 
 // options are the harness's flags.

@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/client"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
 

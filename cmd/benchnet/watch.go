@@ -11,7 +11,7 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
 
-	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/client"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
 

@@ -19,8 +19,8 @@ import (
 
 	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/node"
-	"github.com/weftnet/weft/node/keys"
 )
 
 func logger(cmd *cobra.Command) *slog.Logger {

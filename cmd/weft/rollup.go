@@ -20,8 +20,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/weftnet/weft/contracts/bindings"
+	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/node"
-	"github.com/weftnet/weft/node/keys"
 	"github.com/weftnet/weft/rollups/derive"
 	"github.com/weftnet/weft/rollups/settlement"
 )

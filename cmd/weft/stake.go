@@ -10,8 +10,8 @@ import (
 	"github.com/holiman/uint256"
 	"github.com/spf13/cobra"
 
+	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/genesis"
-	"github.com/weftnet/weft/node/client"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
 

@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/genesis"
-	"github.com/weftnet/weft/node/client"
-	"github.com/weftnet/weft/node/keys"
+	"github.com/weftnet/weft/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	rollrpc "github.com/weftnet/weft/rollups/rpc"
 )

@@ -22,9 +22,9 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/holiman/uint256"
 
+	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/genesis"
-	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups/settlement"

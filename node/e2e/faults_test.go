@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/node"
-	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )

@@ -19,7 +19,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	"github.com/weftnet/weft/p2p"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"

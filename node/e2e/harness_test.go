@@ -21,8 +21,8 @@ import (
 	"github.com/holiman/uint256"
 	"google.golang.org/grpc/status"
 
+	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/devnet"
-	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"

@@ -15,8 +15,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/node"
-	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/txcodec"

@@ -21,10 +21,10 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/params"
 
+	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/devnet"
-	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/node/e2e/nettest"
-	"github.com/weftnet/weft/node/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups/settlement"
 )

@@ -27,8 +27,8 @@ import (
 
 	"github.com/weftnet/weft/contracts/bindings"
 	"github.com/weftnet/weft/devnet"
+	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/node/e2e/nettest"
-	"github.com/weftnet/weft/node/keys"
 	"github.com/weftnet/weft/rollups/exec/evm"
 )
 

@@ -23,10 +23,10 @@ import (
 	"github.com/holiman/uint256"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/node"
-	"github.com/weftnet/weft/node/client"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	"github.com/weftnet/weft/p2p"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"

@@ -12,7 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
 
-	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )

@@ -18,9 +18,10 @@
 //     (ProofFromState, which a rollup RPC's eth_getProof can return as is),
 //     and their finalization on L1 (FinalizeWithdrawal).
 //
-// It does not decide what to post or when (rollups/batcher), nor whether a
-// posted root is right (rollups/derive); it holds no keys beyond those passed
-// to it and does not manage nonces or fee bumping for a long-running sender.
+// It does not decide what to post or when (rollups/batcher), nor relay
+// deposits to the rollup (rollups/relay), nor whether a posted root is right
+// (rollups/derive); it holds no keys beyond those passed to it and does not
+// manage nonces or fee bumping for a long-running sender.
 // Frames must be posted by direct calls to the inbox (not through another
 // contract), since frame bytes are recovered from the transaction's input.
 package settlement

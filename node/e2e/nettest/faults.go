@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/client"
 )
 
 // Fault injection for the multi-process tests: processes tagged with a

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/weftnet/weft/node/client"
+	"github.com/weftnet/weft/client"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
 

@@ -21,7 +21,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/weftnet/weft/devnet"
-	"github.com/weftnet/weft/node/keys"
+	"github.com/weftnet/weft/keys"
 )
 
 // CheckPortsFree fails t fast, with a clear message, when something else
