@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	cfg "github.com/cometbft/cometbft/config"
 	cmtnode "github.com/cometbft/cometbft/node"
 	cmtp2p "github.com/cometbft/cometbft/p2p"
@@ -45,8 +47,7 @@ type Node struct {
 	feedCancel context.CancelFunc
 	feedDone   chan struct{}
 
-	sliceMu    sync.Mutex
-	sliceCache map[int64]*blockSlices
+	slices *lru.Cache[int64, *blockSlices] // built once per height for every follower
 
 	stopOnce sync.Once
 	stopErr  error
@@ -69,7 +70,8 @@ func New(home string, logger *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{home: home, ccfg: ccfg, wcfg: wcfg, log: logger, store: store, disk: disk}
+	slices, _ := lru.New[int64, *blockSlices](sliceCacheSize) // errors only for a size ≤ 0
+	n := &Node{home: home, ccfg: ccfg, wcfg: wcfg, log: logger, store: store, disk: disk, slices: slices}
 	if err := n.build(); err != nil {
 		store.Close()
 		return nil, err

@@ -61,7 +61,11 @@ type rollupRuntime struct {
 	exec   *evm.Executor
 	server *rpc.Server
 	feed   event.Feed
-	status settlementStatus
+	// executed is how far the executor has gone: the batcher follows the
+	// rollup through it (see rollupSource), so each height flows commit →
+	// executor → batcher down one pipeline.
+	executed progress
+	status   settlementStatus
 	bg     sync.WaitGroup // settlement goroutines
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -194,6 +198,7 @@ func (n *Node) startRollup(svc RollupService) (*rollupRuntime, error) {
 		return nil, fmt.Errorf("submitter key: %w", err)
 	}
 	rt := &rollupRuntime{svc: svc, id: id, exec: ex, done: make(chan struct{})}
+	rt.executed.advance(ex.LastWeftHeight())
 	rt.status.exec = ex
 	sub := rpc.NewSubmitter(rpc.SubmitterConfig{Rollup: id, Key: key.Private, FeeLimit: uint256.NewInt(1e17)}, n.app, log)
 	progress := func() (int64, int64, bool) {
@@ -249,7 +254,11 @@ func (n *Node) driveRollup(ctx context.Context, rt *rollupRuntime, log *slog.Log
 	}()
 	for ctx.Err() == nil {
 		err := feed.Follow(ctx, n, rt.id, rt.exec.LastWeftHeight()+1, func(s *weftv1.RollupSlice) error {
-			return rt.exec.Execute(s)
+			if err := rt.exec.Execute(s); err != nil {
+				return err
+			}
+			rt.executed.advance(rt.exec.LastWeftHeight())
+			return nil
 		})
 		if err == nil || ctx.Err() != nil {
 			return

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/weftnet/weft/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups"
 	"github.com/weftnet/weft/rollups/batcher"
 	"github.com/weftnet/weft/rollups/exec/evm"
 	"github.com/weftnet/weft/rollups/feed"
@@ -113,29 +115,76 @@ func (s *settlementStatus) FinalizedBlock() uint64 {
 	return 0
 }
 
-// rollupSource feeds the batcher: slices from the node, roots from the
-// executor.
+// rollupSource feeds the batcher from the executor's progress: the slice
+// of each height the executor has executed (from the node's slice cache,
+// where the executor's read left it) and the state root after it. Nothing
+// polls: both wait on rt.executed.
 type rollupSource struct {
 	n  *Node
 	rt *rollupRuntime
 }
 
 func (s rollupSource) Follow(ctx context.Context, from int64, fn func(*weftv1.RollupSlice) error) error {
-	return feed.Follow(ctx, s.n, s.rt.id, from, fn)
+	return feed.Follow(ctx, executedSource{s}, s.rt.id, from, fn)
 }
 
 func (s rollupSource) StateRootAt(ctx context.Context, h int64) (common.Hash, error) {
 	for {
+		next := s.rt.executed.notify()
 		if hdr := s.rt.exec.HeaderAtWeftHeight(h); hdr != nil {
 			return hdr.Root, nil
 		}
-		// The executor runs a few milliseconds behind the feed.
 		select {
 		case <-ctx.Done():
 			return common.Hash{}, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		case <-next:
 		}
 	}
+}
+
+// executedSource is the feed as far as the executor has executed it.
+type executedSource struct{ rollupSource }
+
+func (s executedSource) Committed() int64              { return s.rt.executed.height() }
+func (s executedSource) CommitNotify() <-chan struct{} { return s.rt.executed.notify() }
+func (s executedSource) Slice(h int64, id rollups.ID) (*weftv1.RollupSlice, error) {
+	return s.n.Slice(h, id)
+}
+
+// progress is a height that only grows, with a channel closed at each
+// advance.
+type progress struct {
+	mu   sync.Mutex
+	h    int64
+	next chan struct{}
+}
+
+func (p *progress) advance(h int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if h <= p.h {
+		return
+	}
+	p.h = h
+	if p.next != nil {
+		close(p.next)
+	}
+	p.next = make(chan struct{})
+}
+
+func (p *progress) height() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.h
+}
+
+func (p *progress) notify() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.next == nil {
+		p.next = make(chan struct{})
+	}
+	return p.next
 }
 
 // startSettlement starts the rollup's batcher and deposit relayer.

@@ -41,3 +41,31 @@ func TestRollupEVMConfigRelayer(t *testing.T) {
 		t.Fatalf("bad relayer: %v", err)
 	}
 }
+
+// TestProgressWakesWaitersOnlyOnAdvance: the batcher's source waits on
+// the executor's progress instead of polling; a waiter wakes when the
+// height grows, not when it is set again or lowered.
+func TestProgressWakesWaitersOnlyOnAdvance(t *testing.T) {
+	var p progress
+	p.advance(5)
+	wait := p.notify()
+	p.advance(5)
+	p.advance(3)
+	select {
+	case <-wait:
+		t.Fatal("woken without an advance")
+	default:
+	}
+	if p.height() != 5 {
+		t.Fatalf("height %d after a lower advance, want 5", p.height())
+	}
+	p.advance(6)
+	select {
+	case <-wait:
+	default:
+		t.Fatal("not woken by the advance to 6")
+	}
+	if p.height() != 6 || p.notify() == wait {
+		t.Fatal("no fresh channel after the advance")
+	}
+}

@@ -62,15 +62,15 @@ type blockSlices struct {
 	items                 map[rollups.ID][]*rollups.Item
 }
 
+// sliceCacheSize bounds the heights whose slices are kept (least
+// recently used out): the executor and the batcher read each height within
+// moments of each other, and gossip subscribers the newest ones.
 const sliceCacheSize = 256
 
 func (n *Node) blockSlices(height int64) (*blockSlices, error) {
-	n.sliceMu.Lock()
-	if bs, ok := n.sliceCache[height]; ok {
-		n.sliceMu.Unlock()
+	if bs, ok := n.slices.Get(height); ok {
 		return bs, nil
 	}
-	n.sliceMu.Unlock()
 	bs, ok := n.recentSlices(height)
 	if !ok {
 		var err error
@@ -78,12 +78,7 @@ func (n *Node) blockSlices(height int64) (*blockSlices, error) {
 			return nil, err
 		}
 	}
-	n.sliceMu.Lock()
-	if n.sliceCache == nil || len(n.sliceCache) >= sliceCacheSize {
-		n.sliceCache = map[int64]*blockSlices{} // bounded; followers mostly read the newest heights
-	}
-	n.sliceCache[height] = bs
-	n.sliceMu.Unlock()
+	n.slices.Add(height, bs)
 	return bs, nil
 }
 
