@@ -66,9 +66,9 @@ type rollupRuntime struct {
 	// executor → batcher down one pipeline.
 	executed progress
 	status   settlementStatus
-	bg     sync.WaitGroup // settlement goroutines
-	cancel context.CancelFunc
-	done   chan struct{}
+	bg       sync.WaitGroup // settlement goroutines
+	cancel   context.CancelFunc
+	done     chan struct{}
 }
 
 // rollupBackend adapts the executor to the RPC layer.
