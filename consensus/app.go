@@ -78,8 +78,7 @@ type App struct {
 	rmu          sync.Mutex
 	recentBlocks []BlockTxs // the last recentBlocks blocks, oldest first
 
-	jmu       sync.Mutex
-	journaled map[[32]byte]struct{}
+	journal *mempool.Journal // which acknowledged txs the store's journal holds
 }
 
 type stagedBlock struct {
@@ -106,11 +105,11 @@ type stagedBlock struct {
 // earlier run are put back into the mempool.
 func NewApp(store *Store, cfg Config, logger *slog.Logger) (*App, error) {
 	a := &App{
-		store:     store,
-		log:       logger,
-		cfg:       cfg,
-		commitC:   make(chan struct{}),
-		journaled: map[[32]byte]struct{}{},
+		store:   store,
+		log:     logger,
+		cfg:     cfg,
+		commitC: make(chan struct{}),
+		journal: mempool.NewJournal(cfg.MaxJournaled),
 	}
 	mcfg := cfg.Mempool
 	if mcfg.RollupWeight == nil {

@@ -243,15 +243,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 		panic("invariant: Commit without FinalizeBlock")
 	}
 	a.staged = nil
-	a.jmu.Lock()
-	var jdel [][32]byte
-	for _, h := range sb.txs {
-		if _, ok := a.journaled[h]; ok {
-			jdel = append(jdel, h)
-			delete(a.journaled, h)
-		}
-	}
-	a.jmu.Unlock()
+	jdel := a.journal.Committed(sb.txs)
 	if err := a.store.Commit(sb.ov, sb.height, sb.appHash, jdel); err != nil {
 		return nil, fmt.Errorf("commit height %d: %w", sb.height, err)
 	}

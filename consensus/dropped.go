@@ -17,7 +17,8 @@ import (
 //	prefixDroppedOrder + seq  → hash
 //	keyDroppedMeta            → first seq (8) || next seq (8)
 //
-// Writers are serialised by the caller (App.jmu).
+// Writers are serialised by the caller (mempool.Journal.Forget, or
+// loadJournal before the node serves anything).
 var (
 	prefixDropped      = []byte("dh/")
 	prefixDroppedOrder = []byte("dq/")

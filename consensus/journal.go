@@ -32,31 +32,22 @@ func (a *App) forget(dropped []mempool.Dropped) {
 		return
 	}
 	recs := make([]droppedRecord, len(dropped))
-	var del [][32]byte
-	a.jmu.Lock()
-	defer a.jmu.Unlock()
 	for i, d := range dropped {
 		recs[i] = droppedRecord{d.Tx.Hash, d.Reason}
-		// A tx evicted for room is not invalid: an acknowledged one stays
-		// journaled, so a restart offers it again, until it commits or
-		// can no longer be included (loadJournal drops it then).
-		if _, ok := a.journaled[d.Tx.Hash]; ok && !d.Evicted {
-			del = append(del, d.Tx.Hash)
-			delete(a.journaled, d.Tx.Hash)
-		}
 	}
-	if err := a.store.recordDropped(recs, a.cfg.MaxDropped, del); err != nil {
+	err := a.journal.Forget(dropped, func(del [][32]byte) error {
+		return a.store.recordDropped(recs, a.cfg.MaxDropped, del)
+	})
+	if err != nil {
 		a.log.Error("forget dropped mempool txs", "err", err)
 	}
 }
 
-func (a *App) journal(tx *Tx) error {
+func (a *App) journalTx(tx *Tx) error {
 	if err := a.store.JournalPut(tx.Hash, tx.Raw); err != nil {
 		return err
 	}
-	a.jmu.Lock()
-	a.journaled[tx.Hash] = struct{}{}
-	a.jmu.Unlock()
+	a.journal.Add(tx.Hash)
 	return nil
 }
 
@@ -92,9 +83,7 @@ func (a *App) loadJournal() error {
 			bad = append(bad, droppedRecord{tx.Hash, "after restart: " + rej.Log})
 			continue
 		}
-		a.jmu.Lock()
-		a.journaled[tx.Hash] = struct{}{}
-		a.jmu.Unlock()
+		a.journal.Add(tx.Hash)
 		kept++
 	}
 	if len(txs) > 0 || len(bad) > 0 {

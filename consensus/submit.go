@@ -72,11 +72,8 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *txcodec.Rejection {
 	if rej := a.checkStaking(tx, params); rej != nil {
 		return rej
 	}
-	if o == fromClient && a.cfg.MaxJournaled > 0 {
-		a.jmu.Lock()
-		n := len(a.journaled)
-		a.jmu.Unlock()
-		if n >= a.cfg.MaxJournaled {
+	if o == fromClient {
+		if full, n := a.journal.Full(); full {
 			return txcodec.Reject(txcodec.CodeMempoolFull, fmt.Sprintf("this node keeps %d acknowledged txs not yet committed, its most; retry later or submit to another node", n))
 		}
 	}
@@ -95,7 +92,7 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *txcodec.Rejection {
 	}
 	a.forget(res.Dropped)
 	if o == fromClient {
-		if err := a.journal(tx); err != nil {
+		if err := a.journalTx(tx); err != nil {
 			a.mp.Remove(tx.Hash)
 			return txcodec.Reject(txcodec.CodeNotAccepting, "cannot journal tx (is the disk full?): "+err.Error())
 		}
