@@ -235,29 +235,50 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	return &abci.ResponseFinalizeBlock{TxResults: sb.results, AppHash: sb.appHash, ValidatorUpdates: sb.updates}, nil
 }
 
-// Commit writes the finalized block in one badger transaction, then prunes
-// the mempool against the new state.
+// Commit applies a finalized block's effects in one fixed order, each step
+// seeing the ones before it:
+//  1. the state writes and the journal deletes of the block's txs, in one
+//     badger transaction (an acknowledged tx leaves the journal only with
+//     the block that includes it);
+//  2. the mempool removals: the included txs, and the pending txs the new
+//     state invalidates (their dropped reasons recorded, their journal
+//     entries deleted);
+//  3. the committed block for the feed and the queries: the decoded block
+//     for the slice builder, the height and app hash, and the commit
+//     notification that wakes every follower.
+//
+// A follower woken in step 3 thus never sees a mempool still holding the
+// block's txs.
 func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit, error) {
 	sb := a.staged
 	if sb == nil {
 		panic("invariant: Commit without FinalizeBlock")
 	}
 	a.staged = nil
-	jdel := a.journal.Committed(sb.txs)
-	if err := a.store.Commit(sb.ov, sb.height, sb.appHash, jdel); err != nil {
+	if err := a.store.Commit(sb.ov, sb.height, sb.appHash, a.journal.Committed(sb.txs)); err != nil {
 		return nil, fmt.Errorf("commit height %d: %w", sb.height, err)
+	}
+	a.mu.RLock()
+	now := a.clock
+	a.mu.RUnlock()
+	if sb.time.After(now) {
+		now = sb.time
+	}
+	if err := a.pruneMempool(sb, now); err != nil {
+		return nil, err
 	}
 	a.rememberDecoded(sb)
 	a.mu.Lock()
-	a.height, a.appHash = sb.height, sb.appHash
-	if sb.time.After(a.clock) {
-		a.clock = sb.time
-	}
-	now := a.clock
+	a.height, a.appHash, a.clock = sb.height, sb.appHash, now
 	close(a.commitC)
 	a.commitC = make(chan struct{})
 	a.mu.Unlock()
+	return &abci.ResponseCommit{}, nil
+}
 
+// pruneMempool is Commit's second step: it removes the block's txs and
+// drops the pending txs the new state invalidates, at mempool time now.
+func (a *App) pruneMempool(sb *stagedBlock, now time.Time) error {
 	// Only a block's senders can have a higher nonce or a lower balance
 	// now: transfers and rewards only add to other accounts.
 	senders := make([][20]byte, len(sb.decoded))
@@ -274,7 +295,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	if sb.registers {
 		dropped = append(dropped, a.dropTakenRegistrations()...)
 		if err := a.refreshWeights(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if sb.staking {
@@ -284,7 +305,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 		a.forget(dropped)
 		a.log.Info("dropped invalidated or expired mempool txs", "height", sb.height, "count", len(dropped))
 	}
-	return &abci.ResponseCommit{}, nil
+	return nil
 }
 
 // dropTakenRegistrations removes pending txs that register a rollup that now
