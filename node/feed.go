@@ -124,11 +124,11 @@ func (n *Node) checkSlice(s *weftv1.RollupSlice) p2p.Verdict {
 	}
 	// The block split by rollup is cached (this node publishes its own
 	// slices from it): no block is loaded and decoded per gossiped slice.
-	bs, err := n.blockSlices(s.Height)
+	bs, err := n.splitter.Block(s.Height)
 	if err != nil {
 		return p2p.Ignore
 	}
-	if !bytes.Equal(bs.hash, s.BlockHash) || rollups.VerifySlice(s, bs.dataHash) != nil {
+	if !bytes.Equal(bs.Hash, s.BlockHash) || rollups.VerifySlice(s, bs.DataHash) != nil {
 		return p2p.Reject
 	}
 	return p2p.Accept

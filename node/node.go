@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	lru "github.com/hashicorp/golang-lru/v2"
-
 	cfg "github.com/cometbft/cometbft/config"
 	cmtnode "github.com/cometbft/cometbft/node"
 	cmtp2p "github.com/cometbft/cometbft/p2p"
@@ -23,6 +21,7 @@ import (
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/p2p"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups/feed"
 )
 
 // Node is a running Weft node: CometBFT, the Weft app and the node API.
@@ -47,7 +46,7 @@ type Node struct {
 	feedCancel context.CancelFunc
 	feedDone   chan struct{}
 
-	slices *lru.Cache[int64, *blockSlices] // built once per height for every follower
+	splitter *feed.Splitter // each committed block split by rollup once, for every follower
 
 	stopOnce sync.Once
 	stopErr  error
@@ -70,8 +69,8 @@ func New(home string, logger *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices, _ := lru.New[int64, *blockSlices](sliceCacheSize) // errors only for a size ≤ 0
-	n := &Node{home: home, ccfg: ccfg, wcfg: wcfg, log: logger, store: store, disk: disk, slices: slices}
+	n := &Node{home: home, ccfg: ccfg, wcfg: wcfg, log: logger, store: store, disk: disk}
+	n.splitter = feed.NewSplitter(nodeBlocks{n}, sliceCacheSize)
 	if err := n.build(); err != nil {
 		store.Close()
 		return nil, err

@@ -253,7 +253,7 @@ func (n *Node) driveRollup(ctx context.Context, rt *rollupRuntime, log *slog.Log
 		}
 	}()
 	for ctx.Err() == nil {
-		err := feed.Follow(ctx, n, rt.id, rt.exec.LastWeftHeight()+1, func(s *weftv1.RollupSlice) error {
+		err := feed.Follow(ctx, n.splitter, rt.id, rt.exec.LastWeftHeight()+1, func(s *weftv1.RollupSlice) error {
 			if err := rt.exec.Execute(s); err != nil {
 				return err
 			}

@@ -14,7 +14,7 @@ import (
 	"github.com/weftnet/weft/rollups/feed"
 )
 
-var _ feed.Source = (*Node)(nil)
+var _ feed.Blocks = nodeBlocks{}
 
 // Committed is the last height the app committed.
 func (n *Node) Committed() int64 { h, _ := n.app.Committed(); return h }
@@ -37,49 +37,28 @@ func (n *Node) loadBlock(height int64) (*types.Block, error) {
 	return b, nil
 }
 
-// Slice builds rollup id's slice of committed block height with its proof:
-// the commitment item, its merkle aunts against the header's DataHash, and
-// the rollup's items in block order.
+// Slice returns rollup id's slice of committed block height with its
+// proof (from the feed's splitter).
 func (n *Node) Slice(height int64, id rollups.ID) (*weftv1.RollupSlice, error) {
-	bs, err := n.blockSlices(height)
-	if err != nil {
-		return nil, err
-	}
-	return &weftv1.RollupSlice{
-		Height: bs.height, TimeUnixNano: bs.time, BlockHash: bs.hash, RollupId: id[:],
-		Items: bs.items[id], CommitmentTx: bs.commitment, DataHash: bs.dataHash,
-		CommitmentAunts: bs.aunts, TxCount: bs.txCount,
-	}, nil
+	return n.splitter.Slice(height, id)
 }
 
-// blockSlices is one committed block split by rollup; decoding a block
-// (signature recovery included) is done once for all subscribers.
-type blockSlices struct {
-	height, time, txCount int64
-	hash, dataHash        []byte
-	commitment            []byte
-	aunts                 [][]byte
-	items                 map[rollups.ID][]*rollups.Item
-}
-
-// sliceCacheSize bounds the heights whose slices are kept (least
-// recently used out): the executor and the batcher read each height within
-// moments of each other, and gossip subscribers the newest ones.
+// sliceCacheSize is how many heights the splitter keeps split: the
+// executor and the batcher read each height within moments of each other,
+// and gossip subscribers the newest ones.
 const sliceCacheSize = 256
 
-func (n *Node) blockSlices(height int64) (*blockSlices, error) {
-	if bs, ok := n.slices.Get(height); ok {
-		return bs, nil
+// nodeBlocks is the node's committed chain as the feed's splitter reads it
+// (feed.Blocks).
+type nodeBlocks struct{ *Node }
+
+// Split is committed block height split by rollup: from the block the app
+// executed, if it still holds it, else from the block store.
+func (n nodeBlocks) Split(height int64) (*feed.Block, error) {
+	if b, ok := n.recentSlices(height); ok {
+		return b, nil
 	}
-	bs, ok := n.recentSlices(height)
-	if !ok {
-		var err error
-		if bs, err = n.storedSlices(height); err != nil {
-			return nil, err
-		}
-	}
-	n.slices.Add(height, bs)
-	return bs, nil
+	return n.storedSlices(height)
 }
 
 // recentBlock is a block the app executed recently (consensus.App.
@@ -113,28 +92,28 @@ func hashLeaves(b consensus.BlockTxs) [][]byte {
 	return leaves
 }
 
-// recentSlices is blockSlices from recentBlock.
-func (n *Node) recentSlices(height int64) (*blockSlices, bool) {
+// recentSlices splits the block recentBlock returns.
+func (n *Node) recentSlices(height int64) (*feed.Block, bool) {
 	b, meta, ok := n.recentBlock(height)
 	if !ok {
 		return nil, false
 	}
-	bs := &blockSlices{
-		height: meta.Header.Height, time: meta.Header.Time.UnixNano(), txCount: int64(len(b.Raw)),
-		hash: meta.BlockID.Hash, dataHash: meta.Header.DataHash, items: map[rollups.ID][]*rollups.Item{},
+	bs := &feed.Block{
+		Height: meta.Header.Height, TimeUnixNano: meta.Header.Time.UnixNano(), TxCount: int64(len(b.Raw)),
+		Hash: meta.BlockID.Hash, DataHash: meta.Header.DataHash, Items: map[rollups.ID][]*rollups.Item{},
 	}
-	bs.commitment = b.Items(func(rid rollups.ID, it *rollups.Item) {
-		bs.items[rid] = append(bs.items[rid], it)
+	bs.Commitment = b.Items(func(rid rollups.ID, it *rollups.Item) {
+		bs.Items[rid] = append(bs.Items[rid], it)
 	})
 	if len(b.Hashes) > 0 {
 		_, proofs := merkle.ProofsFromByteSlices(hashLeaves(b))
-		bs.aunts = proofs[0].Aunts
+		bs.Aunts = proofs[0].Aunts
 	}
 	return bs, true
 }
 
-// storedSlices is blockSlices from the block store.
-func (n *Node) storedSlices(height int64) (*blockSlices, error) {
+// storedSlices splits a block from the block store.
+func (n *Node) storedSlices(height int64) (*feed.Block, error) {
 	b, err := n.loadBlock(height)
 	if err != nil {
 		return nil, err
@@ -143,15 +122,15 @@ func (n *Node) storedSlices(height int64) (*blockSlices, error) {
 	for i, tx := range b.Txs {
 		raw[i] = tx
 	}
-	bs := &blockSlices{
-		height: b.Height, time: b.Time.UnixNano(), txCount: int64(len(b.Txs)),
-		hash: b.Hash(), dataHash: b.DataHash, items: map[rollups.ID][]*rollups.Item{},
+	bs := &feed.Block{
+		Height: b.Height, TimeUnixNano: b.Time.UnixNano(), TxCount: int64(len(b.Txs)),
+		Hash: b.Hash(), DataHash: b.DataHash, Items: map[rollups.ID][]*rollups.Item{},
 	}
-	bs.commitment = consensus.BlockItems(raw, n.app.Limits(), func(rid rollups.ID, it *rollups.Item) {
-		bs.items[rid] = append(bs.items[rid], it)
+	bs.Commitment = consensus.BlockItems(raw, n.app.Limits(), func(rid rollups.ID, it *rollups.Item) {
+		bs.Items[rid] = append(bs.Items[rid], it)
 	})
 	if len(b.Txs) > 0 {
-		bs.aunts = b.Txs.Proof(0).Proof.Aunts
+		bs.Aunts = b.Txs.Proof(0).Proof.Aunts
 	}
 	return bs, nil
 }
