@@ -35,8 +35,11 @@ js-deps:
 unit:
 	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v -e 'e2e$$')
 
+# The e2e packages run in parallel (go test's default -p, GOMAXPROCS): every
+# network takes its ports from nettest.Ports, a block no other test on the
+# machine holds (a flock per block under $TMPDIR/weft-e2e-ports).
 e2e:
-	$(GO) test -p 1 -count=1 -timeout 25m ./node/e2e/ ./node/rollupe2e/ ./node/stakinge2e/ ./node/devnete2e/
+	$(GO) test -count=1 -timeout 25m ./node/e2e/ ./node/rollupe2e/ ./node/stakinge2e/ ./node/devnete2e/
 
 # The soak: four validators under load take randomized faults (kill -9 of one
 # or two, partitions, SIGSTOP, restart of all) for WEFT_CHAOS (30m), from a

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -56,38 +54,14 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// freePorts picks a base port whose ports for one validator (p2p and feed
-// over UDP, p2p, CometBFT RPC, node API and metrics over TCP) and the next
-// one (alpha's JSON-RPC) are free now, below the kernel's ephemeral range
-// and away from the ranges other tests own (22000..32100).
+// freePorts allocates the ports of a one-validator devnet (nettest.Ports):
+// base for the validator (p2p and feed over UDP, p2p, CometBFT RPC, node
+// API and metrics over TCP at base..base+4) and rollupRPC (alpha's
+// JSON-RPC) at base+8.
 func freePorts(t *testing.T) (base, rollupRPC int) {
 	t.Helper()
-	for range 50 {
-		base = 20000 + 10*rand.IntN(190) // 20000..21890
-		if free(base) {
-			return base, base + 8
-		}
-	}
-	t.Fatal("no free port range found in 20000..21900")
-	return 0, 0
-}
-
-func free(base int) bool {
-	for _, q := range []int{base, base + 4} {
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", q))
-		if err != nil {
-			return false
-		}
-		u.Close()
-	}
-	for _, q := range []int{base, base + 1, base + 2, base + 3, base + 8} {
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", q))
-		if err != nil {
-			return false
-		}
-		l.Close()
-	}
-	return true
+	base = nettest.Ports(t, 10)
+	return base, base + 8
 }
 
 // devnetRun is one `weft devnet` run: devnet.Run in a goroutine.

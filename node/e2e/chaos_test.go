@@ -15,9 +15,6 @@ import (
 	"github.com/weftnet/weft/node/e2e/nettest"
 )
 
-// portsChaos is the chaos soak's port range (see faults_test.go).
-const portsChaos = 32300
-
 // TestChaos is the soak behind `make chaos`: four validators under load
 // take randomized faults, one after another, for WEFT_CHAOS (a duration,
 // e.g. 30m; the test is skipped without it). The faults are drawn from a
@@ -63,7 +60,7 @@ func TestChaos(t *testing.T) {
 	default:
 		t.Fatalf("WEFT_CHAOS_TRANSPORT=%q: want libp2p or classic", v)
 	}
-	f := startFaultNetwork(t, portsChaos, planFromEnv(t), tr)
+	f := startFaultNetwork(t, planFromEnv(t), tr)
 	l := f.startLoad()
 	f.settle(l)
 	stalls := watchStalls(f)

@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -34,7 +32,7 @@ func TestDiskFullStopsNodeCleanly(t *testing.T) {
 		minFreeMB = 48
 	)
 	survivors := []int{0, 1, 2}
-	n := writeNetwork(t, freeBasePort(t, 4), 4)
+	n := writeNetwork(t, 4)
 	home := n.nodes[victim].Home
 	dataDir := filepath.Join(home, "data")
 	if err := nettest.MountTmpfs(t, dataDir, tmpfsMB); err != nil {
@@ -147,16 +145,20 @@ func TestDiskFullStopsNodeCleanly(t *testing.T) {
 
 // writeNetwork writes a network of validators with `weft testnet` (extra:
 // more flags for it) without starting it; its processes are killed, and
-// their logs shown if the test failed, when the test ends.
-func writeNetwork(t *testing.T, basePort, validators int, extra ...string) *network {
+// their logs shown if the test failed, when the test ends. Its ports are
+// a block of its own (nettest.Ports): node i at base B listens on B+10i
+// (p2p, QUIC), +1 (CometBFT RPC), +2 (API), +3 (metrics), +4 (rollup feed,
+// QUIC).
+func writeNetwork(t *testing.T, validators int, extra ...string) *network {
 	t.Helper()
+	basePort := nettest.Ports(t, 10*validators)
 	dir := filepath.Join(t.TempDir(), "net")
 	args := []string{"--validators", strconv.Itoa(validators), "--base-port", strconv.Itoa(basePort)}
 	for _, r := range rollupNames {
 		args = append(args, "--rollup", r)
 	}
 	m := nettest.Testnet(t, weftBin, dir, append(args, extra...)...)
-	n := &network{t: t, dir: dir, chainID: m.ChainID}
+	n := &network{t: t, dir: dir, chainID: m.ChainID, base: basePort}
 	for i, info := range m.Nodes {
 		n.nodes = append(n.nodes, &nodeProc{
 			Node: nettest.Node{
@@ -180,40 +182,4 @@ func writeNetwork(t *testing.T, basePort, validators int, extra ...string) *netw
 		}
 	})
 	return n
-}
-
-// freeBasePort picks a base port whose ports for validators nodes (see
-// checkPortsFree) are free now, below the kernel's ephemeral range and
-// away from the fixed ranges other tests own (28000.., 31000..).
-func freeBasePort(t *testing.T, validators int) int {
-	t.Helper()
-	for range 50 {
-		base := 22000 + 10*rand.IntN(550) // 22000..27490
-		if portsFree(base, validators) {
-			return base
-		}
-	}
-	t.Fatal("no free port range found in 22000..27530")
-	return 0
-}
-
-func portsFree(base, validators int) bool {
-	for i := range validators {
-		p := base + 10*i
-		for _, q := range []int{p, p + 4} {
-			u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", q))
-			if err != nil {
-				return false
-			}
-			u.Close()
-		}
-		for q := p; q <= p+3; q++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", q))
-			if err != nil {
-				return false
-			}
-			l.Close()
-		}
-	}
-	return true
 }

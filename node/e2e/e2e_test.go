@@ -32,15 +32,6 @@ func skipShort(t *testing.T) {
 	}
 }
 
-// Each test owns a port range: node i of a network at base B uses B+10i..B+10i+3.
-const (
-	portsOrder     = 31000
-	portsBundle    = 31100
-	portsKill      = 31200
-	portsFreshNode = 31300
-	portsBadInput  = 31400
-)
-
 // payload is sender k's data for its nonce-th tx: it names both, so an item
 // can be traced back, and its length varies from 30 to ~240 bytes.
 func payload(k int, nonce uint64) []byte {
@@ -133,7 +124,7 @@ func (w *commitWatch) latencies(acked []ackedTx) ([]time.Duration, error) {
 // different node.
 func TestFourValidatorsOrderRollupData(t *testing.T) {
 	skipShort(t)
-	n := startNetwork(t, portsOrder, 4)
+	n := startNetwork(t, 4)
 	const senders, perSender = 16, 63
 	accounts := make([]int, senders)
 	for k := range accounts {
@@ -287,7 +278,7 @@ func TestFourValidatorsOrderRollupData(t *testing.T) {
 // refused by the API and by the CLI and never reaches a block.
 func TestBundleAtomic(t *testing.T) {
 	skipShort(t)
-	n := startNetwork(t, portsBundle, 4)
+	n := startNetwork(t, 4)
 	bg := n.startLoad(loadOptions{
 		accounts: []int{0, 1, 2, 3}, nodeOf: func(k int) int { return k }, perSender: 40, interval: 40 * time.Millisecond,
 		actions: func(k int, nonce uint64) []*weftv1.Action {

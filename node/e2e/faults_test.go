@@ -31,20 +31,10 @@ import (
 // transport (`weft testnet --libp2p=true|false`) instead of the testnet's
 // default.
 //
-//	go test -p 1 -count=1 -run TestFault ./node/e2e/
-//	WEFT_FAULTS=full WEFT_FAULT_TRANSPORTS=libp2p,classic go test -p 1 -count=1 -timeout 60m -run TestFault ./node/e2e/
-
-// Each test owns a port range; a second transport's network is at +50.
-const (
-	portsFaultKillTwo     = 31800
-	portsFaultPartition   = 31900
-	portsFaultStop        = 32000
-	portsFaultRestart     = 32100
-	portsFaultUnreachable = 32200
-	portsFaultIsolate     = 32300
-	portsFaultIsolateOut  = 32400
-	portsFaultKillOne     = 32500
-)
+//	go test -count=1 -run TestFault ./node/e2e/
+//	WEFT_FAULTS=full WEFT_FAULT_TRANSPORTS=libp2p,classic go test -count=1 -timeout 60m -run TestFault ./node/e2e/
+//
+// Each transport's network has its own block of ports (nettest.Ports).
 
 // resumeWithin bounds every recovery: from the restart, the heal or the
 // SIGCONT to every node committing a new block.
@@ -98,22 +88,22 @@ func transportsFromEnv(t *testing.T) []transport {
 }
 
 // faultNet is a network whose processes each run with their own group id
-// (base port + index), so a partition can tell them apart.
+// (base port + index: unique on the machine while the test holds its
+// ports), so a partition can tell them apart.
 type faultNet struct {
 	*network
-	base int
 	plan faultPlan
 	// violations are liveness failures the chaos soak noted and went on.
 	violations []string
 }
 
 // runFault runs scenario once per transport, each on its own ports.
-func runFault(t *testing.T, base int, scenario func(t *testing.T, f *faultNet)) {
+func runFault(t *testing.T, scenario func(t *testing.T, f *faultNet)) {
 	skipShort(t)
 	plan := planFromEnv(t)
-	for k, tr := range transportsFromEnv(t) {
+	for _, tr := range transportsFromEnv(t) {
 		t.Run(tr.name, func(t *testing.T) {
-			f := startFaultNetwork(t, base+50*k, plan, tr)
+			f := startFaultNetwork(t, plan, tr)
 			scenario(t, f)
 		})
 	}
@@ -121,11 +111,10 @@ func runFault(t *testing.T, base int, scenario func(t *testing.T, f *faultNet)) 
 
 // startFaultNetwork is startNetwork with each process started under its
 // own group id; it returns once every node has committed height 1.
-func startFaultNetwork(t *testing.T, basePort int, plan faultPlan, tr transport) *faultNet {
+func startFaultNetwork(t *testing.T, plan faultPlan, tr transport) *faultNet {
 	t.Helper()
 	const validators = 4
-	checkPortsFree(t, basePort, validators)
-	n := writeNetwork(t, basePort, validators, tr.args...)
+	n := writeNetwork(t, validators, tr.args...)
 	ccfg, _, err := node.LoadConfig(n.nodes[0].Home)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +125,7 @@ func startFaultNetwork(t *testing.T, basePort int, plan faultPlan, tr transport)
 	}
 	t.Logf("consensus transport: %s; plan %s (%v down, %v partition, %v SIGSTOP; resume within %v)",
 		kind, plan.name, plan.down, plan.partition, plan.stop, resumeWithin)
-	f := &faultNet{network: n, base: basePort, plan: plan}
+	f := &faultNet{network: n, plan: plan}
 	for i := range n.nodes {
 		f.start(i)
 	}
@@ -284,7 +273,7 @@ func (f *faultNet) finish(l *load, what string) {
 // homes and checks that the chain resumes within resumeWithin with no
 // other node restarted.
 func TestFaultKillTwoValidators(t *testing.T) {
-	runFault(t, portsFaultKillTwo, func(t *testing.T, f *faultNet) {
+	runFault(t, func(t *testing.T, f *faultNet) {
 		victims, survivors := []int{2, 3}, []int{0, 1}
 		l := f.startLoad()
 		f.settle(l)
@@ -310,7 +299,7 @@ func TestFaultKillTwoValidators(t *testing.T) {
 // half has a quorum), heals the split and checks that the chain resumes
 // within resumeWithin. It skips when iptables cannot be used.
 func TestFaultPartitionHeals(t *testing.T) {
-	testPartition(t, portsFaultPartition, nettest.DropOnInput)
+	testPartition(t, nettest.DropOnInput)
 }
 
 // TestFaultUnreachableHeals is TestFaultPartitionHeals with the packets
@@ -318,15 +307,15 @@ func TestFaultPartitionHeals(t *testing.T) {
 // network is unreachable: QUIC closes its connections at once, so every
 // connection between the halves is a new one after the heal.
 func TestFaultUnreachableHeals(t *testing.T) {
-	testPartition(t, portsFaultUnreachable, nettest.DropOnOutput)
+	testPartition(t, nettest.DropOnOutput)
 }
 
-func testPartition(t *testing.T, base int, mode nettest.PartitionMode) {
+func testPartition(t *testing.T, mode nettest.PartitionMode) {
 	skipShort(t)
 	if err := nettest.PartitionUsable(); err != nil {
 		t.Skipf("a partition needs iptables as root: %v", err)
 	}
-	runFault(t, base, func(t *testing.T, f *faultNet) {
+	runFault(t, func(t *testing.T, f *faultNet) {
 		p := nettest.NewPartition(t, mode, []uint32{f.gid(0), f.gid(1)}, []uint32{f.gid(2), f.gid(3)})
 		l := f.startLoad()
 		f.settle(l)
@@ -352,7 +341,7 @@ func testPartition(t *testing.T, base int, mode nettest.PartitionMode) {
 // throughout, with no gap between blocks longer than maxBlockGap; after the
 // heal the cut-off node catches up within resumeWithin.
 func TestFaultIsolateOne(t *testing.T) {
-	testIsolate(t, portsFaultIsolate, nettest.DropOnInput)
+	testIsolate(t, nettest.DropOnInput)
 }
 
 // TestFaultIsolateOneUnreachable is TestFaultIsolateOne with the packets to
@@ -362,15 +351,15 @@ func TestFaultIsolateOne(t *testing.T) {
 // closed the node's whole UDP transport, every connection on it, on the
 // error (docs/lp2p.md).
 func TestFaultIsolateOneUnreachable(t *testing.T) {
-	testIsolate(t, portsFaultIsolateOut, nettest.DropOnOutput)
+	testIsolate(t, nettest.DropOnOutput)
 }
 
-func testIsolate(t *testing.T, base int, mode nettest.PartitionMode) {
+func testIsolate(t *testing.T, mode nettest.PartitionMode) {
 	skipShort(t)
 	if err := nettest.PartitionUsable(); err != nil {
 		t.Skipf("a partition needs iptables as root: %v", err)
 	}
-	runFault(t, base, func(t *testing.T, f *faultNet) {
+	runFault(t, func(t *testing.T, f *faultNet) {
 		const victim = 0
 		others := []int{1, 2, 3}
 		p := nettest.NewPartition(t, mode, []uint32{f.gid(victim)}, []uint32{f.gid(1), f.gid(2), f.gid(3)})
@@ -400,7 +389,7 @@ func testIsolate(t *testing.T, base int, mode nettest.PartitionMode) {
 // than maxBlockGap); restarted on its home, it catches up within
 // resumeWithin.
 func TestFaultKillOne(t *testing.T) {
-	runFault(t, portsFaultKillOne, func(t *testing.T, f *faultNet) {
+	runFault(t, func(t *testing.T, f *faultNet) {
 		const victim = 1
 		others := []int{0, 2, 3}
 		l := f.startLoad()
@@ -449,7 +438,7 @@ const maxBlockGap = 10 * time.Second
 // checks that the other three keep committing throughout, thaws it with
 // SIGCONT and checks that it catches up within resumeWithin.
 func TestFaultStopOneValidator(t *testing.T) {
-	runFault(t, portsFaultStop, func(t *testing.T, f *faultNet) {
+	runFault(t, func(t *testing.T, f *faultNet) {
 		const victim = 3
 		others := []int{0, 1, 2}
 		l := f.startLoad()
@@ -480,7 +469,7 @@ func TestFaultStopOneValidator(t *testing.T) {
 // restarts them: the chain resumes within resumeWithin of the restart and
 // every tx acknowledged before the kill commits exactly once.
 func TestFaultRestartAll(t *testing.T) {
-	runFault(t, portsFaultRestart, func(t *testing.T, f *faultNet) {
+	runFault(t, func(t *testing.T, f *faultNet) {
 		l := f.startLoad()
 		f.settle(l)
 		// A node may commit one more block while the others are killed:

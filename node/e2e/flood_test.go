@@ -25,8 +25,6 @@ import (
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
 
-const portsFlood = 31500
-
 // metrics scrapes a node's Prometheus endpoint into name{labels} → value.
 func (n *network) metrics(i int) (map[string]float64, error) {
 	ctx, cancel := nettest.RPCCtx()
@@ -235,7 +233,7 @@ func (n *network) honestPhase(t *testing.T, accounts []int, perSender int) (tps 
 // reconnections refused), and node0's memory stays bounded.
 func TestFloodOneValidatorWithInvalidTxs(t *testing.T) {
 	skipShort(t)
-	n := startNetwork(t, portsFlood, 4)
+	n := startNetwork(t, 4)
 	n.waitHeight(time.Minute, 3, n.all()...)
 	const perSender = 150
 	normal, normalP50 := n.honestPhase(t, []int{0, 1, 2, 3, 4, 5, 6, 7, 8}, perSender)

@@ -22,11 +22,6 @@ import (
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
 
-const (
-	portsFollow     = 31600
-	portsFollowLoad = 31700
-)
-
 // followLine is one slice as `weft follow --json` prints it, with the time
 // the test read it.
 type followLine struct {
@@ -144,7 +139,7 @@ func (f *follower) check(t *testing.T, want, other [][32]byte) []followLine {
 // every alpha tx, and no tx of another rollup.
 func TestFollowGossip(t *testing.T) {
 	skipShort(t)
-	n := startNetwork(t, portsFollow, 4)
+	n := startNetwork(t, 4)
 	f := startFollower(t, n, "alpha", n.nodes[0].info.RPC, n.nodes[2].info.RPC)
 
 	// Data for alpha and for beta, through different nodes.
@@ -212,7 +207,7 @@ func delayedRPC(t *testing.T, target string, delay time.Duration) string {
 // was.
 func TestFollowGossipUnderLoad(t *testing.T) {
 	skipShort(t)
-	n := startNetwork(t, portsFollowLoad, 4)
+	n := startNetwork(t, 4)
 	f := startFollower(t, n, "alpha", delayedRPC(t, n.nodes[0].info.RPC, wanDelay), delayedRPC(t, n.nodes[2].info.RPC, wanDelay))
 
 	const senders, perSender = 8, 250

@@ -61,28 +61,16 @@ type network struct {
 	t       *testing.T
 	dir     string
 	chainID string
-	nodes   []*nodeProc
-}
-
-// checkPortsFree fails fast, with a clear message, when something else holds
-// a port the network needs (p2p is QUIC over UDP; RPC, API, metrics are TCP).
-func checkPortsFree(t *testing.T, basePort, validators int) {
-	t.Helper()
-	var udp, tcp []int
-	for i := 0; i < validators; i++ {
-		p := basePort + 10*i
-		udp = append(udp, p, p+4) // CometBFT's libp2p and the rollup feed
-		tcp = append(tcp, p, p+1, p+2, p+3)
-	}
-	nettest.CheckPortsFree(t, fmt.Sprintf("tests use %d..%d", basePort, basePort+10*validators), udp, tcp)
+	// base is the network's first port (see writeNetwork).
+	base  int
+	nodes []*nodeProc
 }
 
 // startNetwork writes a network of n validators with `weft testnet` and
 // starts them all; it returns once every node has committed height 1.
-func startNetwork(t *testing.T, basePort, validators int) *network {
+func startNetwork(t *testing.T, validators int) *network {
 	t.Helper()
-	checkPortsFree(t, basePort, validators)
-	n := writeNetwork(t, basePort, validators)
+	n := writeNetwork(t, validators)
 	for i := range n.nodes {
 		n.start(i)
 	}

@@ -29,7 +29,7 @@ import (
 // acknowledged just before dying, is committed exactly once.
 func TestKillNineUnderLoad(t *testing.T) {
 	skipShort(t)
-	n := startNetwork(t, portsKill, 4)
+	n := startNetwork(t, 4)
 	const victim = 2
 	survivors := []int{0, 1, 3}
 	accounts := []int{0, 1, 2, 3, 4, 5, 6, 7}
@@ -134,7 +134,7 @@ func TestKillNineUnderLoad(t *testing.T) {
 // state it reaches.
 func TestFreshNodeSyncsFromGenesis(t *testing.T) {
 	skipShort(t)
-	n := startNetwork(t, portsFreshNode, 4)
+	n := startNetwork(t, 4)
 	const fresh = 3
 
 	// State worth replaying: a rollup registered at runtime and used, rollup
@@ -274,7 +274,7 @@ func TestFreshNodeSyncsFromGenesis(t *testing.T) {
 // oversized tx), each a gRPC error naming its weft code.
 func TestBadInput(t *testing.T) {
 	skipShort(t)
-	n := startNetwork(t, portsBadInput, 1)
+	n := startNetwork(t, 1)
 	api := n.nodes[0].info.API
 	dev0 := nettest.DevKey(t, 0)
 	keyFile := nettest.WriteKeyFile(t, "dev0", dev0)

@@ -12,8 +12,10 @@
 //
 // The package holds no non-test code; the process and network harness it
 // shares with the other multi-process tests is node/e2e/nettest. The tests
-// build the weft binary once (TestMain), give every test its own port
-// range, wait only on conditions with deadlines, and kill every process
-// they start in t.Cleanup. Each node's output goes to <home>/test.log; a
-// failing test prints the tail of each. They are skipped with -short.
+// build the weft binary once (TestMain), give every network its own block
+// of ports (nettest.Ports: no other test on the machine holds it, so the
+// packages run in parallel), wait only on conditions with deadlines, and
+// kill every process they start in t.Cleanup. Each node's output goes to
+// <home>/test.log; a failing test prints the tail of each. They are skipped
+// with -short.
 package rollupe2e

@@ -102,14 +102,13 @@ type network struct {
 	l1ep *devnet.L1Endpoints
 }
 
-// netConfig chooses a network's ports and shape.
+// netConfig chooses a network's shape. Its ports are a block of its own
+// (nettest.Ports) at base B: node i uses B+10i .. +4 (p2p, CometBFT RPC,
+// API, metrics, rollup feed); node0 serves alpha's JSON-RPC on B+rpcOffset,
+// beta's on B+rpcOffset+1.
 type netConfig struct {
-	// basePort: node i uses basePort+10i .. +4 (p2p, CometBFT RPC, API,
-	// metrics, rollup feed).
-	basePort int
-	// rpcPort: node0 serves alpha's JSON-RPC on rpcPort, beta's on rpcPort+1.
-	rpcPort int
-	// alphaOnNode1 makes node1 execute alpha too, serving it on rpcPort+2.
+	// alphaOnNode1 makes node1 execute alpha too, serving it on
+	// B+rpcOffset+2.
 	alphaOnNode1 bool
 	// validators defaults to 2.
 	validators int
@@ -120,19 +119,9 @@ type netConfig struct {
 	l1 *devnet.L1Options
 }
 
-// checkPortsFree fails fast, with a clear message, when something else holds
-// a port the network needs (p2p is QUIC over UDP; the rest is TCP).
-func checkPortsFree(t *testing.T, c netConfig, validators int) {
-	t.Helper()
-	var udp []int
-	tcp := []int{c.rpcPort, c.rpcPort + 1, c.rpcPort + 2}
-	for i := 0; i < validators; i++ {
-		p := c.basePort + 10*i
-		udp = append(udp, p, p+4) // QUIC: CometBFT's libp2p host, the rollup feed
-		tcp = append(tcp, p, p+1, p+2, p+3)
-	}
-	nettest.CheckPortsFree(t, fmt.Sprintf("this test uses %d.. and %d..%d", c.basePort, c.rpcPort, c.rpcPort+2), udp, tcp)
-}
+// rpcOffset is where a network's rollup JSON-RPC ports start, after those
+// of at most five validators.
+const rpcOffset = 50
 
 // startNetwork writes a network (2 validators unless c says otherwise) with
 // rollups alpha (EVM chain 901) and beta (902) served by node0, starts every
@@ -144,11 +133,15 @@ func startNetwork(t *testing.T, c netConfig) *network {
 	if validators == 0 {
 		validators = 2
 	}
-	checkPortsFree(t, c, validators)
+	if 10*validators > rpcOffset {
+		t.Fatalf("%d validators: their ports would run into the rollup RPC ports at +%d", validators, rpcOffset)
+	}
+	basePort := nettest.Ports(t, rpcOffset+3)
+	rpcPort := basePort + rpcOffset
 	dir := filepath.Join(t.TempDir(), "net")
 	args := []string{"--validators", strconv.Itoa(validators),
-		"--base-port", strconv.Itoa(c.basePort), "--rollup", "alpha:901", "--rollup", "beta:902",
-		"--rollup-rpc-port", strconv.Itoa(c.rpcPort)}
+		"--base-port", strconv.Itoa(basePort), "--rollup", "alpha:901", "--rollup", "beta:902",
+		"--rollup-rpc-port", strconv.Itoa(rpcPort)}
 	if c.classicP2P {
 		args = append(args, "--libp2p=false")
 	}
@@ -158,7 +151,7 @@ func startNetwork(t *testing.T, c netConfig) *network {
 		n.rollupRPC["node0/"+name] = url
 	}
 	if c.alphaOnNode1 {
-		addr := fmt.Sprintf("127.0.0.1:%d", c.rpcPort+2)
+		addr := fmt.Sprintf("127.0.0.1:%d", rpcPort+2)
 		addAlphaService(t, m.Nodes[0].Home, m.Nodes[1].Home, addr)
 		n.rollupRPC["node1/alpha"] = "http://" + addr
 	}

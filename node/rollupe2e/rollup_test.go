@@ -32,20 +32,6 @@ import (
 	"github.com/weftnet/weft/rollups/exec/evm"
 )
 
-// Port ranges, one per test: node i of a network at base B uses
-// B+10i..B+10i+4 (p2p, CometBFT RPC, API, metrics, rollup feed), its rollup
-// JSON-RPC servers B+50..B+52. All below Linux's ephemeral range (32768..),
-// so no outgoing connection can hold one.
-const (
-	portsERC20, rpcERC20             = 29000, 29050
-	portsBundle, rpcBundle           = 29100, 29150
-	portsEthers, rpcEthers           = 29200, 29250
-	portsBadTx, rpcBadTx             = 29300, 29350
-	portsKill, rpcKill               = 29400, 29450 // 4 validators: 29400..29434
-	portsKillClassic, rpcKillClassic = 29500, 29550
-	portsKillHalt, rpcKillHalt       = 29600, 29650
-)
-
 // devBalance is every dev account's balance on each rollup at genesis.
 var devBalance, _ = new(big.Int).SetString(devnet.DevRollupBalance, 10)
 
@@ -55,7 +41,7 @@ var devBalance, _ = new(big.Int).SetString(devnet.DevRollupBalance, 10)
 // ordered by the same Weft chain, saw none of it.
 func TestERC20OnRollupA(t *testing.T) {
 	skipShort(t)
-	n := startNetwork(t, netConfig{basePort: portsERC20, rpcPort: rpcERC20})
+	n := startNetwork(t, netConfig{})
 	alpha, beta := n.eth("node0/alpha"), n.eth("node0/beta")
 	ws := n.ethWS("node0/alpha")
 	ctx := ctxFor(t, 3*time.Minute)
@@ -389,7 +375,7 @@ type bundleResult struct {
 // bundle with an invalid part is refused whole.
 func TestBundleLandsAtOneWeftHeight(t *testing.T) {
 	skipShort(t)
-	n := startNetwork(t, netConfig{basePort: portsBundle, rpcPort: rpcBundle})
+	n := startNetwork(t, netConfig{})
 	alpha, beta := n.eth("node0/alpha"), n.eth("node0/beta")
 	api := n.api(0)
 	ctx := ctxFor(t, 3*time.Minute)

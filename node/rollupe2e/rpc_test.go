@@ -50,7 +50,7 @@ func TestEthersJS(t *testing.T) {
 			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
 		}
 	}
-	n := startNetwork(t, netConfig{basePort: portsEthers, rpcPort: rpcEthers})
+	n := startNetwork(t, netConfig{})
 	alpha := n.eth("node0/alpha")
 	ctx := ctxFor(t, 2*time.Minute)
 
@@ -94,7 +94,7 @@ func TestEthersJS(t *testing.T) {
 // transfers sent concurrently from 4 accounts all land.
 func TestBadRawTxs(t *testing.T) {
 	skipShort(t)
-	n := startNetwork(t, netConfig{basePort: portsBadTx, rpcPort: rpcBadTx})
+	n := startNetwork(t, netConfig{})
 	alpha := n.eth("node0/alpha")
 	ctx := ctxFor(t, 3*time.Minute)
 	key := nettest.DevKey(t, 10)
@@ -314,9 +314,9 @@ func TestKillNineRestartSameRoots(t *testing.T) {
 		cfg  netConfig
 		skip string
 	}{
-		{"libp2p-4-validators-live", netConfig{basePort: portsKill, rpcPort: rpcKill, alphaOnNode1: true, validators: 4}, ""},
-		{"classic-2-validators-halted", netConfig{basePort: portsKillClassic, rpcPort: rpcKillClassic, alphaOnNode1: true, classicP2P: true}, ""},
-		{"libp2p-2-validators-halted", netConfig{basePort: portsKillHalt, rpcPort: rpcKillHalt, alphaOnNode1: true},
+		{"libp2p-4-validators-live", netConfig{alphaOnNode1: true, validators: 4}, ""},
+		{"classic-2-validators-halted", netConfig{alphaOnNode1: true, classicP2P: true}, ""},
+		{"libp2p-2-validators-halted", netConfig{alphaOnNode1: true},
 			"known deadlock: CometBFT v0.40's lp2p switch keeps a restarted peer's stale consensus PeerState " +
 				"when no send to it failed while it was down (a halted chain sends nothing), so neither validator " +
 				"gossips height H again; set WEFT_E2E_LP2P_HALT=1 to reproduce"},

@@ -22,8 +22,6 @@ import (
 	"github.com/weftnet/weft/rollups/settlement"
 )
 
-const portsSettle, rpcSettle = 29700, 29750 // 4 validators: 29700..29734
-
 // TestSettlementEndToEnd runs 4 validators, node0 serving rollups alpha and beta
 // node0 settling both on an embedded L1: an L1 deposit is credited on
 // alpha, EVM txs go Weft → executor → batcher → L1, node0 is killed -9
@@ -37,7 +35,7 @@ func TestSettlementEndToEnd(t *testing.T) {
 	// Four validators: killing node0 must not halt the chain (a halted
 	// two-validator libp2p network can deadlock on restart, see
 	// TestKillNineRestartSameRoots).
-	n := startNetwork(t, netConfig{basePort: portsSettle, rpcPort: rpcSettle, validators: 4, l1: &l1opts})
+	n := startNetwork(t, netConfig{validators: 4, l1: &l1opts})
 	ctx := ctxFor(t, 5*time.Minute)
 	l1 := n.l1.Client()
 	alpha := n.eth("node0/alpha")

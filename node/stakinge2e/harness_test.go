@@ -88,28 +88,18 @@ type network struct {
 	nodes    []*nodeProc
 }
 
-// slots is how many nodes (p2p..metrics port groups) each test reserves.
+// slots is how many nodes (p2p..metrics port groups) each test reserves:
+// the genesis validators and the extra nodes addNode writes.
 const slots = 6
-
-// checkPortsFree fails fast, with a clear message, when something else holds
-// a port the network needs (p2p is QUIC over UDP; RPC, API, metrics are TCP).
-func checkPortsFree(t *testing.T, basePort int) {
-	t.Helper()
-	var udp, tcp []int
-	for i := 0; i < slots; i++ {
-		p := basePort + 10*i
-		udp = append(udp, p)
-		tcp = append(tcp, p, p+1, p+2, p+3)
-	}
-	nettest.CheckPortsFree(t, fmt.Sprintf("tests use %d..%d", basePort, basePort+10*slots), udp, tcp)
-}
 
 // startNetwork writes a network of n validators with `weft testnet`, sets
 // stakingParams in every node's genesis, starts them all and returns once
-// every node has committed height 1.
-func startNetwork(t *testing.T, basePort, validators int) *network {
+// every node has committed height 1. Its ports are a block of its own
+// (nettest.Ports) at base B: node (or addNode slot) i uses B+10i (p2p),
+// +1 (CometBFT RPC), +2 (API), +3 (metrics), +4 (rollup feed).
+func startNetwork(t *testing.T, validators int) *network {
 	t.Helper()
-	checkPortsFree(t, basePort)
+	basePort := nettest.Ports(t, 10*slots)
 	dir := filepath.Join(t.TempDir(), "net")
 	m := nettest.Testnet(t, weftBin, dir, "--validators", strconv.Itoa(validators), "--base-port", strconv.Itoa(basePort), "--rollup", "alpha")
 	n := &network{t: t, dir: dir, chainID: m.ChainID, basePort: basePort, manifest: m}

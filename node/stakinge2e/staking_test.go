@@ -17,15 +17,6 @@ import (
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
 
-// Each test owns a port range: node i of a network at base B uses
-// B+10i..B+10i+3, below Linux's ephemeral range (32768..) so no outgoing
-// connection can hold one.
-const (
-	portsJoin       = 28000
-	portsDoubleSign = 28100
-	portsOffline    = 28200
-)
-
 // refused runs a `weft tx` command that must be refused: a non-zero exit and
 // one error line naming want (a result code name) and detail.
 func refused(t *testing.T, what, want, detail string, args ...string) string {
@@ -48,7 +39,7 @@ func refused(t *testing.T, what, want, detail string, args ...string) string {
 // period.
 func TestValidatorJoinsAndLeaves(t *testing.T) {
 	skipShort(t)
-	n := startNetwork(t, portsJoin, 4)
+	n := startNetwork(t, 4)
 	vk := secp256k1eth.GenPrivKey()
 	v4 := common.BytesToAddress(vk.PubKey().Address())
 	i4 := n.addNode("node4", 4, vk)
@@ -165,7 +156,7 @@ func TestValidatorJoinsAndLeaves(t *testing.T) {
 // it and takes it out of the set, and the chain goes on without it.
 func TestDoubleSignIsSlashed(t *testing.T) {
 	skipShort(t)
-	n := startNetwork(t, portsDoubleSign, 4)
+	n := startNetwork(t, 4)
 	const byz = 3
 	byzAddr := n.nodes[byz].valAddr
 	twin := n.addNode("node3-twin", 4, n.validatorKey(byz))
@@ -237,7 +228,7 @@ func TestDoubleSignIsSlashed(t *testing.T) {
 // blocks again.
 func TestOfflineValidatorIsJailedAndUnjails(t *testing.T) {
 	skipShort(t)
-	n := startNetwork(t, portsOffline, 4)
+	n := startNetwork(t, 4)
 	const off = 3
 	addr := n.nodes[off].valAddr
 	opKey := n.operatorKey(off)

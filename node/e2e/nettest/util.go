@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,27 +21,6 @@ import (
 	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/keys"
 )
-
-// CheckPortsFree fails t fast, with a clear message, when something else
-// holds one of the udp or tcp ports on 127.0.0.1 a test needs; hint (say
-// "tests use 31000..31040") is added to the message.
-func CheckPortsFree(t testing.TB, hint string, udp, tcp []int) {
-	t.Helper()
-	for _, q := range udp {
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", q))
-		if err != nil {
-			t.Fatalf("udp port %d is taken (%s): %v", q, hint, err)
-		}
-		u.Close()
-	}
-	for _, q := range tcp {
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", q))
-		if err != nil {
-			t.Fatalf("tcp port %d is taken (%s): %v", q, hint, err)
-		}
-		l.Close()
-	}
-}
 
 // RPCCtx bounds one request: 10 seconds.
 func RPCCtx() (context.Context, context.CancelFunc) {
