@@ -28,6 +28,15 @@ type inflight struct {
 	bySender  map[common.Address]map[uint64]*flight
 	ttl       time.Duration
 	maxSender int
+	// executedTo is, per sender, one past the highest nonce of its txs in
+	// flight seen executed: until the head a check reads shows them (it may
+	// have been read just before their block), they still count as used.
+	executedTo map[common.Address]executedNonce
+}
+
+type executedNonce struct {
+	next uint64
+	at   time.Time
 }
 
 type flight struct {
@@ -49,7 +58,7 @@ func newInflight(ttl time.Duration, maxPerSender int) *inflight {
 	}
 	return &inflight{
 		byHash: map[common.Hash]*flight{}, bySender: map[common.Address]map[uint64]*flight{},
-		ttl: ttl, maxSender: maxPerSender,
+		ttl: ttl, maxSender: maxPerSender, executedTo: map[common.Address]executedNonce{},
 	}
 }
 
@@ -79,9 +88,10 @@ func (f *inflight) reserve(tx *types.Transaction, sender common.Address, acct ac
 	if _, taken := m[tx.Nonce()]; taken {
 		return fmt.Errorf("%w: address %v, nonce %d is already pending", core.ErrNonceTooLow, sender, tx.Nonce())
 	}
+	base := f.baseLocked(sender, acct.nonce)
 	spent, used := new(uint256.Int), 0
 	for n, fl := range m {
-		if n < acct.nonce {
+		if n < base {
 			continue
 		}
 		used++
@@ -110,7 +120,29 @@ func (f *inflight) reserve(tx *types.Transaction, sender common.Address, acct ac
 	return nil
 }
 
-// release forgets a tx (executed, skipped, or never submitted).
+// executed forgets a tx the executor executed, and remembers that its
+// nonce is used (see executedTo).
+func (f *inflight) executed(h common.Hash, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fl, ok := f.byHash[h]; ok {
+		if e := f.executedTo[fl.sender]; fl.tx.Nonce()+1 > e.next {
+			f.executedTo[fl.sender] = executedNonce{next: fl.tx.Nonce() + 1, at: now}
+		}
+	}
+	f.releaseLocked(h)
+}
+
+// baseLocked is sender's first nonce not yet used: its state nonce, or
+// past its txs seen executed if the state read does not show them yet.
+func (f *inflight) baseLocked(sender common.Address, stateNonce uint64) uint64 {
+	if e, ok := f.executedTo[sender]; ok && e.next > stateNonce {
+		return e.next
+	}
+	return stateNonce
+}
+
+// release forgets a tx (skipped, or never submitted).
 func (f *inflight) release(h common.Hash) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -143,6 +175,11 @@ func (f *inflight) expire(now time.Time) {
 			f.releaseLocked(h)
 		}
 	}
+	for a, e := range f.executedTo {
+		if now.Sub(e.at) > f.ttl {
+			delete(f.executedTo, a)
+		}
+	}
 }
 
 // get returns an in-flight tx.
@@ -156,12 +193,13 @@ func (f *inflight) get(h common.Hash) (*types.Transaction, bool) {
 	return fl.tx, true
 }
 
-// pendingNonce is the next nonce of sender: its state nonce plus the
-// consecutive nonces in flight after it.
+// pendingNonce is the next nonce of sender: its state nonce (or past its
+// txs seen executed, see executedTo) plus the consecutive nonces in flight
+// after it.
 func (f *inflight) pendingNonce(sender common.Address, stateNonce uint64) uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := stateNonce
+	n := f.baseLocked(sender, stateNonce)
 	m := f.bySender[sender]
 	for {
 		if _, ok := m[n]; !ok {

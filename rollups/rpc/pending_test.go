@@ -144,3 +144,44 @@ func TestInflightCosts(t *testing.T) {
 		t.Fatalf("overflowing cost: %v", err)
 	}
 }
+
+// TestInflightExecutedBeforeTheHeadShowsIt: a check reads the head, then a
+// block executes the sender's first tx in flight and the executor's event
+// releases it, then the check asks for the pending nonce with the state of
+// the head it read (nonce still 15). The executed nonce must still count:
+// otherwise the sender's next txs are refused as "nonce too high" (seen in
+// TestSettlementEndToEnd: "nonce too high: tx 27 state: 15").
+func TestInflightExecutedBeforeTheHeadShowsIt(t *testing.T) {
+	f := newInflight(time.Minute, 0)
+	a := common.Address{0xa}
+	now := time.Unix(1000, 0)
+	var txs []*types.Transaction
+	for n := uint64(15); n < 27; n++ {
+		tx := legacyTx(n)
+		if err := f.reserve(tx, a, rich(15), now); err != nil {
+			t.Fatal(err)
+		}
+		txs = append(txs, tx)
+	}
+	f.executed(txs[0].Hash(), now) // the block with nonce 15, seen before the head shows it
+	if got := f.pendingNonce(a, 15); got != 27 {
+		t.Fatalf("pending nonce with a stale head: %d, want 27", got)
+	}
+	if err := f.reserve(legacyTx(27), a, rich(15), now); err != nil {
+		t.Fatalf("the next tx with a stale head: %v", err)
+	}
+	// A skipped tx's nonce is not used: release does not count it.
+	f.release(txs[1].Hash())
+	if got := f.pendingNonce(a, 16); got != 16 {
+		t.Fatalf("after nonce 16 was skipped: pending %d, want 16", got)
+	}
+	// Once the head shows the executed nonce, the marker is moot, and it
+	// expires with the in-flight txs.
+	if got := f.pendingNonce(a, 17); got != 28 {
+		t.Fatalf("pending nonce at state 17: %d, want 28", got)
+	}
+	f.expire(now.Add(2 * time.Minute))
+	if got := f.pendingNonce(a, 15); got != 15 || len(f.executedTo) != 0 {
+		t.Fatalf("after expiry: pending %d, %d markers", got, len(f.executedTo))
+	}
+}

@@ -185,8 +185,9 @@ func (s *Server) retire() {
 	for {
 		select {
 		case ev := <-ch:
+			now := time.Now()
 			for _, tx := range ev.Block.Transactions() {
-				s.inflight.release(tx.Hash())
+				s.inflight.executed(tx.Hash(), now)
 			}
 			for _, h := range ev.Skipped {
 				s.inflight.release(h)
