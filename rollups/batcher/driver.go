@@ -17,6 +17,7 @@ import (
 
 	"github.com/weftnet/weft/contracts/bindings"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups/settlement"
 	"github.com/weftnet/weft/rollups/txmgr"
 )
 
@@ -250,44 +251,15 @@ func (d *Driver) call(ctx context.Context, data []byte, block *big.Int) ([]byte,
 	return d.l1.CallContract(ctx, ethereum.CallMsg{To: &d.cfg.Inbox, Data: data}, block)
 }
 
+// readInbox reads the inbox's progress as of L1 block block (nil: the
+// latest) with settlement's one inbox reader.
 func (d *Driver) readInbox(ctx context.Context, block *big.Int) (inboxState, error) {
-	var st inboxState
-	out, err := d.call(ctx, d.inbox.PackNextIndex(), block)
-	if err == nil {
-		st.nextIndex, err = d.inbox.UnpackNextIndex(out)
-	}
-	if err == nil {
-		out, err = d.call(ctx, d.inbox.PackNextFromHeight(), block)
-	}
-	if err == nil {
-		st.nextHeight, err = d.inbox.UnpackNextFromHeight(out)
-	}
-	if err == nil {
-		out, err = d.call(ctx, d.inbox.PackLastStateRoot(), block)
-	}
-	if err == nil {
-		var r [32]byte
-		r, err = d.inbox.UnpackLastStateRoot(out)
-		st.lastRoot = r
-	}
-	if err == nil {
-		out, err = d.call(ctx, d.inbox.PackPendingFrames(), block)
-	}
-	if err == nil {
-		st.pending, err = d.inbox.UnpackPendingFrames(out)
-	}
-	if err == nil && st.pending > 0 {
-		out, err = d.call(ctx, d.inbox.PackPendingCommitment(), block)
-		if err == nil {
-			var c [32]byte
-			c, err = d.inbox.UnpackPendingCommitment(out)
-			st.pendingC = c
-		}
-	}
+	st, err := settlement.ReadInboxState(ctx, d.l1, d.cfg.Inbox, block)
 	if err != nil {
-		return st, fmt.Errorf("read inbox %s: %w", d.cfg.Inbox, err)
+		return inboxState{}, err
 	}
-	return st, nil
+	return inboxState{nextIndex: st.NextIndex, nextHeight: st.NextHeight, lastRoot: st.LastRoot,
+		pending: st.PendingFrames, pendingC: st.PendingCommitment}, nil
 }
 
 // sent is one L1 tx in flight: what it carries, and every version (fee

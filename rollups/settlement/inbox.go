@@ -146,6 +146,72 @@ func call[T any](ctx context.Context, in *Inbox, data []byte, unpack func([]byte
 	return v, DecodeRevert(err)
 }
 
+// InboxState is an inbox's settlement progress at one L1 block: the next
+// batch's index, first Weft height and prior state root, and the frames of
+// that batch posted so far with their commitment (zero with none).
+type InboxState struct {
+	NextIndex         uint64
+	NextHeight        uint64
+	LastRoot          common.Hash
+	PendingFrames     uint32
+	PendingCommitment common.Hash
+}
+
+// Caller is the one JSON-RPC call ReadInboxState needs (eth_call);
+// *ethclient.Client, the embedded L1's client and the batcher's L1 have
+// it.
+type Caller interface {
+	CallContract(ctx context.Context, call ethereum.CallMsg, blockNumber *big.Int) ([]byte, error)
+}
+
+// ReadInboxState reads the WeftInbox at addr as of L1 block block (nil:
+// the latest): the one reader of the inbox's progress, for the batcher and
+// Inbox.State alike.
+func ReadInboxState(ctx context.Context, c Caller, addr common.Address, block *big.Int) (InboxState, error) {
+	var st InboxState
+	get := func(data []byte) ([]byte, error) {
+		out, err := c.CallContract(ctx, ethereum.CallMsg{To: &addr, Data: data}, block)
+		return out, DecodeRevert(err)
+	}
+	out, err := get(inboxABI.PackNextIndex())
+	if err == nil {
+		st.NextIndex, err = inboxABI.UnpackNextIndex(out)
+	}
+	if err == nil {
+		out, err = get(inboxABI.PackNextFromHeight())
+	}
+	if err == nil {
+		st.NextHeight, err = inboxABI.UnpackNextFromHeight(out)
+	}
+	if err == nil {
+		out, err = get(inboxABI.PackLastStateRoot())
+	}
+	if err == nil {
+		st.LastRoot, err = inboxABI.UnpackLastStateRoot(out)
+	}
+	if err == nil {
+		out, err = get(inboxABI.PackPendingFrames())
+	}
+	if err == nil {
+		st.PendingFrames, err = inboxABI.UnpackPendingFrames(out)
+	}
+	if err == nil && st.PendingFrames > 0 {
+		out, err = get(inboxABI.PackPendingCommitment())
+		if err == nil {
+			st.PendingCommitment, err = inboxABI.UnpackPendingCommitment(out)
+		}
+	}
+	if err != nil {
+		return st, fmt.Errorf("read inbox %s: %w", addr, err)
+	}
+	return st, nil
+}
+
+// State is the inbox's progress at the latest L1 block (ReadInboxState).
+func (in *Inbox) State(ctx context.Context) (InboxState, error) {
+	return ReadInboxState(ctx, in.r, in.addr, nil)
+}
+
 // NextIndex is the index of the next batch.
 func (in *Inbox) NextIndex(ctx context.Context) (uint64, error) {
 	return call(ctx, in, inboxABI.PackNextIndex(), inboxABI.UnpackNextIndex)
