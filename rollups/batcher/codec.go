@@ -15,6 +15,7 @@ import (
 
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/rollups/settlement"
 )
 
 // PayloadVersion is the first byte of every encoded batch payload.
@@ -276,6 +277,5 @@ func FrameCommitment(frames [][]byte) common.Hash {
 // NextCommitment extends a running frame commitment by one frame, the step
 // the inbox performs as each frame lands.
 func NextCommitment(c common.Hash, frame []byte) common.Hash {
-	h := crypto.Keccak256(frame)
-	return common.BytesToHash(crypto.Keccak256(c[:], h))
+	return settlement.NextCommitment(c, crypto.Keccak256Hash(frame))
 }

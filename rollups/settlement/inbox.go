@@ -96,9 +96,15 @@ type Deposit struct {
 func Commitment(frameHashes []common.Hash) common.Hash {
 	var c common.Hash
 	for _, h := range frameHashes {
-		c = crypto.Keccak256Hash(c[:], h[:])
+		c = NextCommitment(c, h)
 	}
 	return c
+}
+
+// NextCommitment extends a running frame commitment c by the frame whose
+// keccak256 is frameHash: the step the inbox performs as each frame lands.
+func NextCommitment(c, frameHash common.Hash) common.Hash {
+	return crypto.Keccak256Hash(c[:], frameHash[:])
 }
 
 // Inbox reads one rollup's WeftInbox.
