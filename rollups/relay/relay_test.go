@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -38,7 +39,7 @@ func TestBatch(t *testing.T) {
 	for _, n := range []uint64{0, 1, 2, 3, 5} {
 		known[n] = evm.Deposit{Nonce: n}
 	}
-	if got := nonces(batch(known, 2)); !equal(got, []uint64{2, 3}) {
+	if got := nonces(batch(known, 2)); !slices.Equal(got, []uint64{2, 3}) {
 		t.Fatalf("batch from 2 = %v, want [2 3] (cut at the gap)", got)
 	}
 	if _, ok := known[1]; ok {
@@ -47,7 +48,7 @@ func TestBatch(t *testing.T) {
 	if got := batch(known, 4); len(got) != 0 {
 		t.Fatalf("batch from 4 = %v, want none (4 unknown)", nonces(got))
 	}
-	if got := nonces(batch(known, 5)); !equal(got, []uint64{5}) {
+	if got := nonces(batch(known, 5)); !slices.Equal(got, []uint64{5}) {
 		t.Fatalf("batch from 5 = %v, want [5]", got)
 	}
 
@@ -66,16 +67,4 @@ func nonces(ds []evm.Deposit) []uint64 {
 		out[i] = d.Nonce
 	}
 	return out
-}
-
-func equal(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
