@@ -39,7 +39,7 @@ unit:
 # network takes its ports from nettest.Ports, a block no other test on the
 # machine holds (a flock per block under $TMPDIR/weft-e2e-ports).
 e2e:
-	$(GO) test -count=1 -timeout 25m ./node/e2e/ ./node/rollupe2e/ ./node/stakinge2e/ ./node/devnete2e/
+	$(GO) test -count=1 -timeout 25m ./test/e2e/ ./test/rollupe2e/ ./test/stakinge2e/ ./test/devnete2e/
 
 # The soak: four validators under load take randomized faults (kill -9 of one
 # or two, partitions, SIGSTOP, restart of all) for WEFT_CHAOS (30m), from a
@@ -48,7 +48,7 @@ WEFT_CHAOS ?= 30m
 chaos:
 	@command -v iptables >/dev/null || (apt-get install -y iptables >/dev/null 2>&1 || true)
 	@mkdir -p $(BIN)
-	WEFT_CHAOS=$(WEFT_CHAOS) WEFT_E2E_LOGS=$(BIN)/chaos-logs bash -o pipefail -c "$(GO) test -p 1 -count=1 -timeout 0 -v -run TestChaos ./node/e2e/ 2>&1 | tee $(BIN)/chaos.log"
+	WEFT_CHAOS=$(WEFT_CHAOS) WEFT_E2E_LOGS=$(BIN)/chaos-logs bash -o pipefail -c "$(GO) test -p 1 -count=1 -timeout 0 -v -run TestChaos ./test/e2e/ 2>&1 | tee $(BIN)/chaos.log"
 
 # Figures, not assertions: EVM executor vs a raw go-ethereum ApplyTransaction
 # loop over the same txs (ratio printed), block building, mempool, batch

@@ -23,9 +23,9 @@ import (
 
 	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/devnet"
-	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/test/e2e/nettest"
 	"github.com/weftnet/weft/txcodec"
 )
 

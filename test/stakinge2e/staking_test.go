@@ -13,8 +13,8 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/weftnet/weft/client"
-	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/test/e2e/nettest"
 )
 
 // refused runs a `weft tx` command that must be refused: a non-zero exit and

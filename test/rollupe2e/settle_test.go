@@ -15,11 +15,11 @@ import (
 	"github.com/weftnet/weft/contracts/bindings"
 	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/node"
-	"github.com/weftnet/weft/node/e2e/nettest"
 	"github.com/weftnet/weft/rollups"
 	"github.com/weftnet/weft/rollups/derive"
 	"github.com/weftnet/weft/rollups/exec/evm"
 	"github.com/weftnet/weft/rollups/settlement"
+	"github.com/weftnet/weft/test/e2e/nettest"
 )
 
 // TestSettlementEndToEnd runs 4 validators, node0 serving rollups alpha and beta

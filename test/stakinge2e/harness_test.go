@@ -27,9 +27,9 @@ import (
 	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/node"
-	"github.com/weftnet/weft/node/e2e/nettest"
 	"github.com/weftnet/weft/p2p"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/test/e2e/nettest"
 )
 
 // weftBin is the binary TestMain builds once for every test.

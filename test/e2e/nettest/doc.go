@@ -1,6 +1,6 @@
 // Package nettest is the process/network harness shared by Weft's
-// multi-process tests (node/e2e, node/rollupe2e, node/stakinge2e,
-// node/devnete2e): it builds the weft binary once per test binary, runs
+// multi-process tests (test/e2e, test/rollupe2e, test/stakinge2e,
+// test/devnete2e): it builds the weft binary once per test binary, runs
 // `weft start` processes with their output captured in a log file (and, on
 // Linux, the parent-death signal set so none outlives the test binary),
 // stops, kills and watches them, waits on conditions with deadlines, gives

@@ -23,7 +23,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/params"
 
-	"github.com/weftnet/weft/node/e2e/nettest"
+	"github.com/weftnet/weft/test/e2e/nettest"
 )
 
 // TestEthersJS has ethers.js, a real Ethereum client, send a transfer on

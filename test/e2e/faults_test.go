@@ -10,8 +10,8 @@ import (
 
 	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/node"
-	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/test/e2e/nettest"
 )
 
 // Fault scenarios under load, each on a network of four validators run as
@@ -31,8 +31,8 @@ import (
 // transport (`weft testnet --libp2p=true|false`) instead of the testnet's
 // default.
 //
-//	go test -count=1 -run TestFault ./node/e2e/
-//	WEFT_FAULTS=full WEFT_FAULT_TRANSPORTS=libp2p,classic go test -count=1 -timeout 60m -run TestFault ./node/e2e/
+//	go test -count=1 -run TestFault ./test/e2e/
+//	WEFT_FAULTS=full WEFT_FAULT_TRANSPORTS=libp2p,classic go test -count=1 -timeout 60m -run TestFault ./test/e2e/
 //
 // Each transport's network has its own block of ports (nettest.Ports).
 

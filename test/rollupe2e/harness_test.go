@@ -24,9 +24,9 @@ import (
 	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/keys"
-	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups/settlement"
+	"github.com/weftnet/weft/test/e2e/nettest"
 )
 
 // weftBin is the binary TestMain builds once for every test.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/weftnet/weft/node/e2e/nettest"
+	"github.com/weftnet/weft/test/e2e/nettest"
 )
 
 // TestChaos is the soak behind `make chaos`: four validators under load

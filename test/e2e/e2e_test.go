@@ -14,9 +14,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/weftnet/weft/client"
-	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
+	"github.com/weftnet/weft/test/e2e/nettest"
 	"github.com/weftnet/weft/txcodec"
 )
 

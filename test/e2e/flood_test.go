@@ -20,9 +20,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/weftnet/weft/client"
-	"github.com/weftnet/weft/node/e2e/nettest"
 	"github.com/weftnet/weft/p2p"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/test/e2e/nettest"
 )
 
 // metrics scrapes a node's Prometheus endpoint into name{labels} → value.

@@ -28,8 +28,8 @@ import (
 	"github.com/weftnet/weft/contracts/bindings"
 	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/keys"
-	"github.com/weftnet/weft/node/e2e/nettest"
 	"github.com/weftnet/weft/rollups/exec/evm"
+	"github.com/weftnet/weft/test/e2e/nettest"
 )
 
 // devBalance is every dev account's balance on each rollup at genesis.

@@ -13,8 +13,8 @@ import (
 
 	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/node"
-	"github.com/weftnet/weft/node/e2e/nettest"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/test/e2e/nettest"
 )
 
 // TestDiskFullStopsNodeCleanly runs four validators under load, one of them

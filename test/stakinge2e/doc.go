@@ -11,7 +11,7 @@
 // that bad staking input is refused with its own result code.
 //
 // The package holds no non-test code; the process and network harness it
-// shares with the other multi-process tests is node/e2e/nettest. The tests
+// shares with the other multi-process tests is test/e2e/nettest. The tests
 // build the weft binary once (TestMain), give every network its own block
 // of ports (nettest.Ports: no other test on the machine holds it, so the
 // packages run in parallel), wait only on conditions with deadlines, and
