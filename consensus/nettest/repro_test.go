@@ -24,16 +24,7 @@ import (
 // (third_party/cometbft-patches/0001-blocksync-pop-after-peer-removal.patch);
 // without it this test ends the test binary.
 func TestBlockSyncSurvivesPeerLoss(t *testing.T) {
-	nw := nettest.New(t, nettest.Options{})
-	nw.Start()
-	nw.WaitHeight(2, time.Minute)
-	const syncing = 3
-	n := nw.Nodes[syncing]
-	if err := n.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	nw.WaitHeight(40, 3*time.Minute, 0, 1, 2)
-	target := nw.MaxHeight()
+	nw, n, target := nodeLeftBehind(t, 40)
 	if err := n.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -62,16 +53,7 @@ func TestBlockSyncSurvivesPeerLoss(t *testing.T) {
 // against CometBFT with the fix
 // (third_party/cometbft-patches/0002-blocksync-out-of-order-status.patch).
 func TestBlockSyncToleratesStaleStatus(t *testing.T) {
-	nw := nettest.New(t, nettest.Options{})
-	nw.Start()
-	nw.WaitHeight(2, time.Minute)
-	const syncing = 3
-	n := nw.Nodes[syncing]
-	if err := n.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	nw.WaitHeight(60, 3*time.Minute, 0, 1, 2)
-	target := nw.MaxHeight()
+	nw, n, target := nodeLeftBehind(t, 60)
 
 	// The peers send their pairs of reports from the moment the node is
 	// back until it has caught up.
@@ -108,4 +90,23 @@ func TestBlockSyncToleratesStaleStatus(t *testing.T) {
 	if sent.Load() == 0 {
 		t.Fatal("no status report reached the restarted node: the test proved nothing")
 	}
+}
+
+// syncing is the node the block sync tests stop and restart.
+const syncing = 3
+
+// nodeLeftBehind starts a network, stops node syncing and lets the others
+// commit up to height h; it returns the network, the stopped node and the
+// height it must catch up to once restarted.
+func nodeLeftBehind(t *testing.T, h int64) (*nettest.Network, *nettest.Node, int64) {
+	t.Helper()
+	nw := nettest.New(t, nettest.Options{})
+	nw.Start()
+	nw.WaitHeight(2, time.Minute)
+	n := nw.Nodes[syncing]
+	if err := n.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	nw.WaitHeight(h, 3*time.Minute, 0, 1, 2)
+	return nw, n, nw.MaxHeight()
 }
