@@ -27,6 +27,7 @@ import (
 	"github.com/weftnet/weft/rollups"
 	"github.com/weftnet/weft/rollups/exec/evm"
 	"github.com/weftnet/weft/rollups/settlement"
+	"github.com/weftnet/weft/rollups/txmgr"
 )
 
 // L1Options say where a devnet settles its rollups.
@@ -439,9 +440,9 @@ func fund(ctx context.Context, cl *ethclient.Client, key *ecdsa.PrivateKey, addr
 	if err != nil {
 		return err
 	}
-	feeCap := new(big.Int).Add(tip, new(big.Int).Mul(head.BaseFee, big.NewInt(2)))
+	fees := txmgr.Suggest(tip, head.BaseFee, nil)
 	tx, err := types.SignNewTx(key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{
-		ChainID: chainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap, Gas: 21000, To: &addr, Value: new(big.Int).Sub(min, bal),
+		ChainID: chainID, Nonce: nonce, GasTipCap: fees.Tip, GasFeeCap: fees.FeeCap, Gas: 21000, To: &addr, Value: new(big.Int).Sub(min, bal),
 	})
 	if err != nil {
 		return err
