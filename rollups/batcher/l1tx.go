@@ -35,6 +35,12 @@ func (d *Driver) receipt(ctx context.Context, s *sent) (*types.Receipt, error) {
 	if n, err := d.l1.NonceAt(ctx, d.from, nil); err == nil && n > s.Nonce {
 		return nil, fmt.Errorf("%w: nonce %d used by an unknown tx", errResync, s.Nonce)
 	}
+	// A tx above the account's pending nonce waits behind a gap (an L1
+	// reorg took the txs before it, and the pool dropped them): no fee bump
+	// gets it mined, so resync.
+	if p, err := d.l1.PendingNonceAt(ctx, d.from); err == nil && p < s.Nonce {
+		return nil, fmt.Errorf("%w: nonce %d is past the account's pending nonce %d (the txs before it are gone)", errResync, s.Nonce, p)
+	}
 	return nil, nil
 }
 
