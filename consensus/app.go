@@ -10,6 +10,7 @@ import (
 
 	"github.com/weftnet/weft/consensus/staking"
 	"github.com/weftnet/weft/mempool"
+	"github.com/weftnet/weft/mempool/journal"
 )
 
 // AppVersion is the application protocol version reported to CometBFT.
@@ -78,7 +79,7 @@ type App struct {
 	rmu          sync.Mutex
 	recentBlocks []BlockTxs // the last recentBlocks blocks, oldest first
 
-	journal *mempool.Journal // which acknowledged txs the store's journal holds
+	journal *journal.Journal // the acknowledged txs and why txs were dropped
 }
 
 type stagedBlock struct {
@@ -109,7 +110,7 @@ func NewApp(store *Store, cfg Config, logger *slog.Logger) (*App, error) {
 		log:     logger,
 		cfg:     cfg,
 		commitC: make(chan struct{}),
-		journal: mempool.NewJournal(cfg.MaxJournaled),
+		journal: journal.New(store.db, cfg.MaxJournaled, cfg.MaxDropped),
 	}
 	mcfg := cfg.Mempool
 	if mcfg.RollupWeight == nil {

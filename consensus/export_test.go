@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/weftnet/weft/consensus/staking"
+	"github.com/weftnet/weft/mempool/journal"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 )
 
@@ -51,6 +52,12 @@ func CrashAfter(s *Store, step string) { s.crashAfter = step }
 
 // JournalHas reports whether the mempool journal in s holds the tx h.
 func JournalHas(s *Store, h [32]byte) bool {
-	_, ok, err := s.Get(journalKey(h))
+	_, ok, err := s.Get(journal.Key(h))
 	return err == nil && ok
+}
+
+// JournalPut writes a tx into s's mempool journal as an earlier run that
+// acknowledged it would have.
+func JournalPut(s *Store, h [32]byte, raw []byte) error {
+	return journal.New(s.db, 0, 0).Put(h, raw)
 }

@@ -6,18 +6,20 @@ import (
 	"sort"
 
 	"github.com/weftnet/weft/mempool"
+	"github.com/weftnet/weft/mempool/journal"
 	"github.com/weftnet/weft/txcodec"
 )
 
-// The mempool journal keeps every tx this node acknowledged to a client
-// until it is committed (Commit deletes it with the block) or can no longer
-// be included (forget): a restart puts it back in the mempool whatever the
-// limits on parked txs (restore). Why a tx left the mempool unincluded is
-// kept in the store too (dropped.go), so its status survives a restart.
+// The mempool journal (package mempool/journal) keeps every tx this node
+// acknowledged to a client until it is committed (Commit deletes it with
+// the block) or can no longer be included (forget): a restart puts it back
+// in the mempool whatever the limits on parked txs (restore). Why a tx left
+// the mempool unincluded is kept there too, so its status survives a
+// restart.
 
 // DroppedReason returns why a once-accepted tx left the mempool unincluded.
 func (a *App) DroppedReason(h [32]byte) (string, bool) {
-	r, ok, err := a.store.droppedReason(h)
+	r, ok, err := a.journal.Reason(h)
 	if err != nil {
 		a.log.Error("read dropped tx reason", "tx", fmt.Sprintf("%x", h), "err", err)
 		return "", false
@@ -28,27 +30,9 @@ func (a *App) DroppedReason(h [32]byte) (string, bool) {
 // forget records why txs left the mempool unincluded, for the API's tx
 // status, and takes them out of the journal.
 func (a *App) forget(dropped []mempool.Dropped) {
-	if len(dropped) == 0 {
-		return
-	}
-	recs := make([]droppedRecord, len(dropped))
-	for i, d := range dropped {
-		recs[i] = droppedRecord{d.Tx.Hash, d.Reason}
-	}
-	err := a.journal.Forget(dropped, func(del [][32]byte) error {
-		return a.store.recordDropped(recs, a.cfg.MaxDropped, del)
-	})
-	if err != nil {
+	if err := a.journal.Forget(dropped); err != nil {
 		a.log.Error("forget dropped mempool txs", "err", err)
 	}
-}
-
-func (a *App) journalTx(tx *Tx) error {
-	if err := a.store.JournalPut(tx.Hash, tx.Raw); err != nil {
-		return err
-	}
-	a.journal.Add(tx.Hash)
-	return nil
 }
 
 // loadJournal re-inserts journaled txs, each sender's in nonce order. Only
@@ -58,11 +42,11 @@ func (a *App) journalTx(tx *Tx) error {
 func (a *App) loadJournal() error {
 	lim, params := a.limits()
 	var txs []*Tx
-	var bad []droppedRecord
-	err := a.store.Iterate(prefixJournal, func(k, v []byte) error {
-		tx, rej := DecodeTx(v, lim)
+	var bad []journal.Record
+	err := a.journal.Entries(func(h [32]byte, raw []byte) error {
+		tx, rej := DecodeTx(raw, lim)
 		if rej != nil {
-			bad = append(bad, droppedRecord{[32]byte(k[len(prefixJournal):]), "after restart: " + rej.Log})
+			bad = append(bad, journal.Record{Hash: h, Reason: "after restart: " + rej.Log})
 			return nil
 		}
 		txs = append(txs, tx)
@@ -80,20 +64,16 @@ func (a *App) loadJournal() error {
 	kept := 0
 	for _, tx := range txs {
 		if rej := a.restore(tx, params); rej != nil {
-			bad = append(bad, droppedRecord{tx.Hash, "after restart: " + rej.Log})
+			bad = append(bad, journal.Record{Hash: tx.Hash, Reason: "after restart: " + rej.Log})
 			continue
 		}
-		a.journal.Add(tx.Hash)
+		a.journal.Restored(tx.Hash)
 		kept++
 	}
 	if len(txs) > 0 || len(bad) > 0 {
 		a.log.Info("restored mempool journal", "txs", kept, "dropped", len(bad))
 	}
-	del := make([][32]byte, len(bad))
-	for i, r := range bad {
-		del[i] = r.hash
-	}
-	return a.store.recordDropped(bad, a.cfg.MaxDropped, del)
+	return a.journal.Drop(bad)
 }
 
 // restore re-inserts a journaled tx. It is checked like any tx; the limits

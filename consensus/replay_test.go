@@ -242,7 +242,7 @@ func TestJournalRestoreDropsInvalid(t *testing.T) {
 	garbage := []byte("not a tx")
 	valid := tx(t, alice, 1, 1000, transfer(bob.addr, 3))
 	for _, raw := range [][]byte{stale, garbage, valid} {
-		if err := c.store.JournalPut(txcodec.TxHash(raw), raw); err != nil {
+		if err := consensus.JournalPut(c.store, txcodec.TxHash(raw), raw); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,17 +11,19 @@ import (
 	"sync"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/weftnet/weft/mempool/journal"
 )
 
 // Key prefixes of the state. Everything under stateful prefixes is covered
-// by the app hash; the mempool journal (prefix "j/") is local to the node.
+// by the app hash; the mempool journal (package mempool/journal, prefix
+// "j/") is local to the node.
 var (
 	prefixAccount  = []byte("a/")
 	prefixRollup   = []byte("r/")
 	prefixTxResult = []byte("x/")
 	keyParams      = []byte("p/params")
 	keyChainID     = []byte("p/chain_id")
-	prefixJournal  = []byte("j/")
 	keyMeta        = []byte("m/meta") // height(8) || app hash
 	// A block too large for one badger transaction is staged under
 	// prefixCommit and marked by keyCommitMarker (see commitChunked).
@@ -163,7 +165,7 @@ func (s *Store) Commit(ov *Overlay, height int64, appHash []byte, journalDel [][
 				}
 			}
 			for _, h := range journalDel {
-				if err := txn.Delete(journalKey(h)); err != nil {
+				if err := txn.Delete(journal.Key(h)); err != nil {
 					return err
 				}
 			}
@@ -235,7 +237,7 @@ func (s *Store) commitChunked(ov *Overlay, height int64, appHash []byte, journal
 		}
 	}
 	for _, h := range journalDel {
-		rec = appendEntry(rec, opDelete, journalKey(h), nil)
+		rec = appendEntry(rec, opDelete, journal.Key(h), nil)
 		if len(rec) >= chunkBytes {
 			if err := put(); err != nil {
 				return fmt.Errorf("stage block %d: %w", height, err)
@@ -393,28 +395,6 @@ func (s *Store) hook(step string) error {
 		return fmt.Errorf("test: stopped after step %q", step)
 	}
 	return nil
-}
-
-func journalKey(h [32]byte) []byte { return append(append([]byte(nil), prefixJournal...), h[:]...) }
-
-// JournalPut records a tx accepted into the mempool so a restart keeps it.
-func (s *Store) JournalPut(h [32]byte, raw []byte) error {
-	return s.db.Update(func(txn *badger.Txn) error { return txn.Set(journalKey(h), raw) })
-}
-
-// JournalDelete forgets journaled txs.
-func (s *Store) JournalDelete(hs [][32]byte) error {
-	if len(hs) == 0 {
-		return nil
-	}
-	return s.db.Update(func(txn *badger.Txn) error {
-		for _, h := range hs {
-			if err := txn.Delete(journalKey(h)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // reader is what an overlay reads through to.

@@ -92,7 +92,7 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *txcodec.Rejection {
 	}
 	a.forget(res.Dropped)
 	if o == fromClient {
-		if err := a.journalTx(tx); err != nil {
+		if err := a.journal.Put(tx.Hash, tx.Raw); err != nil {
 			a.mp.Remove(tx.Hash)
 			return txcodec.Reject(txcodec.CodeNotAccepting, "cannot journal tx (is the disk full?): "+err.Error())
 		}
