@@ -1189,6 +1189,919 @@ func (x *ListDelegationsResponse) GetTokens() [][]byte {
 	return nil
 }
 
+type GetNetworkStatusRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// history asks for the node's per-second samples of the last minutes.
+	History       bool `protobuf:"varint,1,opt,name=history,proto3" json:"history,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNetworkStatusRequest) Reset() {
+	*x = GetNetworkStatusRequest{}
+	mi := &file_weft_v1_api_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNetworkStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNetworkStatusRequest) ProtoMessage() {}
+
+func (x *GetNetworkStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNetworkStatusRequest.ProtoReflect.Descriptor instead.
+func (*GetNetworkStatusRequest) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetNetworkStatusRequest) GetHistory() bool {
+	if x != nil {
+		return x.History
+	}
+	return false
+}
+
+type GetNetworkStatusResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Status *NetworkStatus         `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	// history holds one sample per second with a committed block, oldest
+	// first (only when asked for).
+	History       []*StatusSample `protobuf:"bytes,2,rep,name=history,proto3" json:"history,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNetworkStatusResponse) Reset() {
+	*x = GetNetworkStatusResponse{}
+	mi := &file_weft_v1_api_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNetworkStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNetworkStatusResponse) ProtoMessage() {}
+
+func (x *GetNetworkStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNetworkStatusResponse.ProtoReflect.Descriptor instead.
+func (*GetNetworkStatusResponse) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GetNetworkStatusResponse) GetStatus() *NetworkStatus {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *GetNetworkStatusResponse) GetHistory() []*StatusSample {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
+// NetworkStatus is a snapshot of the network as one node sees it, collected
+// at once from the node's own components.
+type NetworkStatus struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	ChainId string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
+	// moniker and node_id are the answering node's.
+	Moniker string `protobuf:"bytes,2,opt,name=moniker,proto3" json:"moniker,omitempty"`
+	NodeId  string `protobuf:"bytes,3,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// height is the last committed Weft height; block_time_unix_nano its
+	// header time.
+	Height            int64 `protobuf:"varint,4,opt,name=height,proto3" json:"height,omitempty"`
+	BlockTimeUnixNano int64 `protobuf:"varint,5,opt,name=block_time_unix_nano,json=blockTimeUnixNano,proto3" json:"block_time_unix_nano,omitempty"`
+	// block_interval_nanos is the mean interval between the last
+	// interval_blocks + 1 block headers (0 when there is only one).
+	BlockIntervalNanos int64 `protobuf:"varint,6,opt,name=block_interval_nanos,json=blockIntervalNanos,proto3" json:"block_interval_nanos,omitempty"`
+	IntervalBlocks     int32 `protobuf:"varint,7,opt,name=interval_blocks,json=intervalBlocks,proto3" json:"interval_blocks,omitempty"`
+	// collected_unix_nano is the node's wall clock when it collected this.
+	CollectedUnixNano int64 `protobuf:"varint,8,opt,name=collected_unix_nano,json=collectedUnixNano,proto3" json:"collected_unix_nano,omitempty"`
+	// catching_up: the node is still block-syncing.
+	CatchingUp bool  `protobuf:"varint,9,opt,name=catching_up,json=catchingUp,proto3" json:"catching_up,omitempty"`
+	MempoolTxs int64 `protobuf:"varint,10,opt,name=mempool_txs,json=mempoolTxs,proto3" json:"mempool_txs,omitempty"`
+	// signed_blocks_window is the staking liveness window validators'
+	// missed_blocks count over; max_missed_blocks more than that jails.
+	SignedBlocksWindow int64              `protobuf:"varint,11,opt,name=signed_blocks_window,json=signedBlocksWindow,proto3" json:"signed_blocks_window,omitempty"`
+	MaxMissedBlocks    int64              `protobuf:"varint,12,opt,name=max_missed_blocks,json=maxMissedBlocks,proto3" json:"max_missed_blocks,omitempty"`
+	Validators         []*ValidatorStatus `protobuf:"bytes,13,rep,name=validators,proto3" json:"validators,omitempty"`
+	Rollups            []*RollupStatus    `protobuf:"bytes,14,rep,name=rollups,proto3" json:"rollups,omitempty"`
+	Warnings           []*StatusWarning   `protobuf:"bytes,15,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *NetworkStatus) Reset() {
+	*x = NetworkStatus{}
+	mi := &file_weft_v1_api_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NetworkStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NetworkStatus) ProtoMessage() {}
+
+func (x *NetworkStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NetworkStatus.ProtoReflect.Descriptor instead.
+func (*NetworkStatus) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *NetworkStatus) GetChainId() string {
+	if x != nil {
+		return x.ChainId
+	}
+	return ""
+}
+
+func (x *NetworkStatus) GetMoniker() string {
+	if x != nil {
+		return x.Moniker
+	}
+	return ""
+}
+
+func (x *NetworkStatus) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *NetworkStatus) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *NetworkStatus) GetBlockTimeUnixNano() int64 {
+	if x != nil {
+		return x.BlockTimeUnixNano
+	}
+	return 0
+}
+
+func (x *NetworkStatus) GetBlockIntervalNanos() int64 {
+	if x != nil {
+		return x.BlockIntervalNanos
+	}
+	return 0
+}
+
+func (x *NetworkStatus) GetIntervalBlocks() int32 {
+	if x != nil {
+		return x.IntervalBlocks
+	}
+	return 0
+}
+
+func (x *NetworkStatus) GetCollectedUnixNano() int64 {
+	if x != nil {
+		return x.CollectedUnixNano
+	}
+	return 0
+}
+
+func (x *NetworkStatus) GetCatchingUp() bool {
+	if x != nil {
+		return x.CatchingUp
+	}
+	return false
+}
+
+func (x *NetworkStatus) GetMempoolTxs() int64 {
+	if x != nil {
+		return x.MempoolTxs
+	}
+	return 0
+}
+
+func (x *NetworkStatus) GetSignedBlocksWindow() int64 {
+	if x != nil {
+		return x.SignedBlocksWindow
+	}
+	return 0
+}
+
+func (x *NetworkStatus) GetMaxMissedBlocks() int64 {
+	if x != nil {
+		return x.MaxMissedBlocks
+	}
+	return 0
+}
+
+func (x *NetworkStatus) GetValidators() []*ValidatorStatus {
+	if x != nil {
+		return x.Validators
+	}
+	return nil
+}
+
+func (x *NetworkStatus) GetRollups() []*RollupStatus {
+	if x != nil {
+		return x.Rollups
+	}
+	return nil
+}
+
+func (x *NetworkStatus) GetWarnings() []*StatusWarning {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+// ValidatorStatus is one staking validator with its liveness.
+type ValidatorStatus struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Moniker string                 `protobuf:"bytes,1,opt,name=moniker,proto3" json:"moniker,omitempty"`
+	// operator created the validator; address is its consensus key's
+	// address (CometBFT's validator address).
+	Operator []byte `protobuf:"bytes,2,opt,name=operator,proto3" json:"operator,omitempty"`
+	Address  []byte `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
+	// tokens bonded (big-endian uint256, smallest unit).
+	Tokens []byte `protobuf:"bytes,4,opt,name=tokens,proto3" json:"tokens,omitempty"`
+	Power  int64  `protobuf:"varint,5,opt,name=power,proto3" json:"power,omitempty"`
+	// missed_blocks is the staking record: votes missed in the signing window.
+	MissedBlocks uint32 `protobuf:"varint,6,opt,name=missed_blocks,json=missedBlocks,proto3" json:"missed_blocks,omitempty"`
+	// recent_missed of the last recent_blocks heights (same record).
+	RecentMissed      uint32 `protobuf:"varint,7,opt,name=recent_missed,json=recentMissed,proto3" json:"recent_missed,omitempty"`
+	RecentBlocks      uint32 `protobuf:"varint,8,opt,name=recent_blocks,json=recentBlocks,proto3" json:"recent_blocks,omitempty"`
+	Jailed            bool   `protobuf:"varint,9,opt,name=jailed,proto3" json:"jailed,omitempty"`
+	JailedUntilHeight int64  `protobuf:"varint,10,opt,name=jailed_until_height,json=jailedUntilHeight,proto3" json:"jailed_until_height,omitempty"`
+	Tombstoned        bool   `protobuf:"varint,11,opt,name=tombstoned,proto3" json:"tombstoned,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ValidatorStatus) Reset() {
+	*x = ValidatorStatus{}
+	mi := &file_weft_v1_api_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidatorStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidatorStatus) ProtoMessage() {}
+
+func (x *ValidatorStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidatorStatus.ProtoReflect.Descriptor instead.
+func (*ValidatorStatus) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ValidatorStatus) GetMoniker() string {
+	if x != nil {
+		return x.Moniker
+	}
+	return ""
+}
+
+func (x *ValidatorStatus) GetOperator() []byte {
+	if x != nil {
+		return x.Operator
+	}
+	return nil
+}
+
+func (x *ValidatorStatus) GetAddress() []byte {
+	if x != nil {
+		return x.Address
+	}
+	return nil
+}
+
+func (x *ValidatorStatus) GetTokens() []byte {
+	if x != nil {
+		return x.Tokens
+	}
+	return nil
+}
+
+func (x *ValidatorStatus) GetPower() int64 {
+	if x != nil {
+		return x.Power
+	}
+	return 0
+}
+
+func (x *ValidatorStatus) GetMissedBlocks() uint32 {
+	if x != nil {
+		return x.MissedBlocks
+	}
+	return 0
+}
+
+func (x *ValidatorStatus) GetRecentMissed() uint32 {
+	if x != nil {
+		return x.RecentMissed
+	}
+	return 0
+}
+
+func (x *ValidatorStatus) GetRecentBlocks() uint32 {
+	if x != nil {
+		return x.RecentBlocks
+	}
+	return 0
+}
+
+func (x *ValidatorStatus) GetJailed() bool {
+	if x != nil {
+		return x.Jailed
+	}
+	return false
+}
+
+func (x *ValidatorStatus) GetJailedUntilHeight() int64 {
+	if x != nil {
+		return x.JailedUntilHeight
+	}
+	return 0
+}
+
+func (x *ValidatorStatus) GetTombstoned() bool {
+	if x != nil {
+		return x.Tombstoned
+	}
+	return false
+}
+
+// RollupStatus is one rollup this node executes and serves.
+type RollupStatus struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Name       string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Id         []byte                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	EvmChainId uint64                 `protobuf:"varint,3,opt,name=evm_chain_id,json=evmChainId,proto3" json:"evm_chain_id,omitempty"`
+	// rpc_url is the rollup's Ethereum JSON-RPC on this node.
+	RpcUrl string `protobuf:"bytes,4,opt,name=rpc_url,json=rpcUrl,proto3" json:"rpc_url,omitempty"`
+	// weft_height is the last Weft height the executor executed.
+	WeftHeight int64 `protobuf:"varint,5,opt,name=weft_height,json=weftHeight,proto3" json:"weft_height,omitempty"`
+	// latest, safe (posted on L1 at the configured depth) and finalized
+	// rollup block numbers, as the rollup RPC's block tags answer.
+	LatestBlock    uint64 `protobuf:"varint,6,opt,name=latest_block,json=latestBlock,proto3" json:"latest_block,omitempty"`
+	SafeBlock      uint64 `protobuf:"varint,7,opt,name=safe_block,json=safeBlock,proto3" json:"safe_block,omitempty"`
+	FinalizedBlock uint64 `protobuf:"varint,8,opt,name=finalized_block,json=finalizedBlock,proto3" json:"finalized_block,omitempty"`
+	// safe_weft_height and finalized_weft_height are the same in Weft heights.
+	SafeWeftHeight      int64 `protobuf:"varint,9,opt,name=safe_weft_height,json=safeWeftHeight,proto3" json:"safe_weft_height,omitempty"`
+	FinalizedWeftHeight int64 `protobuf:"varint,10,opt,name=finalized_weft_height,json=finalizedWeftHeight,proto3" json:"finalized_weft_height,omitempty"`
+	// settlement is absent when this node does not settle the rollup.
+	Settlement    *RollupSettlement `protobuf:"bytes,11,opt,name=settlement,proto3" json:"settlement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollupStatus) Reset() {
+	*x = RollupStatus{}
+	mi := &file_weft_v1_api_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollupStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollupStatus) ProtoMessage() {}
+
+func (x *RollupStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollupStatus.ProtoReflect.Descriptor instead.
+func (*RollupStatus) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *RollupStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RollupStatus) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *RollupStatus) GetEvmChainId() uint64 {
+	if x != nil {
+		return x.EvmChainId
+	}
+	return 0
+}
+
+func (x *RollupStatus) GetRpcUrl() string {
+	if x != nil {
+		return x.RpcUrl
+	}
+	return ""
+}
+
+func (x *RollupStatus) GetWeftHeight() int64 {
+	if x != nil {
+		return x.WeftHeight
+	}
+	return 0
+}
+
+func (x *RollupStatus) GetLatestBlock() uint64 {
+	if x != nil {
+		return x.LatestBlock
+	}
+	return 0
+}
+
+func (x *RollupStatus) GetSafeBlock() uint64 {
+	if x != nil {
+		return x.SafeBlock
+	}
+	return 0
+}
+
+func (x *RollupStatus) GetFinalizedBlock() uint64 {
+	if x != nil {
+		return x.FinalizedBlock
+	}
+	return 0
+}
+
+func (x *RollupStatus) GetSafeWeftHeight() int64 {
+	if x != nil {
+		return x.SafeWeftHeight
+	}
+	return 0
+}
+
+func (x *RollupStatus) GetFinalizedWeftHeight() int64 {
+	if x != nil {
+		return x.FinalizedWeftHeight
+	}
+	return 0
+}
+
+func (x *RollupStatus) GetSettlement() *RollupSettlement {
+	if x != nil {
+		return x.Settlement
+	}
+	return nil
+}
+
+// RollupSettlement is a rollup's state on its L1 inbox and this node's
+// batcher and deposit relayer.
+type RollupSettlement struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Inbox   []byte                 `protobuf:"bytes,1,opt,name=inbox,proto3" json:"inbox,omitempty"`
+	Batcher bool                   `protobuf:"varint,2,opt,name=batcher,proto3" json:"batcher,omitempty"`
+	Relayer bool                   `protobuf:"varint,3,opt,name=relayer,proto3" json:"relayer,omitempty"`
+	// l1_error is set when the L1 could not be read; the L1 fields below are
+	// then absent.
+	L1Error string `protobuf:"bytes,4,opt,name=l1_error,json=l1Error,proto3" json:"l1_error,omitempty"`
+	L1Head  uint64 `protobuf:"varint,5,opt,name=l1_head,json=l1Head,proto3" json:"l1_head,omitempty"`
+	// batches_posted is the inbox's next batch index; posted_weft_height the
+	// last Weft height a posted batch covers.
+	BatchesPosted    uint64 `protobuf:"varint,6,opt,name=batches_posted,json=batchesPosted,proto3" json:"batches_posted,omitempty"`
+	PostedWeftHeight int64  `protobuf:"varint,7,opt,name=posted_weft_height,json=postedWeftHeight,proto3" json:"posted_weft_height,omitempty"`
+	// pending_frames of the next batch are on L1 already.
+	PendingFrames uint32 `protobuf:"varint,8,opt,name=pending_frames,json=pendingFrames,proto3" json:"pending_frames,omitempty"`
+	// pending_batches are closed batches the batcher holds that have not
+	// fully landed on L1.
+	PendingBatches int64 `protobuf:"varint,9,opt,name=pending_batches,json=pendingBatches,proto3" json:"pending_batches,omitempty"`
+	// The last posted batch: its L1 block, that block's time, and whether
+	// its challenge window is over.
+	LastPostL1Block      uint64 `protobuf:"varint,10,opt,name=last_post_l1_block,json=lastPostL1Block,proto3" json:"last_post_l1_block,omitempty"`
+	LastPostTimeUnixNano int64  `protobuf:"varint,11,opt,name=last_post_time_unix_nano,json=lastPostTimeUnixNano,proto3" json:"last_post_time_unix_nano,omitempty"`
+	LastPostFinal        bool   `protobuf:"varint,12,opt,name=last_post_final,json=lastPostFinal,proto3" json:"last_post_final,omitempty"`
+	// deposits_l1 were made on L1; deposits_credited are credited on the
+	// rollup (the difference waits for L1 finality and ordering).
+	DepositsL1             uint64 `protobuf:"varint,13,opt,name=deposits_l1,json=depositsL1,proto3" json:"deposits_l1,omitempty"`
+	DepositsCredited       uint64 `protobuf:"varint,14,opt,name=deposits_credited,json=depositsCredited,proto3" json:"deposits_credited,omitempty"`
+	ChallengeWindowSeconds uint64 `protobuf:"varint,15,opt,name=challenge_window_seconds,json=challengeWindowSeconds,proto3" json:"challenge_window_seconds,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *RollupSettlement) Reset() {
+	*x = RollupSettlement{}
+	mi := &file_weft_v1_api_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollupSettlement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollupSettlement) ProtoMessage() {}
+
+func (x *RollupSettlement) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollupSettlement.ProtoReflect.Descriptor instead.
+func (*RollupSettlement) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *RollupSettlement) GetInbox() []byte {
+	if x != nil {
+		return x.Inbox
+	}
+	return nil
+}
+
+func (x *RollupSettlement) GetBatcher() bool {
+	if x != nil {
+		return x.Batcher
+	}
+	return false
+}
+
+func (x *RollupSettlement) GetRelayer() bool {
+	if x != nil {
+		return x.Relayer
+	}
+	return false
+}
+
+func (x *RollupSettlement) GetL1Error() string {
+	if x != nil {
+		return x.L1Error
+	}
+	return ""
+}
+
+func (x *RollupSettlement) GetL1Head() uint64 {
+	if x != nil {
+		return x.L1Head
+	}
+	return 0
+}
+
+func (x *RollupSettlement) GetBatchesPosted() uint64 {
+	if x != nil {
+		return x.BatchesPosted
+	}
+	return 0
+}
+
+func (x *RollupSettlement) GetPostedWeftHeight() int64 {
+	if x != nil {
+		return x.PostedWeftHeight
+	}
+	return 0
+}
+
+func (x *RollupSettlement) GetPendingFrames() uint32 {
+	if x != nil {
+		return x.PendingFrames
+	}
+	return 0
+}
+
+func (x *RollupSettlement) GetPendingBatches() int64 {
+	if x != nil {
+		return x.PendingBatches
+	}
+	return 0
+}
+
+func (x *RollupSettlement) GetLastPostL1Block() uint64 {
+	if x != nil {
+		return x.LastPostL1Block
+	}
+	return 0
+}
+
+func (x *RollupSettlement) GetLastPostTimeUnixNano() int64 {
+	if x != nil {
+		return x.LastPostTimeUnixNano
+	}
+	return 0
+}
+
+func (x *RollupSettlement) GetLastPostFinal() bool {
+	if x != nil {
+		return x.LastPostFinal
+	}
+	return false
+}
+
+func (x *RollupSettlement) GetDepositsL1() uint64 {
+	if x != nil {
+		return x.DepositsL1
+	}
+	return 0
+}
+
+func (x *RollupSettlement) GetDepositsCredited() uint64 {
+	if x != nil {
+		return x.DepositsCredited
+	}
+	return 0
+}
+
+func (x *RollupSettlement) GetChallengeWindowSeconds() uint64 {
+	if x != nil {
+		return x.ChallengeWindowSeconds
+	}
+	return 0
+}
+
+// StatusWarning is something an operator should look at.
+type StatusWarning struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// kind: validator_missing_blocks, validator_jailed, batcher_behind,
+	// l1_unreachable, executor_behind, chain_stalled, catching_up.
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// subject names what it is about (a validator's moniker, a rollup).
+	Subject       string `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusWarning) Reset() {
+	*x = StatusWarning{}
+	mi := &file_weft_v1_api_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusWarning) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusWarning) ProtoMessage() {}
+
+func (x *StatusWarning) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusWarning.ProtoReflect.Descriptor instead.
+func (*StatusWarning) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *StatusWarning) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *StatusWarning) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *StatusWarning) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+// StatusSample is what the node saw in one second of block time.
+type StatusSample struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TimeUnix int64                  `protobuf:"varint,1,opt,name=time_unix,json=timeUnix,proto3" json:"time_unix,omitempty"`
+	// blocks committed in that second; height is the last of them.
+	Blocks int32 `protobuf:"varint,2,opt,name=blocks,proto3" json:"blocks,omitempty"`
+	Height int64 `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
+	// interval_nanos_sum over the blocks (each one's interval since the
+	// previous block).
+	IntervalNanosSum int64           `protobuf:"varint,4,opt,name=interval_nanos_sum,json=intervalNanosSum,proto3" json:"interval_nanos_sum,omitempty"`
+	Rollups          []*RollupSample `protobuf:"bytes,5,rep,name=rollups,proto3" json:"rollups,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *StatusSample) Reset() {
+	*x = StatusSample{}
+	mi := &file_weft_v1_api_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusSample) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusSample) ProtoMessage() {}
+
+func (x *StatusSample) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusSample.ProtoReflect.Descriptor instead.
+func (*StatusSample) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *StatusSample) GetTimeUnix() int64 {
+	if x != nil {
+		return x.TimeUnix
+	}
+	return 0
+}
+
+func (x *StatusSample) GetBlocks() int32 {
+	if x != nil {
+		return x.Blocks
+	}
+	return 0
+}
+
+func (x *StatusSample) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *StatusSample) GetIntervalNanosSum() int64 {
+	if x != nil {
+		return x.IntervalNanosSum
+	}
+	return 0
+}
+
+func (x *StatusSample) GetRollups() []*RollupSample {
+	if x != nil {
+		return x.Rollups
+	}
+	return nil
+}
+
+// RollupSample is one rollup's part of a StatusSample.
+type RollupSample struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// txs executed and data bytes ordered (rollup items) in that second.
+	Txs   uint64 `protobuf:"varint,2,opt,name=txs,proto3" json:"txs,omitempty"`
+	Bytes uint64 `protobuf:"varint,3,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// settlement_lag_nanos is how much block time the oldest block not yet
+	// safe on L1 had waited at the end of the second; -1 when the rollup is
+	// not settled by this node.
+	SettlementLagNanos int64 `protobuf:"varint,4,opt,name=settlement_lag_nanos,json=settlementLagNanos,proto3" json:"settlement_lag_nanos,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *RollupSample) Reset() {
+	*x = RollupSample{}
+	mi := &file_weft_v1_api_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollupSample) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollupSample) ProtoMessage() {}
+
+func (x *RollupSample) ProtoReflect() protoreflect.Message {
+	mi := &file_weft_v1_api_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollupSample.ProtoReflect.Descriptor instead.
+func (*RollupSample) Descriptor() ([]byte, []int) {
+	return file_weft_v1_api_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *RollupSample) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RollupSample) GetTxs() uint64 {
+	if x != nil {
+		return x.Txs
+	}
+	return 0
+}
+
+func (x *RollupSample) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *RollupSample) GetSettlementLagNanos() int64 {
+	if x != nil {
+		return x.SettlementLagNanos
+	}
+	return 0
+}
+
 var File_weft_v1_api_proto protoreflect.FileDescriptor
 
 const file_weft_v1_api_proto_rawDesc = "" +
@@ -1268,12 +2181,104 @@ const file_weft_v1_api_proto_rawDesc = "" +
 	"\x17ListDelegationsResponse\x125\n" +
 	"\vdelegations\x18\x01 \x03(\v2\x13.weft.v1.DelegationR\vdelegations\x125\n" +
 	"\tunbonding\x18\x02 \x03(\v2\x17.weft.v1.UnbondingEntryR\tunbonding\x12\x16\n" +
-	"\x06tokens\x18\x03 \x03(\fR\x06tokens*h\n" +
+	"\x06tokens\x18\x03 \x03(\fR\x06tokens\"3\n" +
+	"\x17GetNetworkStatusRequest\x12\x18\n" +
+	"\ahistory\x18\x01 \x01(\bR\ahistory\"{\n" +
+	"\x18GetNetworkStatusResponse\x12.\n" +
+	"\x06status\x18\x01 \x01(\v2\x16.weft.v1.NetworkStatusR\x06status\x12/\n" +
+	"\ahistory\x18\x02 \x03(\v2\x15.weft.v1.StatusSampleR\ahistory\"\xf0\x04\n" +
+	"\rNetworkStatus\x12\x19\n" +
+	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x18\n" +
+	"\amoniker\x18\x02 \x01(\tR\amoniker\x12\x17\n" +
+	"\anode_id\x18\x03 \x01(\tR\x06nodeId\x12\x16\n" +
+	"\x06height\x18\x04 \x01(\x03R\x06height\x12/\n" +
+	"\x14block_time_unix_nano\x18\x05 \x01(\x03R\x11blockTimeUnixNano\x120\n" +
+	"\x14block_interval_nanos\x18\x06 \x01(\x03R\x12blockIntervalNanos\x12'\n" +
+	"\x0finterval_blocks\x18\a \x01(\x05R\x0eintervalBlocks\x12.\n" +
+	"\x13collected_unix_nano\x18\b \x01(\x03R\x11collectedUnixNano\x12\x1f\n" +
+	"\vcatching_up\x18\t \x01(\bR\n" +
+	"catchingUp\x12\x1f\n" +
+	"\vmempool_txs\x18\n" +
+	" \x01(\x03R\n" +
+	"mempoolTxs\x120\n" +
+	"\x14signed_blocks_window\x18\v \x01(\x03R\x12signedBlocksWindow\x12*\n" +
+	"\x11max_missed_blocks\x18\f \x01(\x03R\x0fmaxMissedBlocks\x128\n" +
+	"\n" +
+	"validators\x18\r \x03(\v2\x18.weft.v1.ValidatorStatusR\n" +
+	"validators\x12/\n" +
+	"\arollups\x18\x0e \x03(\v2\x15.weft.v1.RollupStatusR\arollups\x122\n" +
+	"\bwarnings\x18\x0f \x03(\v2\x16.weft.v1.StatusWarningR\bwarnings\"\xe6\x02\n" +
+	"\x0fValidatorStatus\x12\x18\n" +
+	"\amoniker\x18\x01 \x01(\tR\amoniker\x12\x1a\n" +
+	"\boperator\x18\x02 \x01(\fR\boperator\x12\x18\n" +
+	"\aaddress\x18\x03 \x01(\fR\aaddress\x12\x16\n" +
+	"\x06tokens\x18\x04 \x01(\fR\x06tokens\x12\x14\n" +
+	"\x05power\x18\x05 \x01(\x03R\x05power\x12#\n" +
+	"\rmissed_blocks\x18\x06 \x01(\rR\fmissedBlocks\x12#\n" +
+	"\rrecent_missed\x18\a \x01(\rR\frecentMissed\x12#\n" +
+	"\rrecent_blocks\x18\b \x01(\rR\frecentBlocks\x12\x16\n" +
+	"\x06jailed\x18\t \x01(\bR\x06jailed\x12.\n" +
+	"\x13jailed_until_height\x18\n" +
+	" \x01(\x03R\x11jailedUntilHeight\x12\x1e\n" +
+	"\n" +
+	"tombstoned\x18\v \x01(\bR\n" +
+	"tombstoned\"\x92\x03\n" +
+	"\fRollupStatus\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\fR\x02id\x12 \n" +
+	"\fevm_chain_id\x18\x03 \x01(\x04R\n" +
+	"evmChainId\x12\x17\n" +
+	"\arpc_url\x18\x04 \x01(\tR\x06rpcUrl\x12\x1f\n" +
+	"\vweft_height\x18\x05 \x01(\x03R\n" +
+	"weftHeight\x12!\n" +
+	"\flatest_block\x18\x06 \x01(\x04R\vlatestBlock\x12\x1d\n" +
+	"\n" +
+	"safe_block\x18\a \x01(\x04R\tsafeBlock\x12'\n" +
+	"\x0ffinalized_block\x18\b \x01(\x04R\x0efinalizedBlock\x12(\n" +
+	"\x10safe_weft_height\x18\t \x01(\x03R\x0esafeWeftHeight\x122\n" +
+	"\x15finalized_weft_height\x18\n" +
+	" \x01(\x03R\x13finalizedWeftHeight\x129\n" +
+	"\n" +
+	"settlement\x18\v \x01(\v2\x19.weft.v1.RollupSettlementR\n" +
+	"settlement\"\xca\x04\n" +
+	"\x10RollupSettlement\x12\x14\n" +
+	"\x05inbox\x18\x01 \x01(\fR\x05inbox\x12\x18\n" +
+	"\abatcher\x18\x02 \x01(\bR\abatcher\x12\x18\n" +
+	"\arelayer\x18\x03 \x01(\bR\arelayer\x12\x19\n" +
+	"\bl1_error\x18\x04 \x01(\tR\al1Error\x12\x17\n" +
+	"\al1_head\x18\x05 \x01(\x04R\x06l1Head\x12%\n" +
+	"\x0ebatches_posted\x18\x06 \x01(\x04R\rbatchesPosted\x12,\n" +
+	"\x12posted_weft_height\x18\a \x01(\x03R\x10postedWeftHeight\x12%\n" +
+	"\x0epending_frames\x18\b \x01(\rR\rpendingFrames\x12'\n" +
+	"\x0fpending_batches\x18\t \x01(\x03R\x0ependingBatches\x12+\n" +
+	"\x12last_post_l1_block\x18\n" +
+	" \x01(\x04R\x0flastPostL1Block\x126\n" +
+	"\x18last_post_time_unix_nano\x18\v \x01(\x03R\x14lastPostTimeUnixNano\x12&\n" +
+	"\x0flast_post_final\x18\f \x01(\bR\rlastPostFinal\x12\x1f\n" +
+	"\vdeposits_l1\x18\r \x01(\x04R\n" +
+	"depositsL1\x12+\n" +
+	"\x11deposits_credited\x18\x0e \x01(\x04R\x10depositsCredited\x128\n" +
+	"\x18challenge_window_seconds\x18\x0f \x01(\x04R\x16challengeWindowSeconds\"W\n" +
+	"\rStatusWarning\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
+	"\asubject\x18\x02 \x01(\tR\asubject\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\xba\x01\n" +
+	"\fStatusSample\x12\x1b\n" +
+	"\ttime_unix\x18\x01 \x01(\x03R\btimeUnix\x12\x16\n" +
+	"\x06blocks\x18\x02 \x01(\x05R\x06blocks\x12\x16\n" +
+	"\x06height\x18\x03 \x01(\x03R\x06height\x12,\n" +
+	"\x12interval_nanos_sum\x18\x04 \x01(\x03R\x10intervalNanosSum\x12/\n" +
+	"\arollups\x18\x05 \x03(\v2\x15.weft.v1.RollupSampleR\arollups\"|\n" +
+	"\fRollupSample\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
+	"\x03txs\x18\x02 \x01(\x04R\x03txs\x12\x14\n" +
+	"\x05bytes\x18\x03 \x01(\x04R\x05bytes\x120\n" +
+	"\x14settlement_lag_nanos\x18\x04 \x01(\x03R\x12settlementLagNanos*h\n" +
 	"\bTxStatus\x12\x15\n" +
 	"\x11TX_STATUS_UNKNOWN\x10\x00\x12\x15\n" +
 	"\x11TX_STATUS_PENDING\x10\x01\x12\x17\n" +
 	"\x13TX_STATUS_COMMITTED\x10\x02\x12\x15\n" +
-	"\x11TX_STATUS_DROPPED\x10\x032\xd7\x05\n" +
+	"\x11TX_STATUS_DROPPED\x10\x032\xb0\x06\n" +
 	"\aNodeAPI\x12?\n" +
 	"\bSubmitTx\x12\x18.weft.v1.SubmitTxRequest\x1a\x19.weft.v1.SubmitTxResponse\x12E\n" +
 	"\n" +
@@ -1285,7 +2290,8 @@ const file_weft_v1_api_proto_rawDesc = "" +
 	"\x0eListValidators\x12\x1e.weft.v1.ListValidatorsRequest\x1a\x1f.weft.v1.ListValidatorsResponse\x12T\n" +
 	"\x0fListDelegations\x12\x1f.weft.v1.ListDelegationsRequest\x1a .weft.v1.ListDelegationsResponse\x12?\n" +
 	"\bGetBlock\x12\x18.weft.v1.GetBlockRequest\x1a\x19.weft.v1.GetBlockResponse\x12P\n" +
-	"\x12StreamRollupSlices\x12\".weft.v1.StreamRollupSlicesRequest\x1a\x14.weft.v1.RollupSlice0\x01B-Z+github.com/weftnet/weft/proto/weftv1;weftv1b\x06proto3"
+	"\x12StreamRollupSlices\x12\".weft.v1.StreamRollupSlicesRequest\x1a\x14.weft.v1.RollupSlice0\x01\x12W\n" +
+	"\x10GetNetworkStatus\x12 .weft.v1.GetNetworkStatusRequest\x1a!.weft.v1.GetNetworkStatusResponseB-Z+github.com/weftnet/weft/proto/weftv1;weftv1b\x06proto3"
 
 var (
 	file_weft_v1_api_proto_rawDescOnce sync.Once
@@ -1300,7 +2306,7 @@ func file_weft_v1_api_proto_rawDescGZIP() []byte {
 }
 
 var file_weft_v1_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_weft_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_weft_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_weft_v1_api_proto_goTypes = []any{
 	(TxStatus)(0),                     // 0: weft.v1.TxStatus
 	(*SubmitTxRequest)(nil),           // 1: weft.v1.SubmitTxRequest
@@ -1323,51 +2329,69 @@ var file_weft_v1_api_proto_goTypes = []any{
 	(*ListValidatorsResponse)(nil),    // 18: weft.v1.ListValidatorsResponse
 	(*ListDelegationsRequest)(nil),    // 19: weft.v1.ListDelegationsRequest
 	(*ListDelegationsResponse)(nil),   // 20: weft.v1.ListDelegationsResponse
-	(*Account)(nil),                   // 21: weft.v1.Account
-	(*Rollup)(nil),                    // 22: weft.v1.Rollup
-	(*TxResult)(nil),                  // 23: weft.v1.TxResult
-	(*BlockCommitment)(nil),           // 24: weft.v1.BlockCommitment
-	(*RollupItem)(nil),                // 25: weft.v1.RollupItem
-	(*Validator)(nil),                 // 26: weft.v1.Validator
-	(*Delegation)(nil),                // 27: weft.v1.Delegation
-	(*UnbondingEntry)(nil),            // 28: weft.v1.UnbondingEntry
+	(*GetNetworkStatusRequest)(nil),   // 21: weft.v1.GetNetworkStatusRequest
+	(*GetNetworkStatusResponse)(nil),  // 22: weft.v1.GetNetworkStatusResponse
+	(*NetworkStatus)(nil),             // 23: weft.v1.NetworkStatus
+	(*ValidatorStatus)(nil),           // 24: weft.v1.ValidatorStatus
+	(*RollupStatus)(nil),              // 25: weft.v1.RollupStatus
+	(*RollupSettlement)(nil),          // 26: weft.v1.RollupSettlement
+	(*StatusWarning)(nil),             // 27: weft.v1.StatusWarning
+	(*StatusSample)(nil),              // 28: weft.v1.StatusSample
+	(*RollupSample)(nil),              // 29: weft.v1.RollupSample
+	(*Account)(nil),                   // 30: weft.v1.Account
+	(*Rollup)(nil),                    // 31: weft.v1.Rollup
+	(*TxResult)(nil),                  // 32: weft.v1.TxResult
+	(*BlockCommitment)(nil),           // 33: weft.v1.BlockCommitment
+	(*RollupItem)(nil),                // 34: weft.v1.RollupItem
+	(*Validator)(nil),                 // 35: weft.v1.Validator
+	(*Delegation)(nil),                // 36: weft.v1.Delegation
+	(*UnbondingEntry)(nil),            // 37: weft.v1.UnbondingEntry
 }
 var file_weft_v1_api_proto_depIdxs = []int32{
-	21, // 0: weft.v1.GetAccountResponse.account:type_name -> weft.v1.Account
-	22, // 1: weft.v1.GetRollupResponse.rollup:type_name -> weft.v1.Rollup
-	22, // 2: weft.v1.ListRollupsResponse.rollups:type_name -> weft.v1.Rollup
+	30, // 0: weft.v1.GetAccountResponse.account:type_name -> weft.v1.Account
+	31, // 1: weft.v1.GetRollupResponse.rollup:type_name -> weft.v1.Rollup
+	31, // 2: weft.v1.ListRollupsResponse.rollups:type_name -> weft.v1.Rollup
 	0,  // 3: weft.v1.GetTxResponse.status:type_name -> weft.v1.TxStatus
-	23, // 4: weft.v1.GetTxResponse.result:type_name -> weft.v1.TxResult
-	24, // 5: weft.v1.GetBlockResponse.commitment:type_name -> weft.v1.BlockCommitment
-	25, // 6: weft.v1.RollupSlice.items:type_name -> weft.v1.RollupItem
-	26, // 7: weft.v1.ListValidatorsResponse.validators:type_name -> weft.v1.Validator
-	27, // 8: weft.v1.ListDelegationsResponse.delegations:type_name -> weft.v1.Delegation
-	28, // 9: weft.v1.ListDelegationsResponse.unbonding:type_name -> weft.v1.UnbondingEntry
-	1,  // 10: weft.v1.NodeAPI.SubmitTx:input_type -> weft.v1.SubmitTxRequest
-	3,  // 11: weft.v1.NodeAPI.GetAccount:input_type -> weft.v1.GetAccountRequest
-	5,  // 12: weft.v1.NodeAPI.GetRollup:input_type -> weft.v1.GetRollupRequest
-	7,  // 13: weft.v1.NodeAPI.ListRollups:input_type -> weft.v1.ListRollupsRequest
-	9,  // 14: weft.v1.NodeAPI.GetTx:input_type -> weft.v1.GetTxRequest
-	13, // 15: weft.v1.NodeAPI.GetStatus:input_type -> weft.v1.GetStatusRequest
-	17, // 16: weft.v1.NodeAPI.ListValidators:input_type -> weft.v1.ListValidatorsRequest
-	19, // 17: weft.v1.NodeAPI.ListDelegations:input_type -> weft.v1.ListDelegationsRequest
-	11, // 18: weft.v1.NodeAPI.GetBlock:input_type -> weft.v1.GetBlockRequest
-	15, // 19: weft.v1.NodeAPI.StreamRollupSlices:input_type -> weft.v1.StreamRollupSlicesRequest
-	2,  // 20: weft.v1.NodeAPI.SubmitTx:output_type -> weft.v1.SubmitTxResponse
-	4,  // 21: weft.v1.NodeAPI.GetAccount:output_type -> weft.v1.GetAccountResponse
-	6,  // 22: weft.v1.NodeAPI.GetRollup:output_type -> weft.v1.GetRollupResponse
-	8,  // 23: weft.v1.NodeAPI.ListRollups:output_type -> weft.v1.ListRollupsResponse
-	10, // 24: weft.v1.NodeAPI.GetTx:output_type -> weft.v1.GetTxResponse
-	14, // 25: weft.v1.NodeAPI.GetStatus:output_type -> weft.v1.GetStatusResponse
-	18, // 26: weft.v1.NodeAPI.ListValidators:output_type -> weft.v1.ListValidatorsResponse
-	20, // 27: weft.v1.NodeAPI.ListDelegations:output_type -> weft.v1.ListDelegationsResponse
-	12, // 28: weft.v1.NodeAPI.GetBlock:output_type -> weft.v1.GetBlockResponse
-	16, // 29: weft.v1.NodeAPI.StreamRollupSlices:output_type -> weft.v1.RollupSlice
-	20, // [20:30] is the sub-list for method output_type
-	10, // [10:20] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	32, // 4: weft.v1.GetTxResponse.result:type_name -> weft.v1.TxResult
+	33, // 5: weft.v1.GetBlockResponse.commitment:type_name -> weft.v1.BlockCommitment
+	34, // 6: weft.v1.RollupSlice.items:type_name -> weft.v1.RollupItem
+	35, // 7: weft.v1.ListValidatorsResponse.validators:type_name -> weft.v1.Validator
+	36, // 8: weft.v1.ListDelegationsResponse.delegations:type_name -> weft.v1.Delegation
+	37, // 9: weft.v1.ListDelegationsResponse.unbonding:type_name -> weft.v1.UnbondingEntry
+	23, // 10: weft.v1.GetNetworkStatusResponse.status:type_name -> weft.v1.NetworkStatus
+	28, // 11: weft.v1.GetNetworkStatusResponse.history:type_name -> weft.v1.StatusSample
+	24, // 12: weft.v1.NetworkStatus.validators:type_name -> weft.v1.ValidatorStatus
+	25, // 13: weft.v1.NetworkStatus.rollups:type_name -> weft.v1.RollupStatus
+	27, // 14: weft.v1.NetworkStatus.warnings:type_name -> weft.v1.StatusWarning
+	26, // 15: weft.v1.RollupStatus.settlement:type_name -> weft.v1.RollupSettlement
+	29, // 16: weft.v1.StatusSample.rollups:type_name -> weft.v1.RollupSample
+	1,  // 17: weft.v1.NodeAPI.SubmitTx:input_type -> weft.v1.SubmitTxRequest
+	3,  // 18: weft.v1.NodeAPI.GetAccount:input_type -> weft.v1.GetAccountRequest
+	5,  // 19: weft.v1.NodeAPI.GetRollup:input_type -> weft.v1.GetRollupRequest
+	7,  // 20: weft.v1.NodeAPI.ListRollups:input_type -> weft.v1.ListRollupsRequest
+	9,  // 21: weft.v1.NodeAPI.GetTx:input_type -> weft.v1.GetTxRequest
+	13, // 22: weft.v1.NodeAPI.GetStatus:input_type -> weft.v1.GetStatusRequest
+	17, // 23: weft.v1.NodeAPI.ListValidators:input_type -> weft.v1.ListValidatorsRequest
+	19, // 24: weft.v1.NodeAPI.ListDelegations:input_type -> weft.v1.ListDelegationsRequest
+	11, // 25: weft.v1.NodeAPI.GetBlock:input_type -> weft.v1.GetBlockRequest
+	15, // 26: weft.v1.NodeAPI.StreamRollupSlices:input_type -> weft.v1.StreamRollupSlicesRequest
+	21, // 27: weft.v1.NodeAPI.GetNetworkStatus:input_type -> weft.v1.GetNetworkStatusRequest
+	2,  // 28: weft.v1.NodeAPI.SubmitTx:output_type -> weft.v1.SubmitTxResponse
+	4,  // 29: weft.v1.NodeAPI.GetAccount:output_type -> weft.v1.GetAccountResponse
+	6,  // 30: weft.v1.NodeAPI.GetRollup:output_type -> weft.v1.GetRollupResponse
+	8,  // 31: weft.v1.NodeAPI.ListRollups:output_type -> weft.v1.ListRollupsResponse
+	10, // 32: weft.v1.NodeAPI.GetTx:output_type -> weft.v1.GetTxResponse
+	14, // 33: weft.v1.NodeAPI.GetStatus:output_type -> weft.v1.GetStatusResponse
+	18, // 34: weft.v1.NodeAPI.ListValidators:output_type -> weft.v1.ListValidatorsResponse
+	20, // 35: weft.v1.NodeAPI.ListDelegations:output_type -> weft.v1.ListDelegationsResponse
+	12, // 36: weft.v1.NodeAPI.GetBlock:output_type -> weft.v1.GetBlockResponse
+	16, // 37: weft.v1.NodeAPI.StreamRollupSlices:output_type -> weft.v1.RollupSlice
+	22, // 38: weft.v1.NodeAPI.GetNetworkStatus:output_type -> weft.v1.GetNetworkStatusResponse
+	28, // [28:39] is the sub-list for method output_type
+	17, // [17:28] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_weft_v1_api_proto_init() }
@@ -1382,7 +2406,7 @@ func file_weft_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_weft_v1_api_proto_rawDesc), len(file_weft_v1_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   20,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,7 @@ const (
 	NodeAPI_ListDelegations_FullMethodName    = "/weft.v1.NodeAPI/ListDelegations"
 	NodeAPI_GetBlock_FullMethodName           = "/weft.v1.NodeAPI/GetBlock"
 	NodeAPI_StreamRollupSlices_FullMethodName = "/weft.v1.NodeAPI/StreamRollupSlices"
+	NodeAPI_GetNetworkStatus_FullMethodName   = "/weft.v1.NodeAPI/GetNetworkStatus"
 )
 
 // NodeAPIClient is the client API for NodeAPI service.
@@ -55,6 +56,11 @@ type NodeAPIClient interface {
 	// StreamRollupSlices sends the rollup's slice of every committed block from
 	// from_height on (backfill, then live), each with its proof.
 	StreamRollupSlices(ctx context.Context, in *StreamRollupSlicesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RollupSlice], error)
+	// GetNetworkStatus is one snapshot of the network as this node sees it:
+	// chain, validators and their liveness, the rollups it serves and their
+	// settlement on L1, and warnings (what `weft status` and the network page
+	// show). With history, also the per-second samples of the last minutes.
+	GetNetworkStatus(ctx context.Context, in *GetNetworkStatusRequest, opts ...grpc.CallOption) (*GetNetworkStatusResponse, error)
 }
 
 type nodeAPIClient struct {
@@ -174,6 +180,16 @@ func (c *nodeAPIClient) StreamRollupSlices(ctx context.Context, in *StreamRollup
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type NodeAPI_StreamRollupSlicesClient = grpc.ServerStreamingClient[RollupSlice]
 
+func (c *nodeAPIClient) GetNetworkStatus(ctx context.Context, in *GetNetworkStatusRequest, opts ...grpc.CallOption) (*GetNetworkStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetNetworkStatusResponse)
+	err := c.cc.Invoke(ctx, NodeAPI_GetNetworkStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeAPIServer is the server API for NodeAPI service.
 // All implementations must embed UnimplementedNodeAPIServer
 // for forward compatibility.
@@ -196,6 +212,11 @@ type NodeAPIServer interface {
 	// StreamRollupSlices sends the rollup's slice of every committed block from
 	// from_height on (backfill, then live), each with its proof.
 	StreamRollupSlices(*StreamRollupSlicesRequest, grpc.ServerStreamingServer[RollupSlice]) error
+	// GetNetworkStatus is one snapshot of the network as this node sees it:
+	// chain, validators and their liveness, the rollups it serves and their
+	// settlement on L1, and warnings (what `weft status` and the network page
+	// show). With history, also the per-second samples of the last minutes.
+	GetNetworkStatus(context.Context, *GetNetworkStatusRequest) (*GetNetworkStatusResponse, error)
 	mustEmbedUnimplementedNodeAPIServer()
 }
 
@@ -235,6 +256,9 @@ func (UnimplementedNodeAPIServer) GetBlock(context.Context, *GetBlockRequest) (*
 }
 func (UnimplementedNodeAPIServer) StreamRollupSlices(*StreamRollupSlicesRequest, grpc.ServerStreamingServer[RollupSlice]) error {
 	return status.Error(codes.Unimplemented, "method StreamRollupSlices not implemented")
+}
+func (UnimplementedNodeAPIServer) GetNetworkStatus(context.Context, *GetNetworkStatusRequest) (*GetNetworkStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetNetworkStatus not implemented")
 }
 func (UnimplementedNodeAPIServer) mustEmbedUnimplementedNodeAPIServer() {}
 func (UnimplementedNodeAPIServer) testEmbeddedByValue()                 {}
@@ -430,6 +454,24 @@ func _NodeAPI_StreamRollupSlices_Handler(srv interface{}, stream grpc.ServerStre
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type NodeAPI_StreamRollupSlicesServer = grpc.ServerStreamingServer[RollupSlice]
 
+func _NodeAPI_GetNetworkStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetNetworkStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAPIServer).GetNetworkStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAPI_GetNetworkStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAPIServer).GetNetworkStatus(ctx, req.(*GetNetworkStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NodeAPI_ServiceDesc is the grpc.ServiceDesc for NodeAPI service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -472,6 +514,10 @@ var NodeAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetBlock",
 			Handler:    _NodeAPI_GetBlock_Handler,
+		},
+		{
+			MethodName: "GetNetworkStatus",
+			Handler:    _NodeAPI_GetNetworkStatus_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
