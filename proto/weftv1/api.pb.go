@@ -1604,9 +1604,12 @@ type RollupStatus struct {
 	SafeWeftHeight      int64 `protobuf:"varint,9,opt,name=safe_weft_height,json=safeWeftHeight,proto3" json:"safe_weft_height,omitempty"`
 	FinalizedWeftHeight int64 `protobuf:"varint,10,opt,name=finalized_weft_height,json=finalizedWeftHeight,proto3" json:"finalized_weft_height,omitempty"`
 	// settlement is absent when this node does not settle the rollup.
-	Settlement    *RollupSettlement `protobuf:"bytes,11,opt,name=settlement,proto3" json:"settlement,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Settlement *RollupSettlement `protobuf:"bytes,11,opt,name=settlement,proto3" json:"settlement,omitempty"`
+	// settlement_lag_nanos is how much block time the oldest executed block
+	// not yet safe on L1 has waited (0: all safe; only with a batcher).
+	SettlementLagNanos int64 `protobuf:"varint,12,opt,name=settlement_lag_nanos,json=settlementLagNanos,proto3" json:"settlement_lag_nanos,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *RollupStatus) Reset() {
@@ -1716,6 +1719,13 @@ func (x *RollupStatus) GetSettlement() *RollupSettlement {
 	return nil
 }
 
+func (x *RollupStatus) GetSettlementLagNanos() int64 {
+	if x != nil {
+		return x.SettlementLagNanos
+	}
+	return 0
+}
+
 // RollupSettlement is a rollup's state on its L1 inbox and this node's
 // batcher and deposit relayer.
 type RollupSettlement struct {
@@ -1746,8 +1756,11 @@ type RollupSettlement struct {
 	DepositsL1             uint64 `protobuf:"varint,13,opt,name=deposits_l1,json=depositsL1,proto3" json:"deposits_l1,omitempty"`
 	DepositsCredited       uint64 `protobuf:"varint,14,opt,name=deposits_credited,json=depositsCredited,proto3" json:"deposits_credited,omitempty"`
 	ChallengeWindowSeconds uint64 `protobuf:"varint,15,opt,name=challenge_window_seconds,json=challengeWindowSeconds,proto3" json:"challenge_window_seconds,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// max_batch_age_nanos is the batcher's max_batch_age: a batch closes
+	// this long after its first height.
+	MaxBatchAgeNanos int64 `protobuf:"varint,16,opt,name=max_batch_age_nanos,json=maxBatchAgeNanos,proto3" json:"max_batch_age_nanos,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *RollupSettlement) Reset() {
@@ -1881,6 +1894,13 @@ func (x *RollupSettlement) GetDepositsCredited() uint64 {
 func (x *RollupSettlement) GetChallengeWindowSeconds() uint64 {
 	if x != nil {
 		return x.ChallengeWindowSeconds
+	}
+	return 0
+}
+
+func (x *RollupSettlement) GetMaxBatchAgeNanos() int64 {
+	if x != nil {
+		return x.MaxBatchAgeNanos
 	}
 	return 0
 }
@@ -2222,7 +2242,7 @@ const file_weft_v1_api_proto_rawDesc = "" +
 	" \x01(\x03R\x11jailedUntilHeight\x12\x1e\n" +
 	"\n" +
 	"tombstoned\x18\v \x01(\bR\n" +
-	"tombstoned\"\x92\x03\n" +
+	"tombstoned\"\xc4\x03\n" +
 	"\fRollupStatus\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\fR\x02id\x12 \n" +
@@ -2240,7 +2260,8 @@ const file_weft_v1_api_proto_rawDesc = "" +
 	" \x01(\x03R\x13finalizedWeftHeight\x129\n" +
 	"\n" +
 	"settlement\x18\v \x01(\v2\x19.weft.v1.RollupSettlementR\n" +
-	"settlement\"\xca\x04\n" +
+	"settlement\x120\n" +
+	"\x14settlement_lag_nanos\x18\f \x01(\x03R\x12settlementLagNanos\"\xf9\x04\n" +
 	"\x10RollupSettlement\x12\x14\n" +
 	"\x05inbox\x18\x01 \x01(\fR\x05inbox\x12\x18\n" +
 	"\abatcher\x18\x02 \x01(\bR\abatcher\x12\x18\n" +
@@ -2258,7 +2279,8 @@ const file_weft_v1_api_proto_rawDesc = "" +
 	"\vdeposits_l1\x18\r \x01(\x04R\n" +
 	"depositsL1\x12+\n" +
 	"\x11deposits_credited\x18\x0e \x01(\x04R\x10depositsCredited\x128\n" +
-	"\x18challenge_window_seconds\x18\x0f \x01(\x04R\x16challengeWindowSeconds\"W\n" +
+	"\x18challenge_window_seconds\x18\x0f \x01(\x04R\x16challengeWindowSeconds\x12-\n" +
+	"\x13max_batch_age_nanos\x18\x10 \x01(\x03R\x10maxBatchAgeNanos\"W\n" +
 	"\rStatusWarning\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12\x18\n" +
