@@ -28,6 +28,12 @@ type Config struct {
 	// the mempool's caps). At the bound a client's tx is refused with
 	// mempool_full (retryable) rather than acknowledged. 0 means no bound.
 	MaxJournaled int
+	// OnCommit, when set, receives every committed block as this node
+	// executed it (decoded and hashed), in height order, from Commit's
+	// last step: after the block is durable and the mempool pruned, before
+	// Committed and CommitNotify show the new height. The node keeps the
+	// recent ones for the rollup feed; it must not block.
+	OnCommit func(BlockTxs)
 }
 
 // DefaultConfig is what a node starts with.
@@ -76,14 +82,11 @@ type App struct {
 	processed *stagedBlock // last accepted proposal, reused by FinalizeBlock
 	staged    *stagedBlock // finalized, waiting for Commit
 
-	rmu          sync.Mutex
-	recentBlocks []BlockTxs // the last recentBlocks blocks, oldest first
-
 	journal *journal.Journal // the acknowledged txs and why txs were dropped
 }
 
 type stagedBlock struct {
-	// block is every tx of the block in order, as executed (see RecentBlock).
+	// block is every tx of the block in order, as executed (Config.OnCommit).
 	block   BlockTxs
 	hash    []byte
 	height  int64

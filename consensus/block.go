@@ -244,8 +244,9 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 //     state invalidates (their dropped reasons recorded, their journal
 //     entries deleted);
 //  3. the committed block for the feed and the queries: the decoded block
-//     for the slice builder, the height and app hash, and the commit
-//     notification that wakes every follower.
+//     handed to Config.OnCommit (the node's recent blocks, which the feed
+//     splits), then the height and app hash, and the commit notification
+//     that wakes every follower.
 //
 // A follower woken in step 3 thus never sees a mempool still holding the
 // block's txs.
@@ -267,7 +268,9 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	if err := a.pruneMempool(sb, now); err != nil {
 		return nil, err
 	}
-	a.rememberDecoded(sb)
+	if a.cfg.OnCommit != nil {
+		a.cfg.OnCommit(sb.block)
+	}
 	a.mu.Lock()
 	a.height, a.appHash, a.clock = sb.height, sb.appHash, now
 	close(a.commitC)

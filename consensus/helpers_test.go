@@ -263,6 +263,32 @@ type chain struct {
 	evidence []abci.Misbehavior
 	// clock is the next block's time (zero unless a test sets it).
 	clock time.Time
+	// published is every block the app handed to Config.OnCommit.
+	published []consensus.BlockTxs
+}
+
+// onCommit checks that Commit hands a block over in its place in Commit's
+// order: the block is durable and its txs are out of the mempool, and
+// neither the queries nor the commit notification show it yet.
+func (c *chain) onCommit(b consensus.BlockTxs) {
+	c.t.Helper()
+	if h, _ := c.app.Committed(); h != b.Height-1 {
+		c.t.Errorf("OnCommit(%d): Committed already shows %d", b.Height, h)
+	}
+	if h, _, err := c.store.Meta(); err != nil || h != b.Height {
+		c.t.Errorf("OnCommit(%d): the store holds height %d (%v)", b.Height, h, err)
+	}
+	select {
+	case <-c.app.CommitNotify():
+		c.t.Errorf("OnCommit(%d): the commit notification fired first", b.Height)
+	default:
+	}
+	for _, h := range b.Hashes {
+		if c.app.Mempool().Has(h) {
+			c.t.Errorf("OnCommit(%d): tx %x is still in the mempool", b.Height, h[:4])
+		}
+	}
+	c.published = append(c.published, b)
 }
 
 // newChain opens a store in dir ("" for memory), builds an App on it and,
@@ -278,11 +304,13 @@ func newChainCfg(t testing.TB, dir string, gs *genesis.AppState, cfg consensus.C
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := &chain{t: t, store: store, proposer: testVals[0].addr, sets: map[int64][]setVal{}, absent: map[common.Address]bool{}}
+	cfg.OnCommit = c.onCommit
 	app, err := consensus.NewApp(store, cfg, quietLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &chain{t: t, app: app, store: store, proposer: testVals[0].addr, sets: map[int64][]setVal{}, absent: map[common.Address]bool{}}
+	c.app = app
 	c.height, _ = app.Committed()
 	t.Cleanup(func() { _ = store.Close() })
 	if gs != nil {

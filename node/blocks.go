@@ -2,6 +2,8 @@ package node
 
 import (
 	"bytes"
+	"slices"
+	"sync"
 
 	"github.com/cometbft/cometbft/crypto/merkle"
 	"github.com/cometbft/cometbft/types"
@@ -61,8 +63,42 @@ func (n nodeBlocks) Split(height int64) (*feed.Block, error) {
 	return n.storedSlices(height)
 }
 
-// recentBlock is a block the app executed recently (consensus.App.
-// RecentBlock) with its header from the block store's meta: a fresh block
+// recentBlockCount is how many committed blocks the node keeps as the app
+// executed them (decoded and hashed), so the rollup feed and the API split
+// and serve a fresh block without recovering every signature again.
+const recentBlockCount = 32
+
+// recentBlocks is the last recentBlockCount blocks the app handed over at
+// Commit (consensus.Config.OnCommit), oldest first. Safe for concurrent use.
+type recentBlocks struct {
+	mu     sync.Mutex
+	blocks []consensus.BlockTxs
+}
+
+// add keeps b, forgetting the oldest block past recentBlockCount.
+func (r *recentBlocks) add(b consensus.BlockTxs) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.blocks = append(r.blocks, b)
+	if len(r.blocks) > recentBlockCount {
+		r.blocks = slices.Delete(r.blocks, 0, len(r.blocks)-recentBlockCount)
+	}
+}
+
+// get returns the block at height if it is still kept.
+func (r *recentBlocks) get(height int64) (consensus.BlockTxs, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.blocks) - 1; i >= 0; i-- {
+		if b := r.blocks[i]; b.Height == height {
+			return b, true
+		}
+	}
+	return consensus.BlockTxs{}, false
+}
+
+// recentBlock is a block the app committed recently (recentBlocks) with
+// its header from the block store's meta: a fresh block
 // served without loading and hashing it again. ok is false when the app no
 // longer holds the block or its tx hashes do not make the header's
 // DataHash (then the block store is read, as for any older block).
@@ -70,7 +106,7 @@ func (n *Node) recentBlock(height int64) (b consensus.BlockTxs, meta *types.Bloc
 	if height < 1 || height > n.Committed() {
 		return b, nil, false
 	}
-	if b, ok = n.app.RecentBlock(height); !ok {
+	if b, ok = n.recent.get(height); !ok {
 		return b, nil, false
 	}
 	if meta = n.cmt.BlockStore().LoadBlockMeta(height); meta == nil {

@@ -47,6 +47,7 @@ type Node struct {
 	feedDone   chan struct{}
 
 	splitter *feed.Splitter // each committed block split by rollup once, for every follower
+	recent   recentBlocks   // the last blocks the app committed, as it executed them
 
 	stopOnce sync.Once
 	stopErr  error
@@ -79,7 +80,9 @@ func New(home string, logger *slog.Logger) (*Node, error) {
 }
 
 func (n *Node) build() error {
-	app, err := consensus.NewApp(n.store, consensus.DefaultConfig(), n.log.With("module", "app"))
+	acfg := consensus.DefaultConfig()
+	acfg.OnCommit = n.recent.add
+	app, err := consensus.NewApp(n.store, acfg, n.log.With("module", "app"))
 	if err != nil {
 		return err
 	}

@@ -214,7 +214,7 @@ func TestFollowGossipUnderLoad(t *testing.T) {
 	name := func(k int, nonce uint64) string { return []string{"alpha", "alpha", "beta"}[(k+int(nonce))%3] }
 	began := time.Now()
 	startHeight := n.maxHeight(0)
-	// A fresh block is served from what the app executed (RecentBlock); the
+	// A fresh block is served from what the app executed (the node's recent blocks); the
 	// same block once it is old, from the block store: both must agree.
 	n.waitHeight(time.Minute, startHeight, 1)
 	fresh := n.block(1, startHeight)
