@@ -89,7 +89,7 @@ func TestChaos(t *testing.T) {
 		t.Logf("%s: resumed past %d in %v (first node), %v (all four)", what, h, first.Round(time.Millisecond), all.Round(time.Millisecond))
 		// A healthy spell between faults, long enough for every node to
 		// take txs again.
-		f.ackedBy(l, time.Minute, 5, f.ackCounts(l), f.all()...)
+		f.ackedBy(l, time.Minute, 5, f.ackCounts(l), f.All()...)
 		f.hold(time.Duration(2+rng.Intn(8))*time.Second, "healthy between faults", func() error { return nil })
 	}
 	stalls.stop()
@@ -130,19 +130,19 @@ func (f *faultNet) inject(kind string, hold time.Duration, victims []int) (int64
 	v := victims[0]
 	switch kind {
 	case "kill-one":
-		f.kill(v)
+		f.Kill(v)
 		f.holdNoted(hold, fmt.Sprintf("node%d down", v), f.progress(others(v)...))
-		h := f.maxHeight(others(v)...)
+		h := f.MaxHeight(others(v)...)
 		f.start(v)
 		return h, time.Now()
 	case "kill-two":
 		two := victims[:2]
 		for _, i := range two {
-			f.kill(i)
+			f.Kill(i)
 		}
-		hKill := f.maxHeight(others(two...)...)
+		hKill := f.MaxHeight(others(two...)...)
 		f.hold(hold, fmt.Sprintf("nodes %v down", two), f.noQuorum(hKill, others(two...)...))
-		h := f.maxHeight(others(two...)...)
+		h := f.MaxHeight(others(two...)...)
 		for _, i := range two {
 			f.start(i)
 		}
@@ -152,15 +152,15 @@ func (f *faultNet) inject(kind string, hold time.Duration, victims []int) (int64
 			f.t.Fatal(err)
 		}
 		f.holdNoted(hold, fmt.Sprintf("node%d frozen", v), f.progress(others(v)...))
-		h := f.maxHeight(others(v)...)
+		h := f.MaxHeight(others(v)...)
 		if err := f.nodes[v].Signal(syscall.SIGCONT); err != nil {
 			f.t.Fatal(err)
 		}
 		return h, time.Now()
 	case "restart-all":
-		h := f.maxHeight(f.all()...) + 1
+		h := f.MaxHeight(f.All()...) + 1
 		for i := range f.nodes {
-			f.kill(i)
+			f.Kill(i)
 		}
 		for i := range f.nodes {
 			f.start(i)
@@ -186,16 +186,16 @@ func (f *faultNet) inject(kind string, hold time.Duration, victims []int) (int64
 			mode = nettest.DropOnOutput
 		}
 		p := nettest.NewPartition(f.t, mode, ga, gb)
-		hCut := f.maxHeight(f.all()...)
+		hCut := f.MaxHeight(f.All()...)
 		if err := p.Cut(); err != nil {
 			f.t.Fatal(err)
 		}
 		if kind == "partition-2-2" {
-			f.hold(hold, fmt.Sprintf("partitioned %v (%v)", a, mode), f.noQuorum(hCut, f.all()...))
+			f.hold(hold, fmt.Sprintf("partitioned %v (%v)", a, mode), f.noQuorum(hCut, f.All()...))
 		} else {
 			f.holdNoted(hold, fmt.Sprintf("node%d cut off (%v)", a[0], mode), f.progress(others(a...)...))
 		}
-		h := f.maxHeight(f.all()...)
+		h := f.MaxHeight(f.All()...)
 		if err := p.Heal(); err != nil {
 			f.t.Fatal(err)
 		}
@@ -230,8 +230,8 @@ func (f *faultNet) note(v string) {
 func (f *faultNet) recovered(h int64, since time.Time) (first, all time.Duration) {
 	f.t.Helper()
 	past := func() error {
-		for _, i := range f.all() {
-			got, err := f.height(i)
+		for _, i := range f.All() {
+			got, err := f.Height(i)
 			if err != nil {
 				return fmt.Errorf("node%d: %v", i, err)
 			}
@@ -245,7 +245,7 @@ func (f *faultNet) recovered(h int64, since time.Time) (first, all time.Duration
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for ; time.Now().Before(deadline); <-tick.C {
-		if first == 0 && f.maxHeight(f.all()...) > h {
+		if first == 0 && f.MaxHeight(f.All()...) > h {
 			first = time.Since(since)
 		}
 		if past() == nil {
@@ -253,16 +253,16 @@ func (f *faultNet) recovered(h int64, since time.Time) (first, all time.Duration
 		}
 	}
 	f.note(fmt.Sprintf("not every node past height %d within %v: %v", h, resumeWithin, past()))
-	f.waitFor(5*time.Minute, fmt.Sprintf("every node past height %d", h), past)
+	f.WaitFor(5*time.Minute, fmt.Sprintf("every node past height %d", h), past)
 	return first, time.Since(since)
 }
 
 // progress is a hold condition for faults that leave a quorum: nodes idx
 // keep committing, never going maxBlockGap without a block.
 func (f *faultNet) progress(idx ...int) func() error {
-	last, at := f.maxHeight(idx...), time.Now()
+	last, at := f.MaxHeight(idx...), time.Now()
 	return func() error {
-		if h := f.maxHeight(idx...); h > last {
+		if h := f.MaxHeight(idx...); h > last {
 			last, at = h, time.Now()
 		} else if time.Since(at) > maxBlockGap {
 			return fmt.Errorf("no block on nodes %v for %v (height %d)", idx, time.Since(at).Round(time.Millisecond), h)
@@ -298,14 +298,14 @@ func watchStalls(f *faultNet) *stallWatch {
 		defer s.wg.Done()
 		tick := time.NewTicker(250 * time.Millisecond)
 		defer tick.Stop()
-		last, at := f.maxHeight(f.all()...), time.Now()
+		last, at := f.MaxHeight(f.All()...), time.Now()
 		for {
 			select {
 			case <-s.done:
 				return
 			case <-tick.C:
 			}
-			h := f.maxHeight(f.all()...)
+			h := f.MaxHeight(f.All()...)
 			if h > last {
 				last, at = h, time.Now()
 				continue

@@ -38,7 +38,7 @@ func TestDiskFullStopsNodeCleanly(t *testing.T) {
 	if err := nettest.MountTmpfs(t, dataDir, tmpfsMB); err != nil {
 		t.Skipf("cannot give node%d a small disk: %v", victim, err)
 	}
-	t.Cleanup(n.killAll) // before the tmpfs is unmounted
+	t.Cleanup(n.KillAll) // before the tmpfs is unmounted
 	c, wc, err := node.LoadConfig(home)
 	if err != nil {
 		t.Fatal(err)
@@ -48,9 +48,9 @@ func TestDiskFullStopsNodeCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range n.nodes {
-		n.start(i)
+		n.Start(i)
 	}
-	n.waitHeight(90*time.Second, 1, n.all()...)
+	n.WaitHeight(90*time.Second, 1, n.All()...)
 
 	l := n.startLoad(loadOptions{
 		accounts: []int{0, 1, 2, 3, 4, 5, 6, 7}, nodeOf: func(k int) int { return k % 4 }, interval: 40 * time.Millisecond,
@@ -59,7 +59,7 @@ func TestDiskFullStopsNodeCleanly(t *testing.T) {
 		},
 	})
 	viaVictim := func(a ackedTx) bool { return a.node == victim }
-	n.waitFor(time.Minute, "load acknowledged by every node", func() error {
+	n.WaitFor(time.Minute, "load acknowledged by every node", func() error {
 		for i := range n.nodes {
 			if c := l.count(func(a ackedTx) bool { return a.node == i }); c < 15 {
 				return fmt.Errorf("node%d acknowledged %d txs", i, c)
@@ -79,7 +79,7 @@ func TestDiskFullStopsNodeCleanly(t *testing.T) {
 		t.Fatalf("node%d still running 30s after its disk was filled (%d MiB written)", victim, wrote>>20)
 	}
 	ackedAtStop := l.count(viaVictim)
-	hStop := n.maxHeight(survivors...)
+	hStop := n.MaxHeight(survivors...)
 	t.Logf("filled node%d's disk with %d MiB; it exited (code %d) in %v, at height %d, having acknowledged %d txs",
 		victim, wrote>>20, code, time.Since(filledAt).Round(time.Millisecond), hStop, ackedAtStop)
 	log, err := os.ReadFile(n.nodes[victim].Log)
@@ -97,24 +97,24 @@ func TestDiskFullStopsNodeCleanly(t *testing.T) {
 		t.Fatalf("node%d's output does not say %q...%q", victim, wantErr, wantNeed)
 	}
 
-	n.waitHeight(time.Minute, hStop+5, survivors...)
+	n.WaitHeight(time.Minute, hStop+5, survivors...)
 	afterStop := l.count(func(a ackedTx) bool { return !viaVictim(a) })
-	n.waitFor(30*time.Second, "survivors acknowledging new txs", func() error {
+	n.WaitFor(30*time.Second, "survivors acknowledging new txs", func() error {
 		if c := l.count(func(a ackedTx) bool { return !viaVictim(a) }); c <= afterStop {
 			return fmt.Errorf("no new acknowledgements since node%d stopped", victim)
 		}
 		return nil
 	})
-	hRestart := n.maxHeight(survivors...)
+	hRestart := n.MaxHeight(survivors...)
 
 	if err := os.Remove(fill); err != nil {
 		t.Fatal(err)
 	}
-	n.start(victim)
+	n.Start(victim)
 	restartedAt := time.Now()
-	n.waitHeight(time.Minute, hRestart, victim)
+	n.WaitHeight(time.Minute, hRestart, victim)
 	t.Logf("node%d restarted and reached height %d in %v", victim, hRestart, time.Since(restartedAt).Round(time.Millisecond))
-	n.waitFor(30*time.Second, "restarted node acknowledging txs again", func() error {
+	n.WaitFor(30*time.Second, "restarted node acknowledging txs again", func() error {
 		if c := l.count(viaVictim); c < ackedAtStop+10 {
 			return fmt.Errorf("%d new acknowledgements", c-ackedAtStop)
 		}
@@ -138,8 +138,8 @@ func TestDiskFullStopsNodeCleanly(t *testing.T) {
 	for _, r := range res {
 		last = max(last, r.Height)
 	}
-	n.waitHeight(time.Minute, last+1, n.all()...)
-	ch := n.compareChains(last+1, n.all()...)
+	n.WaitHeight(time.Minute, last+1, n.All()...)
+	ch := n.compareChains(last+1, n.All()...)
 	checkExactlyOnce(t, ch, acked)
 }
 
@@ -158,27 +158,26 @@ func writeNetwork(t *testing.T, validators int, extra ...string) *network {
 		args = append(args, "--rollup", r)
 	}
 	m := nettest.Testnet(t, weftBin, dir, append(args, extra...)...)
-	n := &network{t: t, dir: dir, chainID: m.ChainID, base: basePort}
+	n := &network{Cluster: nettest.Cluster{T: t, Tag: "e2e", Bin: weftBin}, t: t, dir: dir, chainID: m.ChainID, base: basePort}
 	for i, info := range m.Nodes {
-		n.nodes = append(n.nodes, &nodeProc{
-			Node: nettest.Node{
-				Proc: nettest.Proc{Name: fmt.Sprintf("node%d", i), Log: filepath.Join(info.Home, "test.log")},
-				Home: info.Home, API: info.API,
-			},
-			idx: i, info: info,
-		})
+		nd := &nettest.Node{
+			Proc: nettest.Proc{Name: fmt.Sprintf("node%d", i), Log: filepath.Join(info.Home, "test.log")},
+			Home: info.Home, API: info.API,
+		}
+		n.Nodes = append(n.Nodes, nd)
+		n.nodes = append(n.nodes, &nodeProc{Node: nd, idx: i, info: info})
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			nettest.DumpLogs(t, 60, n.procs()...)
-			nettest.KeepLogs(t, n.procs()...)
+			nettest.DumpLogs(t, 60, n.Procs()...)
+			nettest.KeepLogs(t, n.Procs()...)
 		}
 	})
-	t.Cleanup(n.killAll)
+	t.Cleanup(n.KillAll)
 	// Runs first: a failed test's running nodes dump their goroutines.
 	t.Cleanup(func() {
 		if t.Failed() {
-			nettest.QuitForStacks(n.procs()...)
+			nettest.QuitForStacks(n.Procs()...)
 		}
 	})
 	return n

@@ -59,7 +59,7 @@ func (n *network) watchCommits(from int64) *commitWatch {
 		w.seen[i] = map[[32]byte]time.Time{}
 		for _, r := range rollupNames {
 			id := rollups.IDFromName(r)
-			st, err := n.client(i).API.StreamRollupSlices(ctx, &weftv1.StreamRollupSlicesRequest{RollupId: id[:], FromHeight: from})
+			st, err := n.Client(i).API.StreamRollupSlices(ctx, &weftv1.StreamRollupSlicesRequest{RollupId: id[:], FromHeight: from})
 			if err != nil {
 				n.t.Fatalf("node%d StreamRollupSlices(%s): %v", i, r, err)
 			}
@@ -134,8 +134,8 @@ func TestFourValidatorsOrderRollupData(t *testing.T) {
 		return []*weftv1.Action{client.RollupData(rollupNames[(k+int(nonce))%len(rollupNames)], payload(k, nonce))}
 	}
 	// Start from a settled network so the figures describe steady state.
-	n.waitHeight(time.Minute, 3, n.all()...)
-	first := n.maxHeight(n.all()...) + 1
+	n.WaitHeight(time.Minute, 3, n.All()...)
+	first := n.MaxHeight(n.All()...) + 1
 	w := n.watchCommits(first)
 
 	began := time.Now()
@@ -168,15 +168,15 @@ func TestFourValidatorsOrderRollupData(t *testing.T) {
 	}
 
 	var lat []time.Duration
-	n.waitFor(30*time.Second, "every tx streamed by the node it was sent to", func() (err error) {
+	n.WaitFor(30*time.Second, "every tx streamed by the node it was sent to", func() (err error) {
 		lat, err = w.latencies(acked)
 		return err
 	})
 	w.close()
 
 	// The header of last+1 carries the app hash after last.
-	n.waitHeight(time.Minute, last+1, n.all()...)
-	c := n.compareChains(last+1, n.all()...)
+	n.WaitHeight(time.Minute, last+1, n.All()...)
+	c := n.compareChains(last+1, n.All()...)
 	checkExactlyOnce(t, c, acked)
 	seen := c.userTxs()
 	if len(seen) != len(acked) {
@@ -376,9 +376,9 @@ func TestBundleAtomic(t *testing.T) {
 	cliBad := mustSign(t, n.chainID, bad, 0, client.RollupData("alpha", []byte("cli-x")), client.RollupData("nope", []byte("cli-y")))
 
 	// Let a few blocks pass, then look for the refused bundles everywhere.
-	h := n.maxHeight(n.all()...) + 3
-	n.waitHeight(time.Minute, h, n.all()...)
-	c := n.compareChains(h, n.all()...)
+	h := n.MaxHeight(n.All()...) + 3
+	n.WaitHeight(time.Minute, h, n.All()...)
+	c := n.compareChains(h, n.All()...)
 	seen := c.userTxs()
 	nope := rollups.IDFromName("nope")
 	for _, raw := range [][]byte{apiBad, cliBad} {
@@ -388,7 +388,7 @@ func TestBundleAtomic(t *testing.T) {
 		}
 		for i := range n.nodes {
 			ctx, cancel := nettest.RPCCtx()
-			r, err := n.client(i).API.GetTx(ctx, &weftv1.GetTxRequest{Hash: th[:]})
+			r, err := n.Client(i).API.GetTx(ctx, &weftv1.GetTxRequest{Hash: th[:]})
 			cancel()
 			if err != nil || r.Status != weftv1.TxStatus_TX_STATUS_UNKNOWN {
 				t.Fatalf("node%d GetTx(refused bundle) = %v, %v; want UNKNOWN", i, r, err)
@@ -403,7 +403,7 @@ func TestBundleAtomic(t *testing.T) {
 	for i := range n.nodes {
 		ctx, cancel := nettest.RPCCtx()
 		addr := nettest.AddrOf(bad)
-		a, err := n.client(i).API.GetAccount(ctx, &weftv1.GetAccountRequest{Address: addr[:]})
+		a, err := n.Client(i).API.GetAccount(ctx, &weftv1.GetAccountRequest{Address: addr[:]})
 		cancel()
 		if err != nil || a.Account.Nonce != 0 || a.PendingNonce != 0 {
 			t.Fatalf("node%d: refused bundles' sender is %v, %v; want nonce 0", i, a, err)

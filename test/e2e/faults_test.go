@@ -129,7 +129,7 @@ func startFaultNetwork(t *testing.T, plan faultPlan, tr transport) *faultNet {
 	for i := range n.nodes {
 		f.start(i)
 	}
-	n.waitHeight(90*time.Second, 1, n.all()...)
+	n.WaitHeight(90*time.Second, 1, n.All()...)
 	return f
 }
 
@@ -157,7 +157,7 @@ func (f *faultNet) startLoad() *load {
 // than it had in before (before[i] for node i).
 func (f *faultNet) ackedBy(l *load, timeout time.Duration, more int, before map[int]int, idx ...int) {
 	f.t.Helper()
-	f.waitFor(timeout, fmt.Sprintf("nodes %v acknowledging %d more txs", idx, more), func() error {
+	f.WaitFor(timeout, fmt.Sprintf("nodes %v acknowledging %d more txs", idx, more), func() error {
 		for _, i := range idx {
 			if c := l.count(func(a ackedTx) bool { return a.node == i }); c < before[i]+more {
 				return fmt.Errorf("node%d acknowledged %d new txs", i, c-before[i])
@@ -180,8 +180,8 @@ func (f *faultNet) ackCounts(l *load) map[int]int {
 // txs acknowledged by each.
 func (f *faultNet) settle(l *load) {
 	f.t.Helper()
-	f.waitHeight(time.Minute, 5, f.all()...)
-	f.ackedBy(l, time.Minute, 20, map[int]int{}, f.all()...)
+	f.WaitHeight(time.Minute, 5, f.All()...)
+	f.ackedBy(l, time.Minute, 20, map[int]int{}, f.All()...)
 }
 
 // hold keeps a fault in place for d, checking cond every 250ms meanwhile:
@@ -195,7 +195,7 @@ func (f *faultNet) hold(d time.Duration, what string, cond func() error) {
 		if err := cond(); err != nil {
 			f.t.Fatalf("%s: %v", what, err)
 		}
-		if dead := nettest.UnexpectedExit(f.procs()...); dead != nil {
+		if dead := nettest.UnexpectedExit(f.Procs()...); dead != nil {
 			f.t.Fatalf("%s: %v", what, dead)
 		}
 		<-tick.C
@@ -206,7 +206,7 @@ func (f *faultNet) hold(d time.Duration, what string, cond func() error) {
 // past the block that was in flight when it was lost (at most h+1).
 func (f *faultNet) noQuorum(h int64, idx ...int) func() error {
 	return func() error {
-		if got := f.maxHeight(idx...); got > h+1 {
+		if got := f.MaxHeight(idx...); got > h+1 {
 			return fmt.Errorf("height %d committed without a quorum (quorum lost at %d)", got, h)
 		}
 		return nil
@@ -218,10 +218,10 @@ func (f *faultNet) noQuorum(h int64, idx ...int) func() error {
 // node's new block and to the last one's.
 func (f *faultNet) resumed(h int64, since time.Time, idx ...int) (first, all time.Duration) {
 	f.t.Helper()
-	f.waitFor(resumeWithin-time.Since(since), fmt.Sprintf("nodes %v past height %d", idx, h), func() error {
+	f.WaitFor(resumeWithin-time.Since(since), fmt.Sprintf("nodes %v past height %d", idx, h), func() error {
 		var behind []string
 		for _, i := range idx {
-			got, err := f.height(i)
+			got, err := f.Height(i)
 			if err != nil {
 				behind = append(behind, fmt.Sprintf("node%d: %v", i, err))
 				continue
@@ -251,7 +251,7 @@ func (f *faultNet) resumed(h int64, since time.Time, idx ...int) (first, all tim
 // the same blocks and app hashes at every height on every node.
 func (f *faultNet) finish(l *load, what string) {
 	f.t.Helper()
-	f.ackedBy(l, time.Minute, 10, f.ackCounts(l), f.all()...)
+	f.ackedBy(l, time.Minute, 10, f.ackCounts(l), f.All()...)
 	l.halt()
 	acked := l.snapshot()
 	l.checkNoRejections(f.t, what)
@@ -261,8 +261,8 @@ func (f *faultNet) finish(l *load, what string) {
 		last = max(last, r.Height)
 	}
 	// The header of last+1 carries the app hash after last.
-	f.waitHeight(time.Minute, last+1, f.all()...)
-	c := f.compareChains(last+1, f.all()...)
+	f.WaitHeight(time.Minute, last+1, f.All()...)
+	c := f.compareChains(last+1, f.All()...)
 	checkExactlyOnce(f.t, c, acked)
 	f.t.Logf("%s: blocks 1..%d identical with equal app hashes on all 4 nodes; %d acknowledged txs each committed once",
 		what, last+1, len(acked))
@@ -278,16 +278,16 @@ func TestFaultKillTwoValidators(t *testing.T) {
 		l := f.startLoad()
 		f.settle(l)
 		for _, v := range victims {
-			f.kill(v)
+			f.Kill(v)
 		}
-		hKill := f.maxHeight(survivors...)
+		hKill := f.MaxHeight(survivors...)
 		f.hold(f.plan.down, "two validators down", f.noQuorum(hKill, survivors...))
-		h := f.maxHeight(survivors...)
+		h := f.MaxHeight(survivors...)
 		for _, v := range victims {
 			f.start(v)
 		}
 		restarted := time.Now()
-		first, all := f.resumed(h, restarted, f.all()...)
+		first, all := f.resumed(h, restarted, f.All()...)
 		t.Logf("nodes %v killed at height %d and kept down %v; after their restart the chain resumed past %d in %v (first node), %v (all four)",
 			victims, hKill, f.plan.down, h, first.Round(time.Millisecond), all.Round(time.Millisecond))
 		f.finish(l, "kill two")
@@ -319,17 +319,17 @@ func testPartition(t *testing.T, mode nettest.PartitionMode) {
 		p := nettest.NewPartition(t, mode, []uint32{f.gid(0), f.gid(1)}, []uint32{f.gid(2), f.gid(3)})
 		l := f.startLoad()
 		f.settle(l)
-		hCut := f.maxHeight(f.all()...)
+		hCut := f.MaxHeight(f.All()...)
 		if err := p.Cut(); err != nil {
 			t.Fatal(err)
 		}
-		f.hold(f.plan.partition, "partitioned 2|2", f.noQuorum(hCut, f.all()...))
-		h := f.maxHeight(f.all()...)
+		f.hold(f.plan.partition, "partitioned 2|2", f.noQuorum(hCut, f.All()...))
+		h := f.MaxHeight(f.All()...)
 		if err := p.Heal(); err != nil {
 			t.Fatal(err)
 		}
 		healed := time.Now()
-		first, all := f.resumed(h, healed, f.all()...)
+		first, all := f.resumed(h, healed, f.All()...)
 		t.Logf("partitioned {0,1}|{2,3} (packets %v) at height %d for %v; after the heal the chain resumed past %d in %v (first node), %v (all four)",
 			mode, hCut, f.plan.partition, h, first.Round(time.Millisecond), all.Round(time.Millisecond))
 		f.finish(l, "partition")
@@ -365,17 +365,17 @@ func testIsolate(t *testing.T, mode nettest.PartitionMode) {
 		p := nettest.NewPartition(t, mode, []uint32{f.gid(victim)}, []uint32{f.gid(1), f.gid(2), f.gid(3)})
 		l := f.startLoad()
 		f.settle(l)
-		hCut := f.maxHeight(others...)
+		hCut := f.MaxHeight(others...)
 		if err := p.Cut(); err != nil {
 			t.Fatal(err)
 		}
 		worst := f.holdCommitting(f.plan.partition, fmt.Sprintf("node%d cut off (%v)", victim, mode), others)
-		hHeal := f.maxHeight(others...)
+		hHeal := f.MaxHeight(others...)
 		if err := p.Heal(); err != nil {
 			t.Fatal(err)
 		}
 		healed := time.Now()
-		f.waitFor(resumeWithin, fmt.Sprintf("node%d catching up to %d", victim, hHeal), func() error {
+		f.WaitFor(resumeWithin, fmt.Sprintf("node%d catching up to %d", victim, hHeal), func() error {
 			return f.nodes[victim].AtHeight(hHeal)
 		})
 		t.Logf("node%d cut off (packets %v) at height %d for %v: the others went on to %d (longest gap between blocks %v); healed, it reached %d in %v",
@@ -394,13 +394,13 @@ func TestFaultKillOne(t *testing.T) {
 		others := []int{0, 2, 3}
 		l := f.startLoad()
 		f.settle(l)
-		hKill := f.maxHeight(others...)
-		f.kill(victim)
+		hKill := f.MaxHeight(others...)
+		f.Kill(victim)
 		worst := f.holdCommitting(f.plan.down, fmt.Sprintf("node%d killed", victim), others)
-		h := f.maxHeight(others...)
+		h := f.MaxHeight(others...)
 		f.start(victim)
 		restarted := time.Now()
-		f.waitFor(resumeWithin, fmt.Sprintf("node%d catching up to %d", victim, h), func() error {
+		f.WaitFor(resumeWithin, fmt.Sprintf("node%d catching up to %d", victim, h), func() error {
 			return f.nodes[victim].AtHeight(h)
 		})
 		t.Logf("node%d killed at height %d and kept down %v: the others went on to %d (longest gap between blocks %v); restarted, it reached %d in %v",
@@ -414,9 +414,9 @@ func TestFaultKillOne(t *testing.T) {
 // than maxBlockGap and returns the longest gap seen.
 func (f *faultNet) holdCommitting(d time.Duration, what string, idx []int) time.Duration {
 	f.t.Helper()
-	lastH, lastAt, worst := f.maxHeight(idx...), time.Now(), time.Duration(0)
+	lastH, lastAt, worst := f.MaxHeight(idx...), time.Now(), time.Duration(0)
 	f.hold(d, what, func() error {
-		h := f.maxHeight(idx...)
+		h := f.MaxHeight(idx...)
 		now := time.Now()
 		if h > lastH {
 			worst = max(worst, now.Sub(lastAt))
@@ -443,19 +443,19 @@ func TestFaultStopOneValidator(t *testing.T) {
 		others := []int{0, 1, 2}
 		l := f.startLoad()
 		f.settle(l)
-		hStop := f.maxHeight(others...)
+		hStop := f.MaxHeight(others...)
 		if err := f.nodes[victim].Signal(syscall.SIGSTOP); err != nil {
 			t.Fatal(err)
 		}
 		// A failing test kills a frozen process all the same (SIGKILL).
 		t.Cleanup(func() { _ = f.nodes[victim].Signal(syscall.SIGCONT) })
 		worst := f.holdCommitting(f.plan.stop, fmt.Sprintf("node%d frozen", victim), others)
-		hCont := f.maxHeight(others...)
+		hCont := f.MaxHeight(others...)
 		if err := f.nodes[victim].Signal(syscall.SIGCONT); err != nil {
 			t.Fatal(err)
 		}
 		thawed := time.Now()
-		f.waitFor(resumeWithin, fmt.Sprintf("node%d catching up to %d", victim, hCont), func() error {
+		f.WaitFor(resumeWithin, fmt.Sprintf("node%d catching up to %d", victim, hCont), func() error {
 			return f.nodes[victim].AtHeight(hCont)
 		})
 		caught := time.Since(thawed)
@@ -474,15 +474,15 @@ func TestFaultRestartAll(t *testing.T) {
 		f.settle(l)
 		// A node may commit one more block while the others are killed:
 		// past h+1, at least one block was made after the restart.
-		h := f.maxHeight(f.all()...) + 1
+		h := f.MaxHeight(f.All()...) + 1
 		for i := range f.nodes {
-			f.kill(i)
+			f.Kill(i)
 		}
 		for i := range f.nodes {
 			f.start(i)
 		}
 		restarted := time.Now()
-		first, all := f.resumed(h, restarted, f.all()...)
+		first, all := f.resumed(h, restarted, f.All()...)
 		t.Logf("all four killed at height %d or %d and restarted: the chain resumed past %d in %v (first node), %v (all four)",
 			h-1, h, h, first.Round(time.Millisecond), all.Round(time.Millisecond))
 		f.finish(l, "restart all")

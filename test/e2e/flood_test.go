@@ -196,7 +196,7 @@ func (fl *flooder) halt() {
 // seen by the node each tx was sent to) and the median latency.
 func (n *network) honestPhase(t *testing.T, accounts []int, perSender int) (tps float64, p50 time.Duration) {
 	t.Helper()
-	from := n.maxHeight(n.all()...) + 1
+	from := n.MaxHeight(n.All()...) + 1
 	w := n.watchCommits(from)
 	defer w.close()
 	actions := func(k int, nonce uint64) []*weftv1.Action {
@@ -210,7 +210,7 @@ func (n *network) honestPhase(t *testing.T, accounts []int, perSender int) (tps 
 		t.Fatalf("acknowledged %d txs, want %d", len(acked), len(accounts)*perSender)
 	}
 	var lat []time.Duration
-	n.waitFor(2*time.Minute, "every honest tx committed", func() (err error) {
+	n.WaitFor(2*time.Minute, "every honest tx committed", func() (err error) {
 		lat, err = w.latencies(acked)
 		return err
 	})
@@ -234,7 +234,7 @@ func (n *network) honestPhase(t *testing.T, accounts []int, perSender int) (tps 
 func TestFloodOneValidatorWithInvalidTxs(t *testing.T) {
 	skipShort(t)
 	n := startNetwork(t, 4)
-	n.waitHeight(time.Minute, 3, n.all()...)
+	n.WaitHeight(time.Minute, 3, n.All()...)
 	const perSender = 150
 	normal, normalP50 := n.honestPhase(t, []int{0, 1, 2, 3, 4, 5, 6, 7, 8}, perSender)
 	t.Logf("without flood: %.0f tx/s committed, p50 %v", normal, normalP50.Round(time.Millisecond))
@@ -256,7 +256,7 @@ func TestFloodOneValidatorWithInvalidTxs(t *testing.T) {
 	cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
 	redialErr := fl.feed.Connect(cctx, fl.target)
 	ccancel()
-	n.waitFor(30*time.Second, "node0 refuses the flooder's redial", func() error {
+	n.WaitFor(30*time.Second, "node0 refuses the flooder's redial", func() error {
 		m, err := n.metrics(0)
 		if err != nil {
 			return err

@@ -74,7 +74,7 @@ func startFollower(t *testing.T, n *network, rollup, rpc, witness string) *follo
 			}
 		}
 	}()
-	n.waitFor(90*time.Second, "the follower's first slice", func() error {
+	n.WaitFor(90*time.Second, "the follower's first slice", func() error {
 		if len(f.snapshot()) == 0 {
 			return fmt.Errorf("nothing yet; follower stderr: %s", f.stderr.String())
 		}
@@ -92,7 +92,7 @@ func (f *follower) snapshot() []followLine {
 // waitHeight waits until the follower printed the slice of height h.
 func (f *follower) waitHeight(n *network, timeout time.Duration, h int64) {
 	n.t.Helper()
-	n.waitFor(timeout, fmt.Sprintf("follower reaching height %d", h), func() error {
+	n.WaitFor(timeout, fmt.Sprintf("follower reaching height %d", h), func() error {
 		ls := f.snapshot()
 		if got := ls[len(ls)-1].Height; got < h {
 			return fmt.Errorf("follower at height %d; stderr: %s", got, f.stderr.String())
@@ -150,7 +150,7 @@ func TestFollowGossip(t *testing.T) {
 		if k%3 == 2 {
 			name, dst = "beta", &beta
 		}
-		acc, err := n.client(k%4).API.GetAccount(context.Background(), &weftv1.GetAccountRequest{Address: nettest.AddrOf(key).Bytes()})
+		acc, err := n.Client(k%4).API.GetAccount(context.Background(), &weftv1.GetAccountRequest{Address: nettest.AddrOf(key).Bytes()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,10 +213,10 @@ func TestFollowGossipUnderLoad(t *testing.T) {
 	const senders, perSender = 8, 250
 	name := func(k int, nonce uint64) string { return []string{"alpha", "alpha", "beta"}[(k+int(nonce))%3] }
 	began := time.Now()
-	startHeight := n.maxHeight(0)
+	startHeight := n.MaxHeight(0)
 	// A fresh block is served from what the app executed (the node's recent blocks); the
 	// same block once it is old, from the block store: both must agree.
-	n.waitHeight(time.Minute, startHeight, 1)
+	n.WaitHeight(time.Minute, startHeight, 1)
 	fresh := n.block(1, startHeight)
 	l := n.startLoad(loadOptions{
 		accounts: []int{0, 1, 2, 3, 4, 5, 6, 7}, nodeOf: func(k int) int { return k % 4 }, perSender: perSender, interval: 40 * time.Millisecond,
@@ -261,7 +261,7 @@ func TestFollowGossipUnderLoad(t *testing.T) {
 	if ls[0].Height > startHeight {
 		t.Errorf("follower's first slice is of height %d, after the load began at %d", ls[0].Height, startHeight)
 	}
-	n.waitHeight(time.Minute, max(last+1, startHeight+40), 0)
+	n.WaitHeight(time.Minute, max(last+1, startHeight+40), 0)
 	if stored := n.block(1, startHeight); !proto.Equal(stored, fresh) {
 		t.Fatalf("block %d served fresh and from the block store differ:\n%v\n%v", startHeight, fresh, stored)
 	}

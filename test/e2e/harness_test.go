@@ -14,14 +14,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/holiman/uint256"
 	"google.golang.org/grpc/status"
 
-	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/devnet"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
@@ -51,13 +49,14 @@ func mustSign(t *testing.T, chainID string, key *ecdsa.PrivateKey, nonce uint64,
 
 // nodeProc is one validator process and a client of its node API.
 type nodeProc struct {
-	nettest.Node
+	*nettest.Node
 	idx  int
 	info devnet.NodeInfo
 }
 
 // network is a local testnet whose validators run as `weft start` processes.
 type network struct {
+	nettest.Cluster
 	t       *testing.T
 	dir     string
 	chainID string
@@ -72,93 +71,10 @@ func startNetwork(t *testing.T, validators int) *network {
 	t.Helper()
 	n := writeNetwork(t, validators)
 	for i := range n.nodes {
-		n.start(i)
+		n.Start(i)
 	}
-	n.waitHeight(90*time.Second, 1, n.all()...)
+	n.WaitHeight(90*time.Second, 1, n.All()...)
 	return n
-}
-
-// all lists every node index.
-func (n *network) all() []int {
-	out := make([]int, len(n.nodes))
-	for i := range out {
-		out[i] = i
-	}
-	return out
-}
-
-// procs lists every node's process.
-func (n *network) procs() []*nettest.Proc {
-	out := make([]*nettest.Proc, len(n.nodes))
-	for i, p := range n.nodes {
-		out[i] = &p.Proc
-	}
-	return out
-}
-
-// start runs `weft start` for node i, appending its output to test.log, and
-// dials a fresh API client.
-func (n *network) start(i int) {
-	n.t.Helper()
-	n.nodes[i].Start(n.t, "e2e", weftBin)
-}
-
-// kill sends SIGKILL to node i (kill -9) and waits for it to be gone.
-func (n *network) kill(i int) { n.halt(i, syscall.SIGKILL) }
-
-// stop sends SIGTERM to node i and waits for a clean exit.
-func (n *network) stop(i int) { n.halt(i, syscall.SIGTERM) }
-
-func (n *network) halt(i int, sig syscall.Signal) {
-	n.t.Helper()
-	if !n.nodes[i].Halt(sig, 30*time.Second) {
-		n.t.Errorf("node%d did not exit within 30s of %v; killed", i, sig)
-	}
-}
-
-// killAll kills every process still running and closes the clients.
-func (n *network) killAll() {
-	for _, p := range n.nodes {
-		p.Kill()
-	}
-}
-
-// client returns node i's current API client.
-func (n *network) client(i int) *client.Client { return n.nodes[i].Client() }
-
-// waitFor polls cond every 100ms until it returns nil; it fails the test at
-// the deadline (with cond's last error) or as soon as a node dies that
-// should be running.
-func (n *network) waitFor(timeout time.Duration, what string, cond func() error) {
-	n.t.Helper()
-	nettest.WaitFor(n.t, timeout, 100*time.Millisecond, what, cond, n.procs()...)
-}
-
-// height is node i's last committed height.
-func (n *network) height(i int) (int64, error) { return n.nodes[i].Height() }
-
-// maxHeight is the highest height among nodes idx that answer.
-func (n *network) maxHeight(idx ...int) int64 {
-	var h int64
-	for _, i := range idx {
-		if v, err := n.height(i); err == nil && v > h {
-			h = v
-		}
-	}
-	return h
-}
-
-// waitHeight waits until every node in idx has committed height h.
-func (n *network) waitHeight(timeout time.Duration, h int64, idx ...int) {
-	n.t.Helper()
-	n.waitFor(timeout, fmt.Sprintf("nodes %v at height %d", idx, h), func() error {
-		for _, i := range idx {
-			if err := n.nodes[i].AtHeight(h); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // block fetches committed block h from node i.
@@ -166,7 +82,7 @@ func (n *network) block(i int, h int64) *weftv1.GetBlockResponse {
 	n.t.Helper()
 	ctx, cancel := nettest.RPCCtx()
 	defer cancel()
-	b, err := n.client(i).API.GetBlock(ctx, &weftv1.GetBlockRequest{Height: h})
+	b, err := n.Client(i).API.GetBlock(ctx, &weftv1.GetBlockRequest{Height: h})
 	if err != nil {
 		n.t.Fatalf("node%d GetBlock(%d): %v", i, h, err)
 	}
@@ -271,7 +187,7 @@ func (n *network) slices(i int, rollup string, from, to int64) []*weftv1.RollupS
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	id := rollups.IDFromName(rollup)
-	st, err := n.client(i).API.StreamRollupSlices(ctx, &weftv1.StreamRollupSlicesRequest{RollupId: id[:], FromHeight: from})
+	st, err := n.Client(i).API.StreamRollupSlices(ctx, &weftv1.StreamRollupSlicesRequest{RollupId: id[:], FromHeight: from})
 	if err != nil {
 		n.t.Fatalf("node%d StreamRollupSlices(%s): %v", i, rollup, err)
 	}
@@ -311,7 +227,7 @@ func (n *network) verifySlices(ss []*weftv1.RollupSlice, rpcNode int, c chain) {
 func (n *network) submit(i int, raw []byte) ([32]byte, error) {
 	ctx, cancel := nettest.RPCCtx()
 	defer cancel()
-	return n.client(i).Submit(ctx, raw)
+	return n.Client(i).Submit(ctx, raw)
 }
 
 // waitCommitted waits until node i reports every hash COMMITTED and returns
@@ -319,7 +235,7 @@ func (n *network) submit(i int, raw []byte) ([32]byte, error) {
 func (n *network) waitCommitted(i int, timeout time.Duration, hashes [][32]byte) map[[32]byte]*weftv1.TxResult {
 	n.t.Helper()
 	res := map[[32]byte]*weftv1.TxResult{}
-	n.waitFor(timeout, fmt.Sprintf("%d txs committed on node%d", len(hashes), i), func() error {
+	n.WaitFor(timeout, fmt.Sprintf("%d txs committed on node%d", len(hashes), i), func() error {
 		statuses := map[string]int{}
 		var example string
 		for _, h := range hashes {
@@ -327,7 +243,7 @@ func (n *network) waitCommitted(i int, timeout time.Duration, hashes [][32]byte)
 				continue
 			}
 			ctx, cancel := nettest.RPCCtx()
-			r, err := n.client(i).API.GetTx(ctx, &weftv1.GetTxRequest{Hash: h[:]})
+			r, err := n.Client(i).API.GetTx(ctx, &weftv1.GetTxRequest{Hash: h[:]})
 			cancel()
 			if err != nil {
 				return fmt.Errorf("GetTx: %v", err)

@@ -40,8 +40,8 @@ func TestKillNineUnderLoad(t *testing.T) {
 		},
 	})
 	viaVictim := func(a ackedTx) bool { return a.node == victim }
-	n.waitHeight(time.Minute, 5, n.all()...)
-	n.waitFor(time.Minute, "load acknowledged by every node", func() error {
+	n.WaitHeight(time.Minute, 5, n.All()...)
+	n.WaitFor(time.Minute, "load acknowledged by every node", func() error {
 		for i := range n.nodes {
 			if c := l.count(func(a ackedTx) bool { return a.node == i }); c < 25 {
 				return fmt.Errorf("node%d acknowledged %d txs", i, c)
@@ -50,9 +50,9 @@ func TestKillNineUnderLoad(t *testing.T) {
 		return nil
 	})
 
-	hKill := n.maxHeight(survivors...)
+	hKill := n.MaxHeight(survivors...)
 	killedAt := time.Now()
-	n.kill(victim)
+	n.Kill(victim)
 	atKill := l.snapshot()
 	var victimAcked [][32]byte
 	for _, a := range atKill {
@@ -67,7 +67,7 @@ func TestKillNineUnderLoad(t *testing.T) {
 		unknown := 0
 		for _, i := range survivors {
 			ctx, cancel := nettest.RPCCtx()
-			r, err := n.client(i).API.GetTx(ctx, &weftv1.GetTxRequest{Hash: h[:]})
+			r, err := n.Client(i).API.GetTx(ctx, &weftv1.GetTxRequest{Hash: h[:]})
 			cancel()
 			if err != nil {
 				t.Fatalf("node%d GetTx: %v", i, err)
@@ -87,22 +87,22 @@ func TestKillNineUnderLoad(t *testing.T) {
 		victim, hKill, len(victimAcked), pending, onlyJournal)
 
 	afterKill := len(atKill)
-	n.waitHeight(time.Minute, hKill+5, survivors...)
-	n.waitFor(30*time.Second, "survivors acknowledging new txs", func() error {
+	n.WaitHeight(time.Minute, hKill+5, survivors...)
+	n.WaitFor(30*time.Second, "survivors acknowledging new txs", func() error {
 		if c := l.count(func(a ackedTx) bool { return !viaVictim(a) }); c <= afterKill-len(victimAcked) {
 			return fmt.Errorf("no new acknowledgements since the kill")
 		}
 		return nil
 	})
-	hRestart := n.maxHeight(survivors...)
+	hRestart := n.MaxHeight(survivors...)
 	t.Logf("survivors went from height %d to %d in %v with node%d down", hKill, hRestart, time.Since(killedAt).Round(time.Millisecond), victim)
 
-	n.start(victim)
+	n.Start(victim)
 	restartedAt := time.Now()
-	n.waitHeight(2*time.Minute, hRestart, victim)
+	n.WaitHeight(2*time.Minute, hRestart, victim)
 	t.Logf("node%d restarted and reached height %d in %v", victim, hRestart, time.Since(restartedAt).Round(time.Millisecond))
 	before := l.count(viaVictim)
-	n.waitFor(time.Minute, "restarted node acknowledging txs again", func() error {
+	n.WaitFor(time.Minute, "restarted node acknowledging txs again", func() error {
 		if c := l.count(viaVictim); c < before+10 {
 			return fmt.Errorf("%d new acknowledgements", c-before)
 		}
@@ -122,8 +122,8 @@ func TestKillNineUnderLoad(t *testing.T) {
 			t.Fatalf("tx %x: node0 result %v, node%d result %v", h[:8], r, victim, resVictim[h])
 		}
 	}
-	n.waitHeight(time.Minute, last+1, n.all()...)
-	c := n.compareChains(last+1, n.all()...)
+	n.WaitHeight(time.Minute, last+1, n.All()...)
+	c := n.compareChains(last+1, n.All()...)
 	checkExactlyOnce(t, c, acked)
 	t.Logf("blocks 1..%d identical with equal app hashes on all 4 nodes; %d acknowledged txs each committed once", last+1, len(acked))
 }
@@ -165,9 +165,9 @@ func TestFreshNodeSyncsFromGenesis(t *testing.T) {
 	phase1 := n.startLoad(loadOptions{accounts: []int{0, 1, 2, 3}, nodeOf: func(k int) int { return k }, perSender: 30, interval: 20 * time.Millisecond, actions: mixed(0)})
 	phase1.wait(time.Minute)
 	n.waitCommitted(0, time.Minute, append(hashesOf(phase1.snapshot()), h1))
-	n.waitHeight(time.Minute, 15, n.all()...)
+	n.WaitHeight(time.Minute, 15, n.All()...)
 
-	n.stop(fresh)
+	n.Stop(fresh)
 	ccfg, _, err := node.LoadConfig(n.nodes[fresh].info.Home)
 	if err != nil {
 		t.Fatal(err)
@@ -187,15 +187,15 @@ func TestFreshNodeSyncsFromGenesis(t *testing.T) {
 	if err := os.WriteFile(ccfg.PrivValidatorStateFile(), pvState, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	wiped := n.maxHeight(0, 1, 2)
+	wiped := n.MaxHeight(0, 1, 2)
 
 	// The others keep taking txs while the wiped node is down and syncs.
 	phase2 := n.startLoad(loadOptions{accounts: []int{4, 5, 6}, nodeOf: func(k int) int { return k }, interval: 50 * time.Millisecond, actions: mixed(4)})
-	n.waitHeight(time.Minute, wiped+5, 0, 1, 2)
-	n.start(fresh)
+	n.WaitHeight(time.Minute, wiped+5, 0, 1, 2)
+	n.Start(fresh)
 	restarted := time.Now()
-	target := n.maxHeight(0, 1, 2)
-	n.waitHeight(2*time.Minute, target, fresh)
+	target := n.MaxHeight(0, 1, 2)
+	n.WaitHeight(2*time.Minute, target, fresh)
 	t.Logf("node%d wiped at height %d, synced from genesis to %d in %v", fresh, wiped, target, time.Since(restarted).Round(time.Millisecond))
 	phase2.halt()
 	phase1.checkNoRejections(t, "load before the wipe")
@@ -208,7 +208,7 @@ func TestFreshNodeSyncsFromGenesis(t *testing.T) {
 	for _, r := range res {
 		last = max(last, r.Height)
 	}
-	n.waitHeight(time.Minute, last+1, n.all()...)
+	n.WaitHeight(time.Minute, last+1, n.All()...)
 	c := n.compareChains(last+1, fresh, 0, 1, 2)
 	checkExactlyOnce(t, c, append(phase1.snapshot(), phase2.snapshot()...))
 
@@ -216,11 +216,11 @@ func TestFreshNodeSyncsFromGenesis(t *testing.T) {
 	// rollup, compared with node0 at the same height.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := n.client(fresh).API.GetStatus(ctx, &weftv1.GetStatusRequest{})
+	st, err := n.Client(fresh).API.GetStatus(ctx, &weftv1.GetStatusRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.waitHeight(time.Minute, st.Height+1, 0)
+	n.WaitHeight(time.Minute, st.Height+1, 0)
 	if want := n.block(0, st.Height+1).AppHash; !bytes.Equal(st.AppHash, want) {
 		t.Fatalf("node%d's app hash after %d is %X, node0's header %d says %X", fresh, st.Height, st.AppHash, st.Height+1, want)
 	}
@@ -231,13 +231,13 @@ func TestFreshNodeSyncsFromGenesis(t *testing.T) {
 	for k := 0; k < 4; k++ {
 		addrs = append(addrs, recipient(k, 2))
 	}
-	n.waitFor(time.Minute, "accounts compared at one height", func() error {
+	n.WaitFor(time.Minute, "accounts compared at one height", func() error {
 		for _, addr := range addrs {
-			a0, err := n.client(0).API.GetAccount(ctx, &weftv1.GetAccountRequest{Address: addr[:]})
+			a0, err := n.Client(0).API.GetAccount(ctx, &weftv1.GetAccountRequest{Address: addr[:]})
 			if err != nil {
 				return err
 			}
-			a3, err := n.client(fresh).API.GetAccount(ctx, &weftv1.GetAccountRequest{Address: addr[:]})
+			a3, err := n.Client(fresh).API.GetAccount(ctx, &weftv1.GetAccountRequest{Address: addr[:]})
 			if err != nil {
 				return err
 			}
@@ -251,7 +251,7 @@ func TestFreshNodeSyncsFromGenesis(t *testing.T) {
 		return nil
 	})
 	for _, i := range []int{0, fresh} {
-		r, err := n.client(i).API.GetRollup(ctx, &weftv1.GetRollupRequest{Name: "delta"})
+		r, err := n.Client(i).API.GetRollup(ctx, &weftv1.GetRollupRequest{Name: "delta"})
 		if err != nil || r.Rollup.RegisteredHeight != res[h0].Height {
 			t.Fatalf("node%d GetRollup(delta) = %v, %v; want registered at %d", i, r, err, res[h0].Height)
 		}
@@ -355,7 +355,7 @@ func TestBadInput(t *testing.T) {
 		}
 		h := txcodec.TxHash(tc.raw)
 		ctx, cancel := nettest.RPCCtx()
-		r, err := n.client(0).API.GetTx(ctx, &weftv1.GetTxRequest{Hash: h[:]})
+		r, err := n.Client(0).API.GetTx(ctx, &weftv1.GetTxRequest{Hash: h[:]})
 		cancel()
 		if err != nil || r.Status != weftv1.TxStatus_TX_STATUS_UNKNOWN {
 			t.Errorf("%s tx: GetTx = %v, %v; want UNKNOWN", tc.name, r, err)
@@ -367,7 +367,7 @@ func TestBadInput(t *testing.T) {
 	ctx, cancel := nettest.RPCCtx()
 	defer cancel()
 	a0 := nettest.AddrOf(dev0)
-	acc, err := n.client(0).API.GetAccount(ctx, &weftv1.GetAccountRequest{Address: a0[:]})
+	acc, err := n.Client(0).API.GetAccount(ctx, &weftv1.GetAccountRequest{Address: a0[:]})
 	if err != nil || acc.Account.Nonce != 0 || acc.PendingNonce != 0 {
 		t.Errorf("dev0 after refused CLI txs: %v, %v; want nonce 0", acc, err)
 	}

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,7 +23,6 @@ import (
 	"github.com/weftnet/weft/client"
 	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/keys"
-	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups/settlement"
 	"github.com/weftnet/weft/test/e2e/nettest"
 )
@@ -82,19 +80,12 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 }
 
 // proc is one `weft start` process.
-type proc struct {
-	nettest.Proc
-	idx  int
-	home string
-	api  string
-}
-
 // network is a local testnet whose validators run as `weft start` processes.
 type network struct {
-	t     *testing.T
-	dir   string
-	m     *devnet.Manifest
-	procs []*proc
+	nettest.Cluster
+	t   *testing.T
+	dir string
+	m   *devnet.Manifest
 	// rollupRPC maps "nodeI/rollup" to the rollup's JSON-RPC URL.
 	rollupRPC map[string]string
 	// l1 and l1ep are set when the network settles on an embedded L1.
@@ -146,7 +137,7 @@ func startNetwork(t *testing.T, c netConfig) *network {
 		args = append(args, "--libp2p=false")
 	}
 	m := nettest.Testnet(t, weftBin, dir, args...)
-	n := &network{t: t, dir: dir, m: m, rollupRPC: map[string]string{}}
+	n := &network{Cluster: nettest.Cluster{T: t, Tag: "rollupe2e", Bin: weftBin, Poll: 50 * time.Millisecond}, t: t, dir: dir, m: m, rollupRPC: map[string]string{}}
 	for name, url := range m.Nodes[0].RollupRPC {
 		n.rollupRPC["node0/"+name] = url
 	}
@@ -166,28 +157,26 @@ func startNetwork(t *testing.T, c netConfig) *network {
 		n.l1, n.l1ep = l1, ep
 	}
 	for i, info := range m.Nodes {
-		n.procs = append(n.procs, &proc{
+		n.Nodes = append(n.Nodes, &nettest.Node{
 			Proc: nettest.Proc{Name: fmt.Sprintf("node%d", i), Log: filepath.Join(info.Home, "test.log")},
-			idx:  i, home: info.Home, api: info.API,
+			Home: info.Home, API: info.API,
 		})
 	}
 	// Cleanups run last-in first-out: the processes are killed first, then
 	// the logs (complete by then) are shown if the test failed.
 	t.Cleanup(func() {
 		if t.Failed() {
-			nettest.DumpLogs(t, 50, n.all()...)
+			nettest.DumpLogs(t, 50, n.Procs()...)
 		}
 	})
-	t.Cleanup(n.killAll)
-	for i := range n.procs {
-		n.start(i)
+	t.Cleanup(n.KillAll)
+	for i := range n.Nodes {
+		n.Start(i)
 	}
-	for i := range n.procs {
-		n.waitWeftHeight(i, 1, 90*time.Second)
-	}
+	n.WaitHeight(90*time.Second, 1, n.All()...)
 	for key, url := range n.rollupRPC {
 		ec := n.eth(key)
-		n.waitFor(30*time.Second, key+" JSON-RPC answers", func() error {
+		n.WaitFor(30*time.Second, key+" JSON-RPC answers", func() error {
 			ctx, cancel := nettest.RPCCtx()
 			defer cancel()
 			_, err := ec.BlockNumber(ctx)
@@ -229,67 +218,15 @@ func addAlphaService(t *testing.T, home0, home1, listen string) {
 	}
 }
 
-// all lists every node's process.
-func (n *network) all() []*nettest.Proc {
-	out := make([]*nettest.Proc, len(n.procs))
-	for i, p := range n.procs {
-		out[i] = &p.Proc
-	}
-	return out
-}
-
-// start runs `weft start` for node i, appending its output to test.log.
-func (n *network) start(i int) {
-	n.t.Helper()
-	n.procs[i].Start(n.t, "rollupe2e", weftBin, "start", "--home", n.procs[i].home)
-}
-
-// kill sends SIGKILL to node i (kill -9) and waits until it is gone.
-func (n *network) kill(i int) {
-	n.t.Helper()
-	if !n.procs[i].Halt(syscall.SIGKILL, 30*time.Second) {
-		n.t.Fatalf("node%d still running 30s after SIGKILL", i)
-	}
-}
-
-// killAll kills every process still running.
-func (n *network) killAll() { nettest.KillAll(n.all()...) }
-
-// waitFor polls cond every 50ms until it returns nil; it fails the test at
-// the deadline (with cond's last error) or as soon as a node dies that
-// should be running.
-func (n *network) waitFor(timeout time.Duration, what string, cond func() error) {
-	n.t.Helper()
-	nettest.WaitFor(n.t, timeout, 50*time.Millisecond, what, cond, n.all()...)
-}
-
 // api dials node i's gRPC node API; the client is closed at cleanup.
 func (n *network) api(i int) *client.Client {
 	n.t.Helper()
-	c, err := client.Dial(n.procs[i].api)
+	c, err := client.Dial(n.Nodes[i].API)
 	if err != nil {
 		n.t.Fatalf("dial node%d API: %v", i, err)
 	}
 	n.t.Cleanup(func() { c.Close() })
 	return c
-}
-
-// waitWeftHeight waits until node i has committed Weft height h.
-func (n *network) waitWeftHeight(i int, h int64, timeout time.Duration) {
-	n.t.Helper()
-	c := n.api(i)
-	n.waitFor(timeout, fmt.Sprintf("node%d at Weft height %d", i, h), func() error {
-		ctx, cancel := nettest.RPCCtx()
-		defer cancel()
-		st, err := c.API.GetStatus(ctx, &weftv1.GetStatusRequest{})
-		if err != nil {
-			return err
-		}
-		if st.Height < h {
-			return fmt.Errorf("at height %d", st.Height)
-		}
-		return nil
-	})
 }
 
 // eth dials the JSON-RPC of key ("node0/alpha") over HTTP.
@@ -325,7 +262,7 @@ func (n *network) ethWS(key string) *ethclient.Client {
 func (n *network) waitReceipt(ec *ethclient.Client, hash common.Hash, timeout time.Duration) *types.Receipt {
 	n.t.Helper()
 	var r *types.Receipt
-	n.waitFor(timeout, "receipt of "+hash.Hex(), func() error {
+	n.WaitFor(timeout, "receipt of "+hash.Hex(), func() error {
 		ctx, cancel := nettest.RPCCtx()
 		defer cancel()
 		var err error

@@ -430,7 +430,7 @@ func killNineRestart(t *testing.T, cfg netConfig) {
 
 	// Kill node1 mid-stream, once it has executed some alpha blocks.
 	var headAtKill uint64
-	n.waitFor(time.Minute, "a third of the stream sent and alpha blocks on node1", func() error {
+	n.WaitFor(time.Minute, "a third of the stream sent and alpha blocks on node1", func() error {
 		if err := streamErr(); err != nil {
 			t.Fatal(err)
 		}
@@ -447,10 +447,10 @@ func killNineRestart(t *testing.T, cfg netConfig) {
 	sentAtKill := sent.Load()
 	live := cfg.validators >= 4
 	unpaced.Store(!live)
-	n.kill(1)
+	n.Kill(1)
 	// With two validators Weft stalls while node1 is down, with four it goes
 	// on; either way node0 keeps accepting txs.
-	n.waitFor(time.Minute, "two thirds of the stream sent while node1 is down (and, if Weft is live, alpha 3 blocks past node1)", func() error {
+	n.WaitFor(time.Minute, "two thirds of the stream sent while node1 is down (and, if Weft is live, alpha 3 blocks past node1)", func() error {
 		if err := streamErr(); err != nil {
 			t.Fatal(err)
 		}
@@ -475,7 +475,7 @@ func killNineRestart(t *testing.T, cfg netConfig) {
 	})
 	sentAtRestart := sent.Load()
 	headAtRestart, _ := blockNumber(a0)
-	n.start(1)
+	n.Start(1)
 	unpaced.Store(false)
 	t.Logf("node1 killed at alpha head %d with %d/%d txs sent; restarted with %d sent, node0 alpha head %d", headAtKill, sentAtKill, total, sentAtRestart, headAtRestart)
 	select {
@@ -500,7 +500,7 @@ func killNineRestart(t *testing.T, cfg netConfig) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.waitFor(2*time.Minute, fmt.Sprintf("node1 alpha at node0's head %d", head), func() error {
+	n.WaitFor(2*time.Minute, fmt.Sprintf("node1 alpha at node0's head %d", head), func() error {
 		h, err := blockNumber(a1)
 		if err != nil {
 			return err

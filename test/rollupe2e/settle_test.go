@@ -58,7 +58,7 @@ func TestSettlementEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("weft rollup deposit: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	n.waitFor(90*time.Second, "the deposit credited on alpha", func() error {
+	n.WaitFor(90*time.Second, "the deposit credited on alpha", func() error {
 		c, cancel := nettest.RPCCtx()
 		defer cancel()
 		bal, err := alpha.BalanceAt(c, user, nil)
@@ -79,18 +79,18 @@ func TestSettlementEndToEnd(t *testing.T) {
 	for i := uint64(0); i < 30; i++ {
 		if i == 15 {
 			n.waitReceipt(alpha, last, 60*time.Second)
-			n.waitFor(60*time.Second, "a batch posted", func() error {
+			n.WaitFor(60*time.Second, "a batch posted", func() error {
 				idx, err := inbox.NextIndex(ctx)
 				if err != nil || idx == 0 {
 					return fmt.Errorf("next index %d: %v", idx, err)
 				}
 				return nil
 			})
-			n.kill(0)
-			n.start(0)
+			n.Kill(0)
+			n.Start(0)
 			// Back and caught up: until then the rollup's state is behind
 			// and it refuses txs (ErrSyncing).
-			n.waitFor(60*time.Second, "alpha RPC back and synced", func() error {
+			n.WaitFor(60*time.Second, "alpha RPC back and synced", func() error {
 				c, cancel := nettest.RPCCtx()
 				defer cancel()
 				prog, err := alpha.SyncProgress(c)
@@ -128,13 +128,13 @@ func TestSettlementEndToEnd(t *testing.T) {
 		v, _ := new(big.Int).SetString(strings.TrimPrefix(h.Number, "0x"), 16)
 		return v.Uint64()
 	}
-	n.waitFor(60*time.Second, "safe tag at the withdrawal's block", func() error {
+	n.WaitFor(60*time.Second, "safe tag at the withdrawal's block", func() error {
 		if s := tag("safe"); s < wBlock {
 			return fmt.Errorf("safe %d < %d", s, wBlock)
 		}
 		return nil
 	})
-	n.waitFor(90*time.Second, "finalized tag at the withdrawal's block", func() error {
+	n.WaitFor(90*time.Second, "finalized tag at the withdrawal's block", func() error {
 		if f := tag("finalized"); f < wBlock {
 			return fmt.Errorf("finalized %d < %d (safe %d)", f, wBlock, tag("safe"))
 		}

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -73,13 +72,14 @@ var feeLimit = uint256.NewInt(1_000_000_000_000_000)
 
 // nodeProc is one `weft start` process and a client of its node API.
 type nodeProc struct {
-	nettest.Node        // Name is the node's moniker
-	rpc          string // CometBFT RPC base URL
-	valAddr      common.Address
+	*nettest.Node        // Name is the node's moniker
+	rpc           string // CometBFT RPC base URL
+	valAddr       common.Address
 }
 
 // network is a local testnet whose nodes run as `weft start` processes.
 type network struct {
+	nettest.Cluster
 	t        *testing.T
 	dir      string
 	chainID  string
@@ -102,11 +102,11 @@ func startNetwork(t *testing.T, validators int) *network {
 	basePort := nettest.Ports(t, 10*slots)
 	dir := filepath.Join(t.TempDir(), "net")
 	m := nettest.Testnet(t, weftBin, dir, "--validators", strconv.Itoa(validators), "--base-port", strconv.Itoa(basePort), "--rollup", "alpha")
-	n := &network{t: t, dir: dir, chainID: m.ChainID, basePort: basePort, manifest: m}
+	n := &network{Cluster: nettest.Cluster{T: t, Tag: "stakinge2e", Bin: weftBin}, t: t, dir: dir, chainID: m.ChainID, basePort: basePort, manifest: m}
 	var homes []string
 	for _, info := range m.Nodes {
-		n.nodes = append(n.nodes, &nodeProc{
-			Node: nettest.Node{
+		n.addProc(&nodeProc{
+			Node: &nettest.Node{
 				Proc: nettest.Proc{Name: info.Moniker, Log: filepath.Join(info.Home, "test.log")},
 				Home: info.Home, API: info.API,
 			},
@@ -119,14 +119,14 @@ func startNetwork(t *testing.T, validators int) *network {
 	// the logs (complete by then) are shown if the test failed.
 	t.Cleanup(func() {
 		if t.Failed() {
-			nettest.DumpLogs(t, 80, n.procs()...)
+			nettest.DumpLogs(t, 80, n.Procs()...)
 		}
 	})
-	t.Cleanup(n.killAll)
+	t.Cleanup(n.KillAll)
 	for i := range n.nodes {
-		n.start(i)
+		n.Start(i)
 	}
-	n.waitHeight(90*time.Second, 1, n.all()...)
+	n.WaitHeight(90*time.Second, 1, n.All()...)
 	return n
 }
 
@@ -208,8 +208,8 @@ func (n *network) addNode(name string, slot int, valKey secp256k1eth.PrivKey) in
 	if err := os.WriteFile(genesisPath(home), g, 0o644); err != nil {
 		n.t.Fatal(err)
 	}
-	n.nodes = append(n.nodes, &nodeProc{
-		Node: nettest.Node{
+	n.addProc(&nodeProc{
+		Node: &nettest.Node{
 			Proc: nettest.Proc{Name: name, Log: filepath.Join(home, "test.log")},
 			Home: home, API: wc.API.ListenAddr,
 		},
@@ -244,77 +244,19 @@ func (n *network) operatorKey(i int) *ecdsa.PrivateKey {
 	return k
 }
 
-// all lists every node index.
-func (n *network) all() []int {
-	out := make([]int, len(n.nodes))
-	for i := range out {
-		out[i] = i
-	}
-	return out
-}
-
-// procs lists every node's process.
-func (n *network) procs() []*nettest.Proc {
-	out := make([]*nettest.Proc, len(n.nodes))
-	for i, p := range n.nodes {
-		out[i] = &p.Proc
-	}
-	return out
-}
-
-// start runs `weft start` for node i, appending its output to test.log, and
-// dials a fresh API client.
-func (n *network) start(i int) {
-	n.t.Helper()
-	n.nodes[i].Start(n.t, "stakinge2e", weftBin)
-}
-
-// stop sends SIGTERM to node i and waits for it to exit.
-func (n *network) stop(i int) {
-	n.t.Helper()
-	if !n.nodes[i].Halt(syscall.SIGTERM, 30*time.Second) {
-		n.t.Errorf("%s did not exit within 30s of SIGTERM; killed", n.nodes[i].Name)
-	}
-}
-
-// killAll kills every process still running and closes the clients.
-func (n *network) killAll() {
-	for _, p := range n.nodes {
-		p.Kill()
-	}
+// addProc adds a node to the network (and its cluster).
+func (n *network) addProc(p *nodeProc) {
+	n.Nodes = append(n.Nodes, p.Node)
+	n.nodes = append(n.nodes, p)
 }
 
 // api returns node i's current API client.
 func (n *network) api(i int) weftv1.NodeAPIClient { return n.nodes[i].Client().API }
 
-// waitFor polls cond every 100ms until it returns nil; it fails the test at
-// the deadline (with cond's last error) or as soon as a node dies that
-// should be running.
-func (n *network) waitFor(timeout time.Duration, what string, cond func() error) {
-	n.t.Helper()
-	nettest.WaitFor(n.t, timeout, 100*time.Millisecond, what, cond, n.procs()...)
-}
-
-// height is node i's last committed height.
-func (n *network) height(i int) (int64, error) { return n.nodes[i].Height() }
-
-// waitHeight waits until every node in idx has committed height h.
-func (n *network) waitHeight(timeout time.Duration, h int64, idx ...int) {
-	n.t.Helper()
-	n.waitFor(timeout, fmt.Sprintf("nodes %v at height %d", idx, h), func() error {
-		for _, i := range idx {
-			if err := n.nodes[i].AtHeight(h); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // mustHeight is node i's height, failing the test on error.
 func (n *network) mustHeight(i int) int64 {
 	n.t.Helper()
-	h, err := n.height(i)
+	h, err := n.Height(i)
 	if err != nil {
 		n.t.Fatalf("%s GetStatus: %v", n.nodes[i].Name, err)
 	}
@@ -499,8 +441,8 @@ func (b *cometBlock) signed(a common.Address) bool {
 func (n *network) waitSigned(i int, a common.Address, from int64, timeout time.Duration) int64 {
 	n.t.Helper()
 	h := from
-	n.waitFor(timeout, fmt.Sprintf("a block from %d signed by %s", from, a), func() error {
-		top, err := n.height(i)
+	n.WaitFor(timeout, fmt.Sprintf("a block from %d signed by %s", from, a), func() error {
+		top, err := n.Height(i)
 		if err != nil {
 			return err
 		}

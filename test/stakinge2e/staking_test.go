@@ -43,8 +43,8 @@ func TestValidatorJoinsAndLeaves(t *testing.T) {
 	vk := secp256k1eth.GenPrivKey()
 	v4 := common.BytesToAddress(vk.PubKey().Address())
 	i4 := n.addNode("node4", 4, vk)
-	n.start(i4)
-	n.waitHeight(time.Minute, n.mustHeight(0), i4)
+	n.Start(i4)
+	n.WaitHeight(time.Minute, n.mustHeight(0), i4)
 	if set := n.mustCometValidators(0, n.mustHeight(0)); len(set) != 4 {
 		t.Fatalf("genesis set %v", set)
 	}
@@ -81,7 +81,7 @@ func TestValidatorJoinsAndLeaves(t *testing.T) {
 	if v.Power != 10 || common.BytesToAddress(v.Operator) != op || !new(uint256.Int).SetBytes(v.Tokens).Eq(tokens(10)) || v.CreatedHeight != created {
 		t.Fatalf("node4's validator after create at %d: %v", created, v)
 	}
-	n.waitHeight(time.Minute, created+2, 0)
+	n.WaitHeight(time.Minute, created+2, 0)
 	if _, in := n.mustCometValidators(0, created+1)[v4]; in {
 		t.Fatalf("node4 in CometBFT's set at %d, before its update takes effect", created+1)
 	}
@@ -109,7 +109,7 @@ func TestValidatorJoinsAndLeaves(t *testing.T) {
 	if v := n.mustValidator(0, v4); v.Power != 0 || v.Jailed || !new(uint256.Int).SetBytes(v.Tokens).Eq(milliTokens(500)) {
 		t.Fatalf("node4 after undelegating at %d: %v", undel, v)
 	}
-	n.waitHeight(time.Minute, undel+3, 0)
+	n.WaitHeight(time.Minute, undel+3, 0)
 	if _, in := n.mustCometValidators(0, undel+1)[v4]; !in {
 		t.Fatalf("node4 left CometBFT's set before %d", undel+2)
 	}
@@ -135,7 +135,7 @@ func TestValidatorJoinsAndLeaves(t *testing.T) {
 		len(dels.Tokens) != 1 || !new(uint256.Int).SetBytes(dels.Tokens[0]).Eq(milliTokens(500)) {
 		t.Fatalf("dev0's delegations after undelegating: %v", dels)
 	}
-	n.waitHeight(time.Minute, undel+10, 0)
+	n.WaitHeight(time.Minute, undel+10, 0)
 	ctx, cancel = nettest.RPCCtx()
 	dels, err = n.api(0).ListDelegations(ctx, &weftv1.ListDelegationsRequest{Delegator: op[:]})
 	cancel()
@@ -160,7 +160,7 @@ func TestDoubleSignIsSlashed(t *testing.T) {
 	const byz = 3
 	byzAddr := n.nodes[byz].valAddr
 	twin := n.addNode("node3-twin", 4, n.validatorKey(byz))
-	n.start(twin)
+	n.Start(twin)
 	started := n.mustHeight(0)
 	// Txs reaching the twin first make its proposals differ from node3's,
 	// so the two sign different blocks sooner.
@@ -168,8 +168,8 @@ func TestDoubleSignIsSlashed(t *testing.T) {
 
 	var evH int64
 	from := int64(1)
-	n.waitFor(3*time.Minute, "duplicate-vote evidence against node3 committed", func() error {
-		top, err := n.height(0)
+	n.WaitFor(3*time.Minute, "duplicate-vote evidence against node3 committed", func() error {
+		top, err := n.Height(0)
 		if err != nil {
 			return err
 		}
@@ -201,7 +201,7 @@ func TestDoubleSignIsSlashed(t *testing.T) {
 	if !v.Tombstoned || !v.Jailed || v.Power != 0 || !new(uint256.Int).SetBytes(v.Tokens).Eq(milliTokens(9500)) {
 		t.Fatalf("node3 at height %d (evidence in %d): %v", at, evH, v)
 	}
-	n.waitHeight(time.Minute, evH+4, 0, 1, 2)
+	n.WaitHeight(time.Minute, evH+4, 0, 1, 2)
 	if _, in := n.mustCometValidators(0, evH+1)[byzAddr]; !in {
 		t.Fatalf("node3 left CometBFT's set before %d", evH+2)
 	}
@@ -243,11 +243,11 @@ func TestOfflineValidatorIsJailedAndUnjails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.stop(off)
+	n.Stop(off)
 	stopped := n.mustHeight(0)
 
 	var v *weftv1.Validator
-	n.waitFor(2*time.Minute, "node3 jailed", func() error {
+	n.WaitFor(2*time.Minute, "node3 jailed", func() error {
 		var err error
 		if v, _, err = n.stakingValidator(0, addr); err != nil {
 			return err
@@ -268,7 +268,7 @@ func TestOfflineValidatorIsJailedAndUnjails(t *testing.T) {
 		t.Fatalf("jailed at %d, but its record was clean at %d", jailed, seen)
 	}
 	t.Logf("node3 stopped at about height %d, jailed at %d until %d", stopped, jailed, until)
-	n.waitHeight(time.Minute, jailed+2, 0)
+	n.WaitHeight(time.Minute, jailed+2, 0)
 	if set := n.mustCometValidators(0, jailed+2); len(set) != 3 {
 		t.Fatalf("CometBFT's set at %d: %v, want node3 out", jailed+2, set)
 	} else if _, in := set[addr]; in {
@@ -279,14 +279,14 @@ func TestOfflineValidatorIsJailedAndUnjails(t *testing.T) {
 	refused(t, "unjail before the jail is over", "invalid_state", "jailed until",
 		"stake", "unjail", "--node", api, "--key-file", kf, "--validator", addr.Hex())
 
-	n.start(off)
-	n.waitHeight(2*time.Minute, n.mustHeight(0), off)
-	n.waitHeight(time.Minute, until-1, 0)
+	n.Start(off)
+	n.WaitHeight(2*time.Minute, n.mustHeight(0), off)
+	n.WaitHeight(time.Minute, until-1, 0)
 	unjailed := cliTx(t, "stake", "unjail", "--node", api, "--key-file", kf, "--validator", addr.Hex())
 	if v := n.mustValidator(0, addr); v.Jailed || v.Power != 9 {
 		t.Fatalf("node3 after unjail at %d: %v", unjailed, v)
 	}
-	n.waitHeight(time.Minute, unjailed+2, 0)
+	n.WaitHeight(time.Minute, unjailed+2, 0)
 	if set := n.mustCometValidators(0, unjailed+2); set[addr] != 9 || len(set) != 4 {
 		t.Fatalf("CometBFT's set at %d: %v, want node3 back with power 9", unjailed+2, set)
 	}
