@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
 
 	"github.com/cometbft/cometbft/types"
 	"github.com/ethereum/go-ethereum/common"
@@ -182,14 +181,16 @@ func (s *apiServer) StreamRollupSlices(req *weftv1.StreamRollupSlicesRequest, st
 
 func (s *apiServer) ListValidators(context.Context, *weftv1.ListValidatorsRequest) (*weftv1.ListValidatorsResponse, error) {
 	h, _ := s.app.Committed()
-	vals := s.app.Staking().Validators()
-	sort.SliceStable(vals, func(i, j int) bool {
-		if (vals[i].Power > 0) != (vals[j].Power > 0) {
-			return vals[i].Power > 0
-		}
-		return new(uint256.Int).SetBytes(vals[i].Tokens).Gt(new(uint256.Int).SetBytes(vals[j].Tokens))
-	})
-	return &weftv1.ListValidatorsResponse{Validators: vals, Height: h}, nil
+	return &weftv1.ListValidatorsResponse{Validators: s.node.sortedValidators(), Height: h}, nil
+}
+
+// GetNetworkStatus is the node's status snapshot (Node.NetworkStatus).
+func (s *apiServer) GetNetworkStatus(ctx context.Context, req *weftv1.GetNetworkStatusRequest) (*weftv1.GetNetworkStatusResponse, error) {
+	resp, err := s.node.NetworkStatus(ctx, req.History)
+	if err != nil {
+		return nil, status.FromContextError(err).Err()
+	}
+	return resp, nil
 }
 
 func (s *apiServer) ListDelegations(_ context.Context, req *weftv1.ListDelegationsRequest) (*weftv1.ListDelegationsResponse, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -37,6 +38,16 @@ type Config struct {
 	} `toml:"log"`
 	Feed    FeedConfig    `toml:"feed"`
 	Storage StorageConfig `toml:"storage"`
+	UI      UIConfig      `toml:"ui"`
+}
+
+// UIConfig is the node's network page (package ui): read-only, no keys.
+type UIConfig struct {
+	// ListenAddr is the page's HTTP "host:port"; empty serves no page.
+	ListenAddr string `toml:"listen_addr"`
+	// L1Explorer, when set, is an L1 explorer's address URL prefix
+	// ("https://etherscan.io/address/") the rollups' inboxes link to.
+	L1Explorer string `toml:"l1_explorer"`
 }
 
 // StorageConfig is how much of its disk a node keeps free (see disk.go).
@@ -67,6 +78,9 @@ func (c Config) Check() error {
 	}
 	if err := c.Feed.validate(); err != nil {
 		return fmt.Errorf("weft.toml: %w", err)
+	}
+	if e := c.UI.L1Explorer; e != "" && !strings.HasPrefix(e, "https://") && !strings.HasPrefix(e, "http://") {
+		return fmt.Errorf("weft.toml: ui.l1_explorer %q must be an http(s) URL", e)
 	}
 	return nil
 }

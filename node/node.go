@@ -49,6 +49,8 @@ type Node struct {
 	splitter *feed.Splitter // each committed block split by rollup once, for every follower
 	recent   recentBlocks   // the last blocks the app committed, as it executed them
 
+	ns netStatus // the status snapshot, its history and the network page (status.go, statusrun.go)
+
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -59,7 +61,8 @@ func New(home string, logger *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := genesis.LoadCometBFT(ccfg.GenesisFile()); err != nil {
+	_, gapp, err := genesis.LoadCometBFT(ccfg.GenesisFile())
+	if err != nil {
 		return nil, err
 	}
 	disk := newDiskGuard(dataDirs(ccfg), wcfg.Storage.MinFreeMB, statfsFree, logger.With("module", "disk"))
@@ -72,6 +75,10 @@ func New(home string, logger *slog.Logger) (*Node, error) {
 	}
 	n := &Node{home: home, ccfg: ccfg, wcfg: wcfg, log: logger, store: store, disk: disk}
 	n.splitter = feed.NewSplitter(nodeBlocks{n}, sliceCacheSize)
+	if err := n.initStatus(gapp.Params.Staking); err != nil {
+		store.Close()
+		return nil, err
+	}
 	if err := n.build(); err != nil {
 		store.Close()
 		return nil, err
@@ -166,6 +173,11 @@ func (n *Node) Start() error {
 		n.Stop()
 		return err
 	}
+	if err := n.startStatus(); err != nil {
+		lis.Close()
+		n.Stop()
+		return err
+	}
 	go func() {
 		if err := n.api.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			n.log.Error("node API stopped", "err", err)
@@ -175,7 +187,7 @@ func (n *Node) Start() error {
 	n.log.Info("weft node started",
 		"moniker", n.ccfg.Moniker, "chain_id", n.cmt.GenesisDoc().ChainID,
 		"api", lis.Addr().String(), "rpc", n.ccfg.RPC.ListenAddress,
-		"p2p", n.ccfg.P2P.ListenAddress, "libp2p", n.ccfg.P2P.LibP2PConfig.Enabled, "peer_id", peer.ID.String())
+		"p2p", n.ccfg.P2P.ListenAddress, "libp2p", n.ccfg.P2P.LibP2PConfig.Enabled, "peer_id", peer.ID.String(), "ui", n.UIAddr())
 	return nil
 }
 
@@ -183,6 +195,7 @@ func (n *Node) Start() error {
 func (n *Node) Stop() error {
 	n.stopOnce.Do(func() {
 		n.disk.stop()
+		n.stopStatus()
 		n.api.Stop()
 		n.stopRollups()
 		n.stopFeed()

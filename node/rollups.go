@@ -66,9 +66,12 @@ type rollupRuntime struct {
 	// executor → batcher down one pipeline.
 	executed progress
 	status   settlementStatus
-	bg       sync.WaitGroup // settlement goroutines
-	cancel   context.CancelFunc
-	done     chan struct{}
+	// l1 is the rollup's settlement on L1, for the status snapshot (nil
+	// when this node does not settle it).
+	l1     *rollupL1
+	bg     sync.WaitGroup // settlement goroutines
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // rollupBackend adapts the executor to the RPC layer.

@@ -204,6 +204,7 @@ func (n *Node) startSettlement(ctx context.Context, rt *rollupRuntime, log *slog
 		return fmt.Errorf("rollup %s: dial L1 %s: %w", rt.svc.Name, sc.L1RPC, err)
 	}
 	log = log.With("service", "settlement", "inbox", inbox)
+	rt.l1 = &rollupL1{client: l1, url: sc.L1RPC, inbox: settlement.NewInbox(l1, inbox, settlement.WithFromBlock(sc.L1StartBlock)), maxBatchAge: maxAge}
 	if sc.BatcherKey != "" {
 		key, err := keys.LoadFile(filepath.Join(n.home, sc.BatcherKey))
 		if err != nil {
@@ -249,6 +250,7 @@ func (n *Node) startSettlement(ctx context.Context, rt *rollupRuntime, log *slog
 			Poll: poll, Now: time.Now, Log: log,
 		})
 		rt.bg.Go(func() { r.Run(ctx) })
+		rt.l1.relayer = true
 	}
 	rt.bg.Go(func() {
 		<-ctx.Done()
