@@ -355,6 +355,11 @@ func (r *devnetRun) printUp(ctx context.Context) {
 	for _, n := range m.Nodes {
 		fmt.Fprintf(o.Out, "  %-6s node API %-16s CometBFT RPC %-24s metrics %s  log %s\n", n.Moniker, n.API, n.RPC, n.Metrics, filepath.Join(n.Home, "node.log"))
 	}
+	for _, n := range m.Nodes {
+		if n.UI != "" {
+			fmt.Fprintf(o.Out, "  %-6s network page %s  (weft status --node %s)\n", n.Moniker, n.UI, n.API)
+		}
+	}
 }
 
 // printServices prints the genesis rollups and their JSON-RPC, the L1 and

@@ -238,7 +238,9 @@ func createDevnet(o Options) (*State, *Manifest, error) {
 	if err := st.save(o.Testnet.Output); err != nil {
 		return nil, nil, err
 	}
-	m, err := GenerateTestnet(o.Testnet)
+	tn := o.Testnet
+	tn.UI = true // a devnet serves every node's network page
+	m, err := GenerateTestnet(tn)
 	if err != nil {
 		return nil, nil, err
 	}

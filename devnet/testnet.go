@@ -38,7 +38,14 @@ type TestnetOptions struct {
 	// rollup and serve its JSON-RPC on RollupRPCBasePort+i, with a funded
 	// submitter key per rollup and the dev accounts prefunded on each rollup.
 	RollupRPCBasePort int
+	// UI serves each node's network page on BasePort+10i+6 (the devnet
+	// always does).
+	UI bool
 }
+
+// UIPortOffset is where node i's network page listens with
+// TestnetOptions.UI: BasePort+10i+UIPortOffset.
+const UIPortOffset = 6
 
 // SubmitterBalance funds each rollup submitter on Weft (1e24).
 const SubmitterBalance = "1000000000000000000000000"
@@ -61,6 +68,8 @@ type NodeInfo struct {
 	Feed string `json:"feed"`
 	// RollupRPC maps rollup names to their JSON-RPC URLs on this node.
 	RollupRPC map[string]string `json:"rollup_rpc,omitempty"`
+	// UI is the URL of the node's network page ("" when it serves none).
+	UI string `json:"ui,omitempty"`
 }
 
 // Manifest is testnet.json.
@@ -190,6 +199,9 @@ func (g *testnetGen) initNode(i int) error {
 	wc := node.DefaultConfig()
 	wc.API.ListenAddr = fmt.Sprintf("%s:%d", o.Host, ports.API)
 	wc.Feed.ListenAddr = fmt.Sprintf("/ip4/%s/udp/%d/quic-v1", o.Host, o.BasePort+10*i+4)
+	if o.UI {
+		wc.UI.ListenAddr = fmt.Sprintf("%s:%d", o.Host, o.BasePort+10*i+UIPortOffset)
+	}
 	if i == 0 && o.RollupRPCBasePort > 0 {
 		if err := g.addRollupServices(g.homes[i], &wc); err != nil {
 			return err
@@ -216,6 +228,9 @@ func (g *testnetGen) initNode(i int) error {
 		PeerID:  peer.ID.String(), NodeID: peer.NodeID, Validator: g.valKeys[i].PubKey().Address().String(),
 		Feed: g.feedAddrs[i],
 	})
+	if wc.UI.ListenAddr != "" {
+		g.m.Nodes[i].UI = "http://" + wc.UI.ListenAddr
+	}
 	for _, r := range wc.Rollups {
 		if g.m.Nodes[i].RollupRPC == nil {
 			g.m.Nodes[i].RollupRPC = map[string]string{}
