@@ -50,6 +50,10 @@ func (n *Node) Slice(height int64, id rollups.ID) (*weftv1.RollupSlice, error) {
 // and gossip subscribers the newest ones.
 const sliceCacheSize = 256
 
+// sliceCacheBytes bounds what those heights hold: 256 full blocks of rollup
+// payloads would be gigabytes.
+const sliceCacheBytes = 256 << 20
+
 // nodeBlocks is the node's committed chain as the feed's splitter reads it
 // (feed.Blocks).
 type nodeBlocks struct{ *Node }

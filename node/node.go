@@ -74,7 +74,7 @@ func New(home string, logger *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{home: home, ccfg: ccfg, wcfg: wcfg, log: logger, store: store, disk: disk}
-	n.splitter = feed.NewSplitter(nodeBlocks{n}, sliceCacheSize)
+	n.splitter = feed.NewSplitter(nodeBlocks{n}, sliceCacheSize, sliceCacheBytes)
 	if err := n.initStatus(gapp.Params.Staking); err != nil {
 		store.Close()
 		return nil, err

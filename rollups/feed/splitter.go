@@ -1,7 +1,10 @@
 package feed
 
 import (
+	"sync"
+
 	lru "github.com/hashicorp/golang-lru/v2"
+	"google.golang.org/protobuf/proto"
 
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/rollups"
@@ -17,6 +20,21 @@ type Block struct {
 	Commitment []byte
 	Aunts      [][]byte
 	Items      map[rollups.ID][]*rollups.Item
+}
+
+// Size is about how many bytes b holds: its items' encoded sizes, its
+// hashes and proof.
+func (b *Block) Size() int64 {
+	n := int64(len(b.Hash) + len(b.DataHash) + len(b.Commitment) + 64)
+	for _, a := range b.Aunts {
+		n += int64(len(a))
+	}
+	for _, items := range b.Items {
+		for _, it := range items {
+			n += int64(proto.Size(it)) + 16
+		}
+	}
+	return n
 }
 
 // Slice is rollup id's slice of b, with its proof.
@@ -43,19 +61,34 @@ type Blocks interface {
 // Splitter is the feed's one splitter: a Source whose every follower (the
 // executors, the batchers through them, gossip publishing, slice checks)
 // reads slices of one split per height, kept for the most recently used
-// heights.
+// heights within a bound on their count and on their bytes (a block can
+// hold tens of MB of rollup data: a count alone would not bound memory).
 type Splitter struct {
-	blocks Blocks
-	cache  *lru.Cache[int64, *Block]
+	blocks   Blocks
+	maxBytes int64
+
+	mu    sync.Mutex // serialises adds, so bytes matches the cache
+	cache *lru.Cache[int64, *Block]
+	bytes int64 // Size of the cached blocks
 }
 
-// NewSplitter returns a splitter over blocks keeping size heights.
-func NewSplitter(blocks Blocks, size int) *Splitter {
-	c, err := lru.New[int64, *Block](max(size, 1))
+// NewSplitter returns a splitter over blocks keeping at most size heights
+// and maxBytes of them (the block last split is kept whatever its size).
+func NewSplitter(blocks Blocks, size int, maxBytes int64) *Splitter {
+	s := &Splitter{blocks: blocks, maxBytes: maxBytes}
+	c, err := lru.NewWithEvict(max(size, 1), func(_ int64, b *Block) { s.bytes -= b.Size() })
 	if err != nil {
 		panic(err) // only for a size ≤ 0
 	}
-	return &Splitter{blocks: blocks, cache: c}
+	s.cache = c
+	return s
+}
+
+// CachedBytes is the Size of the blocks the splitter holds.
+func (s *Splitter) CachedBytes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bytes
 }
 
 var _ Source = (*Splitter)(nil)
@@ -75,7 +108,7 @@ func (s *Splitter) Block(height int64) (*Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.cache.Add(height, b)
+	s.add(height, b)
 	return b, nil
 }
 
@@ -86,4 +119,19 @@ func (s *Splitter) Slice(height int64, id rollups.ID) (*weftv1.RollupSlice, erro
 		return nil, err
 	}
 	return b.Slice(id), nil
+}
+
+// add caches b, then evicts the least recently used heights until the
+// cache is within maxBytes again (b itself stays).
+func (s *Splitter) add(height int64, b *Block) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cache.Contains(height) {
+		return // another follower split it meanwhile
+	}
+	s.cache.Add(height, b) // may evict the oldest height: onEvict runs here
+	s.bytes += b.Size()
+	for s.bytes > s.maxBytes && s.cache.Len() > 1 {
+		s.cache.RemoveOldest()
+	}
 }

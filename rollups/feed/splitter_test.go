@@ -27,7 +27,7 @@ func (c *countingBlocks) Split(h int64) (*Block, error) {
 // come from one split, until the height leaves the cache.
 func TestSplitterSplitsEachHeightOnce(t *testing.T) {
 	blocks := &countingBlocks{splits: map[int64]int{}}
-	s := NewSplitter(blocks, 3)
+	s := NewSplitter(blocks, 3, 1<<20)
 	alpha, beta := rollups.IDFromName("alpha"), rollups.IDFromName("beta")
 	for h := int64(1); h <= 3; h++ {
 		for range 4 { // the executor, the batcher, gossip, a slice check
@@ -57,4 +57,49 @@ func TestSplitterSplitsEachHeightOnce(t *testing.T) {
 	if blocks.splits[1] != 2 || blocks.splits[2] != 1 {
 		t.Fatalf("after eviction: splits %v", blocks.splits)
 	}
+}
+
+// TestSplitterBoundsBytes: big blocks push older heights out before the
+// count bound does; the block just split stays even if it alone is over.
+func TestSplitterBoundsBytes(t *testing.T) {
+	big := &sizedBlocks{size: 40 << 10}
+	s := NewSplitter(big, 256, 100<<10) // room for two 40 KiB blocks
+	for h := int64(1); h <= 10; h++ {
+		if _, err := s.Block(h); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.CachedBytes(); got > 100<<10 {
+			t.Fatalf("after height %d the cache holds %d bytes, bound %d", h, got, 100<<10)
+		}
+	}
+	if s.cache.Len() != 2 || !s.cache.Contains(9) || !s.cache.Contains(10) {
+		t.Fatalf("cache holds %v, want the last two heights", s.cache.Keys())
+	}
+	var want int64
+	for _, h := range s.cache.Keys() {
+		b, _ := s.cache.Peek(h)
+		want += b.Size()
+	}
+	if s.CachedBytes() != want {
+		t.Fatalf("byte count %d, cached blocks hold %d", s.CachedBytes(), want)
+	}
+	huge := NewSplitter(&sizedBlocks{size: 1 << 20}, 256, 100<<10)
+	for h := int64(1); h <= 3; h++ {
+		if _, err := huge.Block(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if huge.cache.Len() != 1 || !huge.cache.Contains(3) {
+		t.Fatalf("a block over the bound alone: cache holds %v, want only the last", huge.cache.Keys())
+	}
+}
+
+// sizedBlocks splits every height into one item of size bytes.
+type sizedBlocks struct{ size int }
+
+func (c *sizedBlocks) Committed() int64              { return 1 << 40 }
+func (c *sizedBlocks) CommitNotify() <-chan struct{} { return nil }
+func (c *sizedBlocks) Split(h int64) (*Block, error) {
+	id := rollups.IDFromName("alpha")
+	return &Block{Height: h, Items: map[rollups.ID][]*rollups.Item{id: {{Data: make([]byte, c.size)}}}}, nil
 }
