@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"unicode"
 )
 
 // WriteText writes v as the one screen of `weft status`: the chain, the
@@ -45,8 +46,20 @@ func WriteText(w io.Writer, v *View) error {
 			fmt.Fprintf(&b, "  ! %s: %s [%s]\n", wn.Subject, wn.Message, wn.Kind)
 		}
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, printable(b.String()))
 	return err
+}
+
+// printable replaces the control characters of s (but newlines) with "?":
+// monikers and errors come from others, and a terminal must not take them
+// for escape sequences.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)) {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 func writeRollupsText(b *strings.Builder, v *View) {
