@@ -105,6 +105,11 @@ func TestDependencyRules(t *testing.T) {
 			why:       "rollup services (settlement, the batcher, the deposit relayer, …) are composed by node, never compose it: the node passes its app and executors in",
 		},
 		{
+			pkgs:      []string{module + "/ui"},
+			forbidden: []string{module + "/node", module + "/consensus", module + "/rollups", module + "/devnet", module + "/p2p", "github.com/cometbft/"},
+			why:       "the network page and weft status render a snapshot the node collects (weftv1.NetworkStatus); they never reach into the node, the chain or the rollup services",
+		},
+		{
 			pkgs:      []string{module + "/node"},
 			forbidden: []string{module + "/devnet"},
 			why:       "devnet runs networks of nodes on top of node; node composes one node and never reaches back",
