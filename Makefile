@@ -13,7 +13,7 @@ PROTOC_GEN_GRPC_VERSION:= v1.6.2
 STATICCHECK_VERSION    := v0.8.2
 ABIGEN_VERSION         := v1.17.10
 
-.PHONY: build test unit e2e js-deps devnet devnet-reset chaos bench generate check-generate lint tools clean
+.PHONY: build test unit e2e js-deps chromium devnet devnet-reset chaos bench generate check-generate lint tools clean
 
 build:
 	$(GO) build -o $(WEFT) ./cmd/weft
@@ -26,11 +26,19 @@ devnet-reset: build
 
 # Unit, fuzz-seed and in-process tests run with the race detector; the
 # multi-process network tests build the binary and run on loopback.
-test: check-generate lint js-deps unit e2e
+test: check-generate lint js-deps chromium unit e2e
 
 # ethers.js (a real Ethereum client) for the rollup JSON-RPC tests.
 js-deps:
 	cd rollups/rpc/testdata/ethers && npm ci --no-audit --no-fund --loglevel=error
+
+# Headless Chromium (Debian's chromium package) for the network page's
+# browser test (test/uie2e); without it, and unable to install it, that test
+# skips and says why.
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		(apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y chromium >/dev/null 2>&1) || \
+		echo "chromium is not installed and could not be installed: test/uie2e will skip")
 
 unit:
 	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v -e 'e2e$$')
@@ -38,8 +46,8 @@ unit:
 # The e2e packages run in parallel (go test's default -p, GOMAXPROCS): every
 # network takes its ports from nettest.Ports, a block no other test on the
 # machine holds (a flock per block under $TMPDIR/weft-e2e-ports).
-e2e:
-	$(GO) test -count=1 -timeout 25m ./test/e2e/ ./test/rollupe2e/ ./test/stakinge2e/ ./test/devnete2e/
+e2e: chromium
+	$(GO) test -count=1 -timeout 25m ./test/e2e/ ./test/rollupe2e/ ./test/stakinge2e/ ./test/devnete2e/ ./test/uie2e/
 
 # The soak: four validators under load take randomized faults (kill -9 of one
 # or two, partitions, SIGSTOP, restart of all) for WEFT_CHAOS (30m), from a
