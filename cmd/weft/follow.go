@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -14,6 +14,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/spf13/cobra"
 
+	"github.com/weftnet/weft/cmd/weft/view"
+	"github.com/weftnet/weft/format"
 	"github.com/weftnet/weft/p2p"
 	"github.com/weftnet/weft/rollups"
 	"github.com/weftnet/weft/rollups/feed"
@@ -37,7 +39,7 @@ func followCmd() *cobra.Command {
 	cmd.Flags().String("trust-hash", "", "hash of the trusted header")
 	cmd.Flags().Duration("trusting-period", 0, "how long a verified header is trusted; must be shorter than the chain's unbonding time (0: 2/3 of app_state.params.staking.unbonding_time from the genesis --rpc serves)")
 	cmd.Flags().Int("count", 0, "exit after this many slices (0: run until Ctrl-C)")
-	cmd.Flags().Bool("json", false, "print one JSON object per slice")
+	cmd.Flags().Bool("json", false, "the same as --output json: one JSON object per line and slice")
 	return addEnvHelp(cmd)
 }
 
@@ -49,7 +51,7 @@ type followOpts struct {
 	witnesses []string
 	chainID   string
 	count     int
-	asJSON    bool
+	format    view.Format
 	root      feed.TrustRoot
 }
 
@@ -63,6 +65,13 @@ func followFlags(cmd *cobra.Command) (*followOpts, error) {
 	chainID, _ := f.GetString("chain-id")
 	count, _ := f.GetInt("count")
 	asJSON, _ := f.GetBool("json")
+	vf, err := outputFormat(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if asJSON {
+		vf = view.JSON
+	}
 	trustHeight, _ := f.GetInt64("trust-height")
 	trustHash, _ := f.GetString("trust-hash")
 	trustingPeriod, _ := f.GetDuration("trusting-period")
@@ -88,7 +97,7 @@ func followFlags(cmd *cobra.Command) (*followOpts, error) {
 		}
 		root.Hash = b
 	}
-	return &followOpts{name: name, peers: infos, rpcURL: rpcURL, witnesses: witnesses, chainID: chainID, count: count, asJSON: asJSON, root: root}, nil
+	return &followOpts{name: name, peers: infos, rpcURL: rpcURL, witnesses: witnesses, chainID: chainID, count: count, format: vf, root: root}, nil
 }
 
 // runFollow starts the light client and the gossip feed and prints each
@@ -117,7 +126,7 @@ func runFollow(cmd *cobra.Command, _ []string) error {
 	id := rollups.IDFromName(o.name)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pr := &slicePrinter{asJSON: o.asJSON, count: o.count, cancel: cancel}
+	pr := &slicePrinter{out: cmd.OutOrStdout(), format: o.format, count: o.count, cancel: cancel}
 	slices, err := fh.Slices(o.chainID, id)
 	if err != nil {
 		return err
@@ -135,33 +144,27 @@ func runFollow(cmd *cobra.Command, _ []string) error {
 // slicePrinter prints the slices `weft follow` receives and cancels the
 // feed after count of them (0: never).
 type slicePrinter struct {
-	asJSON bool
+	out    io.Writer
+	format view.Format
 	count  int
 	cancel context.CancelFunc
 	seen   int
 	bad    error // the last verification error
 }
 
-// print prints one slice, as text or a JSON line, and records a
+// print prints one slice, as a text or JSON line, and records a
 // verification error.
 func (p *slicePrinter) print(v feed.Verified) error {
-	line := map[string]any{"height": v.Slice.Height, "items": len(v.Slice.Items), "verified": v.Err == nil}
-	var txs []string
+	line := view.Slice{Height: v.Slice.Height, Items: len(v.Slice.Items), Verified: v.Err == nil, TxHashes: []string{}}
 	for _, it := range v.Slice.Items {
-		txs = append(txs, hex.EncodeToString(it.TxHash))
+		line.TxHashes = append(line.TxHashes, format.Hex(it.TxHash))
 	}
-	line["tx_hashes"] = txs
 	if v.Err != nil {
-		line["error"] = v.Err.Error()
+		line.Error = v.Err.Error()
 		p.bad = v.Err
 	}
-	if p.asJSON {
-		b, _ := json.Marshal(line)
-		fmt.Println(string(b))
-	} else if v.Err != nil {
-		fmt.Printf("height %d: REJECTED: %v\n", v.Slice.Height, v.Err)
-	} else {
-		fmt.Printf("height %d: %d items, verified\n", v.Slice.Height, len(v.Slice.Items))
+	if err := view.PrintLine(p.out, p.format, line); err != nil {
+		return err
 	}
 	p.seen++
 	if p.count > 0 && p.seen >= p.count {

@@ -17,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/spf13/cobra"
 
+	"github.com/weftnet/weft/cmd/weft/view"
 	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/keys"
@@ -199,8 +200,7 @@ func keysCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("%s %s\n", k.Name, k.Address.Hex())
-			return nil
+			return printView(cmd, view.Key{Name: k.Name, Address: k.Address.Hex()})
 		},
 	}
 	add.Flags().String("mnemonic", "", "BIP-39 mnemonic to derive from (m/44'/60'/0'/0/INDEX)")
@@ -212,10 +212,11 @@ func keysCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			v := view.Keys{Keys: []view.Key{}}
 			for _, k := range ks {
-				fmt.Printf("%s %s\n", k.Name, k.Address.Hex())
+				v.Keys = append(v.Keys, view.Key{Name: k.Name, Address: k.Address.Hex()})
 			}
-			return nil
+			return printView(cmd, v)
 		},
 	}
 	show := &cobra.Command{
@@ -225,8 +226,7 @@ func keysCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Println(k.Address.Hex())
-			return nil
+			return printView(cmd, view.Key{Name: k.Name, Address: k.Address.Hex()})
 		},
 	}
 	for _, c := range []*cobra.Command{add, list, show} {

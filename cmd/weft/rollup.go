@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,6 +19,7 @@ import (
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/spf13/cobra"
 
+	"github.com/weftnet/weft/cmd/weft/view"
 	"github.com/weftnet/weft/contracts/bindings"
 	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/node"
@@ -133,7 +134,7 @@ func loadRollupL1(cmd *cobra.Command) (*rollupL1, error) {
 		}
 	}
 	if svc == nil {
-		return nil, fmt.Errorf("rollup %q is not configured in %s", name, home)
+		return nil, fmt.Errorf("no rollup %q in %s (its weft.toml serves %s)", name, home, configuredRollups(wc.Rollups))
 	}
 	var start uint64
 	if s := svc.Settlement; s != nil {
@@ -159,6 +160,18 @@ func loadRollupL1(cmd *cobra.Command) (*rollupL1, error) {
 	}
 	addr := common.HexToAddress(inboxHex)
 	return &rollupL1{svc: *svc, l1: cl, inbox: settlement.NewInbox(cl, addr, settlement.WithFromBlock(start)), addr: addr}, nil
+}
+
+// configuredRollups names the rollups a home serves, for an error.
+func configuredRollups(rs []node.RollupService) string {
+	if len(rs) == 0 {
+		return "no rollups"
+	}
+	var names []string
+	for _, r := range rs {
+		names = append(names, r.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 func l1Transactor(ctx context.Context, cl *ethclient.Client, keyFile string) (*bind.TransactOpts, error) {
@@ -380,82 +393,84 @@ func runRollupStatus(cmd *cobra.Command, _ []string) error {
 	defer r.Close()
 	ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 	defer cancel()
-	out := cmd.OutOrStdout()
-	if err := printInboxStatus(ctx, out, r); err != nil {
+	v, err := inboxStatus(ctx, r)
+	if err != nil {
 		return err
 	}
 	if rollupURL == "" && r.svc.RPCListenAddr != "" {
 		rollupURL = "http://" + r.svc.RPCListenAddr
 	}
-	if rollupURL == "" {
-		return nil
+	if rollupURL != "" {
+		if v.Blocks, err = rollupTags(ctx, rollupURL); err != nil {
+			return err
+		}
 	}
-	return printRollupTags(ctx, out, rollupURL)
+	return printView(cmd, v)
 }
 
-// printInboxStatus reads the rollup's WeftInbox (batches, last root,
-// pending frames, challenge window, deposits, last batch) and prints it.
-func printInboxStatus(ctx context.Context, out io.Writer, r *rollupL1) error {
+// inboxStatus reads the rollup's WeftInbox: batches, last root, pending
+// frames, challenge window, deposits and the last batch.
+func inboxStatus(ctx context.Context, r *rollupL1) (*view.RollupSettlement, error) {
 	in := r.inbox
-	next, err := in.NextIndex(ctx)
-	if err != nil {
-		return err
+	v := &view.RollupSettlement{Rollup: r.svc.Name, Inbox: r.addr.Hex()}
+	var err error
+	if v.BatchesPosted, err = in.NextIndex(ctx); err != nil {
+		return nil, l1Error(r, err)
 	}
-	from, err := in.NextFromHeight(ctx)
-	if err != nil {
-		return err
+	if v.NextFromHeight, err = in.NextFromHeight(ctx); err != nil {
+		return nil, l1Error(r, err)
 	}
 	root, err := in.LastStateRoot(ctx)
 	if err != nil {
-		return err
+		return nil, l1Error(r, err)
 	}
-	pending, err := in.PendingFrames(ctx)
-	if err != nil {
-		return err
+	v.LastStateRoot = root.Hex()
+	if v.PendingFrames, err = in.PendingFrames(ctx); err != nil {
+		return nil, l1Error(r, err)
 	}
-	window, err := in.ChallengeWindow(ctx)
-	if err != nil {
-		return err
+	if v.ChallengeWindowSeconds, err = in.ChallengeWindow(ctx); err != nil {
+		return nil, l1Error(r, err)
 	}
-	deposits, err := in.DepositCount(ctx)
-	if err != nil {
-		return err
+	v.ChallengeWindow = view.Seconds(v.ChallengeWindowSeconds)
+	if v.L1Deposits, err = in.DepositCount(ctx); err != nil {
+		return nil, l1Error(r, err)
 	}
-	fmt.Fprintf(out, "rollup %s, inbox %s\n", r.svc.Name, r.addr)
-	fmt.Fprintf(out, "  batches posted   %d (next covers Weft height %d on)\n", next, from)
-	fmt.Fprintf(out, "  last state root  %s\n", root)
-	fmt.Fprintf(out, "  pending frames   %d\n", pending)
-	fmt.Fprintf(out, "  challenge window %ds\n", window)
-	if next > 0 {
+	if next := v.BatchesPosted; next > 0 {
 		b, err := in.Batch(ctx, next-1)
 		if err != nil {
-			return err
+			return nil, l1Error(r, err)
 		}
 		final, err := in.IsFinal(ctx, next-1)
 		if err != nil {
-			return err
+			return nil, l1Error(r, err)
 		}
-		fmt.Fprintf(out, "  last batch       %d: Weft heights %d..%d, %d frames, L1 block %d, final %t\n", next-1, b.FromHeight, b.ToHeight, b.Frames, b.L1Block, final)
+		v.LastBatch = &view.LastBatch{Index: next - 1, FromHeight: b.FromHeight, ToHeight: b.ToHeight, Frames: b.Frames,
+			L1Block: b.L1Block, PostedAt: view.PostedAt(b.Timestamp), Final: final}
 	}
-	fmt.Fprintf(out, "  L1 deposits      %d\n", deposits)
-	return nil
+	return v, nil
 }
 
-// printRollupTags dials the rollup's JSON-RPC at rollupURL and prints its
-// latest, safe and finalized block numbers.
-func printRollupTags(ctx context.Context, out io.Writer, rollupURL string) error {
+// l1Error says which L1 and inbox a failed read was of.
+func l1Error(r *rollupL1, err error) error {
+	return fmt.Errorf("reading rollup %s's inbox %s on L1: %w", r.svc.Name, r.addr, err)
+}
+
+// rollupTags dials the rollup's JSON-RPC at rollupURL and reads its latest,
+// safe and finalized block numbers.
+func rollupTags(ctx context.Context, rollupURL string) (*view.RollupBlocks, error) {
 	rc, err := gethrpc.DialContext(ctx, rollupURL)
 	if err != nil {
-		return fmt.Errorf("dial rollup %s: %w", rollupURL, err)
+		return nil, fmt.Errorf("dial rollup %s: %w", rollupURL, err)
 	}
 	defer rc.Close()
 	ec := ethclient.NewClient(rc)
-	for _, tag := range []gethrpc.BlockNumber{gethrpc.LatestBlockNumber, gethrpc.SafeBlockNumber, gethrpc.FinalizedBlockNumber} {
+	var nums [3]uint64
+	for i, tag := range []gethrpc.BlockNumber{gethrpc.LatestBlockNumber, gethrpc.SafeBlockNumber, gethrpc.FinalizedBlockNumber} {
 		h, err := ec.HeaderByNumber(ctx, big.NewInt(tag.Int64()))
 		if err != nil {
-			return fmt.Errorf("rollup %s block: %w", tag, err)
+			return nil, fmt.Errorf("rollup %s block at %s: %w", tag, rollupURL, err)
 		}
-		fmt.Fprintf(out, "  rollup %-9s  block %d\n", tag.String(), h.Number)
+		nums[i] = h.Number.Uint64()
 	}
-	return nil
+	return &view.RollupBlocks{Latest: nums[0], Safe: nums[1], Finalized: nums[2]}, nil
 }

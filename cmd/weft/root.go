@@ -30,8 +30,10 @@ func rootCmd() *cobra.Command {
 	root.PersistentFlags().String("home", defaultHome(), "node home directory")
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().String("log-format", "text", "log format: text or json")
+	outputFlags(root)
 	root.PersistentFlags().VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
 	root.AddCommand(initCmd(), keysCmd(), testnetCmd(), startCmd(), devnetCmd(), txCmd(), queryCmd(), followCmd(), rollupCmd())
+	root.AddCommand(statusCmd())
 	return root
 }
 

@@ -67,10 +67,9 @@ func stakeCreateValidatorCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, _ := cmd.Flags().GetString("self-stake")
-			stake, err := genesis.ParseAmount(st)
+			stake, err := amountFlag(cmd, "self-stake")
 			if err != nil {
-				return fmt.Errorf("--self-stake: %w", err)
+				return err
 			}
 			comm, _ := cmd.Flags().GetUint32("commission-bps")
 			moniker, _ := cmd.Flags().GetString("moniker")
@@ -79,7 +78,7 @@ func stakeCreateValidatorCmd() *cobra.Command {
 	}
 	create.Flags().String("consensus-pubkey", "", "33-byte compressed secp256k1 consensus key, hex")
 	create.Flags().String("validator-home", "", "node home whose config/priv_validator_key.json is the consensus key")
-	create.Flags().String("self-stake", "", "amount to bond (decimal, smallest unit)")
+	create.Flags().String("self-stake", "", "amount to bond: "+amountUsage)
 	create.Flags().Uint32("commission-bps", 500, "commission in basis points (500 = 5%)")
 	create.Flags().String("moniker", "", "validator name")
 	return create
@@ -95,16 +94,15 @@ func stakeAmountCmd(use, short string, mk func(v [20]byte, amt *uint256.Int) *we
 			if err != nil {
 				return err
 			}
-			s, _ := cmd.Flags().GetString("amount")
-			a, err := genesis.ParseAmount(s)
+			a, err := amountFlag(cmd, "amount")
 			if err != nil {
-				return fmt.Errorf("--amount: %w", err)
+				return err
 			}
 			return sendTx(cmd, mk(v, a))
 		},
 	}
 	c.Flags().String("validator", "", "validator address (0x, 20 bytes)")
-	c.Flags().String("amount", "", "amount (decimal, smallest unit)")
+	c.Flags().String("amount", "", "amount: "+amountUsage)
 	return c
 }
 

@@ -9,32 +9,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/holiman/uint256"
 	"github.com/spf13/cobra"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/weftnet/weft/client"
+	"github.com/weftnet/weft/cmd/weft/view"
+	"github.com/weftnet/weft/format"
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/keys"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	rollrpc "github.com/weftnet/weft/rollups/rpc"
+	"github.com/weftnet/weft/txcodec"
 )
-
-func clientFlags(cmd *cobra.Command) {
-	cmd.PersistentFlags().String("node", "127.0.0.1:9090", "node API address host:port")
-	cmd.PersistentFlags().Duration("timeout", 30*time.Second, "how long to wait for the node")
-}
-
-func dial(cmd *cobra.Command) (*client.Client, context.Context, context.CancelFunc, error) {
-	addr, _ := cmd.Flags().GetString("node")
-	to, _ := cmd.Flags().GetDuration("timeout")
-	c, err := client.Dial(addr)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), to)
-	return c, ctx, func() { cancel(); c.Close() }, nil
-}
 
 // parseData reads "0x..." as hex, "@path" as a file, anything else as text.
 func parseData(s string) ([]byte, error) {
@@ -51,28 +36,30 @@ func parseData(s string) ([]byte, error) {
 	return []byte(s), nil
 }
 
-// sendTx signs actions with --from, submits and (with --wait) waits.
-func sendTx(cmd *cobra.Command, actions ...*weftv1.Action) error {
-	f := cmd.Flags()
-	from, _ := f.GetString("from")
-	keyFile, _ := f.GetString("key-file")
-	var k *keys.Key
-	var err error
+// signingKey is the key of --from or --key-file.
+func signingKey(cmd *cobra.Command) (*keys.Key, error) {
+	from, _ := cmd.Flags().GetString("from")
+	keyFile, _ := cmd.Flags().GetString("key-file")
 	switch {
 	case keyFile != "":
-		k, err = keys.LoadFile(keyFile)
+		return keys.LoadFile(keyFile)
 	case from != "":
-		k, err = keysDir(cmd).Load(from)
-	default:
-		return fmt.Errorf("give --from NAME or --key-file PATH")
+		return keysDir(cmd).Load(from)
 	}
+	return nil, fmt.Errorf("give --from NAME (a key of `weft keys list`) or --key-file PATH")
+}
+
+// sendTx signs actions with --from, submits the tx and, with --wait, waits
+// for its block; it prints the tx (pending, or committed with its result).
+func sendTx(cmd *cobra.Command, actions ...*weftv1.Action) error {
+	f := cmd.Flags()
+	k, err := signingKey(cmd)
 	if err != nil {
 		return err
 	}
-	feeStr, _ := f.GetString("fee-limit")
-	fee, err := genesis.ParseAmount(feeStr)
+	fee, err := amountFlag(cmd, "fee-limit")
 	if err != nil {
-		return fmt.Errorf("--fee-limit: %w", err)
+		return err
 	}
 	nonce, _ := f.GetInt64("nonce")
 	c, ctx, done, err := dial(cmd)
@@ -86,17 +73,39 @@ func sendTx(cmd *cobra.Command, actions ...*weftv1.Action) error {
 	}
 	h, err := c.Submit(ctx, raw)
 	if err != nil {
+		if strings.HasPrefix(err.Error(), "weft code ") {
+			return fmt.Errorf("the node refused the tx: %w", err)
+		}
 		return err
 	}
-	fmt.Printf("submitted %x\n", h)
+	r := &weftv1.GetTxResponse{Status: weftv1.TxStatus_TX_STATUS_PENDING}
 	if wait, _ := f.GetBool("wait"); wait {
-		r, err := c.WaitTx(ctx, h)
-		if err != nil {
+		if r, err = waitTx(cmd, ctx, c, h); err != nil {
 			return err
 		}
-		fmt.Printf("committed at height %d (index %d, fee %s)\n", r.Result.Height, r.Result.Index, new(uint256.Int).SetBytes(r.Result.Fee))
+	}
+	if err := printView(cmd, view.NewTx(h[:], r, amounts(cmd))); err != nil {
+		return err
+	}
+	if res := r.Result; res != nil && res.Code != txcodec.CodeOK {
+		return fmt.Errorf("tx %s failed at height %d: code %d (%s): %s", format.Hex(h[:]), res.Height, res.Code, txcodec.CodeName(res.Code), res.Log)
 	}
 	return nil
+}
+
+// waitTx waits up to --wait-timeout for the tx with hash h to be committed.
+func waitTx(cmd *cobra.Command, ctx context.Context, c *client.Client, h [32]byte) (*weftv1.GetTxResponse, error) {
+	wt, _ := cmd.Flags().GetDuration("wait-timeout")
+	wctx, cancel := context.WithTimeout(ctx, wt)
+	defer cancel()
+	r, err := c.WaitTx(wctx, h)
+	switch {
+	case r != nil && r.Status == weftv1.TxStatus_TX_STATUS_DROPPED:
+		return nil, fmt.Errorf("tx %s was dropped: %s", format.Hex(h[:]), r.Log)
+	case err != nil && ctx.Err() == nil && wctx.Err() != nil:
+		return nil, fmt.Errorf("tx %s is not committed after %s; it may still be: weft query tx %s (or raise --wait-timeout)", format.Hex(h[:]), format.Duration(wt), format.Hex(h[:]))
+	}
+	return r, err
 }
 
 // txCmd is `weft tx`: the signing flags shared by its subcommands, which
@@ -107,9 +116,10 @@ func txCmd() *cobra.Command {
 	cmd.PersistentFlags().String("from", "", "name of the signing key (see `weft keys`)")
 	cmd.PersistentFlags().String("key-file", "", "path of the signing key file (instead of --from)")
 	cmd.PersistentFlags().String("keys-dir", "", "key directory (default HOME/keys)")
-	cmd.PersistentFlags().String("fee-limit", "1000000000000000", "most the tx may pay in fees")
+	cmd.PersistentFlags().String("fee-limit", "1000000000000000", "most the tx may pay in fees: "+amountUsage)
 	cmd.PersistentFlags().Int64("nonce", -1, "nonce (default: the node's pending nonce of the sender)")
 	cmd.PersistentFlags().Bool("wait", true, "wait until the tx is committed")
+	cmd.PersistentFlags().Duration("wait-timeout", time.Minute, "with --wait, how long to wait for the tx's block")
 
 	for _, c := range []*cobra.Command{txTransferCmd(), txRollupDataCmd(), txBundleCmd(), txRegisterRollupCmd()} {
 		cmd.AddCommand(addEnvHelp(c))
@@ -124,20 +134,19 @@ func txTransferCmd() *cobra.Command {
 		Use: "transfer", Short: "Send tokens", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			toS, _ := cmd.Flags().GetString("to")
-			amtS, _ := cmd.Flags().GetString("amount")
 			to, err := genesis.ParseAddress(toS)
 			if err != nil {
 				return fmt.Errorf("--to: %w", err)
 			}
-			amt, err := genesis.ParseAmount(amtS)
+			amt, err := amountFlag(cmd, "amount")
 			if err != nil {
-				return fmt.Errorf("--amount: %w", err)
+				return err
 			}
 			return sendTx(cmd, client.Transfer(to, amt))
 		},
 	}
 	transfer.Flags().String("to", "", "recipient 0x address")
-	transfer.Flags().String("amount", "", "amount (decimal, smallest unit)")
+	transfer.Flags().String("amount", "", "amount: "+amountUsage)
 	return transfer
 }
 
@@ -286,5 +295,3 @@ func evmChainID(cmd *cobra.Command, name string) (*big.Int, error) {
 	}
 	return new(big.Int).SetUint64(r.Rollup.EvmChainId), nil
 }
-
-var pj = protojson.MarshalOptions{Multiline: true, EmitUnpopulated: true}
