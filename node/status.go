@@ -221,7 +221,7 @@ func readSettlement(ctx context.Context, l1 *rollupL1, s *weftv1.RollupSettlemen
 	if err != nil {
 		return err
 	}
-	s.L1Head = head.Number.Uint64()
+	s.L1Head, s.L1HeadTimeUnixNano = head.Number.Uint64(), int64(head.Time)*int64(time.Second)
 	is, err := settlement.ReadInboxState(ctx, l1.client, l1.inbox.Address(), head.Number)
 	if err != nil {
 		return err

@@ -40,7 +40,7 @@ func fixture() *weftv1.NetworkStatus {
 				LatestBlock: 300, SafeBlock: 280, FinalizedBlock: 200, SafeWeftHeight: 1180, FinalizedWeftHeight: 1000,
 				SettlementLagNanos: int64(95 * time.Second),
 				Settlement: &weftv1.RollupSettlement{Inbox: addr("0xcfa5c7344859e4cfd7b7bfecb7306242ff1d2bc8"), Batcher: true, Relayer: true,
-					L1Head: 90, BatchesPosted: 12, PostedWeftHeight: 1180, PendingFrames: 1, PendingBatches: 2,
+					L1Head: 90, L1HeadTimeUnixNano: at.Add(-time.Second).UnixNano(), BatchesPosted: 12, PostedWeftHeight: 1180, PendingFrames: 1, PendingBatches: 2,
 					LastPostL1Block: 88, LastPostTimeUnixNano: at.Add(-4 * time.Second).UnixNano(), DepositsL1: 5, DepositsCredited: 3,
 					ChallengeWindowSeconds: 60, MaxBatchAgeNanos: int64(5 * time.Second)}},
 			{Name: "beta", Id: common.HexToHash("0xb2").Bytes(), EvmChainId: 902, RpcUrl: "javascript:alert(1)", WeftHeight: 1200,

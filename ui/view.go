@@ -184,7 +184,13 @@ func rollupView(r *weftv1.RollupStatus, now time.Time, explorer string) RollupVi
 		sv.DepositsWaiting = s.DepositsL1 - s.DepositsCredited
 	}
 	if s.LastPostTimeUnixNano > 0 {
-		sv.LastPostAge = format.Duration(now.Sub(time.Unix(0, s.LastPostTimeUnixNano)))
+		// On the L1's clock when known: an L1's block times may run ahead
+		// of this node's clock (the embedded L1's do).
+		ref := now
+		if s.L1HeadTimeUnixNano >= s.LastPostTimeUnixNano {
+			ref = time.Unix(0, s.L1HeadTimeUnixNano)
+		}
+		sv.LastPostAge = format.Duration(ref.Sub(time.Unix(0, s.LastPostTimeUnixNano)))
 	}
 	if s.ChallengeWindowSeconds > 0 {
 		sv.ChallengeWindow = format.Duration(time.Duration(s.ChallengeWindowSeconds) * time.Second)

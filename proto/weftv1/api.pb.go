@@ -1759,8 +1759,11 @@ type RollupSettlement struct {
 	// max_batch_age_nanos is the batcher's max_batch_age: a batch closes
 	// this long after its first height.
 	MaxBatchAgeNanos int64 `protobuf:"varint,16,opt,name=max_batch_age_nanos,json=maxBatchAgeNanos,proto3" json:"max_batch_age_nanos,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// l1_head_time_unix_nano is the L1 head's time: the last post's age is
+	// measured on the L1's own clock.
+	L1HeadTimeUnixNano int64 `protobuf:"varint,17,opt,name=l1_head_time_unix_nano,json=l1HeadTimeUnixNano,proto3" json:"l1_head_time_unix_nano,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *RollupSettlement) Reset() {
@@ -1901,6 +1904,13 @@ func (x *RollupSettlement) GetChallengeWindowSeconds() uint64 {
 func (x *RollupSettlement) GetMaxBatchAgeNanos() int64 {
 	if x != nil {
 		return x.MaxBatchAgeNanos
+	}
+	return 0
+}
+
+func (x *RollupSettlement) GetL1HeadTimeUnixNano() int64 {
+	if x != nil {
+		return x.L1HeadTimeUnixNano
 	}
 	return 0
 }
@@ -2261,7 +2271,7 @@ const file_weft_v1_api_proto_rawDesc = "" +
 	"\n" +
 	"settlement\x18\v \x01(\v2\x19.weft.v1.RollupSettlementR\n" +
 	"settlement\x120\n" +
-	"\x14settlement_lag_nanos\x18\f \x01(\x03R\x12settlementLagNanos\"\xf9\x04\n" +
+	"\x14settlement_lag_nanos\x18\f \x01(\x03R\x12settlementLagNanos\"\xad\x05\n" +
 	"\x10RollupSettlement\x12\x14\n" +
 	"\x05inbox\x18\x01 \x01(\fR\x05inbox\x12\x18\n" +
 	"\abatcher\x18\x02 \x01(\bR\abatcher\x12\x18\n" +
@@ -2280,7 +2290,8 @@ const file_weft_v1_api_proto_rawDesc = "" +
 	"depositsL1\x12+\n" +
 	"\x11deposits_credited\x18\x0e \x01(\x04R\x10depositsCredited\x128\n" +
 	"\x18challenge_window_seconds\x18\x0f \x01(\x04R\x16challengeWindowSeconds\x12-\n" +
-	"\x13max_batch_age_nanos\x18\x10 \x01(\x03R\x10maxBatchAgeNanos\"W\n" +
+	"\x13max_batch_age_nanos\x18\x10 \x01(\x03R\x10maxBatchAgeNanos\x122\n" +
+	"\x16l1_head_time_unix_nano\x18\x11 \x01(\x03R\x12l1HeadTimeUnixNano\"W\n" +
 	"\rStatusWarning\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12\x18\n" +
