@@ -55,7 +55,9 @@ func (n *Node) NetworkStatus(ctx context.Context, history bool) (*weftv1.GetNetw
 	c.mu.Lock()
 	now := n.ns.now()
 	if c.last == nil || now.Sub(c.at) >= statusCacheFor || now.Before(c.at) {
-		c.last, c.at = n.collectStatus(ctx, now), now
+		// Others share what is collected: a caller that gives up must not
+		// leave them a snapshot cut short.
+		c.last, c.at = n.collectStatus(context.WithoutCancel(ctx), now), now
 	}
 	st := c.last
 	c.mu.Unlock()
