@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,9 +17,14 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/weftnet/weft/devnet"
 	"github.com/weftnet/weft/genesis"
+	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/test/e2e/nettest"
 )
 
@@ -256,6 +262,10 @@ func checkPage(t *testing.T, ctx context.Context, ep devnet.Endpoints) {
 			sel, rpc, r.Inbox.Hex()))
 	}
 	waitJS(t, ctx, 30*time.Second, "charts", `document.querySelectorAll("figure.chart polyline").length >= 7`)
+	// Txs sent to alpha show in its tx/s chart.
+	sendRollupTxs(t, ep.Nodes[0].RollupRPC["alpha"], 5)
+	waitJS(t, ctx, 30*time.Second, "alpha's txs in its tx/s chart",
+		`(() => { const f = document.querySelector('figure.chart[data-chart="alpha tx/s"]'); return !!f && f.dataset.max !== "" && f.dataset.max !== "0 tx/s" })()`)
 	// The height must advance without a reload: a mark left on the window
 	// survives only if the document is the same one.
 	h0, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.__weftMark = 1; document.getElementById("height").textContent`))
@@ -290,4 +300,56 @@ func saveScreenshot(t *testing.T, ctx context.Context) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}
+
+// sendRollupTxs sends n transfers from the first dev account on the rollup
+// at url and waits for their receipts.
+func sendRollupTxs(t *testing.T, url string, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ec, err := ethclient.DialContext(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ec.Close()
+	dev, err := keys.DevAccounts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := crypto.PubkeyToAddress(dev[0].PublicKey), crypto.PubkeyToAddress(dev[1].PublicKey)
+	chainID, err := ec.ChainID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce, err := ec.PendingNonceAt(ctx, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	price, err := ec.SuggestGasPrice(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := types.LatestSignerForChainID(chainID)
+	var last common.Hash
+	for i := range n {
+		tx, err := types.SignNewTx(dev[0], signer, &types.LegacyTx{Nonce: nonce + uint64(i), To: &to, Value: big.NewInt(1), Gas: 21000, GasPrice: new(big.Int).Mul(price, big.NewInt(2))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ec.SendTransaction(ctx, tx); err != nil {
+			t.Fatalf("send tx %d: %v", i, err)
+		}
+		last = tx.Hash()
+	}
+	for {
+		if r, err := ec.TransactionReceipt(ctx, last); err == nil && r != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the rollup txs were not executed: %v", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
