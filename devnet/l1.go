@@ -14,7 +14,6 @@ import (
 
 	cfg "github.com/cometbft/cometbft/config"
 	cmttypes "github.com/cometbft/cometbft/types"
-	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -423,35 +422,15 @@ func fund(ctx context.Context, cl *ethclient.Client, key *ecdsa.PrivateKey, addr
 	if bal.Cmp(min) >= 0 {
 		return nil
 	}
-	chainID, err := cl.ChainID(ctx)
-	if err != nil {
-		return err
-	}
-	opts := bind.NewKeyedTransactor(key, chainID)
-	nonce, err := cl.PendingNonceAt(ctx, opts.From)
-	if err != nil {
-		return err
-	}
-	tip, err := cl.SuggestGasTipCap(ctx)
-	if err != nil {
-		return err
-	}
-	head, err := cl.HeaderByNumber(ctx, nil)
-	if err != nil {
-		return err
-	}
-	fees := txmgr.Suggest(tip, head.BaseFee, nil)
-	tx, err := types.SignNewTx(key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{
-		ChainID: chainID, Nonce: nonce, GasTipCap: fees.Tip, GasFeeCap: fees.FeeCap, Gas: 21000, To: &addr, Value: new(big.Int).Sub(min, bal),
-	})
-	if err != nil {
-		return err
-	}
-	if err := cl.SendTransaction(ctx, tx); err != nil {
-		return fmt.Errorf("fund %s: %w", addr, err)
-	}
 	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	_, err = settlement.WaitReceipt(wctx, cl, tx.Hash())
-	return err
+	sender := txmgr.Sender{L1: cl, Key: key, Policy: txmgr.DefaultPolicy, Poll: settlement.ReceiptPollInterval}
+	out, err := sender.Send(wctx, txmgr.Call{To: addr, Value: new(big.Int).Sub(min, bal), Gas: 21000})
+	if err != nil {
+		return fmt.Errorf("fund %s: %w", addr, err)
+	}
+	if out.Receipt.Status != types.ReceiptStatusSuccessful {
+		return fmt.Errorf("fund %s: tx %s failed", addr, out.Tx.Hash())
+	}
+	return nil
 }

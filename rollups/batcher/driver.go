@@ -95,10 +95,10 @@ func (c *DriverConfig) defaults() {
 		c.PollInterval = 500 * time.Millisecond
 	}
 	if c.ResubmitAfter <= 0 {
-		c.ResubmitAfter = 12 * time.Second
+		c.ResubmitAfter = txmgr.DefaultPolicy.ResubmitAfter
 	}
 	if c.FeeBumpPercent < 10 {
-		c.FeeBumpPercent = 15
+		c.FeeBumpPercent = txmgr.DefaultPolicy.BumpPercent
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 
-	"github.com/weftnet/weft/contracts/bindings"
 	"github.com/weftnet/weft/rollups/settlement"
+	"github.com/weftnet/weft/rollups/txmgr"
 )
 
 // InboxL1 is the verifier's view of a WeftInbox over Ethereum JSON-RPC,
@@ -79,23 +78,13 @@ func (x *InboxL1) Challenge(ctx context.Context, index uint64) (common.Hash, err
 	if x.Key == nil {
 		return common.Hash{}, ErrNoChallengerKey
 	}
-	chainID, err := x.Client.ChainID(ctx)
-	if err != nil {
-		return common.Hash{}, err
-	}
-	opts := bind.NewKeyedTransactor(x.Key, chainID)
-	opts.Context = ctx
-	c := bind.NewBoundContract(x.Inbox.Address(), bindings.NewWeftInbox().GetABI(), x.Client, x.Client, x.Client)
-	tx, err := bind.Transact(c, opts, settlement.PackDeleteBatches(index))
+	sender := txmgr.Sender{L1: x.Client, Key: x.Key, Policy: txmgr.DefaultPolicy, Poll: settlement.ReceiptPollInterval}
+	out, err := sender.Send(ctx, txmgr.Call{To: x.Inbox.Address(), Data: settlement.PackDeleteBatches(index)})
 	if err != nil {
 		return common.Hash{}, settlement.DecodeRevert(err)
 	}
-	rcpt, err := settlement.WaitReceipt(ctx, x.Client, tx.Hash())
-	if err != nil {
-		return tx.Hash(), err
+	if out.Receipt.Status != types.ReceiptStatusSuccessful {
+		return out.Tx.Hash(), fmt.Errorf("deleteBatches(%d) reverted in L1 block %d", index, out.Receipt.BlockNumber)
 	}
-	if rcpt.Status != types.ReceiptStatusSuccessful {
-		return tx.Hash(), fmt.Errorf("deleteBatches(%d) reverted in L1 block %d", index, rcpt.BlockNumber)
-	}
-	return tx.Hash(), nil
+	return out.Tx.Hash(), nil
 }

@@ -71,6 +71,7 @@ type DeployBackend interface {
 	bind.ContractBackend
 	bind.DeployBackend
 	ChainID(ctx context.Context) (*big.Int, error)
+	NonceAt(ctx context.Context, account common.Address, blockNumber *big.Int) (uint64, error)
 }
 
 // ReceiptPollInterval is how often Deploy and WaitReceipt poll for a receipt.

@@ -57,6 +57,11 @@ type Policy struct {
 	MaxFeeCap, MaxBlobFeeCap *big.Int
 }
 
+// DefaultPolicy is what a sender without its own configuration uses: a
+// tx not mined within a mainnet slot's length is replaced with every fee
+// 15% higher (geth's pool needs 10).
+var DefaultPolicy = Policy{ResubmitAfter: 12 * time.Second, BumpPercent: 15}
+
 // ErrFeeCap is returned for fees above the policy's maximum.
 var ErrFeeCap = errors.New("fee cap above the configured maximum")
 
