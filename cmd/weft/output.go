@@ -32,6 +32,17 @@ func outputFormat(cmd *cobra.Command) (view.Format, error) {
 	return view.JSON, nil
 }
 
+// checkOutput refuses a bad --output before the command does anything
+// (a command with an --output of its own, testnet's directory, is left
+// alone).
+func checkOutput(cmd *cobra.Command) error {
+	if cmd.Flags().Lookup("output") != cmd.Root().PersistentFlags().Lookup("output") {
+		return nil
+	}
+	_, err := outputFormat(cmd)
+	return err
+}
+
 // amounts is how the command prints token amounts (--raw-amounts).
 func amounts(cmd *cobra.Command) view.Amounts {
 	raw, _ := cmd.Flags().GetBool("raw-amounts")

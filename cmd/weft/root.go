@@ -24,7 +24,10 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return bindEnv(cmd)
+			if err := bindEnv(cmd); err != nil {
+				return err
+			}
+			return checkOutput(cmd)
 		},
 	}
 	root.PersistentFlags().String("home", defaultHome(), "node home directory")

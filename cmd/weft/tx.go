@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ import (
 	"github.com/weftnet/weft/format"
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/keys"
+	"github.com/weftnet/weft/rollups"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	rollrpc "github.com/weftnet/weft/rollups/rpc"
 	"github.com/weftnet/weft/txcodec"
@@ -34,6 +36,28 @@ func parseData(s string) ([]byte, error) {
 		return os.ReadFile(s[1:])
 	}
 	return []byte(s), nil
+}
+
+// rollupNames maps the ids of the rollups this process named in txs (as
+// the node writes them in rejections, plain hex) back to their names.
+var rollupNames sync.Map
+
+// rollupData is client.RollupData, remembering the rollup's name for
+// nameRollups.
+func rollupData(name string, data []byte) *weftv1.Action {
+	rollupNames.Store(rollups.IDFromName(name).String(), name)
+	return client.RollupData(name, data)
+}
+
+// nameRollups writes the rollup ids in the node's message msg that this
+// process knows the names of as `"name"`, so that "rollup 8f41… is not
+// registered" reads `rollup "nosuch" is not registered`.
+func nameRollups(msg string) string {
+	rollupNames.Range(func(id, name any) bool {
+		msg = strings.ReplaceAll(msg, id.(string), fmt.Sprintf("%q", name))
+		return true
+	})
+	return msg
 }
 
 // signingKey is the key of --from or --key-file.
@@ -74,7 +98,7 @@ func sendTx(cmd *cobra.Command, actions ...*weftv1.Action) error {
 	h, err := c.Submit(ctx, raw)
 	if err != nil {
 		if strings.HasPrefix(err.Error(), "weft code ") {
-			return fmt.Errorf("the node refused the tx: %w", err)
+			return fmt.Errorf("the node refused the tx: %s", nameRollups(err.Error()))
 		}
 		return err
 	}
@@ -161,7 +185,7 @@ func txRollupDataCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return sendTx(cmd, client.RollupData(name, b))
+			return sendTx(cmd, rollupData(name, b))
 		},
 	}
 	data.Flags().String("rollup", "", "rollup name")
@@ -217,7 +241,7 @@ func bundleDataActions(parts []string) ([]*weftv1.Action, error) {
 		if err != nil {
 			return nil, err
 		}
-		acts = append(acts, client.RollupData(name, b))
+		acts = append(acts, rollupData(name, b))
 	}
 	return acts, nil
 }
@@ -259,7 +283,7 @@ func bundleEthTxActions(cmd *cobra.Command, ethTxs []string) ([]*weftv1.Action, 
 		if err != nil {
 			return nil, err
 		}
-		acts = append(acts, client.RollupData(name, item))
+		acts = append(acts, rollupData(name, item))
 	}
 	return acts, nil
 }
