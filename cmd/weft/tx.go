@@ -17,8 +17,8 @@ import (
 	"github.com/weftnet/weft/format"
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/keys"
-	"github.com/weftnet/weft/rollups"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
+	"github.com/weftnet/weft/rollups"
 	rollrpc "github.com/weftnet/weft/rollups/rpc"
 	"github.com/weftnet/weft/txcodec"
 )
