@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -116,7 +117,7 @@ func (f *follower) check(t *testing.T, want, other [][32]byte) []followLine {
 			t.Errorf("gap or reorder: height %d after %d", l.Height, ls[i-1].Height)
 		}
 		for _, h := range l.TxHashes {
-			seen[h] = true
+			seen[strings.TrimPrefix(h, "0x")] = true // the CLI prints hashes as 0x-hex
 		}
 	}
 	for _, h := range want {

@@ -440,12 +440,12 @@ func TestBundleLandsAtOneWeftHeight(t *testing.T) {
 	keyFile := filepath.Join(keyDir, "dev4.json")
 	ta2 := transferTx(t, k2, alphaChainID, 0, nettest.AddrOf(nettest.DevKey(t, 3)), value, 21000, nil)
 	tb2 := transferTx(t, k2, betaChainID, 0, nettest.AddrOf(nettest.DevKey(t, 3)), value, 21000, nil)
-	out, err := weftCLI(ctx, "tx", "bundle", "--key-file", keyFile, "--node", n.m.Nodes[0].API,
+	out, err := weftCLI(ctx, "tx", "bundle", "--output", "json", "--key-file", keyFile, "--node", n.m.Nodes[0].API,
 		"--eth-tx", "alpha="+hexutil.Encode(rawOf(t, ta2)), "--eth-tx", "beta="+hexutil.Encode(rawOf(t, tb2)))
 	if err != nil {
 		t.Fatalf("weft tx bundle: %v\n%s", err, out)
 	}
-	m := regexp.MustCompile(`committed at height (\d+)`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`"status": "committed",\s+"result": \{\s+"height": (\d+)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("weft tx bundle printed no committed height:\n%s", out)
 	}

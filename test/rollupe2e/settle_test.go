@@ -3,6 +3,7 @@ package rollupe2e
 import (
 	"fmt"
 	"math/big"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -180,8 +181,8 @@ func TestSettlementEndToEnd(t *testing.T) {
 	if txs < 31 || deposits != 1 {
 		t.Fatalf("derived %d txs and %d deposits, want ≥ 31 and 1", txs, deposits)
 	}
-	stdout, stderr, code = nettest.RunCLI(t, time.Minute, weftBin, "rollup", "status", "--home", home0, "--rollup", "alpha")
-	if code != 0 || !strings.Contains(stdout, "batches posted") || !strings.Contains(stdout, "L1 deposits      1") || !strings.Contains(stdout, "rollup finalized") {
+	stdout, stderr, code = nettest.RunCLI(t, time.Minute, weftBin, "rollup", "status", "--home", home0, "--rollup", "alpha", "--output", "text")
+	if code != 0 || !regexp.MustCompile(`(?m)^batches posted +\d+`).MatchString(stdout) || !regexp.MustCompile(`(?m)^L1 deposits +1$`).MatchString(stdout) || !strings.Contains(stdout, "finalized block") {
 		t.Fatalf("weft rollup status: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	stdout, stderr, code = nettest.RunCLI(t, time.Minute, weftBin, "rollup", "verify", "--home", home0, "--rollup", "alpha")

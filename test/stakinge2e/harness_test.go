@@ -470,19 +470,20 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 // was committed at (the CLI waits by default).
 func cliTx(t *testing.T, args ...string) int64 {
 	t.Helper()
-	stdout, stderr, code := runCLI(t, append([]string{"tx"}, args...)...)
+	stdout, stderr, code := runCLI(t, append([]string{"tx", "--output", "json"}, args...)...)
 	if code != 0 {
 		t.Fatalf("weft tx %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
 	}
-	i := strings.Index(stdout, "committed at height ")
-	if i < 0 {
-		t.Fatalf("weft tx %s printed no height: %q", strings.Join(args, " "), stdout)
+	var tx struct {
+		Status string `json:"status"`
+		Result struct {
+			Height int64 `json:"height"`
+		} `json:"result"`
 	}
-	var h int64
-	if _, err := fmt.Sscanf(stdout[i:], "committed at height %d", &h); err != nil {
-		t.Fatalf("weft tx %s: %q: %v", strings.Join(args, " "), stdout, err)
+	if err := json.Unmarshal([]byte(stdout), &tx); err != nil || tx.Status != "committed" {
+		t.Fatalf("weft tx %s printed no committed tx (%v): %q", strings.Join(args, " "), err, stdout)
 	}
-	return h
+	return tx.Result.Height
 }
 
 // load sends key's rollup-data txs with consecutive nonces to node i, one
