@@ -62,7 +62,7 @@ func Charts(samples []*weftv1.StatusSample) []Chart {
 		txs, bytes, lag := rollupSeries(samples, name)
 		out = append(out,
 			newChart(name+" tx/s", txs, from, to, func(v float64) string { return trimFloat(v, 1) + " tx/s" }),
-			newChart(name+" MB/s", bytes, from, to, func(v float64) string { return trimFloat(v, 3) + " MB/s" }))
+			newChart(name+" MB/s", bytes, from, to, rate))
 		if len(lag) > 0 {
 			out = append(out, newChart(name+" settlement lag", lag, from, to, func(v float64) string {
 				return format.Duration(time.Duration(v * 1e9))
@@ -138,4 +138,17 @@ func trimFloat(v float64, prec int) string {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	}
 	return s
+}
+
+// rate labels a data rate given in MB/s with a unit that fits it.
+func rate(mbps float64) string {
+	switch b := mbps * 1e6; {
+	case b == 0:
+		return "0 MB/s"
+	case b < 1e3:
+		return trimFloat(b, 0) + " B/s"
+	case b < 1e6:
+		return trimFloat(b/1e3, 1) + " kB/s"
+	}
+	return trimFloat(mbps, 2) + " MB/s"
 }

@@ -81,3 +81,11 @@ func TestChartsScaleIntoTheViewBox(t *testing.T) {
 		t.Error("charts without samples")
 	}
 }
+
+func TestRateLabels(t *testing.T) {
+	for v, want := range map[float64]string{0: "0 MB/s", 0.000512: "512 B/s", 0.0512: "51.2 kB/s", 3.456: "3.46 MB/s"} {
+		if got := rate(v); got != want {
+			t.Errorf("rate(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
