@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/weftnet/weft/cmd/weft/view"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
 	"github.com/weftnet/weft/ui"
 )
@@ -98,22 +99,8 @@ func printStatus(ctx context.Context, out io.Writer, api weftv1.NodeAPIClient, a
 	return err
 }
 
-// statusJSON reads --output: json, or text, or by default text on a
-// terminal and JSON otherwise.
+// statusJSON reads --output (outputFormat): JSON, or text.
 func statusJSON(cmd *cobra.Command) (bool, error) {
-	s, _ := cmd.Flags().GetString("output")
-	switch s {
-	case "json":
-		return true, nil
-	case "text":
-		return false, nil
-	case "":
-		f, ok := cmd.OutOrStdout().(*os.File)
-		if !ok {
-			return true, nil
-		}
-		fi, err := f.Stat()
-		return err != nil || fi.Mode()&os.ModeCharDevice == 0, nil
-	}
-	return false, fmt.Errorf("--output %q: want text or json", s)
+	f, err := outputFormat(cmd)
+	return f == view.JSON, err
 }
