@@ -159,6 +159,9 @@ func openDevnet(o Options) (st *State, m *Manifest, resumed bool, unlock func(),
 	if kind == dirDevnet {
 		m, err = LoadManifest(dir)
 		if err == nil {
+			if err := addNetworkPages(o.Out, dir, m); err != nil {
+				return fail(err)
+			}
 			return st, m, true, unlock, nil
 		}
 		if !errors.Is(err, os.ErrNotExist) {
