@@ -76,8 +76,8 @@ type devnetRun struct {
 }
 
 // startDevnet runs the devnet in dir and returns once it is up (it printed
-// its endpoints), with endpoints.json read.
-func startDevnet(t *testing.T, dir string, base, rollupRPC int, reset bool) *devnetRun {
+// its endpoints), with endpoints.json read; opts change its options.
+func startDevnet(t *testing.T, dir string, base, rollupRPC int, reset bool, opts ...func(*devnet.Options)) *devnetRun {
 	t.Helper()
 	l1 := devnet.DefaultL1Options()
 	l1.Port = 0
@@ -90,6 +90,9 @@ func startDevnet(t *testing.T, dir string, base, rollupRPC int, reset bool) *dev
 			DevAccounts: 2, DevBalance: "10000000000000000000000", LibP2P: true, RollupRPCBasePort: rollupRPC,
 		},
 		Exe: weftBin, Logger: slog.New(slog.DiscardHandler), L1: l1, Reset: reset,
+	}
+	for _, f := range opts {
+		f(&o)
 	}
 	r := &devnetRun{t: t, out: &syncBuffer{}, done: make(chan error, 1)}
 	o.Out = r.out
