@@ -2,7 +2,6 @@ package batcher
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/big"
 
@@ -26,7 +25,7 @@ func (d *Driver) receipt(ctx context.Context, s *sent) (*types.Receipt, error) {
 		if err == nil && r != nil {
 			return r, nil
 		}
-		if err != nil && !errors.Is(err, ethereum.NotFound) {
+		if err != nil && !txmgr.NotMined(err) {
 			return nil, err
 		}
 	}

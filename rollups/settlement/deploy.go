@@ -3,10 +3,8 @@ package settlement
 import (
 	"context"
 	"crypto/ecdsa"
-	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/weftnet/weft/contracts"
 	"github.com/weftnet/weft/contracts/bindings"
+	"github.com/weftnet/weft/rollups/txmgr"
 )
 
 // RollupSpec is what Deploy registers for one rollup.
@@ -91,9 +90,7 @@ func WaitReceipt(ctx context.Context, b bind.DeployBackend, txHash common.Hash) 
 			}
 			return r, nil
 		}
-		// geth answers "transaction indexing is in progress" while its tx
-		// indexer catches up: transient, like NotFound.
-		if !errors.Is(err, ethereum.NotFound) && !strings.Contains(err.Error(), "indexing is in progress") {
+		if !txmgr.NotMined(err) {
 			return nil, fmt.Errorf("receipt of %s: %w", txHash, err)
 		}
 		select {

@@ -125,7 +125,7 @@ func (s *Sender) Send(ctx context.Context, c Call) (*Sent, error) {
 				out.Tx, out.Receipt = versions[h], r
 				return out, nil
 			}
-			if !errors.Is(err, ethereum.NotFound) && !strings.Contains(err.Error(), "indexing is in progress") {
+			if !NotMined(err) {
 				return nil, fmt.Errorf("receipt of %s: %w", h, err)
 			}
 		}
@@ -193,6 +193,14 @@ func (s *Sender) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+// NotMined reports whether a receipt query's error only says the tx is not
+// known as mined (yet): not found, or geth's tx indexer still catching up
+// ("transaction indexing is in progress", which geth answers for a while
+// after it starts).
+func NotMined(err error) bool {
+	return errors.Is(err, ethereum.NotFound) || strings.Contains(err.Error(), "indexing is in progress")
 }
 
 // benign are the pool's answers to a send that leave the tx in flight as

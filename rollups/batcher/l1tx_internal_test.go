@@ -1,0 +1,69 @@
+package batcher
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient/simulated"
+	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/weftnet/weft/rollups/txmgr"
+)
+
+// TestReceiptResyncsPastAGap: a tx the driver sent at a nonce above the
+// account's pending nonce (an L1 reorg took the txs before it and the pool
+// dropped them) can never be mined, whatever its fees: receipt says
+// resync instead of leaving it to fee bumps forever. A tx at the pending
+// nonce just waits, and a nonce used by a tx the driver does not know
+// (sent before a restart) resyncs too.
+func TestReceiptResyncsPastAGap(t *testing.T) {
+	ctx := context.Background()
+	key, _ := crypto.GenerateKey()
+	from := crypto.PubkeyToAddress(key.PublicKey)
+	sim := simulated.NewBackend(types.GenesisAlloc{from: {Balance: new(big.Int).Mul(big.NewInt(10), big.NewInt(params.Ether))}})
+	defer sim.Close()
+	cl := sim.Client()
+	chainID, err := cl.ChainID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Driver{l1: cl, from: from}
+	transfer := func(nonce uint64) *sent {
+		t.Helper()
+		tx, err := types.SignNewTx(key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{
+			ChainID: chainID, Nonce: nonce, GasTipCap: big.NewInt(params.GWei), GasFeeCap: big.NewInt(10 * params.GWei), Gas: 21000, To: &common.Address{1},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.SendTransaction(ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		return &sent{Tx: txmgr.Tx{Nonce: nonce, Hashes: []common.Hash{tx.Hash()}}}
+	}
+
+	// Nonce 2 while the account is at 0: queued behind a gap.
+	gapped := transfer(2)
+	if _, err := d.receipt(ctx, gapped); !errors.Is(err, errResync) {
+		t.Fatalf("tx past the pending nonce: err %v, want a resync", err)
+	}
+	// Nonce 0: pending, not mined yet: wait.
+	waiting := transfer(0)
+	if r, err := d.receipt(ctx, waiting); r != nil || err != nil {
+		t.Fatalf("pending tx: receipt %v, err %v; want neither", r, err)
+	}
+	sim.Commit()
+	if r, err := d.receipt(ctx, waiting); err != nil || r == nil || r.Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("mined tx: receipt %v, err %v", r, err)
+	}
+	// Nonce 0 is used, by a version the driver does not know.
+	unknown := &sent{Tx: txmgr.Tx{Nonce: 0, Hashes: []common.Hash{{0xde, 0xad}}}}
+	if _, err := d.receipt(ctx, unknown); !errors.Is(err, errResync) {
+		t.Fatalf("nonce used by an unknown tx: err %v, want a resync", err)
+	}
+}
