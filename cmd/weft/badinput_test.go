@@ -142,4 +142,8 @@ func TestUnknownThings(t *testing.T) {
 		"tx", "rollup-data", "--rollup", "nosuch", "--data", "hi", "--node", tn.api, "--key-file", tn.keys[0])
 	oneLine(t, regexp.QuoteMeta(`no rollup "nosuch" in `+home+` (its weft.toml serves no rollups)`),
 		"rollup", "status", "--home", home, "--rollup", "nosuch")
+	nohome := t.TempDir()
+	oneLine(t, regexp.QuoteMeta(`--home `+nohome+` holds no node (no config/config.toml): give the home of a node that serves rollup alpha, e.g. --home .devnet/node0`),
+		"rollup", "status", "--home", nohome, "--rollup", "alpha")
+	oneLine(t, `height 99999 is not committed \(latest is \d+\)`, "query", "block", "99999", "--node", tn.api)
 }

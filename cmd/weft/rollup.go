@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -122,6 +123,9 @@ func loadRollupL1(cmd *cobra.Command) (*rollupL1, error) {
 	inboxHex, _ := f.GetString("inbox")
 	if name == "" {
 		return nil, errors.New("--rollup is required")
+	}
+	if _, err := os.Stat(filepath.Join(home, "config", "config.toml")); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("--home %s holds no node (no config/config.toml): give the home of a node that serves rollup %s, e.g. --home .devnet/node0", home, name)
 	}
 	_, wc, err := node.LoadConfig(home)
 	if err != nil {
