@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -21,11 +20,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/weftnet/weft/cmd/weft/view"
-	"github.com/weftnet/weft/contracts/bindings"
 	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/rollups/derive"
 	"github.com/weftnet/weft/rollups/settlement"
+	"github.com/weftnet/weft/rollups/txmgr"
 )
 
 func rollupCmd() *cobra.Command {
@@ -178,7 +177,9 @@ func configuredRollups(rs []node.RollupService) string {
 	return strings.Join(names, ", ")
 }
 
-func l1Transactor(ctx context.Context, cl *ethclient.Client, keyFile string) (*bind.TransactOpts, error) {
+// l1Sender is the L1 tx sender for keyFile: it waits for each tx to be
+// mined, replacing it with higher fees while it waits (txmgr.Sender).
+func l1Sender(cl *ethclient.Client, keyFile string) (*txmgr.Sender, error) {
 	if keyFile == "" {
 		return nil, errors.New("--l1-key is required")
 	}
@@ -186,13 +187,7 @@ func l1Transactor(ctx context.Context, cl *ethclient.Client, keyFile string) (*b
 	if err != nil {
 		return nil, fmt.Errorf("--l1-key: %w", err)
 	}
-	id, err := cl.ChainID(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("L1 chain id: %w", err)
-	}
-	opts := bind.NewKeyedTransactor(k.Private, id)
-	opts.Context = ctx
-	return opts, nil
+	return &txmgr.Sender{L1: cl, Key: k.Private, Policy: txmgr.DefaultPolicy, Poll: settlement.ReceiptPollInterval}, nil
 }
 
 func rollupL1Flags(cmd *cobra.Command) {
@@ -227,20 +222,15 @@ func rollupDepositCmd() *cobra.Command {
 			defer r.Close()
 			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
 			defer cancel()
-			opts, err := l1Transactor(ctx, r.l1, keyFile)
+			sender, err := l1Sender(r.l1, keyFile)
 			if err != nil {
 				return err
 			}
-			opts.Value = value
-			c := bind.NewBoundContract(r.addr, bindings.NewWeftInbox().GetABI(), r.l1, r.l1, r.l1)
-			tx, err := bind.Transact(c, opts, settlement.PackDeposit(common.HexToAddress(toHex)))
+			out, err := sender.Send(ctx, txmgr.Call{To: r.addr, Value: value, Data: settlement.PackDeposit(common.HexToAddress(toHex))})
 			if err != nil {
 				return fmt.Errorf("deposit: %w", settlement.DecodeRevert(err))
 			}
-			rcpt, err := settlement.WaitReceipt(ctx, r.l1, tx.Hash())
-			if err != nil {
-				return err
-			}
+			tx, rcpt := out.Tx, out.Receipt
 			if rcpt.Status != types.ReceiptStatusSuccessful {
 				return fmt.Errorf("deposit tx %s reverted", tx.Hash())
 			}
@@ -354,22 +344,15 @@ func payOutWithdrawal(ctx context.Context, r *rollupL1, rc *gethrpc.Client, keyF
 	if err != nil {
 		return nil, nil, err
 	}
-	opts, err := l1Transactor(ctx, r.l1, keyFile)
+	sender, err := l1Sender(r.l1, keyFile)
 	if err != nil {
 		return nil, nil, err
 	}
-	tx, err := settlement.FinalizeWithdrawal(r.l1, opts, r.addr, proof)
+	out, err := settlement.FinalizeWithdrawal(ctx, sender, r.addr, proof)
 	if err != nil {
 		return nil, nil, err
 	}
-	rcpt, err := settlement.WaitReceipt(ctx, r.l1, tx.Hash())
-	if err != nil {
-		return nil, nil, err
-	}
-	if rcpt.Status != types.ReceiptStatusSuccessful {
-		return nil, nil, fmt.Errorf("finalizeWithdrawal tx %s reverted", tx.Hash())
-	}
-	return tx, rcpt, nil
+	return out.Tx, out.Receipt, nil
 }
 
 // rollupStatusCmd is `weft rollup status`: a rollup's settlement on L1 and

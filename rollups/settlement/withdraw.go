@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/big"
 
-	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/state"
@@ -19,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/trie"
 
 	"github.com/weftnet/weft/contracts"
+	"github.com/weftnet/weft/rollups/txmgr"
 )
 
 // Withdrawal is a withdrawal initiated on a rollup through WeftL2Bridge.
@@ -239,14 +239,18 @@ func PackFinalizeWithdrawal(p *WithdrawalProof) []byte {
 	return inboxABI.PackFinalizeWithdrawal(p.BatchIndex, w.Nonce, w.From, w.To, w.Value, p.AccountProof, p.StorageProof)
 }
 
-// FinalizeWithdrawal sends inbox.finalizeWithdrawal(p) from opts; it does
-// not wait for the receipt. Reverts found by gas estimation come back as
-// *ContractError (BatchNotFinal, WithdrawalAlreadyFinalized, …).
-func FinalizeWithdrawal(backend bind.ContractBackend, opts *bind.TransactOpts, inbox common.Address, p *WithdrawalProof) (*types.Transaction, error) {
-	c := bind.NewBoundContract(inbox, inboxDef, backend, backend, backend)
-	tx, err := bind.Transact(c, opts, PackFinalizeWithdrawal(p))
+// FinalizeWithdrawal sends inbox.finalizeWithdrawal(p) with s and waits
+// until it is mined (fee bumps while it waits). Reverts found by gas
+// estimation come back as *ContractError (BatchNotFinal,
+// WithdrawalAlreadyFinalized, …) before anything is sent; a mined tx that
+// reverted is an error too.
+func FinalizeWithdrawal(ctx context.Context, s *txmgr.Sender, inbox common.Address, p *WithdrawalProof) (*txmgr.Sent, error) {
+	out, err := s.Send(ctx, txmgr.Call{To: inbox, Data: PackFinalizeWithdrawal(p)})
 	if err != nil {
 		return nil, fmt.Errorf("finalize withdrawal %s: %w", p.Withdrawal.Hash(), DecodeRevert(err))
 	}
-	return tx, nil
+	if out.Receipt.Status != types.ReceiptStatusSuccessful {
+		return out, fmt.Errorf("finalizeWithdrawal tx %s reverted in L1 block %d", out.Tx.Hash(), out.Receipt.BlockNumber)
+	}
+	return out, nil
 }

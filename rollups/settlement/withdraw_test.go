@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum"
-	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/state"
@@ -22,6 +21,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/weftnet/weft/contracts"
+	"github.com/weftnet/weft/rollups/txmgr"
 )
 
 // rollupState builds a real go-ethereum state holding the bridge with the
@@ -111,22 +111,30 @@ func TestWithdrawal(t *testing.T) {
 		t.Fatal("unsent withdrawal proved")
 	}
 
-	opts := bind.NewKeyedTransactor(userKey, l1.ChainID())
+	sender := &txmgr.Sender{L1: l1.Client(), Key: userKey, Policy: txmgr.DefaultPolicy, Poll: 5 * time.Millisecond}
 	finalize := func(p *WithdrawalProof) error {
-		tx, err := FinalizeWithdrawal(l1.Client(), opts, in.Address(), p)
-		if err != nil {
-			return err
-		}
-		l1.Commit()
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		r, err := WaitReceipt(wctx, l1.Client(), tx.Hash())
-		if err == nil {
-			t.Logf("finalizeWithdrawal gas used: %d", r.GasUsed)
+		done := make(chan error, 1)
+		go func() {
+			out, err := FinalizeWithdrawal(wctx, sender, in.Address(), p)
+			if err == nil {
+				t.Logf("finalizeWithdrawal gas used: %d", out.Receipt.GasUsed)
+			}
+			done <- err
+		}()
+		// Seal blocks until the sender has its receipt (or gave up).
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case err := <-done:
+				return err
+			case <-tick.C:
+				l1.Commit()
+			}
 		}
-		return err
 	}
-
 	// Inside the window: not final.
 	if err := finalize(p); !IsContractError(err, "BatchNotFinal") {
 		t.Fatalf("before window: %v", err)
