@@ -153,7 +153,7 @@ func (a *App) rollupWeight(id [32]byte) int64 {
 
 // refreshWeights reloads the rollups' block weights from committed state.
 func (a *App) refreshWeights() error {
-	rs, err := a.Rollups()
+	rs, err := a.Reader().Rollups()
 	if err != nil {
 		return err
 	}

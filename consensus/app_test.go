@@ -209,7 +209,7 @@ func TestSubmitDuringBlocks(t *testing.T) {
 					return
 				}
 				n++
-				_ = c.app.Account(k.addr)
+				_ = c.app.Reader().Account(k.addr)
 				_, _ = c.app.ReapTxs(ctx, &abci.RequestReapTxs{MaxBytes: 1 << 20})
 				// The query connection has its own lock too.
 				if q, err := c.app.Query(ctx, &abci.RequestQuery{Path: "/account/" + k.addr.Hex()}); err != nil || q.Code != txcodec.CodeOK {

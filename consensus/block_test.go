@@ -140,7 +140,7 @@ func TestBundleLandsWhole(t *testing.T) {
 			t.Fatalf("part %d: %v", i, err)
 		}
 	}
-	if c.app.TxResult(h) == nil {
+	if c.app.Reader().TxResult(h) == nil {
 		t.Fatal("bundle has no result")
 	}
 

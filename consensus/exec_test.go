@@ -50,7 +50,7 @@ func TestTransfersFeesNonces(t *testing.T) {
 	}
 	checkResult := func(raw []byte, height int64, index uint32, fee uint64, sender common.Address) {
 		t.Helper()
-		r := c.app.TxResult(txcodec.TxHash(raw))
+		r := c.app.Reader().TxResult(txcodec.TxHash(raw))
 		if r == nil {
 			t.Fatal("no tx result")
 		}
@@ -178,7 +178,7 @@ func TestQuery(t *testing.T) {
 			t.Errorf("%q: code %d log %q, want %d", path, r.Code, r.Log, code)
 		}
 	}
-	rs, err := c.app.Rollups()
+	rs, err := c.app.Reader().Rollups()
 	if err != nil || len(rs) != 3 {
 		t.Fatalf("Rollups: %d, %v", len(rs), err)
 	}
@@ -201,7 +201,7 @@ func TestRegisterRollupThenData(t *testing.T) {
 		t.Fatalf("data for a rollup not yet registered: %v", rej)
 	}
 	c.block()
-	r := c.app.Rollup(delta)
+	r := c.app.Reader().Rollup(delta)
 	if r == nil || r.Name != "delta" || r.Vm != "evm" || r.EvmChainId != 4242 ||
 		!bytes.Equal(r.Owner, alice.addr.Bytes()) || r.RegisteredHeight != 1 || !bytes.Equal(r.Id, delta[:]) {
 		t.Fatalf("registered rollup: %v", r)
@@ -241,7 +241,7 @@ func TestRegisterRollupThenData(t *testing.T) {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 	}
-	if r := c.app.Rollup(rollups.IDFromName("epsilon")); r == nil || r.RegisteredHeight != 2 {
+	if r := c.app.Reader().Rollup(rollups.IDFromName("epsilon")); r == nil || r.RegisteredHeight != 2 {
 		t.Fatalf("epsilon: %v", r)
 	}
 }

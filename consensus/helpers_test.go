@@ -492,14 +492,14 @@ func (c *chain) submit(raw []byte) [32]byte {
 
 func (c *chain) balance(a common.Address) uint64 {
 	c.t.Helper()
-	b := new(uint256.Int).SetBytes(c.app.Account(a).Balance)
+	b := new(uint256.Int).SetBytes(c.app.Reader().Account(a).Balance)
 	if !b.IsUint64() {
 		c.t.Fatalf("balance of %s does not fit uint64", a)
 	}
 	return b.Uint64()
 }
 
-func (c *chain) nonce(a common.Address) uint64 { return c.app.Account(a).Nonce }
+func (c *chain) nonce(a common.Address) uint64 { return c.app.Reader().Account(a).Nonce }
 
 // signBody signs body with k.
 func signBody(t testing.TB, k key, body *weftv1.TxBody) []byte {

@@ -38,7 +38,7 @@ func TestEVMChainIDsAreUnique(t *testing.T) {
 	if resp.TxResults[1].Code != txcodec.CodeOK || resp.TxResults[2].Code != txcodec.CodeRollupExists {
 		t.Fatalf("results %d %d, want OK then RollupExists", resp.TxResults[1].Code, resp.TxResults[2].Code)
 	}
-	if c.app.Rollup(rollups.IDFromName("delta")) == nil || c.app.Rollup(rollups.IDFromName("epsilon")) != nil {
+	if c.app.Reader().Rollup(rollups.IDFromName("delta")) == nil || c.app.Reader().Rollup(rollups.IDFromName("epsilon")) != nil {
 		t.Fatal("delta should be registered and epsilon not")
 	}
 	if _, rej := c.app.Submit(tx(t, bob, 1, 1000, register("zeta", 5000)), false); rej == nil || rej.Code != txcodec.CodeRollupExists {

@@ -117,7 +117,7 @@ func TestDeterminismAndRestart(t *testing.T) {
 	}
 	replay(t, r, blocks[5:], false)
 	for _, k := range keys {
-		if !bytes.Equal(r.app.Account(k.addr).Balance, a.app.Account(k.addr).Balance) || r.nonce(k.addr) != a.nonce(k.addr) {
+		if !bytes.Equal(r.app.Reader().Account(k.addr).Balance, a.app.Reader().Account(k.addr).Balance) || r.nonce(k.addr) != a.nonce(k.addr) {
 			t.Fatalf("account %s differs after replay", k.addr)
 		}
 	}

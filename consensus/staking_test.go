@@ -320,7 +320,7 @@ func TestStakingRejections(t *testing.T) {
 			if !bytes.Equal(ra.AppHash, rb.AppHash) {
 				t.Fatal("the rejected tx changed the state")
 			}
-			if a.app.TxResult(txcodec.TxHash(tc.raw)) != nil || a.nonce(eve.addr) != nonceBefore[eve.addr] || a.nonce(op0.addr) != nonceBefore[op0.addr] {
+			if a.app.Reader().TxResult(txcodec.TxHash(tc.raw)) != nil || a.nonce(eve.addr) != nonceBefore[eve.addr] || a.nonce(op0.addr) != nonceBefore[op0.addr] {
 				t.Fatal("the rejected tx left a result or moved a nonce")
 			}
 		})

@@ -139,7 +139,7 @@ func mempoolTx(tx *Tx, params *Params) *mempool.Tx {
 // when it needs them (a tx it already knows costs no read).
 func (a *App) accountState(addr common.Address) func() mempool.AccountState {
 	return func() mempool.AccountState {
-		acc := a.Account(addr)
+		acc := a.Reader().Account(addr)
 		return mempool.AccountState{Nonce: acc.Nonce, Balance: balanceOf(acc)}
 	}
 }
@@ -208,7 +208,7 @@ func (a *App) dropFailedStaking() []mempool.Dropped {
 	var out []mempool.Dropped
 	for _, m := range a.mp.Pending(maxCandidates) {
 		tx := m.Payload.(*Tx)
-		if !hasStaking(tx) || tx.Body.Nonce != a.Account(tx.Sender).Nonce {
+		if !hasStaking(tx) || tx.Body.Nonce != a.Reader().Account(tx.Sender).Nonce {
 			continue
 		}
 		if rej := a.checkStaking(tx, params); rej != nil {

@@ -208,7 +208,7 @@ func TestSubmitRejections(t *testing.T) {
 	if n, _ := c.app.Mempool().Size(); n != 0 {
 		t.Fatalf("%d txs left in the mempool", n)
 	}
-	if got := c.app.TxResult(txcodec.TxHash(dup)); got == nil || got.Height != 2 {
+	if got := c.app.Reader().TxResult(txcodec.TxHash(dup)); got == nil || got.Height != 2 {
 		t.Fatalf("duplicate's original: result %v", got)
 	}
 }

@@ -50,7 +50,7 @@ func rejectionStatus(r *txcodec.Rejection) error {
 // committed tx succeeds, so clients may retry safely.
 func (s *apiServer) SubmitTx(_ context.Context, req *weftv1.SubmitTxRequest) (*weftv1.SubmitTxResponse, error) {
 	h := txcodec.TxHash(req.Tx)
-	if r := s.app.TxResult(h); r != nil {
+	if r := s.app.Reader().TxResult(h); r != nil {
 		submitted.WithLabelValues("already_committed").Inc()
 		return &weftv1.SubmitTxResponse{Hash: h[:], Log: fmt.Sprintf("already committed at height %d", r.Height)}, nil
 	}
@@ -73,7 +73,7 @@ func (s *apiServer) GetAccount(_ context.Context, req *weftv1.GetAccountRequest)
 	}
 	addr := common.BytesToAddress(req.Address)
 	h, _ := s.app.Committed()
-	acc := s.app.Account(addr)
+	acc := s.app.Reader().Account(addr)
 	return &weftv1.GetAccountResponse{
 		Address: addr.Bytes(), Account: acc, Height: h,
 		PendingNonce: s.app.Mempool().NextNonce(addr, acc.Nonce),
@@ -88,9 +88,9 @@ func (s *apiServer) GetRollup(_ context.Context, req *weftv1.GetRollupRequest) (
 		if err != nil {
 			return nil, status.Error(codes.InvalidArgument, err.Error())
 		}
-		r = s.app.Rollup(id)
+		r = s.app.Reader().Rollup(id)
 	case req.Name != "":
-		r = s.app.Rollup(rollups.IDFromName(req.Name))
+		r = s.app.Reader().Rollup(rollups.IDFromName(req.Name))
 	default:
 		return nil, status.Error(codes.InvalidArgument, "give a rollup name or id")
 	}
@@ -101,7 +101,7 @@ func (s *apiServer) GetRollup(_ context.Context, req *weftv1.GetRollupRequest) (
 }
 
 func (s *apiServer) ListRollups(context.Context, *weftv1.ListRollupsRequest) (*weftv1.ListRollupsResponse, error) {
-	rs, err := s.app.Rollups()
+	rs, err := s.app.Reader().Rollups()
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
@@ -113,7 +113,7 @@ func (s *apiServer) GetTx(_ context.Context, req *weftv1.GetTxRequest) (*weftv1.
 		return nil, status.Errorf(codes.InvalidArgument, "tx hash must be 32 bytes, got %d", len(req.Hash))
 	}
 	h := [32]byte(req.Hash)
-	if r := s.app.TxResult(h); r != nil {
+	if r := s.app.Reader().TxResult(h); r != nil {
 		return &weftv1.GetTxResponse{Status: weftv1.TxStatus_TX_STATUS_COMMITTED, Result: r}, nil
 	}
 	if s.app.Mempool().Get(h) != nil {
@@ -173,7 +173,7 @@ func (s *apiServer) StreamRollupSlices(req *weftv1.StreamRollupSlicesRequest, st
 	if err != nil {
 		return status.Error(codes.InvalidArgument, err.Error())
 	}
-	if s.app.Rollup(id) == nil {
+	if s.app.Reader().Rollup(id) == nil {
 		return status.Errorf(codes.NotFound, "rollup %s is not registered", id)
 	}
 	return feed.Follow(stream.Context(), s.node, id, req.FromHeight, stream.Send)
@@ -198,7 +198,7 @@ func (s *apiServer) ListDelegations(_ context.Context, req *weftv1.ListDelegatio
 		return nil, status.Errorf(codes.InvalidArgument, "delegator must be %d bytes, got %d", common.AddressLength, len(req.Delegator))
 	}
 	d := common.BytesToAddress(req.Delegator)
-	sm := s.app.Staking()
+	sm := s.app.Reader().Staking()
 	resp := &weftv1.ListDelegationsResponse{}
 	for _, v := range sm.Validators() {
 		if del := sm.Delegation(common.BytesToAddress(v.Address), d); del != nil {

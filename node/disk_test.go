@@ -309,7 +309,7 @@ func waitCommitted(t *testing.T, n *Node, h int64, tx *[32]byte) {
 	for {
 		c := n.App().CommitNotify()
 		got, _ := n.App().Committed()
-		if got >= h && (tx == nil || n.App().TxResult(*tx) != nil) {
+		if got >= h && (tx == nil || n.App().Reader().TxResult(*tx) != nil) {
 			return
 		}
 		select {

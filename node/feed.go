@@ -143,7 +143,7 @@ func (n *Node) publishSlices(ctx context.Context, peers []peer.AddrInfo) {
 	defer redial.Stop()
 	for {
 		next := n.CommitNotify()
-		rs, err := n.app.Rollups()
+		rs, err := n.app.Reader().Rollups()
 		if err != nil {
 			n.log.Error("feed: list rollups", "err", err)
 		}
@@ -191,7 +191,7 @@ func (n *Node) publishSlices(ctx context.Context, peers []peer.AddrInfo) {
 // its hash alone: a peer replaying known txs costs a lookup each, no
 // decoding and no signature recovery.
 func (n *Node) knownTx(h [32]byte) bool {
-	return n.app.Mempool().Has(h) || n.app.TxResult(h) != nil
+	return n.app.Mempool().Has(h) || n.app.Reader().TxResult(h) != nil
 }
 
 // insertGossiped hands a tx from the tx topic to the mempool and tells the

@@ -178,7 +178,7 @@ func (n *Node) startRollups() error {
 
 func (n *Node) startRollup(svc RollupService) (*rollupRuntime, error) {
 	id := rollups.IDFromName(svc.Name)
-	reg := n.app.Rollup(id)
+	reg := n.app.Reader().Rollup(id)
 	if reg == nil {
 		return nil, fmt.Errorf("rollup %q is not registered on this chain", svc.Name)
 	}

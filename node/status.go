@@ -110,7 +110,7 @@ func (n *Node) blockTime(h int64) (time.Time, bool) {
 // sortedValidators are the staking validators, active ones first, then by
 // tokens (ListValidators' order).
 func (n *Node) sortedValidators() []*weftv1.Validator {
-	vals := n.app.Staking().Validators()
+	vals := n.app.Reader().Staking().Validators()
 	sort.SliceStable(vals, func(i, j int) bool {
 		if (vals[i].Power > 0) != (vals[j].Power > 0) {
 			return vals[i].Power > 0
@@ -161,7 +161,7 @@ func (n *Node) rollupStatus(ctx context.Context, rt *rollupRuntime, h int64) *we
 		WeftHeight: rt.exec.LastWeftHeight(), LatestBlock: rt.exec.Head().Number.Uint64(),
 		SafeBlock: rt.status.SafeBlock(), FinalizedBlock: rt.status.FinalizedBlock(),
 	}
-	if reg := n.app.Rollup(rt.id); reg != nil {
+	if reg := n.app.Reader().Rollup(rt.id); reg != nil {
 		r.EvmChainId = reg.EvmChainId
 	}
 	d := rt.status.driver.Load()

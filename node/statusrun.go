@@ -158,7 +158,7 @@ func (n *Node) rollupName(id rollups.ID) string {
 		return v.(string)
 	}
 	name := id.String()
-	if r := n.app.Rollup(id); r != nil {
+	if r := n.app.Reader().Rollup(id); r != nil {
 		name = r.Name
 	}
 	n.ns.names.Store(id, name)

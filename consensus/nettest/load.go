@@ -80,7 +80,7 @@ func (nw *Network) StartLoad(o LoadOptions) *Load {
 	for _, k := range o.Accounts {
 		nonce := uint64(0)
 		for _, i := range nw.Running() {
-			if nw.Nodes[i].WithApp(func(a *consensus.App) { nonce = a.Account(nw.Accounts[k].Addr).Nonce }) {
+			if nw.Nodes[i].WithApp(func(a *consensus.App) { nonce = a.Reader().Account(nw.Accounts[k].Addr).Nonce }) {
 				break
 			}
 		}
@@ -256,7 +256,7 @@ func (l *Load) WaitCommitted(n *Node, timeout time.Duration) {
 		missing = missing[:0]
 		n.WithApp(func(a *consensus.App) {
 			for _, t := range acked {
-				if a.TxResult(t.Hash) == nil {
+				if a.Reader().TxResult(t.Hash) == nil {
 					missing = append(missing, t)
 				}
 			}
@@ -278,7 +278,7 @@ func (l *Load) WaitCommitted(n *Node, timeout time.Duration) {
 				if why, ok := a.DroppedReason(t.Hash); ok {
 					fmt.Fprintf(&b, " node%d dropped it: %s;", m.Index, why)
 				}
-				fmt.Fprintf(&b, " node%d account nonce %d;", m.Index, a.Account(t.Sender).Nonce)
+				fmt.Fprintf(&b, " node%d account nonce %d;", m.Index, a.Reader().Account(t.Sender).Nonce)
 			})
 		}
 		b.WriteString("\n")
@@ -323,7 +323,7 @@ func (l *Load) CheckExactlyOnce(n *Node) int {
 				l.nw.t.Errorf("node%d: acknowledged tx %x (sender %s nonce %d) is in the chain %d times up to height %d", n.Index, t.Hash[:8], t.Sender, t.Nonce, len(ps), top)
 				continue
 			}
-			r := a.TxResult(t.Hash)
+			r := a.Reader().TxResult(t.Hash)
 			if r == nil || r.Height != ps[0].height || int(r.Index) != ps[0].index {
 				l.nw.t.Errorf("node%d: acknowledged tx %x is at %d/%d in the chain but its result says %v", n.Index, t.Hash[:8], ps[0].height, ps[0].index, r)
 			}

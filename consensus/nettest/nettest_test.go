@@ -156,7 +156,7 @@ func TestByzantineProposerIsRejected(t *testing.T) {
 	// Nothing of the attacker's committed.
 	for _, i := range nw.Running() {
 		nw.Nodes[i].WithApp(func(a *consensus.App) {
-			acc := a.Account(attacker.Addr)
+			acc := a.Reader().Account(attacker.Addr)
 			if acc.Nonce != 0 || !new(uint256.Int).SetBytes(acc.Balance).Eq(nettest.AccountBalance) {
 				t.Errorf("node%d: the attacker's account changed: nonce %d balance %x", i, acc.Nonce, acc.Balance)
 			}
@@ -278,7 +278,7 @@ func TestRestartedValidatorCatchesUp(t *testing.T) {
 	nw.WaitHeight(nw.MaxHeight()+4, stepTimeout, 0, 2, 3)
 	nw.Nodes[0].WithApp(func(a *consensus.App) {
 		for _, h := range held {
-			if a.TxResult(h) != nil {
+			if a.Reader().TxResult(h) != nil {
 				t.Fatalf("tx %x committed while the only node holding it was down", h[:8])
 			}
 		}
