@@ -135,7 +135,10 @@ func callTimeout(addr string, to time.Duration) grpc.UnaryClientInterceptor {
 		if err == nil {
 			return nil
 		}
-		return newNodeError(addr, to, method, err, ctx.Err() == nil && cctx.Err() != nil)
+		// The node's copy of the deadline may fire (and its answer
+		// arrive) a moment before ours does.
+		timedOut := ctx.Err() == nil && (cctx.Err() != nil || status.Code(err) == codes.DeadlineExceeded)
+		return newNodeError(addr, to, method, err, timedOut)
 	}
 }
 
@@ -154,11 +157,14 @@ func (e *nodeError) GRPCStatus() *status.Status { return e.st }
 func newNodeError(addr string, to time.Duration, method string, err error, timedOut bool) error {
 	st, ok := status.FromError(err)
 	if !ok {
-		return err
+		st = status.New(codes.Unknown, err.Error())
 	}
 	msg := st.Message()
 	switch {
-	case st.Code() == codes.DeadlineExceeded && timedOut:
+	// Whatever the code says (a node whose copy of the deadline fired
+	// first may reset the stream: CANCEL), a call that failed once its
+	// time ran out did not answer in time.
+	case timedOut:
 		msg = fmt.Sprintf("node %s did not answer within %s (raise --timeout, or try another --node)", addr, format.Duration(to))
 	case st.Code() == codes.Unavailable && !strings.HasPrefix(msg, "weft code "):
 		msg = fmt.Sprintf("no Weft node API at %s (is it running? set --node or WEFT_NODE)", addr)
