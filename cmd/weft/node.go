@@ -19,6 +19,7 @@ import (
 
 	"github.com/weftnet/weft/cmd/weft/view"
 	"github.com/weftnet/weft/devnet"
+	"github.com/weftnet/weft/format"
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/node"
@@ -159,7 +160,7 @@ func initCmd() *cobra.Command {
 			if err := node.InitHome(home, c, node.DefaultConfig(), doc, vk); err != nil {
 				return err
 			}
-			fmt.Printf("initialised %s (chain %s, validator %s)\n", home, chainID, vk.PubKey().Address())
+			fmt.Fprintf(cmd.OutOrStdout(), "initialised %s (chain %s, validator %s)\n", home, chainID, format.Address(vk.PubKey().Address()))
 			return nil
 		},
 	}
