@@ -103,7 +103,7 @@ func queryAccountCmd() *cobra.Command {
 					return nil, err
 				}
 				acc := r.GetAccount()
-				if acc.GetNonce() == 0 && len(acc.GetBalance()) == 0 && r.PendingNonce == 0 {
+				if acc.GetNonce() == 0 && format.BigEndian(acc.GetBalance()).Sign() == 0 && r.PendingNonce == 0 {
 					return nil, fmt.Errorf("no account %s at height %d: it holds no tokens and has sent no tx", format.Address(addr[:]), r.Height)
 				}
 				return view.NewAccount(r, amounts(cmd)), nil
