@@ -100,3 +100,21 @@ func TestDevnetDiscovery(t *testing.T) {
 	writeEndpoints(t, dir, gone)
 	oneLine(t, regexp.QuoteMeta("no Weft node API at "+gone+" (is it running? set --node or WEFT_NODE)"), "query", "status")
 }
+
+// TestOutputEnvIsGlobal: WEFT_OUTPUT sets the global --output, not a
+// command's own --output (testnet's directory).
+func TestOutputEnvIsGlobal(t *testing.T) {
+	isolate(t)
+	t.Setenv("WEFT_OUTPUT", "json")
+	root := rootCmd()
+	cmd, _, _ := root.Find([]string{"testnet"})
+	if err := cmd.ParseFlags(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := bindEnv(cmd); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := cmd.Flags().GetString("output"); v != "" {
+		t.Errorf("testnet --output is %q from WEFT_OUTPUT", v)
+	}
+}

@@ -53,6 +53,11 @@ func bindEnv(cmd *cobra.Command) error {
 		if err != nil || f.Changed {
 			return
 		}
+		// A command's own flag named like a global one (testnet's
+		// --output directory) does not take the global flag's variable.
+		if g := cmd.Root().PersistentFlags().Lookup(f.Name); g != nil && g != f {
+			return
+		}
 		if v, ok := os.LookupEnv(envName(f.Name)); ok {
 			if e := cmd.Flags().Set(f.Name, v); e != nil {
 				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
