@@ -111,8 +111,8 @@ func Time(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// Duration is d rounded for a person: "850ms", "4.2s", "3m12s", "5h4m",
-// "2d3h".
+// Duration is d rounded for a person: "850ms", "4.2s", "3m12s", "1m",
+// "5h4m", "2d3h".
 func Duration(d time.Duration) string {
 	neg := d < 0
 	if neg {
@@ -126,6 +126,9 @@ func Duration(d time.Duration) string {
 		s = d.Round(100 * time.Millisecond).String()
 	case d < time.Hour:
 		s = d.Round(time.Second).String()
+		if strings.HasSuffix(s, "m0s") {
+			s = strings.TrimSuffix(s, "0s") // "1m", not "1m0s"
+		}
 	case d < 48*time.Hour:
 		s = strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
 	default:
