@@ -26,6 +26,7 @@ import (
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/test/e2e/nettest"
+	"github.com/weftnet/weft/ui"
 )
 
 // weftBin is the binary TestMain builds once.
@@ -228,6 +229,7 @@ func TestNetworkPageInChromium(t *testing.T) {
 	}
 	checkPage(t, ctx, ep)
 	saveScreenshot(t, ctx)
+	checkStatusCLI(t, ep)
 	stopConsole()
 	<-errs.done
 	if e := errs.list(); len(e) > 0 {
@@ -350,6 +352,51 @@ func sendRollupTxs(t *testing.T, url string, n int) {
 		case <-ctx.Done():
 			t.Fatalf("the rollup txs were not executed: %v", ctx.Err())
 		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// checkStatusCLI runs `weft status -o json` against node0 until both
+// rollups have a batch safe on L1, and checks the snapshot: four healthy
+// validators, the rollups' RPC, inbox and settlement read from L1, no
+// warnings.
+func checkStatusCLI(t *testing.T, ep devnet.Endpoints) {
+	t.Helper()
+	inbox := map[string]string{}
+	for _, r := range ep.L1.Deployment.Rollups {
+		inbox[r.Name] = r.Inbox.Hex()
+	}
+	var v ui.View
+	var last string
+	deadline := time.Now().Add(time.Minute)
+	tick := time.NewTicker(200 * time.Millisecond) // a separate process: polled until the deadline
+	defer tick.Stop()
+	for {
+		out, err := exec.Command(weftBin, "status", "--node", ep.Nodes[0].API, "--output", "json").CombinedOutput()
+		last = string(out)
+		v = ui.View{}
+		if err == nil && json.Unmarshal(out, &v) == nil && len(v.Rollups) == 2 &&
+			v.Rollups[0].SafeWeftHeight > 0 && v.Rollups[1].SafeWeftHeight > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("weft status: no rollup batch safe on L1 within a minute: %v\n%s", err, out)
+		}
+		<-tick.C
+	}
+	if v.ChainID != ep.ChainID || len(v.Validators) != 4 || len(v.Warnings) != 0 {
+		t.Errorf("weft status: chain %q, %d validators, warnings %+v:\n%s", v.ChainID, len(v.Validators), v.Warnings, last)
+	}
+	for _, val := range v.Validators {
+		if val.State != "active" || val.Stake != "10 WEFT" || val.RecentBlocks == 0 {
+			t.Errorf("validator %+v", val)
+		}
+	}
+	for _, r := range v.Rollups {
+		s := r.Settlement
+		if s == nil || s.Inbox != inbox[r.Name] || !s.Batcher || !s.Relayer || s.L1Error != "" || s.BatchesPosted == 0 ||
+			s.LastPostL1Block == 0 || r.RPCURL != ep.Nodes[0].RollupRPC[r.Name] || r.SettlementLag == "" {
+			t.Errorf("rollup %s: %+v, settlement %+v", r.Name, r, s)
 		}
 	}
 }
