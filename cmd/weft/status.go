@@ -62,8 +62,9 @@ func runStatus(cmd *cobra.Command, _ []string) error {
 	defer stop()
 	t := time.NewTicker(every)
 	defer t.Stop()
+	redraw := !asJSON && isTerminal(out)
 	for {
-		if !asJSON {
+		if redraw {
 			fmt.Fprint(out, "\x1b[H\x1b[2J") // home, clear: redraw in place
 		}
 		if err := printStatus(ctx, out, c.API, asJSON); err != nil {
@@ -103,4 +104,15 @@ func printStatus(ctx context.Context, out io.Writer, api weftv1.NodeAPIClient, a
 func statusJSON(cmd *cobra.Command) (bool, error) {
 	f, err := outputFormat(cmd)
 	return f == view.JSON, err
+}
+
+// isTerminal reports whether w is a terminal (elsewhere --watch appends
+// each screen instead of redrawing it).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
