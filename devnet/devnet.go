@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/weftnet/weft/client"
+	"github.com/weftnet/weft/format"
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/node"
@@ -401,7 +403,7 @@ func (r *devnetRun) printServices() error {
 // accounts of ep.
 func (r *devnetRun) printDevAccounts(ep Endpoints) {
 	o := r.o
-	fmt.Fprintf(o.Out, "Development accounts (mnemonic %q), each funded with %s:\n", keys.DevMnemonic, o.Testnet.DevBalance)
+	fmt.Fprintf(o.Out, "Development accounts (mnemonic %q), each funded with %s:\n", keys.DevMnemonic, devBalance(o.Testnet.DevBalance))
 	for i, a := range ep.DevAccounts {
 		if i == 3 {
 			fmt.Fprintf(o.Out, "  ... %d more in %s\n", len(ep.DevAccounts)-3, filepath.Join(r.dir, "endpoints.json"))
@@ -520,4 +522,14 @@ func dropSettlement(home string) error {
 		return nil
 	}
 	return node.WriteConfig(home, c, wc)
+}
+
+// devBalance is a dev account's balance (a decimal in the smallest unit)
+// as people read it ("10000 WEFT"), or as given if it is not a number.
+func devBalance(raw string) string {
+	v, ok := new(big.Int).SetString(raw, 10)
+	if !ok {
+		return raw
+	}
+	return format.Amount(v)
 }
