@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/weftnet/weft/cmd/weft/view"
+	"github.com/weftnet/weft/format"
 	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/node"
 	"github.com/weftnet/weft/rollups/derive"
@@ -234,8 +235,8 @@ func rollupDepositCmd() *cobra.Command {
 			if rcpt.Status != types.ReceiptStatusSuccessful {
 				return fmt.Errorf("deposit tx %s reverted", tx.Hash())
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deposited %s wei to %s on %s in L1 tx %s (block %d); credited once that block is finalized\n",
-				value, common.HexToAddress(toHex), r.svc.Name, tx.Hash(), rcpt.BlockNumber)
+			fmt.Fprintf(cmd.OutOrStdout(), "deposited %s ETH (%s wei) to %s on %s in L1 tx %s (block %d); credited once that block is finalized\n",
+				format.Decimal(value), value, common.HexToAddress(toHex), r.svc.Name, tx.Hash(), rcpt.BlockNumber)
 			return nil
 		},
 	}
@@ -302,7 +303,7 @@ func runRollupFinalizeWithdrawal(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	w := pw.Withdrawal
-	fmt.Fprintf(out, "withdrawal %d: %s wei from %s to %s, rollup block %d (Weft height %d)\n", w.Nonce, w.Value, w.From, w.To, pw.RollupBlock, pw.WeftHeight)
+	fmt.Fprintf(out, "withdrawal %d: %s ETH (%s wei) from %s to %s, rollup block %d (Weft height %d)\n", w.Nonce, format.Decimal(w.Value), w.Value, w.From, w.To, pw.RollupBlock, pw.WeftHeight)
 	switch {
 	case pw.Batch == nil:
 		return fmt.Errorf("%w: no batch covers Weft height %d yet", settlement.ErrNotFinal, pw.WeftHeight)

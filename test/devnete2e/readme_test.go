@@ -121,7 +121,7 @@ var readmeChecks = []struct {
 	{"bin/weft query validators", []*regexp.Regexp{regexp.MustCompile(`(?m)^node0 +0x[0-9a-fA-F]{40} +\d+(\.\d+)? WEFT +\d+ `)}},
 	{"bin/weft query delegations", []*regexp.Regexp{regexp.MustCompile(`(?m)^delegations of 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266$`)}},
 	{"bin/weft query status", []*regexp.Regexp{regexp.MustCompile(`(?m)^chain id +weft-devnet$`), regexp.MustCompile(`(?m)^app hash +0x[0-9a-f]{64}$`)}},
-	{"bin/weft rollup deposit", []*regexp.Regexp{regexp.MustCompile(`deposited 1000000000000000000 wei to 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 on alpha`)}},
+	{"bin/weft rollup deposit", []*regexp.Regexp{regexp.MustCompile(`deposited 1 ETH \(1000000000000000000 wei\) to 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 on alpha`)}},
 	{"bin/weft rollup verify", []*regexp.Regexp{regexp.MustCompile(`(?m)^(all \d+ batches verified|no batches posted yet)`)}},
 	{"bin/weft rollup status", []*regexp.Regexp{regexp.MustCompile(`(?m)^inbox +0x[0-9a-fA-F]{40}$`), regexp.MustCompile(`(?m)^last state root +0x[0-9a-f]{64}$`),
 		regexp.MustCompile(`(?m)^finalized block +\d+$`)}},
