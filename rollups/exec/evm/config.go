@@ -10,7 +10,6 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/params"
 
-	"github.com/weftnet/weft/contracts"
 	"github.com/weftnet/weft/rollups"
 )
 
@@ -26,9 +25,12 @@ type Config struct {
 	Dir string
 	// ChainID is the EIP-155 chain id of the rollup.
 	ChainID uint64
-	// Alloc is the genesis state. The EIP-4788 beacon roots contract is
-	// added when absent, so contracts can read the Weft block hash, and so
-	// is the WeftL2Bridge predeploy (withdrawals to L1, deposit count).
+	// Alloc is the genesis state. Each of Preinstalls is added at its
+	// address when Alloc does not set that address: the OP Stack's
+	// preinstalls (Multicall3, the deterministic deployment proxy, …), the
+	// EIP-4788 beacon roots contract, so contracts can read the Weft block
+	// hash, and the WeftL2Bridge predeploy (withdrawals to L1, deposit
+	// count).
 	Alloc types.GenesisAlloc
 	// GasLimit is the block gas limit (DefaultGasLimit when 0).
 	GasLimit uint64
@@ -92,16 +94,11 @@ func NewChainConfig(chainID uint64) *params.ChainConfig {
 // genesis returns the genesis specification for cfg. Extra holds Weft height
 // 0 so every block, genesis included, carries a decodable height.
 func (c *Config) genesis(chainConfig *params.ChainConfig) *core.Genesis {
-	alloc := make(types.GenesisAlloc, len(c.Alloc)+1)
+	alloc := make(types.GenesisAlloc, len(c.Alloc)+16)
 	for addr, acc := range c.Alloc {
 		alloc[addr] = acc
 	}
-	if _, ok := alloc[params.BeaconRootsAddress]; !ok {
-		alloc[params.BeaconRootsAddress] = types.Account{Nonce: 1, Code: params.BeaconRootsCode, Balance: common.Big0}
-	}
-	if _, ok := alloc[contracts.L2BridgeAddress]; !ok {
-		alloc[contracts.L2BridgeAddress] = types.Account{Nonce: 1, Code: contracts.L2BridgeRuntime(), Balance: common.Big0}
-	}
+	addPreinstalls(alloc, c.ChainID)
 	return &core.Genesis{
 		Config:     chainConfig,
 		Alloc:      alloc,

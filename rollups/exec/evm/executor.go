@@ -151,7 +151,7 @@ func (e *Executor) load() error {
 		return nil
 	}
 	if want := genesis.ToBlock().Hash(); stored != want {
-		return fmt.Errorf("evm executor: database holds genesis %s, config gives %s (alloc, gas limit or genesis time changed?)", stored, want)
+		return fmt.Errorf("evm executor: database holds genesis %s, config gives %s (alloc, gas limit or genesis time changed, or the database predates this weft's genesis revision %d, which added the preinstalls: the rollup's chain must be started over)", stored, want, GenesisRevision)
 	}
 	if cc := rawdb.ReadChainConfig(e.db, stored); cc == nil || cc.ChainID == nil || cc.ChainID.Uint64() != e.cfg.ChainID {
 		return fmt.Errorf("evm executor: database chain config does not match chain id %d", e.cfg.ChainID)
