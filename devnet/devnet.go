@@ -75,6 +75,10 @@ type State struct {
 	// Stopped is where the last run stopped; nil while a run is going, or
 	// after one that did not stop cleanly.
 	Stopped *Stop `json:"stopped,omitempty"`
+	// RollupGenesis is the evm.GenesisRevision the devnet's rollups were
+	// created with (absent: before revision 1). A weft of another revision
+	// gives the rollups another genesis, so it cannot resume them.
+	RollupGenesis int `json:"rollup_genesis,omitempty"`
 }
 
 // Stop is where a devnet run stopped.

@@ -20,6 +20,7 @@ import (
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/node"
+	"github.com/weftnet/weft/rollups/exec/evm"
 	"github.com/weftnet/weft/rollups/settlement"
 )
 
@@ -390,4 +391,50 @@ func TestDevnetL1Switch(t *testing.T) {
 			t.Errorf("%s: embedded L1 data dir %q", c.name, lo.DataDir)
 		}
 	}
+}
+
+// TestDevnetRollupGenesisRevision: a devnet whose rollups were created
+// with an older EVM genesis (before the preinstalls) is refused with a
+// pointer to --reset, not left to fail at node start on a genesis hash
+// mismatch; a new devnet records this weft's revision, enables unprotected
+// txs on its rollup RPC, and resumes.
+func TestDevnetRollupGenesisRevision(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	o := devnetTestOptions(dir, &out)
+	st, _, _, unlock, err := openDevnet(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if st.RollupGenesis != evm.GenesisRevision {
+		t.Fatalf("new devnet records rollup genesis %d, want %d", st.RollupGenesis, evm.GenesisRevision)
+	}
+	_, wc, err := node.LoadConfig(filepath.Join(dir, "node0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wc.Rollups) != 1 || !wc.Rollups[0].AllowUnprotectedTxs {
+		t.Fatalf("devnet rollup services %+v: want alpha with allow_unprotected_txs", wc.Rollups)
+	}
+	_, _, resumed, unlock, err := openDevnet(o)
+	if err != nil || !resumed {
+		t.Fatalf("resume: resumed %v, %v", resumed, err)
+	}
+	unlock()
+
+	st.RollupGenesis = 0 // as a devnet.json written before revision 1
+	if err := st.save(dir); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, _, err = openDevnet(o)
+	if err == nil || !strings.Contains(err.Error(), "--reset") || !strings.Contains(err.Error(), "preinstalls") {
+		t.Fatalf("devnet of an older rollup genesis: %v; want a refusal naming the preinstalls and --reset", err)
+	}
+	o.Reset = true
+	st, _, resumed, unlock, err = openDevnet(o)
+	if err != nil || resumed || st.RollupGenesis != evm.GenesisRevision {
+		t.Fatalf("--reset: resumed %v, rollup genesis %d, %v", resumed, st.RollupGenesis, err)
+	}
+	unlock()
 }

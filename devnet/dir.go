@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/weftnet/weft/rollups/exec/evm"
 )
 
 // LoadState reads devnet.json from dir.
@@ -159,6 +161,9 @@ func openDevnet(o Options) (st *State, m *Manifest, resumed bool, unlock func(),
 	if kind == dirDevnet {
 		m, err = LoadManifest(dir)
 		if err == nil {
+			if err := checkRollupGenesis(dir, st); err != nil {
+				return fail(err)
+			}
 			if err := addNetworkPages(o.Out, dir, m); err != nil {
 				return fail(err)
 			}
@@ -178,6 +183,22 @@ func openDevnet(o Options) (st *State, m *Manifest, resumed bool, unlock func(),
 		return fail(err)
 	}
 	return st, m, false, unlock, nil
+}
+
+// checkRollupGenesis refuses to resume the devnet in dir (whose manifest
+// is st) when its rollups were created with another genesis revision than
+// this weft's: their executors would refuse the stored chains at start
+// with a genesis hash mismatch.
+func checkRollupGenesis(dir string, st *State) error {
+	if st.RollupGenesis == evm.GenesisRevision {
+		return nil
+	}
+	if st.RollupGenesis < evm.GenesisRevision {
+		return fmt.Errorf("%s was created by an older weft, whose EVM rollups' genesis (revision %d) lacks what this weft's (revision %d) holds: the OP Stack preinstalls (Multicall3, the deterministic deployment proxy, Permit2, …). Its rollup chains cannot resume; start over with: weft devnet --dir %s --reset",
+			dir, st.RollupGenesis, evm.GenesisRevision, dir)
+	}
+	return fmt.Errorf("%s was created by a newer weft (EVM rollup genesis revision %d, this weft makes %d): its rollup chains cannot resume here; use that weft, or start over with: weft devnet --dir %s --reset",
+		dir, st.RollupGenesis, evm.GenesisRevision, dir)
 }
 
 // foreignDirError is the error refusing dir, which holds ents but no
@@ -237,12 +258,13 @@ func removeUnfinishedNetwork(out io.Writer, dir string, ents []os.DirEntry) erro
 // first, so that an interrupted creation is still recognised (and redone)
 // as a devnet, then the network.
 func createDevnet(o Options) (*State, *Manifest, error) {
-	st := &State{Version: devnetStateVersion, ChainID: o.Testnet.ChainID, Created: time.Now().UTC().Truncate(time.Second)}
+	st := &State{Version: devnetStateVersion, ChainID: o.Testnet.ChainID, Created: time.Now().UTC().Truncate(time.Second), RollupGenesis: evm.GenesisRevision}
 	if err := st.save(o.Testnet.Output); err != nil {
 		return nil, nil, err
 	}
 	tn := o.Testnet
-	tn.UI = true // a devnet serves every node's network page
+	tn.UI = true                  // a devnet serves every node's network page
+	tn.AllowUnprotectedTxs = true // and takes keyless deployment txs
 	m, err := GenerateTestnet(tn)
 	if err != nil {
 		return nil, nil, err

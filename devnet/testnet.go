@@ -41,6 +41,11 @@ type TestnetOptions struct {
 	// UI serves each node's network page on BasePort+10i+6 (the devnet
 	// always does).
 	UI bool
+	// AllowUnprotectedTxs makes node0's rollup RPCs accept txs without
+	// EIP-155 replay protection (allow_unprotected_txs; the devnet always
+	// does, so the deterministic deployment proxy's published deployment tx
+	// and the like work there).
+	AllowUnprotectedTxs bool
 }
 
 // UIPortOffset is where node i's network page listens with
@@ -257,7 +262,8 @@ func (g *testnetGen) addRollupServices(home string, wc *node.Config) error {
 		wc.Rollups = append(wc.Rollups, node.RollupService{
 			Name: r.Name, RPCListenAddr: fmt.Sprintf("%s:%d", o.Host, o.RollupRPCBasePort+j),
 			SubmitterKey: kf + ".json", DevAlloc: o.DevAccounts, DevBalance: DevRollupBalance,
-			DepositRelayer: crypto.PubkeyToAddress(g.submitters[r.Name].PublicKey).Hex(),
+			DepositRelayer:      crypto.PubkeyToAddress(g.submitters[r.Name].PublicKey).Hex(),
+			AllowUnprotectedTxs: o.AllowUnprotectedTxs,
 		})
 	}
 	return nil

@@ -50,6 +50,13 @@ type RollupService struct {
 	// allocation it is part of the rollup's identity: every node and
 	// verifier of the rollup must use the same. Empty: deposits refused.
 	DepositRelayer string `toml:"deposit_relayer"`
+	// AllowUnprotectedTxs makes the rollup's JSON-RPC accept legacy txs
+	// without EIP-155 replay protection, like go-ethereum's
+	// --rpc.allow-unprotected-txs (the deterministic deployment proxy's
+	// published deployment tx is one). Off by default; the devnet turns it
+	// on. It only decides what this node's RPC admits: every node executes
+	// such a tx once it is ordered.
+	AllowUnprotectedTxs bool `toml:"allow_unprotected_txs"`
 	// Settlement, when present, makes this node settle the rollup on L1.
 	Settlement *SettlementConfig `toml:"settlement"`
 }
@@ -208,7 +215,7 @@ func (n *Node) startRollup(svc RollupService) (*rollupRuntime, error) {
 		chain, _ := n.app.Committed()
 		return ex.LastWeftHeight(), chain, n.cmt.ConsensusReactor().WaitSync()
 	}
-	rt.server, err = rpc.NewServer(rpc.Config{Name: svc.Name, ListenAddr: svc.RPCListenAddr, Settlement: &rt.status, Progress: progress}, rollupBackend{ex, rt}, sub, log)
+	rt.server, err = rpc.NewServer(rpc.Config{Name: svc.Name, ListenAddr: svc.RPCListenAddr, Settlement: &rt.status, Progress: progress, AllowUnprotectedTxs: svc.AllowUnprotectedTxs}, rollupBackend{ex, rt}, sub, log)
 	if err != nil {
 		ex.Close()
 		return nil, err

@@ -111,6 +111,7 @@ func testnetCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			o.AllowUnprotectedTxs, _ = cmd.Flags().GetBool("allow-unprotected-txs")
 			m, err := devnet.GenerateTestnet(o)
 			if err != nil {
 				return err
@@ -122,6 +123,7 @@ func testnetCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().String("output", "", "directory to write the network into")
+	cmd.Flags().Bool("allow-unprotected-txs", false, "node0's rollup RPCs accept txs without EIP-155 replay protection (allow_unprotected_txs; the devnet always does)")
 	testnetFlags(cmd, nil, 0)
 	return addEnvHelp(cmd)
 }

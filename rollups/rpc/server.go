@@ -46,7 +46,17 @@ type Config struct {
 	// eth_sendRawTransaction refuses txs: nonces and balances would be
 	// checked against stale state.
 	Progress func() (executed, chain int64, nodeCatchingUp bool)
+	// AllowUnprotectedTxs accepts legacy txs without EIP-155 replay
+	// protection (signed for any chain), as go-ethereum's
+	// --rpc.allow-unprotected-txs does: the published deployment txs of the
+	// deterministic deployment proxy and of other keyless deployers are such
+	// txs. Off, they are refused with go-ethereum's error.
+	AllowUnprotectedTxs bool
 }
+
+// errUnprotectedTx is go-ethereum's refusal of a tx without EIP-155 replay
+// protection (internal/ethapi.SubmitTransaction).
+var errUnprotectedTx = errors.New("only replay-protected (EIP-155) transactions allowed over RPC")
 
 // SyncSlack is how many Weft heights a rollup may trail the chain and still
 // count as caught up after a (re)start: following live, it trails by at
@@ -208,10 +218,12 @@ func (s *Server) retire() {
 // hand rollup txs to Weft directly (weft tx bundle --eth-tx) use it to refuse
 // a bundle before any part of it is ordered.
 func CheckRaw(input []byte, chainID *big.Int) (*types.Transaction, common.Address, error) {
-	return checkRaw(input, types.LatestSignerForChainID(chainID))
+	return checkRaw(input, types.LatestSignerForChainID(chainID), false)
 }
 
-func checkRaw(input []byte, signer types.Signer) (*types.Transaction, common.Address, error) {
+// checkRaw is CheckRaw for signer's chain; allowUnprotected accepts a
+// legacy tx without replay protection (which names no chain).
+func checkRaw(input []byte, signer types.Signer, allowUnprotected bool) (*types.Transaction, common.Address, error) {
 	var zero common.Address
 	if len(input) > maxTxSize {
 		return nil, zero, fmt.Errorf("%w: transaction size %d, limit %d", txpool.ErrOversizedData, len(input), maxTxSize)
@@ -225,10 +237,10 @@ func checkRaw(input []byte, signer types.Signer) (*types.Transaction, common.Add
 	default:
 		return nil, zero, fmt.Errorf("%w: tx type %d", core.ErrTxTypeNotSupported, tx.Type())
 	}
-	if !tx.Protected() {
-		return nil, zero, errors.New("only replay-protected (EIP-155) transactions allowed over RPC")
+	if !tx.Protected() && !allowUnprotected {
+		return nil, zero, errUnprotectedTx
 	}
-	if tx.ChainId().Cmp(signer.ChainID()) != 0 {
+	if tx.Protected() && tx.ChainId().Cmp(signer.ChainID()) != 0 {
 		return nil, zero, fmt.Errorf("%w: have %d want %d", types.ErrInvalidChainId, tx.ChainId(), signer.ChainID())
 	}
 	from, err := types.Sender(signer, tx)
@@ -249,7 +261,7 @@ func (s *Server) validateRaw(input []byte) (*types.Transaction, common.Address, 
 	}
 	cfg := s.backend.ChainConfig()
 	head := s.backend.Head()
-	tx, from, err := checkRaw(input, types.LatestSigner(cfg))
+	tx, from, err := checkRaw(input, types.LatestSigner(cfg), s.cfg.AllowUnprotectedTxs)
 	if err != nil {
 		return nil, zero, none, err
 	}
