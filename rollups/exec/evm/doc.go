@@ -20,6 +20,13 @@
 //     below the parent's.
 //   - All forks through Cancun are active from genesis; the chain is
 //     post-merge (difficulty 0) with EIP-1559 fees and no blob transactions.
+//   - The genesis state is Config.Alloc plus, at every address the alloc
+//     does not set, Preinstalls: the OP Stack's preinstalls with the OP
+//     Stack's bytecode (preinstalls_gen.go), the EIP-4788 beacon roots
+//     contract and Weft's L2 bridge. GenesisRevision numbers that set.
+//   - Legacy transactions without EIP-155 replay protection are executed
+//     like any other (sender recovered with the Homestead rules); whether
+//     to admit them is the RPC's choice, not the executor's.
 //
 // The package owns its database directory. It must not reach into Weft
 // consensus state, choose which slices to run (the driver does), or
