@@ -132,7 +132,7 @@ func startNetwork(t *testing.T, c netConfig) *network {
 	dir := filepath.Join(t.TempDir(), "net")
 	args := []string{"--validators", strconv.Itoa(validators),
 		"--base-port", strconv.Itoa(basePort), "--rollup", "alpha:901", "--rollup", "beta:902",
-		"--rollup-rpc-port", strconv.Itoa(rpcPort)}
+		"--rollup-rpc-port", strconv.Itoa(rpcPort), "--allow-unprotected-txs"}
 	if c.classicP2P {
 		args = append(args, "--libp2p=false")
 	}

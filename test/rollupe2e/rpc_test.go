@@ -27,7 +27,8 @@ import (
 )
 
 // TestEthersJS has ethers.js, a real Ethereum client, send a transfer on
-// alpha and read it back.
+// alpha and read it back, then use the genesis predeploys
+// (checkEthersPredeploys).
 func TestEthersJS(t *testing.T) {
 	skipShort(t)
 	nodeJS, err := exec.LookPath("node")
@@ -87,6 +88,7 @@ func TestEthersJS(t *testing.T) {
 	if err != nil || r.BlockHash != res.BlockHash || r.BlockNumber.Uint64() != res.BlockNumber {
 		t.Fatalf("receipt of %s: %v (%v); ethers saw block %d %s", res.Hash, r, err, res.BlockNumber, res.BlockHash)
 	}
+	checkEthersPredeploys(t, n, nodeJS, dir)
 }
 
 // TestBadRawTxs sends invalid raw txs and checks each is refused with
