@@ -2,6 +2,7 @@ package batcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 
@@ -27,6 +28,11 @@ func (d *Driver) receipt(ctx context.Context, s *sent) (*types.Receipt, error) {
 		}
 		if err != nil && !txmgr.NotMined(err) {
 			return nil, err
+		}
+		if !errors.Is(err, ethereum.NotFound) {
+			// geth is still indexing: a version may be mined and not
+			// found yet, so the nonce checks below would misread it.
+			return nil, nil
 		}
 	}
 	// The nonce was used by a version we do not know (sent before a

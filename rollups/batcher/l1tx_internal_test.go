@@ -5,7 +5,9 @@ import (
 	"errors"
 	"math/big"
 	"testing"
+	"time"
 
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -33,6 +35,20 @@ func TestReceiptResyncsPastAGap(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &Driver{l1: cl, from: from}
+	// While geth's tx indexer starts, a receipt query cannot tell "not
+	// mined" from "not indexed yet", and receipt rightly waits; the checks
+	// below are about a node that can tell.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := cl.TransactionReceipt(ctx, common.Hash{1})
+		if errors.Is(err, ethereum.NotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the simulated L1 still answers %v", err)
+		}
+		sim.Commit()
+	}
 	transfer := func(nonce uint64) *sent {
 		t.Helper()
 		tx, err := types.SignNewTx(key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{
@@ -62,8 +78,26 @@ func TestReceiptResyncsPastAGap(t *testing.T) {
 		t.Fatalf("mined tx: receipt %v, err %v", r, err)
 	}
 	// Nonce 0 is used, by a version the driver does not know.
+	waitIndexed(t, cl, waiting.Hashes[0])
 	unknown := &sent{Tx: txmgr.Tx{Nonce: 0, Hashes: []common.Hash{{0xde, 0xad}}}}
 	if _, err := d.receipt(ctx, unknown); !errors.Is(err, errResync) {
 		t.Fatalf("nonce used by an unknown tx: err %v, want a resync", err)
+	}
+}
+
+// waitIndexed waits until the L1 serves the receipt of mined tx h.
+func waitIndexed(t *testing.T, cl interface {
+	TransactionReceipt(context.Context, common.Hash) (*types.Receipt, error)
+}, h common.Hash) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := cl.TransactionReceipt(context.Background(), h); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("receipt of %s never served", h)
+		}
+		time.Sleep(time.Millisecond) // polling a condition, with a deadline
 	}
 }

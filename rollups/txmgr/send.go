@@ -102,11 +102,12 @@ func (s *Sender) Send(ctx context.Context, c Call) (*Sent, error) {
 		out.Hashes = t.Hashes
 		return nil
 	}
+	pol := s.policy()
 	f, err := s.suggest(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Policy.Check(f); err != nil {
+	if err := pol.Check(f); err != nil {
 		return nil, err
 	}
 	if err := send(f); err != nil {
@@ -118,6 +119,11 @@ func (s *Sender) Send(ctx context.Context, c Call) (*Sent, error) {
 	}
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
+	// Once a version is out, only a receipt, a nonce another tx took, or
+	// the caller's deadline ends the wait: a failed replacement or receipt
+	// query leaves the versions sent in flight, so it is retried, not
+	// reported as a failure of a tx that may yet be mined.
+	var lastErr error
 	for {
 		for _, h := range t.Hashes {
 			r, err := s.L1.TransactionReceipt(ctx, h)
@@ -126,24 +132,33 @@ func (s *Sender) Send(ctx context.Context, c Call) (*Sent, error) {
 				return out, nil
 			}
 			if !NotMined(err) {
-				return nil, fmt.Errorf("receipt of %s: %w", h, err)
+				lastErr = fmt.Errorf("receipt of %s: %w", h, err)
 			}
 		}
-		if s.Policy.Due(t, s.now()) {
+		if pol.Due(t, s.now()) {
 			if err := s.taken(ctx, from, t); err != nil {
-				return nil, err
+				return out, err
 			}
-			if err := s.replace(ctx, t, send); err != nil {
-				return nil, err
+			if err := s.replace(ctx, pol, t, send); err != nil {
+				lastErr = err
+				t.SentAt = s.now() // retry at the next due time
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("waiting for L1 tx %s (nonce %d) to be mined: %w", t.Hashes[len(t.Hashes)-1], nonce, ctx.Err())
+			err := fmt.Errorf("%w: L1 tx %s (nonce %d) not seen mined: %w", ErrInFlight, t.Hashes[len(t.Hashes)-1], nonce, ctx.Err())
+			if lastErr != nil {
+				err = fmt.Errorf("%w (last error: %v)", err, lastErr)
+			}
+			return out, err
 		case <-tick.C:
 		}
 	}
 }
+
+// ErrInFlight is returned (with the hashes sent) when Send stops waiting
+// while versions it sent may still be mined.
+var ErrInFlight = errors.New("sent and not seen mined; it may still be mined")
 
 // taken returns an error when t's nonce is used by a mined tx that is none
 // of t's versions (another sender shares the key): nothing Send sent can
@@ -153,9 +168,11 @@ func (s *Sender) taken(ctx context.Context, from common.Address, t *Tx) error {
 	if err != nil || mined <= t.Nonce {
 		return nil // not taken, or unknown yet: keep waiting
 	}
+	// Foreign only if the node positively knows none of our versions: a
+	// receipt it cannot give yet (indexing, an error) may still be ours.
 	for _, h := range t.Hashes {
-		if _, err := s.L1.TransactionReceipt(ctx, h); err == nil {
-			return nil // ours after all; the loop returns it
+		if _, err := s.L1.TransactionReceipt(ctx, h); err == nil || !errors.Is(err, ethereum.NotFound) {
+			return nil
 		}
 	}
 	return fmt.Errorf("L1 nonce %d of %s was used by a tx this command did not send (is the key used elsewhere?)", t.Nonce, from)
@@ -163,13 +180,13 @@ func (s *Sender) taken(ctx context.Context, from common.Address, t *Tx) error {
 
 // replace sends a new version of t with bumped fees; a replacement the
 // policy's caps refuse is not sent (the versions sent may still be mined).
-func (s *Sender) replace(ctx context.Context, t *Tx, send func(Fees) error) error {
+func (s *Sender) replace(ctx context.Context, pol Policy, t *Tx, send func(Fees) error) error {
 	sug, err := s.suggest(ctx)
 	if err != nil {
 		return err
 	}
-	f := s.Policy.Replacement(t.Fees, sug)
-	if s.Policy.Check(f) != nil {
+	f := pol.Replacement(t.Fees, sug)
+	if pol.Check(f) != nil {
 		t.SentAt = s.now() // keep waiting at the cap; try again later
 		return nil
 	}
@@ -188,6 +205,20 @@ func (s *Sender) suggest(ctx context.Context) (Fees, error) {
 	return Suggest(tip, head.BaseFee, nil), nil
 }
 
+// policy is s.Policy with DefaultPolicy's timing and bump where it has
+// none: a zero policy would replace at every poll by 1 wei, which geth's
+// pool refuses (it needs +10%).
+func (s *Sender) policy() Policy {
+	p := s.Policy
+	if p.ResubmitAfter <= 0 {
+		p.ResubmitAfter = DefaultPolicy.ResubmitAfter
+	}
+	if p.BumpPercent < 10 {
+		p.BumpPercent = DefaultPolicy.BumpPercent
+	}
+	return p
+}
+
 func (s *Sender) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
@@ -200,7 +231,7 @@ func (s *Sender) now() time.Time {
 // ("transaction indexing is in progress", which geth answers for a while
 // after it starts).
 func NotMined(err error) bool {
-	return errors.Is(err, ethereum.NotFound) || strings.Contains(err.Error(), "indexing is in progress")
+	return err != nil && (errors.Is(err, ethereum.NotFound) || strings.Contains(err.Error(), "indexing is in progress"))
 }
 
 // benign are the pool's answers to a send that leave the tx in flight as

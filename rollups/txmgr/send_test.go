@@ -40,11 +40,14 @@ func (r *recording) polled(t *testing.T, n int) {
 	waitUntil(t, "receipt polls", func() bool { r.mu.Lock(); defer r.mu.Unlock(); return r.polls >= want })
 }
 
+// SendTransaction records tx once the pool has it (or refused it), so a
+// test that sees it recorded can seal a block holding it.
 func (r *recording) SendTransaction(ctx context.Context, tx *types.Transaction) error {
+	err := r.Client.SendTransaction(ctx, tx)
 	r.mu.Lock()
 	r.sent = append(r.sent, tx)
 	r.mu.Unlock()
-	return r.Client.SendTransaction(ctx, tx)
+	return err
 }
 
 func (r *recording) sentTxs() []*types.Transaction {
@@ -177,6 +180,12 @@ func TestSendNoticesATakenNonce(t *testing.T) {
 		t.Fatal(err)
 	}
 	sim.Commit()
+	// Only once the L1 indexed that block can it say our versions were
+	// not mined (before, "indexing is in progress" rightly means wait).
+	waitUntil(t, "the other tx's receipt", func() bool {
+		_, err := sim.Client().TransactionReceipt(context.Background(), other.Hash())
+		return err == nil
+	})
 	clk.add(2 * time.Minute)
 	select {
 	case err := <-done:
