@@ -97,6 +97,15 @@ func (a *App) insert(tx *Tx, params *Params, o origin) *txcodec.Rejection {
 			return txcodec.Reject(txcodec.CodeNotAccepting, "cannot journal tx (is the disk full?): "+err.Error())
 		}
 		a.mp.Gossip(tx.Hash)
+		// A block that took the tx out of the mempool before Put indexed
+		// it could not delete its entry: do it now, or the entry would
+		// hold a slot of MaxJournaled until a restart. (A tx evicted for
+		// room meanwhile stays journaled, as any acknowledged tx.)
+		if !a.mp.Has(tx.Hash) && a.Reader().Account(tx.Sender).Nonce > tx.Body.Nonce {
+			if err := a.journal.Remove(tx.Hash); err != nil {
+				a.log.Error("remove journal entry of a tx that left the mempool", "tx", fmt.Sprintf("%x", tx.Hash), "err", err)
+			}
+		}
 	}
 	return nil
 }

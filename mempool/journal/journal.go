@@ -79,6 +79,17 @@ func (j *Journal) Put(h [32]byte, raw []byte) error {
 	return nil
 }
 
+// Remove takes a journaled tx out of the index and the store, with no
+// reason recorded: for a tx whose nonce a block used between the tx's
+// insertion in the mempool and its Put, which the block commit could not
+// see.
+func (j *Journal) Remove(h [32]byte) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	delete(j.set, h)
+	return j.db.Update(func(txn *badger.Txn) error { return txn.Delete(Key(h)) })
+}
+
 // Restored indexes a tx found in the store at start and put back in the
 // mempool.
 func (j *Journal) Restored(h [32]byte) {

@@ -141,3 +141,23 @@ func TestDroppedReasonsBounded(t *testing.T) {
 		t.Error("maxDropped 0 keeps no reasons")
 	}
 }
+
+// TestRemove: a tx that left the mempool before Put indexed it is taken
+// out of both the index and the store.
+func TestRemove(t *testing.T) {
+	db := open(t, t.TempDir())
+	defer db.Close()
+	j := New(db, 2, 10)
+	if err := j.Put(h(1), []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Remove(h(1)); err != nil {
+		t.Fatal(err)
+	}
+	if j.Len() != 0 || len(stored(t, j)) != 0 {
+		t.Fatalf("after Remove: %d indexed, %d stored", j.Len(), len(stored(t, j)))
+	}
+	if _, ok, _ := j.Reason(h(1)); ok {
+		t.Fatal("Remove records no reason")
+	}
+}
