@@ -73,7 +73,8 @@ type Splitter struct {
 }
 
 // NewSplitter returns a splitter over blocks keeping at most size heights
-// and maxBytes of them (the block last split is kept whatever its size).
+// and maxBytes of them (the block last split is kept whatever its size, so
+// maxBytes <= 0 keeps just that one).
 func NewSplitter(blocks Blocks, size int, maxBytes int64) *Splitter {
 	s := &Splitter{blocks: blocks, maxBytes: maxBytes}
 	c, err := lru.NewWithEvict(max(size, 1), func(_ int64, b *Block) { s.bytes -= b.Size() })
@@ -108,8 +109,7 @@ func (s *Splitter) Block(height int64) (*Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.add(height, b)
-	return b, nil
+	return s.add(height, b), nil
 }
 
 // Slice returns rollup id's slice of committed block height, with proof.
@@ -122,16 +122,19 @@ func (s *Splitter) Slice(height int64, id rollups.ID) (*weftv1.RollupSlice, erro
 }
 
 // add caches b, then evicts the least recently used heights until the
-// cache is within maxBytes again (b itself stays).
-func (s *Splitter) add(height int64, b *Block) {
+// cache is within maxBytes again (b itself stays). It returns the block
+// cached for height: another follower's split of it, if one was cached
+// meanwhile, so every follower holds the same block.
+func (s *Splitter) add(height int64, b *Block) *Block {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cache.Contains(height) {
-		return // another follower split it meanwhile
+	if cached, ok := s.cache.Get(height); ok {
+		return cached
 	}
 	s.cache.Add(height, b) // may evict the oldest height: onEvict runs here
 	s.bytes += b.Size()
 	for s.bytes > s.maxBytes && s.cache.Len() > 1 {
 		s.cache.RemoveOldest()
 	}
+	return b
 }
