@@ -113,6 +113,12 @@ func (s *Sender) Send(ctx context.Context, c Call) (*Sent, error) {
 	if err := send(f); err != nil {
 		return nil, err
 	}
+	return s.wait(ctx, from, pol, t, versions, out, send)
+}
+
+// wait polls for a receipt of any version of t until one is mined,
+// replacing t whenever it is due.
+func (s *Sender) wait(ctx context.Context, from common.Address, pol Policy, t *Tx, versions map[common.Hash]*types.Transaction, out *Sent, send func(Fees) error) (*Sent, error) {
 	poll := s.Poll
 	if poll <= 0 {
 		poll = time.Second
@@ -146,7 +152,7 @@ func (s *Sender) Send(ctx context.Context, c Call) (*Sent, error) {
 		}
 		select {
 		case <-ctx.Done():
-			err := fmt.Errorf("%w: L1 tx %s (nonce %d) not seen mined: %w", ErrInFlight, t.Hashes[len(t.Hashes)-1], nonce, ctx.Err())
+			err := fmt.Errorf("%w: L1 tx %s (nonce %d) not seen mined: %w", ErrInFlight, t.Hashes[len(t.Hashes)-1], t.Nonce, ctx.Err())
 			if lastErr != nil {
 				err = fmt.Errorf("%w (last error: %v)", err, lastErr)
 			}
