@@ -35,8 +35,8 @@ type cluster struct {
 	// nodeAPI: the harness submits and follows commits through Weft's
 	// node API instead of CometBFT's JSON-RPC.
 	nodeAPI bool
-	// pprof is node0's pprof address, when enabled.
-	pprof string
+	// pprof are the nodes' pprof addresses, when enabled.
+	pprof []string
 	// onStop, when set, runs before the processes stop (it ends the block
 	// watcher).
 	onStop func()

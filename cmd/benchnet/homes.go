@@ -82,15 +82,18 @@ func setupWeft(ctx context.Context, o *options, system, dir string, base int, se
 			}
 		}
 	}
-	if o.pprof {
-		c.pprof = fmt.Sprintf("127.0.0.1:%d", base+5)
-		cc, wc, err := node.LoadConfig(m.Nodes[0].Home)
-		if err != nil {
-			return nil, err
-		}
-		cc.RPC.PprofListenAddress = c.pprof
-		if err := node.WriteConfig(m.Nodes[0].Home, cc, wc); err != nil {
-			return nil, err
+	if o.pprof || o.budget {
+		for i, n := range m.Nodes {
+			addr := pprofAddr(base, i)
+			cc, wc, err := node.LoadConfig(n.Home)
+			if err != nil {
+				return nil, err
+			}
+			cc.RPC.PprofListenAddress = addr
+			if err := node.WriteConfig(n.Home, cc, wc); err != nil {
+				return nil, err
+			}
+			c.pprof = append(c.pprof, addr)
 		}
 	}
 	for _, n := range m.Nodes {
@@ -107,6 +110,10 @@ func setupWeft(ctx context.Context, o *options, system, dir string, base int, se
 	}
 	return c, nil
 }
+
+// pprofAddr is where node i of a cluster at base serves pprof: its sixth
+// port (checkPortsFree keeps base+10i..base+10i+5 free).
+func pprofAddr(base, i int) string { return fmt.Sprintf("127.0.0.1:%d", base+10*i+5) }
 
 // fundGenesis adds senders to app_state.accounts of every node's genesis.
 func fundGenesis(m *devnet.Manifest, senders []common.Address) error {
@@ -181,6 +188,10 @@ func setupKV(o *options, dir string, base int) (*cluster, error) {
 	}
 	c := &cluster{system: "kvstore"}
 	for i, conf := range confs {
+		if o.pprof || o.budget {
+			conf.RPC.PprofListenAddress = pprofAddr(base, i)
+			c.pprof = append(c.pprof, conf.RPC.PprofListenAddress)
+		}
 		if err := gen.SaveAs(conf.GenesisFile()); err != nil {
 			return nil, err
 		}

@@ -42,6 +42,7 @@ type options struct {
 	kvMempoolSize   int
 	logLevel        string
 	pprof           bool
+	budget          bool
 	keep            bool
 	timeout         time.Duration
 	waitQuiet       time.Duration
@@ -75,7 +76,8 @@ func parseFlags() (*options, error) {
 	flag.DurationVar(&o.txBatchInterval, "weft-tx-batch-interval", 0, "what-if: override feed.tx_batch_interval (how often a node publishes its clients' txs to the other validators) in the Weft homes; 0 keeps what weft testnet writes")
 	flag.IntVar(&o.kvMempoolSize, "kv-mempool-size", 200_000, "flood mempool size (txs) of the kvstore baseline; Weft's app mempool holds 200000")
 	flag.StringVar(&o.logLevel, "log-level", "info", "log level of every node: debug, info, warn, error")
-	flag.BoolVar(&o.pprof, "pprof", false, "take a CPU profile of Weft's node0 (rpc.pprof_laddr) in every step and print the top of the last one")
+	flag.BoolVar(&o.pprof, "pprof", false, "also print the top of the CPU profile of Weft's node0 in its last tx-mode step")
+	flag.BoolVar(&o.budget, "budget", true, "take a CPU profile of every validator (rpc.pprof_laddr) in every step and print the CPU budget per component (cpu_budget in the JSON)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the node homes and logs (printed path) instead of deleting them")
 	flag.DurationVar(&o.timeout, "timeout", 12*time.Minute, "hard limit for the whole run")
 	flag.DurationVar(&o.rampBudget, "ramp-budget", 130*time.Second, "no new step starts once a system's ramp has run this long (keeps the whole run near 8 minutes)")
@@ -156,7 +158,7 @@ func run(o *options) error {
 		defer os.RemoveAll(o.dir)
 	}
 	o.profileDir = filepath.Join(filepath.Dir(o.out), "benchnet-profiles")
-	if o.pprof {
+	if o.pprof || o.budget {
 		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
 			return err
 		}
@@ -169,6 +171,12 @@ func run(o *options) error {
 	}
 
 	res := newResults(o, start, awaitQuiet(ctx, o.waitQuiet))
+	if o.budget {
+		if res.Floors, err = measureFloors(res.BackgroundCores); err != nil {
+			return fmt.Errorf("floors: %w", err)
+		}
+		res.Floors.print()
+	}
 	// Results are written whatever happens, so a run cut short still
 	// leaves what it measured.
 	defer func() {

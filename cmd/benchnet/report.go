@@ -36,6 +36,10 @@ type results struct {
 	BatchedKVMBs     float64       `json:"batched_kvstore_mb_s,omitempty"`
 	BatchedKVPeakMBs float64       `json:"batched_kvstore_peak_mb_s,omitempty"`
 	Targets          []target      `json:"targets,omitempty"`
+	// Floors are the per-tx and per-byte floors measured on this machine
+	// at the start; CPUBudget the budgets the summary prints.
+	Floors    *floors        `json:"floors,omitempty"`
+	CPUBudget *budgetSummary `json:"cpu_budget,omitempty"`
 }
 
 type machine struct {
@@ -117,6 +121,7 @@ func (r *results) evaluate() {
 	if r.BatchedKV != nil {
 		r.BatchedKVMBs, r.BatchedKVPeakMBs = kneeAndPeak(r.BatchedKV, func(s *stepResult) float64 { return s.MBs })
 	}
+	r.CPUBudget = r.summarizeBudget()
 }
 
 // kneeAndPeak is figure f of sys's knee step (0 without a knee) and the
@@ -226,6 +231,7 @@ func (r *results) print() {
 			fmt.Printf("kvstore batched: last step (%.1f MB/s offered) saturated: %s\n", last.OfferedTxS*float64(last.TxBytes)/1e6, last.Reason)
 		}
 	}
+	r.printBudgets()
 	if len(r.Targets) > 0 {
 		fmt.Println("targets (reported, not asserted):")
 		for _, t := range r.Targets {

@@ -7,8 +7,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -111,7 +109,11 @@ type stepResult struct {
 	Saturated    bool     `json:"saturated"`
 	Reason       string   `json:"reason,omitempty"`
 	NotCommitted []string `json:"not_committed_samples,omitempty"`
-	Profile      string   `json:"cpu_profile,omitempty"`
+	// Profile is node0's CPU profile over the window, Profiles every
+	// node's; Budget what they say the CPU went to.
+	Profile  string     `json:"cpu_profile,omitempty"`
+	Profiles []string   `json:"cpu_profiles,omitempty"`
+	Budget   *cpuBudget `json:"cpu_budget,omitempty"`
 }
 
 // stepSpec says how long a step sends and which part of it is measured.
@@ -131,7 +133,7 @@ func runStep(ctx context.Context, o *options, cl *cluster, w *watcher, run *step
 
 	// CPU and RSS at both ends of the measured window.
 	snaps := takeSnaps(ctx, cl, winFrom, winTo)
-	prof := startProfile(ctx, o, cl, spec.label, winFrom, winTo)
+	prof := startProfiles(ctx, o, cl, spec.label, winFrom, winTo)
 
 	// Submitting through Weft's node API (gRPC) shares one connection per
 	// node among its workers; HTTP JSON-RPC uses one connection per worker.
@@ -209,38 +211,6 @@ func receiveSnaps(ctx context.Context, snaps <-chan stepSnap) (a, b stepSnap, er
 		return a, b, ctx.Err()
 	}
 	return a, b, nil
-}
-
-// stepProfile is a CPU profile of node0 being taken during a step.
-type stepProfile struct {
-	path string
-	done chan error
-}
-
-// startProfile starts taking a CPU profile of node0 over [from, to) when
-// the cluster serves pprof; otherwise it returns nil.
-func startProfile(ctx context.Context, o *options, cl *cluster, label string, from, to time.Time) *stepProfile {
-	if cl.pprof == "" {
-		return nil
-	}
-	p := &stepProfile{
-		path: filepath.Join(o.profileDir, fmt.Sprintf("%s-node0-%s.pprof", cl.system, label)),
-		done: make(chan error, 1),
-	}
-	go func() { p.done <- fetchProfile(ctx, cl.pprof, from, to.Sub(from), p.path) }()
-	return p
-}
-
-// finish waits for the profile and records it in r, or says it failed.
-func (p *stepProfile) finish(r *stepResult) {
-	if p == nil {
-		return
-	}
-	if err := <-p.done; err != nil {
-		fmt.Printf("  (cpu profile of node0 failed: %v)\n", err)
-	} else {
-		r.Profile = p.path
-	}
 }
 
 // sendAll sends the step's txs from o.workers workers per node, over the
@@ -476,37 +446,6 @@ func apiSubmitter(ctx context.Context, c *client.Client, run *stepRun) func(k in
 		}
 		return nil
 	}
-}
-
-// fetchProfile saves a CPU profile of d taken from at on.
-func fetchProfile(ctx context.Context, addr string, at time.Time, d time.Duration, path string) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(time.Until(at)):
-	}
-	secs := max(1, int(d.Seconds()))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("pprof: HTTP %d", resp.StatusCode)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // quantile of sorted xs; +Inf (never committed) reads as -1.

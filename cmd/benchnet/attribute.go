@@ -1,0 +1,238 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/google/pprof/profile"
+)
+
+// The CPU budget attributes every sample of the validators' CPU profiles to
+// one component by the functions on its stack.
+//
+// The rule: walk the stack from the innermost frame (the function that was
+// running) outwards, inlined frames included, and take the component of the
+// first frame that a rule names. A rule is a prefix of a function's full
+// name (package path, then type and method); a frame matches a rule when
+// its name starts with the prefix followed by '.', '/' or nothing, so
+// "github.com/dgraph-io/badger/v4" matches that package and its
+// subpackages, "github.com/weftnet/weft/consensus.(*Store)" that type's
+// methods. When several rules match one frame, the longest prefix wins. A
+// rule may be transparent (component ""): its frames are skipped, so that
+// shared code (tx decoding, hashing) is charged to whoever called it.
+// Library code no rule names (protobuf, sha256, the allocator, syscalls)
+// is likewise charged to the innermost named frame around it: an
+// allocation inside badger is storage, a sha256 inside gossip validation is
+// gossip. A stack no rule names at all is the Go runtime's when all its
+// frames are the runtime's (background GC, the scheduler, idle netpoll),
+// and "other" otherwise.
+//
+// The innermost named frame says what kind of work the CPU did: a
+// signature recovered while executing a block is a signature check, a
+// badger write made from Commit is storage.
+
+// component is one line of the budget.
+type component struct {
+	Key   string
+	Label string
+}
+
+// components, in the order the budget prints them.
+var components = []component{
+	{"sig", "signature checks (secp256k1, ed25519)"},
+	{"admission", "mempool admission (CheckTx, mempool)"},
+	{"gossip", "gossip (p2p, pubsub, transports)"},
+	{"consensus", "consensus (CometBFT)"},
+	{"exec", "execution (ABCI proposal, finalize, state)"},
+	{"storage", "storage (badger, CometBFT stores, WAL)"},
+	{"rpc", "RPC ingress (JSON-RPC/HTTP, gRPC API)"},
+	{"runtime", "Go runtime alone (GC, scheduler)"},
+	{"other", "other (logging, metrics, unnamed)"},
+}
+
+// attributionRules maps function-name prefixes to components (see above).
+var attributionRules = map[string]string{
+	// Signature checks: tx signature recovery (go-ethereum, cgo or not),
+	// CometBFT's vote signatures (secp256k1eth for Weft, ed25519 for the
+	// kvstore baseline).
+	"github.com/ethereum/go-ethereum/crypto/secp256k1":       "sig",
+	"github.com/ethereum/go-ethereum/crypto.SigToPub":        "sig",
+	"github.com/ethereum/go-ethereum/crypto.Ecrecover":       "sig",
+	"github.com/ethereum/go-ethereum/crypto.VerifySignature": "sig",
+	"github.com/ethereum/go-ethereum/crypto.Sign":            "sig",
+	"github.com/decred/dcrd/dcrec/secp256k1":                 "sig",
+	"github.com/btcsuite/btcd/btcec":                         "sig",
+	"github.com/cometbft/cometbft/crypto/secp256k1eth":       "sig",
+	"github.com/cometbft/cometbft/crypto/secp256k1":          "sig",
+	"github.com/cometbft/cometbft/crypto/ed25519":            "sig",
+	"github.com/oasisprotocol/curve25519-voi":                "sig",
+	"crypto/ed25519":                                                           "sig",
+	"crypto/internal/fips140/ed25519":                                          "sig",
+	"crypto/internal/fips140/edwards25519":                                     "sig",
+	"filippo.io/edwards25519":                                                  "sig",
+	"github.com/weftnet/weft/consensus.DecodeTx":                               "", // decoding: charged to its caller
+	"github.com/weftnet/weft/consensus.(*Tx)":                                  "",
+	"github.com/weftnet/weft/txcodec":                                          "",
+	"github.com/weftnet/weft/mempool":                                          "admission",
+	"github.com/weftnet/weft/consensus.(*App).Submit":                          "admission",
+	"github.com/weftnet/weft/consensus.(*App).insert":                          "admission",
+	"github.com/weftnet/weft/consensus.(*App).CheckTx":                         "admission",
+	"github.com/weftnet/weft/consensus.(*App).InsertTx":                        "admission",
+	"github.com/weftnet/weft/consensus.(*App).checkStaking":                    "admission",
+	"github.com/weftnet/weft/consensus.mempoolTx":                              "admission",
+	"github.com/cometbft/cometbft/mempool":                                     "admission",
+	"github.com/cometbft/cometbft/abci/example/kvstore.(*Application).CheckTx": "admission",
+
+	"github.com/libp2p":                               "gossip",
+	"github.com/quic-go":                              "gossip",
+	"github.com/multiformats":                         "gossip",
+	"github.com/flynn/noise":                          "gossip",
+	"github.com/weftnet/weft/p2p":                     "gossip",
+	"github.com/weftnet/weft/node.(*Node).publishTxs": "gossip",
+	"github.com/cometbft/cometbft/p2p":                "gossip",
+	"github.com/cometbft/cometbft/lp2p":               "gossip",
+	"github.com/cometbft/cometbft/mempool.(*Reactor)": "gossip",
+
+	"github.com/cometbft/cometbft": "consensus",
+
+	"github.com/weftnet/weft/consensus":         "exec",
+	"github.com/weftnet/weft/rollups":           "exec",
+	"github.com/ethereum/go-ethereum/core":      "exec",
+	"github.com/cometbft/cometbft/abci/example": "exec",
+
+	"github.com/dgraph-io":                                 "storage",
+	"github.com/cometbft/cometbft-db":                      "storage",
+	"github.com/syndtr/goleveldb":                          "storage",
+	"github.com/cockroachdb/pebble":                        "storage",
+	"github.com/cometbft/cometbft/store":                   "storage",
+	"github.com/cometbft/cometbft/state.dbStore":           "storage",
+	"github.com/cometbft/cometbft/state.(*dbStore)":        "storage",
+	"github.com/cometbft/cometbft/state/indexer":           "storage",
+	"github.com/cometbft/cometbft/state/txindex":           "storage",
+	"github.com/cometbft/cometbft/consensus.(*BaseWAL)":    "storage",
+	"github.com/cometbft/cometbft/consensus.(*WALEncoder)": "storage",
+	"github.com/cometbft/cometbft/libs/autofile":           "storage",
+	"github.com/weftnet/weft/mempool/journal":              "storage",
+	"github.com/weftnet/weft/consensus.(*Store)":           "storage",
+	"github.com/weftnet/weft/consensus.(*snapshot)":        "storage",
+	"github.com/weftnet/weft/consensus.getIn":              "storage",
+
+	"github.com/cometbft/cometbft/rpc":          "rpc",
+	"net/http":                                  "rpc",
+	"golang.org/x/net/http2":                    "rpc",
+	"google.golang.org/grpc":                    "rpc",
+	"github.com/gorilla/websocket":              "rpc",
+	"github.com/weftnet/weft/node.(*apiServer)": "rpc",
+	"github.com/weftnet/weft/rollups/rpc":       "rpc",
+
+	"github.com/cometbft/cometbft/libs/log":  "other",
+	"log/slog":                               "other",
+	"github.com/go-kit":                      "other",
+	"github.com/prometheus":                  "other",
+	"github.com/weftnet/weft/node.cmtLogger": "other",
+}
+
+// attributor caches each function name's rule.
+type attributor struct {
+	rules map[string]string
+	cache map[string]ruleHit
+}
+
+type ruleHit struct {
+	comp    string
+	matched bool
+}
+
+func newAttributor(rules map[string]string) *attributor {
+	return &attributor{rules: rules, cache: map[string]ruleHit{}}
+}
+
+// frameRule is the component of the longest rule matching function name
+// fn, and whether any rule matched.
+func (a *attributor) frameRule(fn string) (string, bool) {
+	if h, ok := a.cache[fn]; ok {
+		return h.comp, h.matched
+	}
+	var best string
+	var h ruleHit
+	for prefix, comp := range a.rules {
+		if len(prefix) <= len(best) || !strings.HasPrefix(fn, prefix) {
+			continue
+		}
+		if rest := fn[len(prefix):]; rest != "" && rest[0] != '.' && rest[0] != '/' {
+			continue
+		}
+		best, h = prefix, ruleHit{comp, true}
+	}
+	a.cache[fn] = h
+	return h.comp, h.matched
+}
+
+// stack attributes one stack, frames innermost first.
+func (a *attributor) stack(frames []string) string {
+	runtimeOnly := true
+	for _, fn := range frames {
+		comp, ok := a.frameRule(fn)
+		if ok && comp != "" {
+			return comp
+		}
+		if !isRuntime(fn) {
+			runtimeOnly = false
+		}
+	}
+	if runtimeOnly && len(frames) > 0 {
+		return "runtime"
+	}
+	return "other"
+}
+
+// isRuntime reports whether fn belongs to the Go runtime.
+func isRuntime(fn string) bool {
+	p := pkgPath(fn)
+	return p == "runtime" || strings.HasPrefix(p, "runtime/") || strings.HasPrefix(p, "internal/runtime/")
+}
+
+// pkgPath is the package path of a function's full name.
+func pkgPath(fn string) string {
+	if i := strings.IndexByte(fn, '['); i >= 0 {
+		fn = fn[:i] // type arguments may hold other paths
+	}
+	slash := strings.LastIndexByte(fn, '/')
+	if dot := strings.IndexByte(fn[slash+1:], '.'); dot >= 0 {
+		return fn[:slash+1+dot]
+	}
+	return fn
+}
+
+// cpuByComponent parses a CPU profile and sums its CPU time per component,
+// in seconds; it also returns the profile's duration.
+func cpuByComponent(r io.Reader, a *attributor) (map[string]float64, float64, error) {
+	p, err := profile.Parse(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	vi := -1
+	for i, st := range p.SampleType {
+		if st.Type == "cpu" && st.Unit == "nanoseconds" {
+			vi = i
+		}
+	}
+	if vi < 0 {
+		return nil, 0, fmt.Errorf("not a CPU profile (sample types %v)", p.SampleType)
+	}
+	out := map[string]float64{}
+	var frames []string
+	for _, s := range p.Sample {
+		frames = frames[:0]
+		for _, loc := range s.Location {
+			for _, ln := range loc.Line { // innermost (inlined) first
+				if ln.Function != nil {
+					frames = append(frames, ln.Function.Name)
+				}
+			}
+		}
+		out[a.stack(frames)] += float64(s.Value[vi]) / 1e9
+	}
+	return out, float64(p.DurationNanos) / 1e9, nil
+}
