@@ -127,6 +127,13 @@ func TestAttributionRule(t *testing.T) {
 		// One location with inlined lines: the innermost line wins.
 		{[]string{fRecover + "|" + fExecute, fGoexit}, 5},
 		{[]string{"github.com/weftnet/weft/consensus.getIn|" + fValidate, fGoexit}, 7},
+		// CometBFT's libraries are transparent: an event encoded for an
+		// RPC subscriber is RPC, not consensus; a vote verified inside
+		// consensus is a signature check.
+		{[]string{"github.com/cometbft/cometbft/libs/json.encodeReflect", "github.com/cometbft/cometbft/abci/types.(*ExecTxResult).MarshalJSON",
+			"github.com/cometbft/cometbft/rpc/core.(*Environment).Subscribe.func1", fGoexit}, 11},
+		{[]string{"github.com/cometbft/cometbft/types.(*Block).Hash", fCmtCons, fGoexit}, 13},
+		{[]string{"github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa.RecoverCompact", "github.com/cometbft/cometbft/types.(*Vote).Verify", fCmtCons, fGoexit}, 17},
 		// Nothing named: background GC is the runtime's, main is other.
 		{[]string{fGCDrain, fGCWorker, fGoexit}, 90},
 		{[]string{fMalloc, "main.work", fMain, "runtime.main", fGoexit}, 3},
@@ -139,7 +146,7 @@ func TestAttributionRule(t *testing.T) {
 		t.Errorf("duration %v s, want 8", dur)
 	}
 	want := map[string]float64{
-		"sig": 0.105, "admission": 0.1, "rpc": 0.01, "storage": 0.03 + 0.05 + 0.06 + 0.07 + 0.007,
+		"sig": 0.105 + 0.017, "admission": 0.1, "rpc": 0.01 + 0.011, "consensus": 0.013, "storage": 0.03 + 0.05 + 0.06 + 0.07 + 0.007,
 		"gossip": 0.04, "runtime": 0.09, "other": 0.003,
 	}
 	for k, v := range want {
