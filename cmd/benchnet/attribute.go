@@ -182,22 +182,26 @@ func (a *attributor) frameRule(fn string) (string, bool) {
 	return h.comp, h.matched
 }
 
-// stack attributes one stack, frames innermost first.
-func (a *attributor) stack(frames []string) string {
+// stack attributes one stack, frames innermost first: its component and
+// the frame that decided it (the leaf when no rule named a frame).
+func (a *attributor) stack(frames []string) (comp, frame string) {
 	runtimeOnly := true
 	for _, fn := range frames {
-		comp, ok := a.frameRule(fn)
-		if ok && comp != "" {
-			return comp
+		c, ok := a.frameRule(fn)
+		if ok && c != "" {
+			return c, fn
 		}
 		if !isRuntime(fn) {
 			runtimeOnly = false
 		}
 	}
-	if runtimeOnly && len(frames) > 0 {
-		return "runtime"
+	if len(frames) == 0 {
+		return "other", ""
 	}
-	return "other"
+	if runtimeOnly {
+		return "runtime", frames[0]
+	}
+	return "other", frames[0]
 }
 
 // isRuntime reports whether fn belongs to the Go runtime.
@@ -218,12 +222,20 @@ func pkgPath(fn string) string {
 	return fn
 }
 
-// cpuByComponent parses a CPU profile and sums its CPU time per component,
-// in seconds; it also returns the profile's duration.
-func cpuByComponent(r io.Reader, a *attributor) (map[string]float64, float64, error) {
+// profileCPU is a profile's CPU time in seconds by component, and by
+// deciding frame within each component.
+type profileCPU struct {
+	byComp  map[string]float64
+	byFrame map[string]map[string]float64
+	// durS is how long the profile ran.
+	durS float64
+}
+
+// cpuByComponent parses a CPU profile and sums its CPU time per component.
+func cpuByComponent(r io.Reader, a *attributor) (*profileCPU, error) {
 	p, err := profile.Parse(r)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	vi := -1
 	for i, st := range p.SampleType {
@@ -232,9 +244,9 @@ func cpuByComponent(r io.Reader, a *attributor) (map[string]float64, float64, er
 		}
 	}
 	if vi < 0 {
-		return nil, 0, fmt.Errorf("not a CPU profile (sample types %v)", p.SampleType)
+		return nil, fmt.Errorf("not a CPU profile (sample types %v)", p.SampleType)
 	}
-	out := map[string]float64{}
+	out := &profileCPU{byComp: map[string]float64{}, byFrame: map[string]map[string]float64{}, durS: float64(p.DurationNanos) / 1e9}
 	var frames []string
 	for _, s := range p.Sample {
 		frames = frames[:0]
@@ -245,7 +257,13 @@ func cpuByComponent(r io.Reader, a *attributor) (map[string]float64, float64, er
 				}
 			}
 		}
-		out[a.stack(frames)] += float64(s.Value[vi]) / 1e9
+		comp, frame := a.stack(frames)
+		v := float64(s.Value[vi]) / 1e9
+		out.byComp[comp] += v
+		if out.byFrame[comp] == nil {
+			out.byFrame[comp] = map[string]float64{}
+		}
+		out.byFrame[comp][frame] += v
 	}
-	return out, float64(p.DurationNanos) / 1e9, nil
+	return out, nil
 }

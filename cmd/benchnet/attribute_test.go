@@ -138,12 +138,24 @@ func TestAttributionRule(t *testing.T) {
 		{[]string{fGCDrain, fGCWorker, fGoexit}, 90},
 		{[]string{fMalloc, "main.work", fMain, "runtime.main", fGoexit}, 3},
 	}
-	got, dur, err := cpuByComponent(bytes.NewReader(synthProfile(t, stacks)), newAttributor(attributionRules))
+	pc, err := cpuByComponent(bytes.NewReader(synthProfile(t, stacks)), newAttributor(attributionRules))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dur != 8 {
-		t.Errorf("duration %v s, want 8", dur)
+	if pc.durS != 8 {
+		t.Errorf("duration %v s, want 8", pc.durS)
+	}
+	got := pc.byComp
+	// The deciding frames: the named frame, or the leaf of a stack no
+	// rule names.
+	if v := pc.byFrame["storage"][fWAL]; math.Abs(v-0.05) > 1e-9 {
+		t.Errorf("storage by %s: %.3f s, want 0.050", fWAL, v)
+	}
+	if v := pc.byFrame["sig"][fRecover]; math.Abs(v-0.105) > 1e-9 {
+		t.Errorf("sig by %s: %.3f s, want 0.105", fRecover, v)
+	}
+	if v := pc.byFrame["runtime"][fGCDrain]; math.Abs(v-0.09) > 1e-9 {
+		t.Errorf("runtime by %s: %.3f s, want 0.090", fGCDrain, v)
 	}
 	want := map[string]float64{
 		"sig": 0.105 + 0.017, "admission": 0.1, "rpc": 0.01 + 0.011, "consensus": 0.013, "storage": 0.03 + 0.05 + 0.06 + 0.07 + 0.007,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sort"
 	"strings"
 )
 
@@ -34,6 +35,16 @@ type budgetEntry struct {
 	UsPerTx   float64 `json:"cpu_us_per_tx"`
 	NsPerByte float64 `json:"cpu_ns_per_byte"`
 	Share     float64 `json:"share"`
+	// Top are the frames that decided the most of the component's samples
+	// (attribute.go): where to look first.
+	Top []frameCost `json:"top_frames,omitempty"`
+}
+
+// frameCost is one deciding frame's share of a component.
+type frameCost struct {
+	Frame   string  `json:"frame"`
+	CPUS    float64 `json:"cpu_s"`
+	UsPerTx float64 `json:"cpu_us_per_tx"`
 }
 
 // budgetFromProfiles attributes the samples of the profiles at paths and
@@ -41,26 +52,68 @@ type budgetEntry struct {
 func budgetFromProfiles(paths []string, r *stepResult) (*cpuBudget, error) {
 	a := newAttributor(attributionRules)
 	total := map[string]float64{}
+	frames := map[string]map[string]float64{}
 	b := &cpuBudget{Nodes: len(paths), TxBytes: r.TxBytes}
 	for _, p := range paths {
 		f, err := os.Open(p)
 		if err != nil {
 			return nil, err
 		}
-		comps, dur, err := cpuByComponent(f, a)
+		pc, err := cpuByComponent(f, a)
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
-		b.ProfileS = max(b.ProfileS, dur)
-		for k, v := range comps {
+		b.ProfileS = max(b.ProfileS, pc.durS)
+		for k, v := range pc.byComp {
 			total[k] += v
+		}
+		for k, m := range pc.byFrame {
+			if frames[k] == nil {
+				frames[k] = map[string]float64{}
+			}
+			for fr, v := range m {
+				frames[k][fr] += v
+			}
 		}
 	}
 	b.Txs = round(r.CommittedTxS*b.ProfileS, 0)
 	b.ProcCPUS = round(r.NodeCPUCores*b.ProfileS, 2)
 	b.fill(total)
+	b.addTop(frames, topFrames)
 	return b, nil
+}
+
+// topFrames is how many deciding frames each component lists.
+const topFrames = 3
+
+// addTop lists each component's n costliest deciding frames.
+func (b *cpuBudget) addTop(frames map[string]map[string]float64, n int) {
+	for i := range b.Components {
+		e := &b.Components[i]
+		m := frames[e.Component]
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(x, y int) bool {
+			if m[keys[x]] != m[keys[y]] {
+				return m[keys[x]] > m[keys[y]]
+			}
+			return keys[x] < keys[y]
+		})
+		for _, k := range keys[:min(n, len(keys))] {
+			e.Top = append(e.Top, frameCost{Frame: k, CPUS: round(m[k], 3), UsPerTx: fmtRound(b.perTx(m[k]), 1)})
+		}
+	}
+}
+
+// fmtRound rounds v, and NaN (no txs) to 0.
+func fmtRound(v float64, digits int) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return round(v, digits)
 }
 
 // fill sets the components from CPU seconds per component.
@@ -164,6 +217,18 @@ func printBudget(title string, cols []budgetCol, f *floors, validators int) {
 			"floor: secp256k1 recovery per validator", n*f.RecoveryUs, "", validators, f.RecoveryUs)
 		fmt.Printf("  %-44s %10s %10.2f   (%d validators × (%.2f + %.2f ns/B))\n",
 			"floor: sha256 + memcpy per validator", "", n*(f.SHA256NsPerByte+f.MemcpyNsPerByte), validators, f.SHA256NsPerByte, f.MemcpyNsPerByte)
+	}
+	if c := cols[0]; c.b != nil {
+		fmt.Printf("  %s, the frames that decided each line (CPU-µs per tx):\n", c.name)
+		for _, e := range c.b.Components {
+			var parts []string
+			for _, t := range e.Top {
+				parts = append(parts, fmt.Sprintf("%s %.1f", shortFrame(t.Frame), t.UsPerTx))
+			}
+			if len(parts) > 0 {
+				fmt.Printf("    %-10s %s\n", e.Component, strings.Join(parts, ", "))
+			}
+		}
 	}
 	for _, c := range cols {
 		if c.b == nil {
@@ -339,4 +404,13 @@ func nanIfZero(v float64) float64 {
 		return math.NaN()
 	}
 	return v
+}
+
+// shortFrame is a function name without its package path's directories.
+func shortFrame(fn string) string {
+	p := pkgPath(fn)
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return fn[i+1:]
+	}
+	return fn
 }
