@@ -95,6 +95,11 @@ func TestDependencyRules(t *testing.T) {
 			why:       "clients and the rollup RPC talk to a node; they need the tx codec, not the state machine or the node itself",
 		},
 		{
+			pkgs:      []string{module + "/attest/bls"},
+			forbidden: []string{module + "/node", module + "/consensus", module + "/rollups", module + "/p2p", module + "/devnet", module + "/genesis", module + "/proto", "github.com/cometbft/"},
+			why:       "attestation keys are a leaf (blst and a ciphersuite): staking, key files and the L1 contract's tools use them without a chain",
+		},
+		{
 			pkgs:      []string{module + "/keys"},
 			forbidden: []string{module + "/node", module + "/consensus", module + "/rollups", module + "/p2p", "github.com/cometbft/"},
 			why:       "key files are a leaf shared by the CLI, devnet and node: they need no node, chain or network",
