@@ -41,7 +41,8 @@ type component struct {
 
 // components, in the order the budget prints them.
 var components = []component{
-	{"sig", "signature checks (secp256k1, ed25519)"},
+	{"sig", "tx signature checks (secp256k1 recovery)"},
+	{"votesig", "vote signature checks (CometBFT)"},
 	{"admission", "mempool (admission, CheckTx, upkeep)"},
 	{"gossip", "gossip (p2p, pubsub, transports)"},
 	{"consensus", "consensus (CometBFT)"},
@@ -54,24 +55,25 @@ var components = []component{
 
 // attributionRules maps function-name prefixes to components (see above).
 var attributionRules = map[string]string{
-	// Signature checks: tx signature recovery (go-ethereum, cgo or not),
-	// CometBFT's vote signatures (secp256k1eth for Weft, ed25519 for the
-	// kvstore baseline).
+	// Signature checks: tx signature recovery (go-ethereum's crypto, with
+	// cgo or on decred without); CometBFT's vote signatures (secp256k1eth
+	// for Weft, ed25519 for the kvstore baseline) apart. The curve
+	// libraries themselves are transparent: their caller says which.
 	"github.com/ethereum/go-ethereum/crypto/secp256k1":       "sig",
 	"github.com/ethereum/go-ethereum/crypto.SigToPub":        "sig",
 	"github.com/ethereum/go-ethereum/crypto.Ecrecover":       "sig",
 	"github.com/ethereum/go-ethereum/crypto.VerifySignature": "sig",
 	"github.com/ethereum/go-ethereum/crypto.Sign":            "sig",
-	"github.com/decred/dcrd/dcrec/secp256k1":                 "sig",
-	"github.com/btcsuite/btcd/btcec":                         "sig",
-	"github.com/cometbft/cometbft/crypto/secp256k1eth":       "sig",
-	"github.com/cometbft/cometbft/crypto/secp256k1":          "sig",
-	"github.com/cometbft/cometbft/crypto/ed25519":            "sig",
-	"github.com/oasisprotocol/curve25519-voi":                "sig",
-	"crypto/ed25519":                                                           "sig",
-	"crypto/internal/fips140/ed25519":                                          "sig",
-	"crypto/internal/fips140/edwards25519":                                     "sig",
-	"filippo.io/edwards25519":                                                  "sig",
+	"github.com/decred/dcrd/dcrec/secp256k1":                 "",
+	"github.com/btcsuite/btcd/btcec":                         "",
+	"github.com/cometbft/cometbft/crypto/secp256k1eth":       "votesig",
+	"github.com/cometbft/cometbft/crypto/secp256k1":          "votesig",
+	"github.com/cometbft/cometbft/crypto/ed25519":            "votesig",
+	"github.com/oasisprotocol/curve25519-voi":                "",
+	"crypto/ed25519":                                                           "",
+	"crypto/internal/fips140/ed25519":                                          "",
+	"crypto/internal/fips140/edwards25519":                                     "",
+	"filippo.io/edwards25519":                                                  "",
 	"github.com/weftnet/weft/consensus.DecodeTx":                               "", // decoding: charged to its caller
 	"github.com/weftnet/weft/consensus.(*Tx)":                                  "",
 	"github.com/weftnet/weft/txcodec":                                          "",

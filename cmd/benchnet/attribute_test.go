@@ -129,11 +129,15 @@ func TestAttributionRule(t *testing.T) {
 		{[]string{"github.com/weftnet/weft/consensus.getIn|" + fValidate, fGoexit}, 7},
 		// CometBFT's libraries are transparent: an event encoded for an
 		// RPC subscriber is RPC, not consensus; a vote verified inside
-		// consensus is a signature check.
+		// consensus is a vote signature check.
 		{[]string{"github.com/cometbft/cometbft/libs/json.encodeReflect", "github.com/cometbft/cometbft/abci/types.(*ExecTxResult).MarshalJSON",
 			"github.com/cometbft/cometbft/rpc/core.(*Environment).Subscribe.func1", fGoexit}, 11},
 		{[]string{"github.com/cometbft/cometbft/types.(*Block).Hash", fCmtCons, fGoexit}, 13},
-		{[]string{"github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa.RecoverCompact", "github.com/cometbft/cometbft/types.(*Vote).Verify", fCmtCons, fGoexit}, 17},
+		{[]string{"github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa.RecoverCompact", "github.com/cometbft/cometbft/crypto/secp256k1eth.PubKey.VerifySignature",
+			"github.com/cometbft/cometbft/types.(*Vote).Verify", fCmtCons, fGoexit}, 17},
+		// The curve library is transparent: under go-ethereum (built
+		// without cgo) it is a tx signature check.
+		{[]string{"github.com/decred/dcrd/dcrec/secp256k1/v4.(*FieldVal).SquareVal", "github.com/ethereum/go-ethereum/crypto.sigToPub", fSigToPub, fDecodeTx, fSubmit, fGoexit}, 19},
 		// Nothing named: background GC is the runtime's, main is other.
 		{[]string{fGCDrain, fGCWorker, fGoexit}, 90},
 		{[]string{fMalloc, "main.work", fMain, "runtime.main", fGoexit}, 3},
@@ -158,7 +162,7 @@ func TestAttributionRule(t *testing.T) {
 		t.Errorf("runtime by %s: %.3f s, want 0.090", fGCDrain, v)
 	}
 	want := map[string]float64{
-		"sig": 0.105 + 0.017, "admission": 0.1, "rpc": 0.01 + 0.011, "consensus": 0.013, "storage": 0.03 + 0.05 + 0.06 + 0.07 + 0.007,
+		"sig": 0.105 + 0.019, "votesig": 0.017, "admission": 0.1, "rpc": 0.01 + 0.011, "consensus": 0.013, "storage": 0.03 + 0.05 + 0.06 + 0.07 + 0.007,
 		"gossip": 0.04, "runtime": 0.09, "other": 0.003,
 	}
 	for k, v := range want {

@@ -256,9 +256,9 @@ type budgetSummary struct {
 	TxWeft       *cpuBudget `json:"tx_weft,omitempty"`
 	TxKV         *cpuBudget `json:"tx_kvstore,omitempty"`
 	TxNote       string     `json:"tx_note,omitempty"`
-	// SigChecksPerTxPerNode is Weft's signature-check CPU per tx over one
-	// secp256k1 recovery per validator: about how many times each
-	// validator recovers each tx's signer (vote signatures add a little).
+	// SigChecksPerTxPerNode is Weft's tx-signature CPU per committed tx
+	// over one secp256k1 recovery per validator: about how many times each
+	// validator recovers each tx's signer.
 	SigChecksPerTxPerNode float64 `json:"weft_sig_cpu_in_recoveries_per_tx_per_node,omitempty"`
 	// Batched mode at BatchedOfferedMBs: the budgets, and the cluster's
 	// CPU-s per MB of payload committed (node CPU per /proc).
@@ -383,7 +383,9 @@ func (r *results) printBudgets() {
 			fmt.Printf("  note: %s\n", s.TxNote)
 		}
 		if s.SigChecksPerTxPerNode > 0 {
-			fmt.Printf("  weft's signature checks cost %.2f recoveries per tx per validator (vote signatures included)\n", s.SigChecksPerTxPerNode)
+			e := s.TxWeft.entry("sig")
+			fmt.Printf("  weft's tx signature checks cost %.2f recoveries per committed tx per validator (from %.0f profile samples; a saturated step admits more than it commits)\n",
+				s.SigChecksPerTxPerNode, e.CPUS*100)
 		}
 	}
 	if s.BatchedWeft != nil || s.BatchedKV != nil {
