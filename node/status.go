@@ -3,8 +3,8 @@ package node
 import (
 	"context"
 	"errors"
+	"regexp"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -40,32 +40,79 @@ const (
 	recentSigning  = 20
 )
 
-// statusCache is the last snapshot collected.
+// statusCache is the last snapshot collected, and the collection running
+// now, if any.
 type statusCache struct {
-	mu   sync.Mutex
-	at   time.Time
-	last *weftv1.NetworkStatus
+	mu       sync.Mutex
+	at       time.Time // when last was collected (its end)
+	last     *weftv1.NetworkStatus
+	inflight chan struct{} // closed when the running collection ends
 }
 
 // NetworkStatus is the node's status snapshot (collected at most once a
 // second) and, with history, the per-second samples of the last minutes:
 // what GetNetworkStatus, `weft status` and the network page show.
 func (n *Node) NetworkStatus(ctx context.Context, history bool) (*weftv1.GetNetworkStatusResponse, error) {
-	c := &n.ns.cache
-	c.mu.Lock()
-	now := n.ns.now()
-	if c.last == nil || now.Sub(c.at) >= statusCacheFor || now.Before(c.at) {
-		// Others share what is collected: a caller that gives up must not
-		// leave them a snapshot cut short.
-		c.last, c.at = n.collectStatus(context.WithoutCancel(ctx), now), now
+	st, err := n.snapshot(ctx)
+	if err != nil {
+		return nil, err
 	}
-	st := c.last
-	c.mu.Unlock()
 	resp := &weftv1.GetNetworkStatusResponse{Status: st}
 	if history {
 		resp.History = n.ns.history.Samples()
 	}
 	return resp, ctx.Err()
+}
+
+// snapshot returns a snapshot at most statusCacheFor old. One collection
+// runs at a time, in its own goroutine, and every caller that needs a new
+// snapshot waits for that one, each only until its own deadline (then it
+// gets the previous snapshot, if there is one): however many requests
+// come, and however slow the L1, the node collects once at a time.
+func (n *Node) snapshot(ctx context.Context) (*weftv1.NetworkStatus, error) {
+	c := &n.ns.cache
+	for {
+		c.mu.Lock()
+		now := n.ns.now()
+		if c.last != nil && now.Sub(c.at) < statusCacheFor && !now.Before(c.at) {
+			st := c.last
+			c.mu.Unlock()
+			return st, nil
+		}
+		if c.inflight == nil {
+			c.inflight = make(chan struct{})
+			go n.collectInto(c, c.inflight)
+		}
+		wait, stale := c.inflight, c.last
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			if stale != nil {
+				return stale, nil
+			}
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// collectInto runs one collection and publishes it in c (a panic is
+// logged and publishes nothing, so callers neither hang nor crash).
+func (n *Node) collectInto(c *statusCache, done chan struct{}) {
+	var st *weftv1.NetworkStatus
+	defer func() {
+		if r := recover(); r != nil {
+			n.log.Error("collect network status", "panic", r)
+		}
+		c.mu.Lock()
+		if st != nil {
+			c.last, c.at = st, n.ns.now()
+		}
+		c.inflight = nil
+		c.mu.Unlock()
+		close(done)
+	}()
+	st = n.collectStatus(context.Background(), n.ns.now())
 }
 
 // collectStatus reads every part of the snapshot from the node's own
@@ -88,9 +135,18 @@ func (n *Node) collectStatus(ctx context.Context, now time.Time) *weftv1.Network
 		}
 	}
 	st.Validators = n.validatorStatuses(h)
-	for _, rt := range n.rollups {
-		st.Rollups = append(st.Rollups, n.rollupStatus(ctx, rt, h))
+	// Each settled rollup reads its L1 (up to l1StatusTimeout): in
+	// parallel, so the snapshot takes the slowest one, not their sum.
+	st.Rollups = make([]*weftv1.RollupStatus, len(n.rollups))
+	var wg sync.WaitGroup
+	for i, rt := range n.rollups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st.Rollups[i] = n.rollupStatus(ctx, rt, h)
+		}()
 	}
+	wg.Wait()
 	st.Warnings = ui.Warnings(st, now)
 	return st
 }
@@ -188,12 +244,9 @@ func (n *Node) rollupStatus(ctx context.Context, rt *rollupRuntime, h int64) *we
 	lctx, cancel := context.WithTimeout(ctx, l1StatusTimeout)
 	defer cancel()
 	if err := readSettlement(lctx, rt.l1, s); err != nil {
-		msg := err.Error()
+		msg := redactURLs(err.Error())
 		if errors.Is(err, context.DeadlineExceeded) {
 			msg = "no answer within " + l1StatusTimeout.String()
-		}
-		if rt.l1.url != "" {
-			msg = strings.ReplaceAll(msg, rt.l1.url, "the L1 RPC (settlement.l1_rpc)")
 		}
 		*s = weftv1.RollupSettlement{Inbox: s.Inbox, Batcher: s.Batcher, Relayer: s.Relayer, MaxBatchAgeNanos: s.MaxBatchAgeNanos,
 			PendingBatches: s.PendingBatches, DepositsCredited: s.DepositsCredited, L1Error: msg}
@@ -249,4 +302,15 @@ func readSettlement(ctx context.Context, l1 *rollupL1, s *weftv1.RollupSettlemen
 	}
 	s.ChallengeWindowSeconds, err = l1.inbox.ChallengeWindow(ctx)
 	return err
+}
+
+// anyURL matches a URL in an error message: whatever form the HTTP client
+// rewrote the configured L1 URL into (user:*** instead of a password, a
+// lower-cased scheme), its path or query may hold an API key.
+var anyURL = regexp.MustCompile(`(?i)[a-z][a-z0-9+.-]*://[^\s"']*`)
+
+// redactURLs replaces every URL in msg, so a status shown on a public page
+// never carries an L1 provider's key.
+func redactURLs(msg string) string {
+	return anyURL.ReplaceAllString(msg, "the L1 RPC (settlement.l1_rpc)")
 }
