@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sort"
 	"sync"
 	"time"
 
@@ -135,14 +136,29 @@ func (n *Node) recordBlock(h int64, prev time.Time) time.Time {
 		}
 		blk.Rollups = append(blk.Rollups, rb)
 	}
+	// Rollups this node does not serve are charted by data rate only, and
+	// at most maxUnservedSampled of them per block (the largest): anyone can
+	// register rollups and put data in a block.
+	var others []ui.RollupBlock
 	for id, items := range b.Items {
 		if !served[id] {
-			blk.Rollups = append(blk.Rollups, ui.RollupBlock{Name: n.rollupName(id), Bytes: itemBytes(items), Lag: -1})
+			others = append(others, ui.RollupBlock{Name: n.rollupName(id), Bytes: itemBytes(items), Lag: -1})
 		}
 	}
+	sort.Slice(others, func(i, j int) bool {
+		if others[i].Bytes != others[j].Bytes {
+			return others[i].Bytes > others[j].Bytes
+		}
+		return others[i].Name < others[j].Name
+	})
+	blk.Rollups = append(blk.Rollups, others[:min(len(others), maxUnservedSampled)]...)
 	n.ns.history.AddBlock(blk)
 	return t
 }
+
+// maxUnservedSampled bounds the rollups a node does not serve that one
+// block adds to the history.
+const maxUnservedSampled = 8
 
 func itemBytes(items []*rollups.Item) uint64 {
 	var sum uint64

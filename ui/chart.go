@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,8 @@ func Charts(samples []*weftv1.StatusSample) []Chart {
 	var interval []point
 	var names []string
 	seen := map[string]bool{}
+	bytes := map[string]uint64{}
+	settled := map[string]bool{}
 	for _, s := range samples {
 		if s.Blocks > 0 && s.IntervalNanosSum > 0 {
 			interval = append(interval, point{s.TimeUnix, float64(s.IntervalNanosSum) / float64(s.Blocks) / 1e6})
@@ -53,8 +56,11 @@ func Charts(samples []*weftv1.StatusSample) []Chart {
 				seen[r.Name] = true
 				names = append(names, r.Name)
 			}
+			bytes[r.Name] += r.Bytes
+			settled[r.Name] = settled[r.Name] || r.SettlementLagNanos >= 0
 		}
 	}
+	names = chartedRollups(names, bytes, settled)
 	out := []Chart{newChart("block interval", interval, from, to, func(v float64) string {
 		return format.Duration(time.Duration(v * 1e6))
 	})}
@@ -70,6 +76,28 @@ func Charts(samples []*weftv1.StatusSample) []Chart {
 		}
 	}
 	return out
+}
+
+// maxChartedRollups bounds the rollups charted (three charts each): anyone
+// can register rollups and put data in blocks, and the page must stay
+// small and cheap whatever they do.
+const maxChartedRollups = 8
+
+// chartedRollups are the rollups to chart: settled ones (the node's own)
+// first, then by data ordered over the window, then by name; at most
+// maxChartedRollups.
+func chartedRollups(names []string, bytes map[string]uint64, settled map[string]bool) []string {
+	sort.SliceStable(names, func(i, j int) bool {
+		a, b := names[i], names[j]
+		if settled[a] != settled[b] {
+			return settled[a]
+		}
+		if bytes[a] != bytes[b] {
+			return bytes[a] > bytes[b]
+		}
+		return a < b
+	})
+	return names[:min(len(names), maxChartedRollups)]
 }
 
 // rollupSeries are a rollup's tx/s and MB/s (seconds without a sample
