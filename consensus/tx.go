@@ -3,6 +3,7 @@ package consensus
 import (
 	"bytes"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -81,6 +82,14 @@ func (t *Tx) addBonded(b []byte, i int) *txcodec.Rejection {
 	return nil
 }
 
+// recoveries counts the signers DecodeTx recovered, in this process.
+var recoveries atomic.Uint64
+
+// SignatureRecoveries is how many tx signers DecodeTx recovered in this
+// process (every App in it): the costliest step of checking a tx, which a
+// node should take once per tx (weft_tx_signature_recoveries_total).
+func SignatureRecoveries() uint64 { return recoveries.Load() }
+
 // Limits are the stateless bounds a tx is checked against.
 type Limits struct {
 	ChainID    string
@@ -126,6 +135,7 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *txcodec.Rejection) {
 	if !crypto.ValidateSignatureValues(v, r.ToBig(), s.ToBig(), true) {
 		return nil, txcodec.Reject(txcodec.CodeBadSignature, "signature values out of range (need low s, v in {0,1})")
 	}
+	recoveries.Add(1)
 	pub, err := crypto.SigToPub(txcodec.SigningHash(stx.Body), sig)
 	if err != nil {
 		return nil, txcodec.Reject(txcodec.CodeBadSignature, "signature does not recover a key: "+err.Error())

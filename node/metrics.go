@@ -32,6 +32,10 @@ func registerMetrics(app *consensus.App, n *Node) {
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Namespace: "weft", Name: "mempool_bytes", Help: "Bytes pending in the app-side mempool.",
 			}, func() float64 { _, b := app.Mempool().Size(); return float64(b) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Namespace: "weft", Name: "tx_signature_recoveries_total",
+				Help: "Tx signers recovered from their signatures (secp256k1), for txs from clients, peers and blocks alike.",
+			}, func() float64 { return float64(consensus.SignatureRecoveries()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Namespace: "weft", Name: "app_height", Help: "Last height committed by the Weft app.",
 			}, func() float64 { h, _ := app.Committed(); return float64(h) }),
