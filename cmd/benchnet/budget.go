@@ -260,6 +260,8 @@ type budgetSummary struct {
 	// over one secp256k1 recovery per validator: about how many times each
 	// validator recovers each tx's signer.
 	SigChecksPerTxPerNode float64 `json:"weft_sig_cpu_in_recoveries_per_tx_per_node,omitempty"`
+	// TxWeftRecoveriesNode0 is what node0's counter says of the same.
+	TxWeftRecoveriesNode0 float64 `json:"weft_node0_recoveries_per_tx,omitempty"`
 	// Batched mode at BatchedOfferedMBs: the budgets, and the cluster's
 	// CPU-s per MB of payload committed (node CPU per /proc).
 	BatchedOfferedMBs float64    `json:"batched_offered_mb_s,omitempty"`
@@ -280,7 +282,7 @@ const batchedMBs = 2.0
 func (r *results) summarizeBudget() *budgetSummary {
 	s := &budgetSummary{}
 	if w, k := pairSteps(r.Weft, r.KVStore); w != nil {
-		s.TxOfferedTxS, s.TxWeft = w.OfferedTxS, w.Budget
+		s.TxOfferedTxS, s.TxWeft, s.TxWeftRecoveriesNode0 = w.OfferedTxS, w.Budget, w.RecoveriesPerTx
 		if k != nil {
 			s.TxKV = k.Budget
 		}
@@ -381,6 +383,9 @@ func (r *results) printBudgets() {
 			[]budgetCol{{"weft", s.TxWeft}, {"kvstore", s.TxKV}}, r.Floors, validators)
 		if s.TxNote != "" {
 			fmt.Printf("  note: %s\n", s.TxNote)
+		}
+		if s.TxWeftRecoveriesNode0 > 0 {
+			fmt.Printf("  weft's node0 counted %.2f tx signer recoveries per committed tx (weft_tx_signature_recoveries_total)\n", s.TxWeftRecoveriesNode0)
 		}
 		if s.SigChecksPerTxPerNode > 0 {
 			e := s.TxWeft.entry("sig")

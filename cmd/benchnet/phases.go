@@ -28,11 +28,15 @@ var phaseNames = []string{
 }
 
 // gossipCounters are Weft's gossip counters a step's line reports (the
-// kvstore baseline has none).
+// kvstore baseline has none), and the tx signers it recovered.
 var gossipCounters = []string{
 	"weft_gossip_messages_received_total", "weft_gossip_received_bytes_total",
 	"weft_gossip_duplicate_messages_total", "weft_gossip_duplicate_bytes_total",
+	recoveriesCounter,
 }
+
+// recoveriesCounter counts the tx signers a Weft node recovered.
+const recoveriesCounter = "weft_tx_signature_recoveries_total"
 
 // histSum is a histogram's running sum and count.
 type histSum struct{ sum, count float64 }
@@ -147,6 +151,9 @@ func phaseLine(means map[string]float64) string {
 func gossipDelta(a, b *scrape) map[string]float64 {
 	out := map[string]float64{}
 	for k, v := range b.counters {
+		if k == recoveriesCounter {
+			continue
+		}
 		out[strings.TrimPrefix(strings.TrimSuffix(k, "_total"), "weft_gossip_")] = v - a.counters[k]
 	}
 	return out

@@ -168,6 +168,9 @@ func printStep(system, what string, r *stepResult) {
 		fmt.Printf("  node0 gossip: %.0f messages (%.1f MB) validated, %.0f duplicates (%.1f MB) dropped\n",
 			g["messages_received"], g["received_bytes"]/1e6, g["duplicate_messages"], g["duplicate_bytes"]/1e6)
 	}
+	if r.RecoveriesNode0 > 0 {
+		fmt.Printf("  node0 recovered %.0f tx signers: %.2f per committed tx\n", r.RecoveriesNode0, r.RecoveriesPerTx)
+	}
 	if r.FirstRPCErr != "" {
 		fmt.Printf("  first RPC error: %s\n", r.FirstRPCErr)
 	}

@@ -102,6 +102,10 @@ type stepResult struct {
 	// GossipNode0 is what node0's gossip took in over the window: messages
 	// and bytes validated, and duplicates dropped (Weft only).
 	GossipNode0 map[string]float64 `json:"gossip_node0,omitempty"`
+	// RecoveriesNode0 is how many tx signers node0 recovered over the
+	// window (Weft only), RecoveriesPerTx that over the txs committed in it.
+	RecoveriesNode0 float64 `json:"tx_signature_recoveries_node0,omitempty"`
+	RecoveriesPerTx float64 `json:"tx_signature_recoveries_node0_per_tx,omitempty"`
 	// ThroughputHeld: at least 90% of the offered rate committed.
 	ThroughputHeld bool `json:"throughput_held"`
 	// Saturated: throughput did not hold, p99 is above -p99-limit (1 s),
@@ -290,6 +294,14 @@ func measureStep(o *options, cl *cluster, w *watcher, run *stepRun, spec stepSpe
 	r.MBs = r.CommittedTxS * float64(ld.txBytes) / 1e6
 	r.DataMBs = r.CommittedTxS * float64(ld.dataBytes) / 1e6
 	r.addCPU(a, b)
+	if a.phases != nil && b.phases != nil {
+		if v, ok := b.phases.counters[recoveriesCounter]; ok {
+			r.RecoveriesNode0 = v - a.phases.counters[recoveriesCounter]
+			if r.CommittedTxS > 0 && r.WindowS > 0 {
+				r.RecoveriesPerTx = round(r.RecoveriesNode0/(r.CommittedTxS*r.WindowS), 2)
+			}
+		}
+	}
 	r.addBlocks(blocks, prev)
 	r.judge(o, rate, spec.grace)
 	return r
