@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -139,4 +140,17 @@ func Duration(d time.Duration) string {
 		s = "-" + s
 	}
 	return s
+}
+
+// Printable is s with every control and bidi-control character but a
+// newline replaced by '?': text from the chain or a node (a validator's
+// moniker, an error message) cannot move the cursor, rewrite lines, set
+// the clipboard through a terminal escape, or reorder what is shown.
+func Printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)) {
+			return '?'
+		}
+		return r
+	}, s)
 }

@@ -90,3 +90,11 @@ func TestTimeAndDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	in := "evil\x1b]52;c;aGk=\a\x1b[2K\rok\u202e\tx\nnext"
+	want := "evil?]52;c;aGk=??[2K?ok??x\nnext"
+	if got := Printable(in); got != want {
+		t.Fatalf("Printable(%q) = %q, want %q", in, got, want)
+	}
+}

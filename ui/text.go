@@ -5,7 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"unicode"
+
+	"github.com/weftnet/weft/format"
 )
 
 // WriteText writes v as the one screen of `weft status`: the chain, the
@@ -53,14 +54,7 @@ func WriteText(w io.Writer, v *View) error {
 // printable replaces the control characters of s (but newlines) with "?":
 // monikers and errors come from others, and a terminal must not take them
 // for escape sequences.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)) {
-			return '?'
-		}
-		return r
-	}, s)
-}
+func printable(s string) string { return format.Printable(s) }
 
 func writeRollupsText(b *strings.Builder, v *View) {
 	if len(v.Rollups) == 0 {

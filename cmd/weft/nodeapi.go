@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -76,17 +77,52 @@ func homeAPI(home string) (string, bool, error) {
 }
 
 // devnetNode0 is node0's API address in a devnet's endpoints.json at path,
-// if the file exists.
+// if the file exists. The file comes from the current directory, which may
+// be anyone's (a cloned repository): only a regular file of at most
+// maxEndpointsFile bytes is read, and only a loopback address is taken
+// from it (a devnet runs on this machine).
 func devnetNode0(path string) (string, bool, error) {
-	b, err := os.ReadFile(path)
+	fi, err := os.Stat(path)
 	if err != nil {
 		return "", false, nil
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > maxEndpointsFile {
+		return "", false, fmt.Errorf("%s is not a devnet's endpoints file (set --node)", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false, nil
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxEndpointsFile))
+	if err != nil {
+		return "", false, fmt.Errorf("read %s: %w (set --node)", path, err)
 	}
 	var ep devnet.Endpoints
 	if err := json.Unmarshal(b, &ep); err != nil || len(ep.Nodes) == 0 || ep.Nodes[0].API == "" {
 		return "", false, fmt.Errorf("%s names no node API (re-run the devnet, or set --node)", path)
 	}
-	return dialable(ep.Nodes[0].API), true, nil
+	addr := dialable(ep.Nodes[0].API)
+	if !loopback(addr) {
+		return "", false, fmt.Errorf("%s names node API %s, not on this machine: a devnet's is on loopback (set --node to use it)", path, format.Printable(addr))
+	}
+	return addr, true, nil
+}
+
+// maxEndpointsFile bounds the endpoints.json the CLI reads.
+const maxEndpointsFile = 1 << 20
+
+// loopback reports whether addr's host is a loopback address or localhost.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // dialable turns a listen address on every interface (0.0.0.0:9090,
@@ -159,7 +195,7 @@ func newNodeError(addr string, to time.Duration, method string, err error, timed
 	if !ok {
 		st = status.New(codes.Unknown, err.Error())
 	}
-	msg := st.Message()
+	msg := format.Printable(st.Message()) // the node's words, printed to a terminal
 	switch {
 	// Whatever the code says (a node whose copy of the deadline fired
 	// first may reset the stream: CANCEL), a call that failed once its

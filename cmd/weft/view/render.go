@@ -98,7 +98,7 @@ type TextWriter struct {
 
 // Field adds a "key  value" line; consecutive fields are aligned.
 func (t *TextWriter) Field(key string, value any) {
-	t.fields = append(t.fields, [2]string{key, fmt.Sprint(value)})
+	t.fields = append(t.fields, [2]string{key, format.Printable(fmt.Sprint(value))})
 }
 
 // List adds a field whose values each take a line, aligned under the
@@ -116,10 +116,10 @@ func (t *TextWriter) List(key string, values []string, empty string) {
 	}
 }
 
-// Line adds a line as is.
-func (t *TextWriter) Line(format string, args ...any) {
+// Line adds a line (control characters shown as '?').
+func (t *TextWriter) Line(layout string, args ...any) {
 	t.flush()
-	fmt.Fprintf(&t.b, format+"\n", args...)
+	t.b.WriteString(format.Printable(fmt.Sprintf(layout, args...)) + "\n")
 }
 
 // Table adds a table: an upper-case header row and aligned columns. A
@@ -133,7 +133,11 @@ func (t *TextWriter) Table(header []string, rows [][]string, empty string) {
 	tw := tabwriter.NewWriter(&t.b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.ToUpper(strings.Join(header, "\t")))
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = format.Printable(c) // a tab becomes '?' too: it would break the columns
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
 	t.trimTrailing()

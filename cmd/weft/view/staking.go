@@ -34,6 +34,9 @@ type Validator struct {
 	JailedUntilHeight int64  `json:"jailed_until_height"`
 	Tombstoned        bool   `json:"tombstoned"`
 	CreatedHeight     int64  `json:"created_height"`
+	// AttestationPubKey is the BLS12-381 attestation key, 0x-hex, when the
+	// validator registered one.
+	AttestationPubKey string `json:"attestation_pub_key,omitempty"`
 }
 
 // NewValidators is the view of a ListValidators answer.
@@ -47,6 +50,9 @@ func NewValidators(r *weftv1.ListValidatorsResponse, a Amounts) Validators {
 			Commission: Percent(x.CommissionBps), MissedBlocks: x.MissedBlocks, Jailed: x.Jailed,
 			JailedUntilHeight: x.JailedUntilHeight, Tombstoned: x.Tombstoned, CreatedHeight: x.CreatedHeight,
 		})
+		if len(x.AttestationPubKey) > 0 {
+			v.Validators[len(v.Validators)-1].AttestationPubKey = format.Hex(x.AttestationPubKey)
+		}
 	}
 	return v
 }
@@ -88,6 +94,12 @@ func (v Validators) WriteText(t *TextWriter) {
 		rows = append(rows, []string{x.Moniker, x.Address, x.Tokens, fmt.Sprint(x.Power), x.Commission, fmt.Sprint(x.MissedBlocks), status, x.Operator})
 	}
 	t.Table([]string{"moniker", "address", "tokens", "power", "commission", "missed", "status", "operator"}, rows, "no validators")
+	// Attestation keys are 98 characters: a line each, not a column.
+	for _, x := range v.Validators {
+		if x.AttestationPubKey != "" {
+			t.Line("%s attestation key %s", x.Moniker, x.AttestationPubKey)
+		}
+	}
 }
 
 // Delegations is `weft query delegations`.
