@@ -127,14 +127,18 @@ func Duration(d time.Duration) string {
 		s = d.Round(100 * time.Millisecond).String()
 	case d < time.Hour:
 		s = d.Round(time.Second).String()
-		if strings.HasSuffix(s, "m0s") {
-			s = strings.TrimSuffix(s, "0s") // "1m", not "1m0s"
-		}
 	case d < 48*time.Hour:
 		s = strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
 	default:
 		h := int64(d.Round(time.Hour) / time.Hour)
 		s = fmt.Sprintf("%dd%dh", h/24, h%24)
+	}
+	// "1m", not "1m0s"; "1h", not "1h0m".
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
 	}
 	if neg {
 		s = "-" + s
