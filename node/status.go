@@ -38,6 +38,8 @@ const (
 	// recentSigning how many heights a validator's recent misses count.
 	intervalBlocks = 20
 	recentSigning  = 20
+	// maxStatusValidators bounds the validators one snapshot lists.
+	maxStatusValidators = 1000
 )
 
 // statusCache is the last snapshot collected, and the collection running
@@ -180,7 +182,11 @@ func (n *Node) sortedValidators() []*weftv1.Validator {
 // staking module's signing records, at committed height h.
 func (n *Node) validatorStatuses(h int64) []*weftv1.ValidatorStatus {
 	var out []*weftv1.ValidatorStatus
-	for _, v := range n.sortedValidators() {
+	vals := n.sortedValidators()
+	// Anyone with the minimum self stake can create a validator: the
+	// snapshot lists the first maxStatusValidators (active ones first), so
+	// it stays far below gRPC's 4 MiB message limit.
+	for _, v := range vals[:min(len(vals), maxStatusValidators)] {
 		vs := &weftv1.ValidatorStatus{
 			Moniker: v.Moniker, Operator: v.Operator, Address: v.Address, Tokens: v.Tokens, Power: v.Power,
 			MissedBlocks: v.MissedBlocks, Jailed: v.Jailed, JailedUntilHeight: v.JailedUntilHeight, Tombstoned: v.Tombstoned,
