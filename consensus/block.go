@@ -113,7 +113,7 @@ func (a *App) execute(txs [][]byte, height int64, blockTime time.Time, lastCommi
 		if rej == nil && strict && !budget.fits(tx) {
 			// Only a proposal can be refused for its size; a decided block
 			// is executed whatever it holds (FinalizeBlock is total).
-			return nil, fmt.Errorf("block exceeds its bounds at tx %d: more than %d txs or %d state writes", i, MaxBlockTxs, MaxBlockWrites)
+			return nil, fmt.Errorf("block exceeds its bounds at tx %d: more than %d txs, %d state writes or %d attestation key checks", i, MaxBlockTxs, MaxBlockWrites, MaxBlockPopChecks)
 		}
 		if rej == nil {
 			// The decoded tx's bytes (the mempool's copy, when it had the

@@ -95,7 +95,8 @@ func initStaking(st view, params *Params, gs *genesis.AppState, cmtVals []abci.V
 		pk, _ := genesis.ParseValidatorKey(v.PubKey)
 		op, _ := genesis.ParseAddress(v.Operator)
 		stake, _ := genesis.ParseAmount(v.Stake)
-		power, err := sm.Genesis(pk, op, stake, v.CommissionBps, v.Name)
+		apk, pop, _ := genesis.ParseAttestationKey(v.AttestationPubKey, v.AttestationPop)
+		power, err := sm.Genesis(pk, apk, pop, op, stake, v.CommissionBps, v.Name)
 		if err != nil {
 			return fmt.Errorf("genesis: app_state.validators[%d]: %w", i, err)
 		}

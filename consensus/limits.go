@@ -19,6 +19,11 @@ const (
 	// MaxBlockWrites bounds the state writes a block's txs may cause,
 	// counted per tx by txWrites (an upper bound, known before execution).
 	MaxBlockWrites = 100_000
+	// MaxBlockPopChecks bounds the attestation keys a block registers
+	// (CreateValidator or EditValidator actions that carry one): each costs a
+	// proof-of-possession check, two pairings, about a millisecond, where
+	// MaxBlockTxs signature recoveries cost about a second.
+	MaxBlockPopChecks = 64
 )
 
 // Writes a tx may cause, by action, beyond the two every tx makes (its
@@ -51,14 +56,33 @@ func txWrites(body *weftv1.TxBody) int {
 	return n
 }
 
+// txPopChecks is the number of proofs of possession tx makes a validator
+// check: its actions that register an attestation key.
+func txPopChecks(body *weftv1.TxBody) int {
+	n := 0
+	for _, a := range body.Actions {
+		switch k := a.Kind.(type) {
+		case *weftv1.Action_CreateValidator:
+			if len(k.CreateValidator.AttestationPubKey) > 0 || len(k.CreateValidator.AttestationPop) > 0 {
+				n++
+			}
+		case *weftv1.Action_EditValidator:
+			if len(k.EditValidator.AttestationPubKey) > 0 || len(k.EditValidator.AttestationPop) > 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // blockBudget counts a block's bounded costs as txs are added.
 type blockBudget struct {
-	txs, writes int
+	txs, writes, pops int
 }
 
 // fits reports whether tx can join the block without exceeding a bound.
 func (b *blockBudget) fits(tx *Tx) bool {
-	return b.txs+1 <= MaxBlockTxs && b.writes+tx.writes <= MaxBlockWrites
+	return b.txs+1 <= MaxBlockTxs && b.writes+tx.writes <= MaxBlockWrites && b.pops+tx.pops <= MaxBlockPopChecks
 }
 
 // full reports whether no tx at all can join the block.
@@ -69,4 +93,5 @@ func (b *blockBudget) full() bool {
 func (b *blockBudget) add(tx *Tx) {
 	b.txs++
 	b.writes += tx.writes
+	b.pops += tx.pops
 }

@@ -44,6 +44,8 @@ type Tx struct {
 	nActions uint64 // len(Body.Actions)
 	// writes bounds the state writes the tx can cause (txWrites).
 	writes int
+	// pops is the proofs of possession it checks (txPopChecks).
+	pops int
 	// plain: every action is RollupData or Transfer (the ledger's cached path
 	// when nothing is bonded); transfers: some action is a Transfer.
 	plain, transfers bool
@@ -169,6 +171,10 @@ func DecodeTx(raw []byte, lim Limits) (*Tx, *txcodec.Rejection) {
 	tx.writes = txWrites(&body)
 	if tx.writes > MaxBlockWrites {
 		return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("tx may write %d state entries, a block may write %d", tx.writes, MaxBlockWrites))
+	}
+	tx.pops = txPopChecks(&body)
+	if tx.pops > MaxBlockPopChecks {
+		return nil, txcodec.Reject(txcodec.CodeInvalidAction, fmt.Sprintf("tx registers %d attestation keys, a block may register %d", tx.pops, MaxBlockPopChecks))
 	}
 	return tx, nil
 }

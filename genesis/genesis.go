@@ -211,6 +211,9 @@ type StakedValidator struct {
 	Operator      string `json:"operator"`
 	Stake         string `json:"stake"`
 	CommissionBps uint32 `json:"commission_bps"`
+	// AttestationPubKey and AttestationPop: as in Validator.
+	AttestationPubKey string `json:"attestation_pub_key,omitempty"`
+	AttestationPop    string `json:"attestation_pop,omitempty"`
 }
 
 // Validator is a genesis validator.
@@ -229,6 +232,11 @@ type Validator struct {
 	Stake string `json:"stake,omitempty"`
 	// CommissionBps is the operator's cut of rewards (basis points).
 	CommissionBps uint32 `json:"commission_bps,omitempty"`
+	// AttestationPubKey is the optional 48-byte compressed BLS12-381
+	// attestation key (package attest/bls), hex; AttestationPop is its
+	// 96-byte proof of possession, hex, which must verify.
+	AttestationPubKey string `json:"attestation_pub_key,omitempty"`
+	AttestationPop    string `json:"attestation_pop,omitempty"`
 }
 
 // Doc is the whole genesis as Weft tools write it.
@@ -367,6 +375,7 @@ func (s *AppState) validateAccounts(supply *uint256.Int) error {
 func (s *AppState) validateValidators(supply *uint256.Int) error {
 	minStake, _ := ParseAmount(s.Params.Staking.MinSelfStake)
 	vkeys := map[string]bool{}
+	attestKeys := attestationKeys{}
 	for i, v := range s.Validators {
 		f := fmt.Sprintf("app_state.validators[%d]", i)
 		pk, err := ParseValidatorKey(v.PubKey)
@@ -377,6 +386,9 @@ func (s *AppState) validateValidators(supply *uint256.Int) error {
 			return fieldErr(f+".pub_key", "duplicate validator key")
 		}
 		vkeys[string(pk)] = true
+		if err := attestKeys.add(f, v.AttestationPubKey, v.AttestationPop); err != nil {
+			return err
+		}
 		if _, err := ParseAddress(v.Operator); err != nil {
 			return fieldErr(f+".operator", "%v", err)
 		}
@@ -445,6 +457,7 @@ func (d *Doc) Validate() error {
 		return fieldErr("validators", "at least one validator is required")
 	}
 	keys := map[string]bool{}
+	attestKeys := attestationKeys{}
 	var power int64
 	for i, v := range d.Validators {
 		f := fmt.Sprintf("validators[%d]", i)
@@ -458,6 +471,9 @@ func (d *Doc) Validate() error {
 			return fieldErr(f+".pub_key", "duplicate validator key")
 		}
 		keys[string(pk)] = true
+		if err := attestKeys.add(f, v.AttestationPubKey, v.AttestationPop); err != nil {
+			return err
+		}
 		if v.Power <= 0 {
 			return fieldErr(f+".power", "must be positive, got %d", v.Power)
 		}
@@ -562,7 +578,8 @@ func (d *Doc) Staked() ([]StakedValidator, error) {
 		if p := new(uint256.Int).Div(st, pr); !p.IsUint64() || p.Uint64() != uint64(v.Power) {
 			return nil, fieldErr(f+".power", "%d does not match stake %s / power_reduction %s", v.Power, st, pr)
 		}
-		out[i] = StakedValidator{Name: v.Name, PubKey: hex.EncodeToString(pk), Operator: op, Stake: st.Dec(), CommissionBps: v.CommissionBps}
+		out[i] = StakedValidator{Name: v.Name, PubKey: hex.EncodeToString(pk), Operator: op, Stake: st.Dec(), CommissionBps: v.CommissionBps,
+			AttestationPubKey: v.AttestationPubKey, AttestationPop: v.AttestationPop}
 	}
 	return out, nil
 }

@@ -220,25 +220,34 @@ func (m *Module) CreateValidator(sender common.Address, msg *weftv1.CreateValida
 	if stake.Lt(m.p.MinSelfStake) {
 		return fail(ErrStakeTooLow, "self stake %s is below the minimum %s", stake, m.p.MinSelfStake)
 	}
+	attestKey, e := m.checkAttestation(msg.AttestationPubKey, msg.AttestationPop, addr)
+	if e != nil {
+		return e
+	}
 	if e := m.debit(sender, stake); e != nil {
 		return e
 	}
-	m.create(addr, pk, sender, stake, msg.CommissionBps, msg.Moniker, height)
+	m.create(addr, pk, attestKey, sender, stake, msg.CommissionBps, msg.Moniker, height)
 	return nil
 }
 
-func (m *Module) create(addr common.Address, pk secp256k1eth.PubKey, operator common.Address, stake *uint256.Int, commission uint32, moniker string, height int64) {
-	m.setValidator(&weftv1.Validator{
+func (m *Module) create(addr common.Address, pk secp256k1eth.PubKey, attestKey []byte, operator common.Address, stake *uint256.Int, commission uint32, moniker string, height int64) {
+	v := &weftv1.Validator{
 		Address: addr.Bytes(), ConsensusPubKey: pk, Operator: operator.Bytes(), Tokens: stake.Bytes(), Shares: stake.Bytes(),
 		CommissionBps: commission, Moniker: moniker, CreatedHeight: height,
-	})
+	}
+	if len(attestKey) > 0 {
+		m.setAttestationKey(v, attestKey)
+	}
+	m.setValidator(v)
 	m.validatorSet().add(addr)
 	m.setDelegation(addr, operator, delegation{shares: stake, start: new(uint256.Int)})
 }
 
 // Genesis creates a genesis validator whose stake is bonded from nothing
-// (it is part of the genesis supply) and records it as active.
-func (m *Module) Genesis(pkBytes []byte, operator common.Address, stake *uint256.Int, commission uint32, moniker string) (int64, error) {
+// (it is part of the genesis supply) and records it as active. attestKey and
+// pop are its optional attestation key and proof of possession.
+func (m *Module) Genesis(pkBytes, attestKey, pop []byte, operator common.Address, stake *uint256.Int, commission uint32, moniker string) (int64, error) {
 	pk, err := ParseConsensusKey(pkBytes)
 	if err != nil {
 		return 0, err
@@ -247,7 +256,11 @@ func (m *Module) Genesis(pkBytes []byte, operator common.Address, stake *uint256
 	if m.Validator(addr) != nil {
 		return 0, fmt.Errorf("duplicate genesis validator %s", addr)
 	}
-	m.create(addr, pk, operator, stake, commission, moniker, 0)
+	attestKey, e := m.checkAttestation(attestKey, pop, addr)
+	if e != nil {
+		return 0, e
+	}
+	m.create(addr, pk, attestKey, operator, stake, commission, moniker, 0)
 	return m.power(amt(stake.Bytes())), nil
 }
 
@@ -356,7 +369,8 @@ func (m *Module) Undelegate(sender common.Address, msg *weftv1.Undelegate, heigh
 	return nil
 }
 
-// EditValidator changes commission or moniker; only the operator may.
+// EditValidator changes commission, moniker or attestation key; only the
+// operator may.
 func (m *Module) EditValidator(sender common.Address, msg *weftv1.EditValidator) *Error {
 	v, e := m.mustValidator(msg.Validator)
 	if e != nil {
@@ -376,6 +390,13 @@ func (m *Module) EditValidator(sender common.Address, msg *weftv1.EditValidator)
 			return fail(ErrInvalid, "moniker longer than 64 bytes")
 		}
 		v.Moniker = msg.Moniker
+	}
+	attestKey, e := m.checkAttestation(msg.AttestationPubKey, msg.AttestationPop, common.BytesToAddress(v.Address))
+	if e != nil {
+		return e
+	}
+	if len(attestKey) > 0 {
+		m.setAttestationKey(v, attestKey)
 	}
 	m.setValidator(v)
 	return nil

@@ -489,8 +489,12 @@ type Validator struct {
 	// heights (1 = missed), indexed by height modulo the window.
 	SigningWindow []byte `protobuf:"bytes,13,opt,name=signing_window,json=signingWindow,proto3" json:"signing_window,omitempty"`
 	CreatedHeight int64  `protobuf:"varint,14,opt,name=created_height,json=createdHeight,proto3" json:"created_height,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// attestation_pub_key is the 48-byte compressed BLS12-381 key the
+	// validator attests with, empty when it registered none. Its proof of
+	// possession was checked when it was registered.
+	AttestationPubKey []byte `protobuf:"bytes,15,opt,name=attestation_pub_key,json=attestationPubKey,proto3" json:"attestation_pub_key,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Validator) Reset() {
@@ -619,6 +623,13 @@ func (x *Validator) GetCreatedHeight() int64 {
 		return x.CreatedHeight
 	}
 	return 0
+}
+
+func (x *Validator) GetAttestationPubKey() []byte {
+	if x != nil {
+		return x.AttestationPubKey
+	}
+	return nil
 }
 
 // Delegation is one delegator's shares in one validator.
@@ -806,7 +817,7 @@ const file_weft_v1_state_proto_rawDesc = "" +
 	"\atx_hash\x18\x01 \x01(\fR\x06txHash\x12!\n" +
 	"\faction_index\x18\x02 \x01(\rR\vactionIndex\x12\x16\n" +
 	"\x06sender\x18\x03 \x01(\fR\x06sender\x12\x12\n" +
-	"\x04data\x18\x04 \x01(\fR\x04data\"\xcf\x03\n" +
+	"\x04data\x18\x04 \x01(\fR\x04data\"\xff\x03\n" +
 	"\tValidator\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\fR\aaddress\x12*\n" +
 	"\x11consensus_pub_key\x18\x02 \x01(\fR\x0fconsensusPubKey\x12\x1a\n" +
@@ -824,7 +835,8 @@ const file_weft_v1_state_proto_rawDesc = "" +
 	"\x05power\x18\v \x01(\x03R\x05power\x12#\n" +
 	"\rmissed_blocks\x18\f \x01(\rR\fmissedBlocks\x12%\n" +
 	"\x0esigning_window\x18\r \x01(\fR\rsigningWindow\x12%\n" +
-	"\x0ecreated_height\x18\x0e \x01(\x03R\rcreatedHeight\"`\n" +
+	"\x0ecreated_height\x18\x0e \x01(\x03R\rcreatedHeight\x12.\n" +
+	"\x13attestation_pub_key\x18\x0f \x01(\fR\x11attestationPubKey\"`\n" +
 	"\n" +
 	"Delegation\x12\x1c\n" +
 	"\tdelegator\x18\x01 \x01(\fR\tdelegator\x12\x1c\n" +

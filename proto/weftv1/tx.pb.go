@@ -518,8 +518,14 @@ type CreateValidator struct {
 	// basis points (0..10000).
 	CommissionBps uint32 `protobuf:"varint,3,opt,name=commission_bps,json=commissionBps,proto3" json:"commission_bps,omitempty"`
 	Moniker       string `protobuf:"bytes,4,opt,name=moniker,proto3" json:"moniker,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// attestation_pub_key is the optional 48-byte compressed BLS12-381 G1 key
+	// the validator signs attestations with (package attest/bls), unique among
+	// validators; attestation_pop is its 96-byte proof of possession, which
+	// must verify.
+	AttestationPubKey []byte `protobuf:"bytes,5,opt,name=attestation_pub_key,json=attestationPubKey,proto3" json:"attestation_pub_key,omitempty"`
+	AttestationPop    []byte `protobuf:"bytes,6,opt,name=attestation_pop,json=attestationPop,proto3" json:"attestation_pop,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *CreateValidator) Reset() {
@@ -578,6 +584,20 @@ func (x *CreateValidator) GetMoniker() string {
 		return x.Moniker
 	}
 	return ""
+}
+
+func (x *CreateValidator) GetAttestationPubKey() []byte {
+	if x != nil {
+		return x.AttestationPubKey
+	}
+	return nil
+}
+
+func (x *CreateValidator) GetAttestationPop() []byte {
+	if x != nil {
+		return x.AttestationPop
+	}
+	return nil
 }
 
 // Delegate bonds amount from the sender to a validator.
@@ -696,8 +716,12 @@ type EditValidator struct {
 	HasCommission bool   `protobuf:"varint,2,opt,name=has_commission,json=hasCommission,proto3" json:"has_commission,omitempty"`
 	CommissionBps uint32 `protobuf:"varint,3,opt,name=commission_bps,json=commissionBps,proto3" json:"commission_bps,omitempty"`
 	Moniker       string `protobuf:"bytes,4,opt,name=moniker,proto3" json:"moniker,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// attestation_pub_key, when set, replaces the attestation key, with
+	// attestation_pop its proof of possession (as in CreateValidator).
+	AttestationPubKey []byte `protobuf:"bytes,5,opt,name=attestation_pub_key,json=attestationPubKey,proto3" json:"attestation_pub_key,omitempty"`
+	AttestationPop    []byte `protobuf:"bytes,6,opt,name=attestation_pop,json=attestationPop,proto3" json:"attestation_pop,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *EditValidator) Reset() {
@@ -756,6 +780,20 @@ func (x *EditValidator) GetMoniker() string {
 		return x.Moniker
 	}
 	return ""
+}
+
+func (x *EditValidator) GetAttestationPubKey() []byte {
+	if x != nil {
+		return x.AttestationPubKey
+	}
+	return nil
+}
+
+func (x *EditValidator) GetAttestationPop() []byte {
+	if x != nil {
+		return x.AttestationPop
+	}
+	return nil
 }
 
 // Unjail returns a jailed (not tombstoned) validator to candidacy once its
@@ -888,25 +926,29 @@ const file_weft_v1_tx_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02vm\x18\x02 \x01(\tR\x02vm\x12 \n" +
 	"\fevm_chain_id\x18\x03 \x01(\x04R\n" +
-	"evmChainId\"\x9d\x01\n" +
+	"evmChainId\"\xf6\x01\n" +
 	"\x0fCreateValidator\x12*\n" +
 	"\x11consensus_pub_key\x18\x01 \x01(\fR\x0fconsensusPubKey\x12\x1d\n" +
 	"\n" +
 	"self_stake\x18\x02 \x01(\fR\tselfStake\x12%\n" +
 	"\x0ecommission_bps\x18\x03 \x01(\rR\rcommissionBps\x12\x18\n" +
-	"\amoniker\x18\x04 \x01(\tR\amoniker\"@\n" +
+	"\amoniker\x18\x04 \x01(\tR\amoniker\x12.\n" +
+	"\x13attestation_pub_key\x18\x05 \x01(\fR\x11attestationPubKey\x12'\n" +
+	"\x0fattestation_pop\x18\x06 \x01(\fR\x0eattestationPop\"@\n" +
 	"\bDelegate\x12\x1c\n" +
 	"\tvalidator\x18\x01 \x01(\fR\tvalidator\x12\x16\n" +
 	"\x06amount\x18\x02 \x01(\fR\x06amount\"B\n" +
 	"\n" +
 	"Undelegate\x12\x1c\n" +
 	"\tvalidator\x18\x01 \x01(\fR\tvalidator\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\fR\x06amount\"\x95\x01\n" +
+	"\x06amount\x18\x02 \x01(\fR\x06amount\"\xee\x01\n" +
 	"\rEditValidator\x12\x1c\n" +
 	"\tvalidator\x18\x01 \x01(\fR\tvalidator\x12%\n" +
 	"\x0ehas_commission\x18\x02 \x01(\bR\rhasCommission\x12%\n" +
 	"\x0ecommission_bps\x18\x03 \x01(\rR\rcommissionBps\x12\x18\n" +
-	"\amoniker\x18\x04 \x01(\tR\amoniker\"&\n" +
+	"\amoniker\x18\x04 \x01(\tR\amoniker\x12.\n" +
+	"\x13attestation_pub_key\x18\x05 \x01(\fR\x11attestationPubKey\x12'\n" +
+	"\x0fattestation_pop\x18\x06 \x01(\fR\x0eattestationPop\"&\n" +
 	"\x06Unjail\x12\x1c\n" +
 	"\tvalidator\x18\x01 \x01(\fR\tvalidator\"\x1b\n" +
 	"\aTxBatch\x12\x10\n" +
