@@ -12,6 +12,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/secp256k1eth"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/weftnet/weft/attest/bls"
 	"github.com/weftnet/weft/genesis"
 	"github.com/weftnet/weft/keys"
 	"github.com/weftnet/weft/node"
@@ -133,6 +134,8 @@ type testnetGen struct {
 	submitters map[string]*ecdsa.PrivateKey
 	bundleKey  *ecdsa.PrivateKey
 	valKeys    []secp256k1eth.PrivKey
+	// attestKeys are the validators' BLS attestation keys, by node.
+	attestKeys []*bls.SecretKey
 	m          *Manifest
 	homes      []string
 	peers      []p2p.Peer
@@ -161,10 +164,16 @@ func (g *testnetGen) makeGenesis() error {
 		return err
 	}
 	g.valKeys = make([]secp256k1eth.PrivKey, o.Validators)
+	g.attestKeys = make([]*bls.SecretKey, o.Validators)
 	for i := range g.valKeys {
 		g.valKeys[i] = secp256k1eth.GenPrivKey()
+		if g.attestKeys[i], err = bls.GenerateKey(nil); err != nil {
+			return err
+		}
 		g.doc.Validators = append(g.doc.Validators, genesis.Validator{
 			Name: fmt.Sprintf("node%d", i), PubKey: hex.EncodeToString(g.valKeys[i].PubKey().Bytes()), Power: 10,
+			AttestationPubKey: "0x" + hex.EncodeToString(g.attestKeys[i].PublicKey().Bytes()),
+			AttestationPop:    "0x" + hex.EncodeToString(g.attestKeys[i].PopProve().Bytes()),
 		})
 	}
 	return g.doc.Validate()
@@ -213,6 +222,9 @@ func (g *testnetGen) initNode(i int) error {
 		}
 	}
 	if err := node.InitHome(g.homes[i], c, wc, g.doc, g.valKeys[i]); err != nil {
+		return err
+	}
+	if _, err := keys.WriteAttestationKey(keys.AttestationKeyPath(g.homes[i]), g.attestKeys[i]); err != nil {
 		return err
 	}
 	_, peer, err := node.NodeIdentity(c)

@@ -71,11 +71,21 @@ func stakeCreateValidatorCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			ak, err := attestationKey(cmd, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
 			comm, _ := cmd.Flags().GetUint32("commission-bps")
 			moniker, _ := cmd.Flags().GetString("moniker")
-			return sendTx(cmd, client.CreateValidator(pk, stake, comm, moniker))
+			act := client.CreateValidator(pk, stake, comm, moniker)
+			if ak != nil {
+				cv := act.GetCreateValidator()
+				cv.AttestationPubKey, cv.AttestationPop = ak.Public, ak.Pop
+			}
+			return sendTx(cmd, act)
 		},
 	}
+	addAttestationKeyFlags(create, true)
 	create.Flags().String("consensus-pubkey", "", "33-byte compressed secp256k1 consensus key, hex")
 	create.Flags().String("validator-home", "", "node home whose config/priv_validator_key.json is the consensus key")
 	create.Flags().String("self-stake", "", "amount to bond: "+amountUsage)
@@ -106,11 +116,11 @@ func stakeAmountCmd(use, short string, mk func(v [20]byte, amt *uint256.Int) *we
 	return c
 }
 
-// stakeEditCmd is `weft tx stake edit`: change a validator's commission or
-// moniker.
+// stakeEditCmd is `weft tx stake edit`: change a validator's commission,
+// moniker or attestation key.
 func stakeEditCmd() *cobra.Command {
 	edit := &cobra.Command{
-		Use: "edit", Short: "Change your validator's commission or moniker", Args: cobra.NoArgs,
+		Use: "edit", Short: "Change your validator's commission, moniker or attestation key", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v, err := validatorFlag(cmd)
 			if err != nil {
@@ -122,9 +132,17 @@ func stakeEditCmd() *cobra.Command {
 				ev.CommissionBps, _ = cmd.Flags().GetUint32("commission-bps")
 			}
 			ev.Moniker, _ = cmd.Flags().GetString("moniker")
+			ak, err := attestationKey(cmd, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			if ak != nil {
+				ev.AttestationPubKey, ev.AttestationPop = ak.Public, ak.Pop
+			}
 			return sendTx(cmd, &weftv1.Action{Kind: &weftv1.Action_EditValidator{EditValidator: ev}})
 		},
 	}
+	addAttestationKeyFlags(edit, false)
 	edit.Flags().String("validator", "", "validator address (0x, 20 bytes)")
 	edit.Flags().Uint32("commission-bps", 0, "new commission in basis points")
 	edit.Flags().String("moniker", "", "new moniker")
