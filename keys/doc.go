@@ -4,5 +4,6 @@
 // accounts of Hardhat and Anvil so users' existing tooling works on a devnet;
 // and validators' BLS attestation key files (attestation.go, package
 // attest/bls), written 0600 in a node home's config directory.
-// It is a leaf (no other Weft package) shared by the CLI, devnet and node.
+// It is a leaf (no other Weft package but attest/bls) shared by the CLI,
+// devnet and node.
 package keys
