@@ -1,16 +1,21 @@
 package bls
 
 import (
+	"bytes"
 	"encoding/hex"
 	"strings"
 	"testing"
+
+	blst "github.com/supranational/blst/bindings/go"
 )
 
 // Known answers from ethereum/bls12-381-tests v0.1.2 (CC0-1.0), the vectors
 // of Ethereum's consensus specs (eth2.0-spec-tests general/phase0/bls), which
 // use this package's ciphersuite: the three private keys, their public keys,
 // the "sign" handler's cases, the "aggregate" handler's 0x56.. and 0xab..
-// cases and the "fast_aggregate_verify" valid and tampered cases.
+// cases and the "fast_aggregate_verify" valid and tampered cases. The
+// proof-of-possession answer is Chia's (TestKATPopProve): Ethereum's vectors
+// have none.
 
 func unhex(t testing.TB, s string) []byte {
 	t.Helper()
@@ -176,5 +181,31 @@ func TestKATFastAggregateVerify(t *testing.T) {
 	// tampered bytes are not a point, so they never reach verification.
 	if _, err := SignatureFromBytes(unhex(t, "9712c3edd73a209c742b8250759db12549b3eaf43b5ca61376d9f30e2747dbcf842d8b2ac0901d2a093713e20284a7670fcf6954e9ab93de991bb9b313e664785a075fc285806fa5224c82bde146561b446ccfc706a64b8579513cfcffffffff")); err == nil {
 		t.Error("tampered signature decoded")
+	}
+}
+
+// TestKATPopProve: "Chia test vector 3 (PoP)" of Chia-Network/bls-signatures
+// (src/test.cpp), whose PopSchemeMPL is this ciphersuite: the key from 32
+// bytes of 0x04 (KeyGen of draft-irtf-cfrg-bls-signature-03, blst's
+// KeyGenV3) proves possession with these bytes. It pins the PoP tag and that
+// the proof signs the compressed public key.
+func TestKATPopProve(t *testing.T) {
+	sk := &SecretKey{s: blst.KeyGenV3(bytes.Repeat([]byte{0x04}, 32))}
+	want := "84f709159435f0dc73b3e8bf6c78d85282d19231555a8ee3b6e2573aaf66872d9203fefa1ef" +
+		"700e34e7c3f3fb28210100558c6871c53f1ef6055b9f06b0d1abe22ad584ad3b957f3018a8f5" +
+		"8227c6c716b1e15791459850f2289168fa0cf9115"
+	pop := sk.PopProve()
+	if got := hex.EncodeToString(pop.Bytes()); got != want {
+		t.Fatalf("proof of possession %s, want %s", got, want)
+	}
+	dec, err := SignatureFromBytes(unhex(t, want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !PopVerify(sk.PublicKey(), dec) {
+		t.Fatal("the published proof does not verify")
+	}
+	if Verify(sk.PublicKey(), sk.PublicKey().Bytes(), dec) {
+		t.Fatal("a proof of possession verified as a signature")
 	}
 }
