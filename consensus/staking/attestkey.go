@@ -2,8 +2,11 @@ package staking
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 
 	"github.com/ethereum/go-ethereum/common"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/weftnet/weft/attest/bls"
 	weftv1 "github.com/weftnet/weft/proto/weftv1"
@@ -20,15 +23,38 @@ var prefixAttestKey = []byte("s/ak/")
 
 func attestKeyIndex(pk []byte) []byte { return key(prefixAttestKey, pk) }
 
+// verifiedKeys remembers keys whose proof of possession verified, by
+// keyProofHash: whether a proof verifies never changes, and the mempool
+// checks a pending staking tx again after every block that changes
+// staking, so without it each such block would cost a pairing per pending
+// tx. Only successes are kept (a failure is refused at admission).
+var verifiedKeys, _ = lru.New[[32]byte, *bls.PublicKey](4096)
+
+// popVerify is bls.PopVerify (a test counts the calls).
+var popVerify = bls.PopVerify
+
+func keyProofHash(pk, pop []byte) [32]byte {
+	h := sha256.New()
+	h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(pk))))
+	h.Write(pk)
+	h.Write(pop)
+	return [32]byte(h.Sum(nil))
+}
+
 // CheckAttestationKey decodes pk and checks pop proves possession of it: one
 // pairing check (about a millisecond), which is why a block bounds how many
-// it holds. Both empty means no key.
+// it holds; a pair that verified before is not checked again. Both empty
+// means no key.
 func CheckAttestationKey(pk, pop []byte) (*bls.PublicKey, error) {
 	if len(pk) == 0 && len(pop) == 0 {
 		return nil, nil
 	}
 	if len(pk) == 0 {
 		return nil, fail(ErrInvalid, "attestation proof of possession without an attestation key")
+	}
+	id := keyProofHash(pk, pop)
+	if k, ok := verifiedKeys.Get(id); ok {
+		return k, nil
 	}
 	k, err := bls.PublicKeyFromBytes(pk)
 	if err != nil {
@@ -41,9 +67,10 @@ func CheckAttestationKey(pk, pop []byte) (*bls.PublicKey, error) {
 	if err != nil {
 		return nil, fail(ErrInvalid, "attestation proof of possession: %v", err)
 	}
-	if !bls.PopVerify(k, sig) {
+	if !popVerify(k, sig) {
 		return nil, fail(ErrInvalid, "attestation proof of possession does not verify for key 0x%x", pk)
 	}
+	verifiedKeys.Add(id, k)
 	return k, nil
 }
 
