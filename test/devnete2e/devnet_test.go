@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,24 +35,6 @@ func TestMain(m *testing.M) { nettest.Main(m, "devnete2e", &weftBin) }
 // feeLimit is what the test's Weft tx offers: the CLI's default.
 var feeLimit = uint256.NewInt(1_000_000_000_000_000)
 
-// syncBuffer is the devnet's output, written by devnet.Run's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // freePorts allocates the ports of a one-validator devnet (nettest.Ports):
 // base for the validator (p2p and feed over UDP, p2p, CometBFT RPC, node
 // API and metrics over TCP at base..base+4) and rollupRPC (alpha's
@@ -67,7 +48,7 @@ func freePorts(t *testing.T) (base, rollupRPC int) {
 // devnetRun is one `weft devnet` run: devnet.Run in a goroutine.
 type devnetRun struct {
 	t      *testing.T
-	out    *syncBuffer
+	out    *nettest.SyncBuffer
 	cancel context.CancelFunc
 	done   chan error
 	ep     devnet.Endpoints
@@ -94,7 +75,7 @@ func startDevnet(t *testing.T, dir string, base, rollupRPC int, reset bool, opts
 	for _, f := range opts {
 		f(&o)
 	}
-	r := &devnetRun{t: t, out: &syncBuffer{}, done: make(chan error, 1)}
+	r := &devnetRun{t: t, out: &nettest.SyncBuffer{}, done: make(chan error, 1)}
 	o.Out = r.out
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel

@@ -1,7 +1,6 @@
 package uie2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -60,24 +59,6 @@ func screenshotDir(t *testing.T) string {
 	return d
 }
 
-// syncBuffer is the devnet's output, written by devnet.Run's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startDevnet runs a devnet of four validators with rollups alpha and beta
 // settling on the embedded L1, and returns its endpoints once it is up.
 func startDevnet(t *testing.T) devnet.Endpoints {
@@ -88,7 +69,7 @@ func startDevnet(t *testing.T) devnet.Endpoints {
 	l1.Port = 0
 	l1.BlockTime = 500 * time.Millisecond
 	l1.MaxBatchAge = 2 * time.Second
-	out := &syncBuffer{}
+	out := &nettest.SyncBuffer{}
 	o := devnet.Options{
 		Testnet: devnet.TestnetOptions{
 			Validators: 4, Output: dir, ChainID: "weft-ui", Host: "127.0.0.1", BasePort: base,

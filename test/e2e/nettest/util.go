@@ -93,3 +93,23 @@ func Testnet(t testing.TB, bin, dir string, args ...string) *devnet.Manifest {
 	}
 	return m
 }
+
+// SyncBuffer is an io.Writer safe for a writer goroutine (a devnet.Run's
+// output) and a test reading it at once.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String is everything written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
