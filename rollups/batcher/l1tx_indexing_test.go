@@ -30,12 +30,9 @@ func (indexingClient) TransactionReceipt(context.Context, common.Hash) (*types.R
 // needs receipt queries that positively answered NotFound.
 func TestReceiptWaitsWhileTheL1Indexes(t *testing.T) {
 	ctx := context.Background()
-	key, _ := crypto.GenerateKey()
+	sim, key, chainID := fundedSim(t)
 	from := crypto.PubkeyToAddress(key.PublicKey)
-	sim := simulated.NewBackend(types.GenesisAlloc{from: {Balance: new(big.Int).Mul(big.NewInt(10), big.NewInt(params.Ether))}})
-	defer sim.Close()
 	cl := sim.Client()
-	chainID, _ := cl.ChainID(ctx)
 	tx, err := types.SignNewTx(key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{
 		ChainID: chainID, Nonce: 0, GasTipCap: big.NewInt(params.GWei), GasFeeCap: big.NewInt(10 * params.GWei), Gas: 21000, To: &common.Address{1},
 	})

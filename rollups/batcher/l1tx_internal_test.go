@@ -2,6 +2,7 @@ package batcher
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"math/big"
 	"testing"
@@ -25,16 +26,9 @@ import (
 // (sent before a restart) resyncs too.
 func TestReceiptResyncsPastAGap(t *testing.T) {
 	ctx := context.Background()
-	key, _ := crypto.GenerateKey()
-	from := crypto.PubkeyToAddress(key.PublicKey)
-	sim := simulated.NewBackend(types.GenesisAlloc{from: {Balance: new(big.Int).Mul(big.NewInt(10), big.NewInt(params.Ether))}})
-	defer sim.Close()
+	sim, key, chainID := fundedSim(t)
 	cl := sim.Client()
-	chainID, err := cl.ChainID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &Driver{l1: cl, from: from}
+	d := &Driver{l1: cl, from: crypto.PubkeyToAddress(key.PublicKey)}
 	// While geth's tx indexer starts, a receipt query cannot tell "not
 	// mined" from "not indexed yet", and receipt rightly waits; the checks
 	// below are about a node that can tell.
@@ -100,4 +94,18 @@ func waitIndexed(t *testing.T, cl interface {
 		}
 		time.Sleep(time.Millisecond) // polling a condition, with a deadline
 	}
+}
+
+// fundedSim is go-ethereum's simulated L1 with a fresh key holding 10 ETH,
+// closed at the test's end.
+func fundedSim(t *testing.T) (*simulated.Backend, *ecdsa.PrivateKey, *big.Int) {
+	t.Helper()
+	key, _ := crypto.GenerateKey()
+	sim := simulated.NewBackend(types.GenesisAlloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: new(big.Int).Mul(big.NewInt(10), big.NewInt(params.Ether))}})
+	t.Cleanup(func() { sim.Close() })
+	chainID, err := sim.Client().ChainID(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim, key, chainID
 }
